@@ -1,0 +1,130 @@
+//! `nix-tokens logout [PROVIDER|HOST]`: remove a host's token from every file nix-tokens manages.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use super::Context;
+use crate::error::{Error, Result, exit};
+use crate::nixconf::store::Session;
+use crate::nixconf::view;
+use crate::providers;
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// A provider name (github) or host (git.example.com); without one, a menu on a terminal
+    #[arg(conflicts_with_all = ["host", "all"])]
+    pub target: Option<String>,
+    /// The host to log out of (the same as giving it as the argument)
+    #[arg(long, value_name = "HOST", conflicts_with = "all")]
+    pub host: Option<String>,
+    /// Interpret the argument as this provider
+    #[arg(long, short = 'p', value_name = "NAME")]
+    pub provider: Option<String>,
+    /// Remove every token nix-tokens manages
+    #[arg(long)]
+    pub all: bool,
+    /// Do not ask for confirmation (the same as --yes)
+    #[arg(long, short = 'f')]
+    pub force: bool,
+    /// Show what would change without writing anything
+    #[arg(long, short = 'n')]
+    pub dry_run: bool,
+}
+
+pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
+    let mut session = Session::open(&ctx.layout)?;
+    let managed = session.managed_keys();
+    let keys: Vec<String> = if args.all {
+        managed.clone()
+    } else if let Some(target) = args.target.as_deref().or(args.host.as_deref()) {
+        vec![providers::resolve_target(target, args.provider.as_deref())?.0]
+    } else {
+        vec![choose(ctx, &managed)?]
+    };
+    if keys.is_empty() {
+        ctx.ui.info("There are no tokens to remove.");
+        return Ok(ExitCode::from(exit::OK));
+    }
+
+    let mut files = Vec::new();
+    for key in &keys {
+        let from = session.remove(key);
+        if from.is_empty() {
+            return Err(not_found(ctx, key));
+        }
+        for f in from {
+            if !files.contains(&f) {
+                files.push(f);
+            }
+        }
+    }
+    let listed: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let question = format!(
+        "Remove the token(s) for {} from {}?",
+        keys.join(", "),
+        listed.join(", ")
+    );
+    if !args.dry_run && !args.force && !ctx.ui.confirm(&question, "pass --yes to remove them")? {
+        ctx.ui.info("Nothing changed.");
+        return Ok(ExitCode::from(exit::FAILURE));
+    }
+    let notes = session.notes.clone();
+    let report = session.commit(args.dry_run)?;
+    ctx.show_notes(&notes);
+    if args.dry_run {
+        for path in &report.changed {
+            ctx.ui.info(&format!("would change {}", path.display()));
+        }
+        ctx.ui.info("Dry run: nothing was written.");
+    } else {
+        if let Some(backup) = &report.backup {
+            ctx.ui
+                .detail(&format!("nix.conf backed up to {}", backup.display()));
+        }
+        ctx.ui
+            .info(&format!("Removed the token(s) for {}.", keys.join(", ")));
+    }
+    Ok(ExitCode::from(exit::OK))
+}
+
+/// The menu shown when no host is given, or an error listing the hosts when no one can answer.
+fn choose(ctx: &Context, managed: &[String]) -> Result<String> {
+    if managed.is_empty() {
+        return Err(Error::usage(format!(
+            "there are no tokens in {} to log out of",
+            ctx.layout.token_file.display()
+        )));
+    }
+    if !ctx.ui.interactive {
+        return Err(Error::usage(format!(
+            "name the host to log out of: {} (or pass --all)",
+            managed.join(", ")
+        )));
+    }
+    let index = dialoguer::Select::new()
+        .with_prompt("Log out of which host?")
+        .items(managed)
+        .default(0)
+        .interact()
+        .map_err(|e| Error::failed(format!("could not read the choice: {e}")))?;
+    Ok(managed[index].clone())
+}
+
+/// The error for a key nix-tokens does not hold: where Nix gets it instead, if anywhere.
+fn not_found(ctx: &Context, key: &str) -> Error {
+    let files = ctx.layout.nix_read_order(ctx.explicit_config);
+    let elsewhere = view::settings_in_order(&files)
+        .map(|s| view::access_tokens(&s))
+        .unwrap_or_default()
+        .into_iter()
+        .find(|t| t.key == key);
+    match elsewhere {
+        Some(t) => Error::failed(format!(
+            "the token for {key} is set in {} line {}, which nix-tokens does not manage; remove it there",
+            t.file.display(),
+            t.line
+        )),
+        None => Error::failed(format!("there is no token for {key} to remove")),
+    }
+}

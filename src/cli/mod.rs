@@ -1,0 +1,135 @@
+//! The command line: global flags, the subcommands, and the dispatch from one to its module.
+//!
+//! Each subcommand lives in its own module as an options struct (clap `Args`) and a `run`
+//! function; they wire the store, providers and flows together and hold no file or protocol logic.
+
+mod completions;
+mod login;
+mod logout;
+mod refresh;
+mod set_token;
+mod status;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+
+use crate::error::{Result, exit};
+use crate::nixconf::paths::Layout;
+use crate::nixconf::store::Note;
+use crate::ui::{ColorChoice, Ui};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "nix-tokens",
+    version,
+    about = "Log in to code forges and put the access tokens exactly where Nix reads them",
+    long_about = "Log in to code forges and put the access tokens exactly where Nix reads them.\n\n\
+        Tokens go to a private access-tokens.conf beside your nix.conf (read by Nix's github:, gitlab: and \
+        sourcehut: fetchers) or to a private netrc (read by every download Nix makes), and nix.conf gets \
+        `!include access-tokens.conf`. Every change is atomic, locked and backed up.",
+    after_help = "Run `nix-tokens COMMAND --help` for the options of a command.",
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command takes, before or after the command name.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The nix.conf to use (default: the first of $NIX_USER_CONF_FILES, else
+    /// $NIX_CONFIG_HOME/nix.conf, else $XDG_CONFIG_HOME/nix/nix.conf, else ~/.config/nix/nix.conf)
+    #[arg(long, global = true, value_name = "PATH", conflicts_with = "system")]
+    pub config: Option<PathBuf>,
+    /// Use the system nix.conf ($NIX_CONF_DIR/nix.conf, default /etc/nix/nix.conf)
+    #[arg(long, global = true)]
+    pub system: bool,
+    /// Say more (repeat for more detail)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Say less (repeat to hide warnings too)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub quiet: u8,
+    /// When to use colour (NO_COLOR is honoured by `auto`)
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// Never draw spinners or progress lines (for logs and screen readers)
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+    /// Answer yes to every confirmation question
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Log in to a provider or host and store the token where Nix reads it
+    Login(login::LoginArgs),
+    /// Remove a host's token from every file nix-tokens manages
+    Logout(logout::LogoutArgs),
+    /// Show every token Nix will see, where it comes from, and whether it works
+    Status(status::StatusArgs),
+    /// Store a token you already have for a host
+    SetToken(set_token::SetTokenArgs),
+    /// Renew OAuth tokens that are about to expire
+    Refresh(refresh::RefreshArgs),
+    /// Print the version
+    Version,
+    /// Print a shell completion script
+    Completions(completions::CompletionsArgs),
+}
+
+/// What every command gets: how to talk to the user and which files to use.
+pub struct Context {
+    pub ui: Ui,
+    pub layout: Layout,
+    /// `--config` was given, so that file stands in for the user's nix.conf files.
+    pub explicit_config: bool,
+}
+
+impl Context {
+    /// Shows the notes a store session collected.
+    pub fn show_notes(&self, notes: &[Note]) {
+        for note in notes {
+            match note {
+                Note::Warn(text) => self.ui.warn(text),
+                Note::Info(text) => self.ui.info(text),
+            }
+        }
+    }
+}
+
+/// Parses the command line and runs the command. Errors come back to `main`, which prints them.
+pub fn run(cli: Cli, ui: Ui) -> Result<ExitCode> {
+    let g = &cli.global;
+    let ctx = || -> Result<Context> {
+        Ok(Context {
+            ui: ui.clone(),
+            layout: Layout::resolve(g.config.as_deref(), g.system)?,
+            explicit_config: g.config.is_some(),
+        })
+    };
+    match cli.command {
+        Command::Login(args) => login::run(&ctx()?, args),
+        Command::Logout(args) => logout::run(&ctx()?, args),
+        Command::Status(args) => status::run(&ctx()?, args),
+        Command::SetToken(args) => set_token::run(&ctx()?, args),
+        Command::Refresh(args) => refresh::run(&ctx()?, args),
+        Command::Version => {
+            println!("nix-tokens {}", env!("CARGO_PKG_VERSION"));
+            Ok(ExitCode::from(exit::OK))
+        }
+        Command::Completions(args) => completions::run(args, &mut Cli::command()),
+    }
+}
+
+/// The `Ui` the global flags ask for.
+pub fn ui_for(global: &GlobalArgs) -> Ui {
+    let verbosity = i8::try_from(i16::from(global.verbose) - i16::from(global.quiet)).unwrap_or(0);
+    Ui::new(verbosity, global.color, global.yes)
+}

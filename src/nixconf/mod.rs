@@ -1,0 +1,13 @@
+//! Nix's configuration files: the lossless nix.conf model, the `access-tokens` value, netrc,
+//! which files Nix reads, and the locked, atomic, backed-up way nix-tokens changes them.
+//!
+//! Everything here is pure text handling except [`fsio`] (the only module that writes) and the
+//! readers in [`view`] and [`store`].
+
+pub mod conf;
+pub mod fsio;
+pub mod netrc;
+pub mod paths;
+pub mod store;
+pub mod tokens;
+pub mod view;

@@ -1,0 +1,492 @@
+//! One locked read-modify-write of the files beside nix.conf.
+//!
+//! [`Session::open`] takes the lock and reads nix.conf, the token file and the netrc; the editing
+//! methods change them in memory; [`Session::commit`] writes what changed, atomically, in an order
+//! that never loses a token (token file, then netrc, then a backup and nix.conf), and puts back the
+//! files already written if a later write fails.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::conf::ConfFile;
+use super::fsio::{self, LockGuard};
+use super::netrc::Netrc;
+use super::paths::{Layout, TOKEN_FILE};
+use super::tokens::{ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap};
+use super::view;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+const TOKEN_FILE_HEADER: &str = "# Access tokens for Nix, written by nix-tokens. Keep this file private (mode 0600).\n\
+# nix.conf reads it through `!include access-tokens.conf`; edit it with `nix-tokens set-token` and `nix-tokens logout`.\n";
+
+/// Whether nix.conf may be changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NixConfAccess {
+    /// It can be rewritten; `real_path` is the file to replace (the target, when nix.conf is a
+    /// symlink outside the Nix store), `mode` the permissions to keep.
+    Writable { real_path: PathBuf, mode: u32 },
+    /// It does not exist yet and will be created.
+    Missing,
+    /// It must be left alone: a link into the Nix store, or a file nobody may write.
+    ReadOnly { why: String },
+}
+
+/// Something the user should hear about after the operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    Warn(String),
+    Info(String),
+}
+
+/// The files one operation changed (or, in a dry run, would change).
+#[derive(Debug, Default)]
+pub struct Report {
+    pub changed: Vec<PathBuf>,
+    pub backup: Option<PathBuf>,
+}
+
+/// A locked editing session; see the module documentation.
+pub struct Session<'a> {
+    guard: LockGuard,
+    layout: &'a Layout,
+    access: NixConfAccess,
+    nix_conf: ConfFile,
+    nix_conf_orig: Option<String>,
+    token_conf: ConfFile,
+    token_conf_orig: Option<String>,
+    /// The token file's `access-tokens`, which `commit` writes back.
+    tokens: TokenMap,
+    netrc_path: PathBuf,
+    netrc: Netrc,
+    netrc_orig: Option<String>,
+    /// Whether nix-tokens chose `netrc_path` (and so must point `netrc-file` at it).
+    netrc_is_ours: bool,
+    pub notes: Vec<Note>,
+}
+
+fn check_valid(conf: &ConfFile, path: &Path) -> Result<()> {
+    match conf.first_invalid() {
+        Some((line, reason)) => Err(Error::failed(format!(
+            "{} line {line} is not valid Nix configuration ({reason}); Nix itself rejects it, so fix that line first and nothing has been changed",
+            path.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Decides whether nix.conf may be edited, and which file a rewrite replaces.
+fn nix_conf_access(layout: &Layout) -> Result<NixConfAccess> {
+    let path = &layout.nix_conf;
+    let meta = match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(NixConfAccess::Missing),
+        Err(e) => return Err(Error::io("inspect", path, &e)),
+        Ok(m) => m,
+    };
+    let real_path = if meta.file_type().is_symlink() {
+        match fs::canonicalize(path) {
+            Ok(real) => real,
+            Err(_) => {
+                return Err(Error::failed(format!(
+                    "{} is a symbolic link to a file that does not exist; remove the link or create its target, then try again",
+                    path.display()
+                )));
+            }
+        }
+    } else {
+        path.clone()
+    };
+    let store = fs::canonicalize(&layout.store_dir).unwrap_or(layout.store_dir.clone());
+    if real_path.starts_with(&store) {
+        return Ok(NixConfAccess::ReadOnly {
+            why: format!(
+                "{} is managed by Nix (a link into {})",
+                path.display(),
+                store.display()
+            ),
+        });
+    }
+    let mode = fsio::mode_of(&real_path).unwrap_or(0o644);
+    let writable =
+        mode & 0o222 != 0 && fs::OpenOptions::new().append(true).open(&real_path).is_ok();
+    Ok(if writable {
+        NixConfAccess::Writable { real_path, mode }
+    } else {
+        NixConfAccess::ReadOnly {
+            why: format!("{} is read-only", path.display()),
+        }
+    })
+}
+
+impl<'a> Session<'a> {
+    /// Takes the lock and reads every file the session may change.
+    pub fn open(layout: &'a Layout) -> Result<Self> {
+        let guard = fsio::lock(&layout.lock)?;
+        let access = nix_conf_access(layout)?;
+        let nix_conf_orig = fsio::read_optional(&layout.nix_conf)?;
+        let nix_conf = ConfFile::parse(nix_conf_orig.as_deref().unwrap_or(""));
+        check_valid(&nix_conf, &layout.nix_conf)?;
+
+        let mut notes = Vec::new();
+        let token_conf_orig = fsio::read_optional(&layout.token_file)?;
+        let token_conf = ConfFile::parse(token_conf_orig.as_deref().unwrap_or(""));
+        check_valid(&token_conf, &layout.token_file)?;
+        tighten(&layout.token_file, &mut notes)?;
+        let mut tokens = TokenMap::default();
+        for (_, name, value) in token_conf.settings() {
+            tokens.apply(&name, &value);
+        }
+
+        // The netrc Nix reads for this user: one nix.conf itself names, else ours.
+        let settings = view::settings_in_order(std::slice::from_ref(&layout.nix_conf))?;
+        let named = settings
+            .iter()
+            .rev()
+            .find(|s| s.name == "netrc-file" && s.file != layout.token_file);
+        let (netrc_path, netrc_is_ours) = match named {
+            Some(s) => (PathBuf::from(&s.value), false),
+            None => (layout.netrc.clone(), true),
+        };
+        let netrc_orig = fsio::read_optional(&netrc_path)?;
+        let netrc = Netrc::parse(netrc_orig.as_deref().unwrap_or(""));
+
+        Ok(Session {
+            guard,
+            layout,
+            access,
+            nix_conf,
+            nix_conf_orig,
+            token_conf,
+            token_conf_orig,
+            tokens,
+            netrc_path,
+            netrc,
+            netrc_orig,
+            netrc_is_ours,
+            notes,
+        })
+    }
+
+    fn nix_conf_editable(&self) -> bool {
+        !matches!(self.access, NixConfAccess::ReadOnly { .. })
+    }
+
+    /// The tokens in the token file.
+    pub fn tokens(&self) -> &TokenMap {
+        &self.tokens
+    }
+
+    pub fn netrc(&self) -> &Netrc {
+        &self.netrc
+    }
+
+    pub fn netrc_path(&self) -> &Path {
+        &self.netrc_path
+    }
+
+    /// Keys that nix.conf itself sets in `access-tokens` or `extra-access-tokens`.
+    pub fn nix_conf_tokens(&self) -> TokenMap {
+        let mut map = TokenMap::default();
+        for (_, _, value) in self.token_settings(&self.nix_conf) {
+            for (k, t) in TokenMap::parse(&value).iter() {
+                map.insert_if_absent(k, t.clone());
+            }
+        }
+        map
+    }
+
+    fn token_settings(&self, conf: &ConfFile) -> Vec<(usize, String, String)> {
+        conf.settings()
+            .filter(|(_, n, _)| n == ACCESS_TOKENS || n == EXTRA_ACCESS_TOKENS)
+            .collect()
+    }
+
+    fn include_line(&self) -> Option<usize> {
+        view::include_line_of(
+            &self.nix_conf,
+            &self.layout.nix_conf,
+            &self.layout.token_file,
+        )
+    }
+
+    /// Moves every token nix.conf holds into the token file, keeping for each key the token Nix
+    /// uses now, and every other key too, so that nothing is lost. Returns how many keys moved.
+    pub fn migrate(&mut self) -> usize {
+        let in_conf = self.token_settings(&self.nix_conf);
+        if in_conf.is_empty() || !self.nix_conf_editable() {
+            return 0;
+        }
+        let file_settings = self.token_settings(&self.token_conf);
+        let include_at = self.include_line();
+        // What Nix sees from this nix.conf and the token file, in their order …
+        let mut merged = TokenMap::default();
+        let apply_file = |m: &mut TokenMap| {
+            for (_, n, v) in &file_settings {
+                m.apply(n, v);
+            }
+        };
+        let mut applied = false;
+        for (i, entry) in self.nix_conf.entries() {
+            if include_at == Some(i) {
+                apply_file(&mut merged);
+                applied = true;
+            }
+            if let super::conf::Entry::Setting { name, value } = entry {
+                merged.apply(&name, &value);
+            }
+        }
+        if !applied {
+            apply_file(&mut merged);
+        }
+        // … then every key that was hidden, so that no token is lost.
+        for (_, _, v) in in_conf.iter().chain(&file_settings) {
+            for (k, t) in TokenMap::parse(v).iter() {
+                merged.insert_if_absent(k, t.clone());
+            }
+        }
+        let moved = self.nix_conf_tokens().keys().count();
+        let lines: Vec<usize> = in_conf.iter().map(|(i, _, _)| *i).collect();
+        self.nix_conf.remove_lines(|i| lines.contains(&i));
+        self.tokens = merged;
+        self.notes.push(Note::Info(format!(
+            "moved {moved} token(s) from {} into {}",
+            self.layout.nix_conf.display(),
+            self.layout.token_file.display()
+        )));
+        moved
+    }
+
+    /// Makes sure nix.conf reads the token file, or tells the user the line to add when nix.conf
+    /// cannot be edited.
+    pub fn ensure_include(&mut self) {
+        if self.include_line().is_some() {
+            return;
+        }
+        match &self.access {
+            NixConfAccess::ReadOnly { why } => {
+                let why = why.clone();
+                self.notes.push(Note::Warn(format!(
+                    "{why}, so nix-tokens left it alone and Nix will not see {} until it is included. Add this line to your configuration and rebuild:\n  home-manager: nix.extraOptions = \"!include {TOKEN_FILE}\";\n  NixOS:        nix.extraOptions = \"!include {}\";",
+                    self.layout.token_file.display(),
+                    self.layout.token_file.display()
+                )));
+            }
+            _ => self.nix_conf.append_line(&format!("!include {TOKEN_FILE}")),
+        }
+    }
+
+    /// Sets `key` in the token file. Returns the token it replaces.
+    pub fn set_access_token(&mut self, key: &str, token: Secret<String>) -> Option<Secret<String>> {
+        self.migrate();
+        self.ensure_include();
+        self.tokens.insert(key, token)
+    }
+
+    /// Sets `host` in the netrc, and points Nix at that netrc when nix-tokens chose it.
+    pub fn set_netrc(&mut self, host: &str, login: &str, token: &Secret<String>) {
+        self.migrate();
+        self.netrc.set(host, login, token);
+        if self.netrc_is_ours {
+            let path = self.netrc_path.display().to_string();
+            if self.token_conf.last_value("netrc-file").as_deref() != Some(path.as_str()) {
+                self.token_conf.set_setting("netrc-file", Some(&path));
+                self.warn_hidden_system_netrc();
+            }
+        }
+        self.ensure_include();
+    }
+
+    fn warn_hidden_system_netrc(&mut self) {
+        let system = view::settings_in_order(&[self.layout.system_dir.join("nix.conf")])
+            .map(|s| view::netrc_file(&s, &self.layout.system_dir))
+            .unwrap_or_else(|_| self.layout.system_dir.join("netrc"));
+        if system.exists() && system != self.netrc_path {
+            self.notes.push(Note::Warn(format!(
+                "Nix will now read {} instead of {} for this user; copy any entries you still need from {} into {}",
+                self.netrc_path.display(),
+                system.display(),
+                system.display(),
+                self.netrc_path.display()
+            )));
+        }
+    }
+
+    /// Removes `key` from the token file only.
+    pub fn remove_access_token(&mut self, key: &str) -> Option<Secret<String>> {
+        self.tokens.remove(key)
+    }
+
+    /// Every key nix-tokens manages: the token file's, nix.conf's own, and the netrc's hosts.
+    pub fn managed_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = Vec::new();
+        let netrc_hosts = self
+            .netrc
+            .entries()
+            .iter()
+            .filter_map(|e| e.machine.clone());
+        let from_conf = self.nix_conf_tokens();
+        let token_keys = self
+            .tokens
+            .keys()
+            .chain(from_conf.keys())
+            .map(str::to_owned);
+        for k in token_keys.chain(netrc_hosts) {
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+        keys
+    }
+
+    /// Removes `key` from every file nix-tokens manages. Returns the files it was in.
+    pub fn remove(&mut self, key: &str) -> Vec<PathBuf> {
+        let mut from = Vec::new();
+        if self.nix_conf_tokens().contains(key) {
+            if self.nix_conf_editable() {
+                from.push(self.layout.nix_conf.clone());
+                self.migrate();
+            } else {
+                self.notes.push(Note::Warn(format!(
+                    "{} sets a token for {key}, but it cannot be edited; remove it from the configuration that generates that file",
+                    self.layout.nix_conf.display()
+                )));
+            }
+        }
+        if self.tokens.remove(key).is_some() && !from.contains(&self.layout.nix_conf) {
+            from.push(self.layout.token_file.clone());
+        }
+        if !key.contains('/') && self.netrc.remove(key) {
+            from.push(self.netrc_path.clone());
+        }
+        from
+    }
+
+    /// Writes every file that changed (nothing, when `dry_run`). A failure puts back the files
+    /// already written and leaves nix.conf as it was.
+    pub fn commit(mut self, dry_run: bool) -> Result<Report> {
+        let value = self.tokens.render();
+        let value = (!value.expose().is_empty()).then(|| value.expose().clone());
+        self.token_conf.set_setting(ACCESS_TOKENS, value.as_deref());
+        if self.token_conf_orig.is_none() && !self.token_conf.is_empty() {
+            let body = self.token_conf.render();
+            self.token_conf = ConfFile::parse(&format!("{TOKEN_FILE_HEADER}{body}"));
+        }
+        let (nix_conf_path, nix_conf_mode) = match &self.access {
+            NixConfAccess::Writable { real_path, mode } => (real_path.clone(), *mode),
+            _ => (self.layout.nix_conf.clone(), 0o644),
+        };
+        // In this order a crash between two writes never loses a token: tokens reach their new
+        // home before nix.conf stops holding them.
+        let planned = [
+            Write::new(
+                &self.layout.token_file,
+                self.token_conf.render(),
+                &self.token_conf_orig,
+                0o600,
+                false,
+            ),
+            Write::new(
+                &self.netrc_path,
+                self.netrc.render().to_owned(),
+                &self.netrc_orig,
+                0o600,
+                false,
+            ),
+            Write::new(
+                &nix_conf_path,
+                self.nix_conf.render(),
+                &self.nix_conf_orig,
+                nix_conf_mode,
+                true,
+            ),
+        ];
+        let writes: Vec<Write> = planned.into_iter().filter(Write::changes).collect();
+        let mut report = Report {
+            changed: writes.iter().map(|w| w.path.clone()).collect(),
+            backup: None,
+        };
+        if let NixConfAccess::ReadOnly { why } = &self.access
+            && writes.iter().any(|w| w.is_nix_conf)
+        {
+            return Err(Error::failed(format!(
+                "{why}, so nix-tokens cannot change it"
+            )));
+        }
+        if dry_run {
+            return Ok(report);
+        }
+        for (n, w) in writes.iter().enumerate() {
+            if let Err(e) = self.write_one(w, &mut report) {
+                for done in writes[..n].iter().rev() {
+                    let _ = match &done.old {
+                        Some(old) => {
+                            fsio::write_atomic(&self.guard, &done.path, old.as_bytes(), done.mode)
+                        }
+                        None => fsio::remove(&self.guard, &done.path),
+                    };
+                }
+                return Err(e);
+            }
+        }
+        Ok(report)
+    }
+
+    fn write_one(&self, w: &Write, report: &mut Report) -> Result<()> {
+        if w.is_nix_conf
+            && let Some(old) = &w.old
+        {
+            let name = self.layout.nix_conf.file_name().map_or_else(
+                || "nix.conf".to_owned(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            report.backup = Some(fsio::backup(
+                &self.guard,
+                self.layout.dir(),
+                &name,
+                old.as_bytes(),
+            )?);
+        }
+        fsio::write_atomic(&self.guard, &w.path, w.new.as_bytes(), w.mode)
+    }
+}
+
+/// One file a commit may write: its new and old contents and the mode it gets.
+struct Write {
+    path: PathBuf,
+    new: String,
+    old: Option<String>,
+    mode: u32,
+    is_nix_conf: bool,
+}
+
+impl Write {
+    fn new(path: &Path, new: String, old: &Option<String>, mode: u32, is_nix_conf: bool) -> Self {
+        Write {
+            path: path.to_path_buf(),
+            new,
+            old: old.clone(),
+            mode,
+            is_nix_conf,
+        }
+    }
+
+    fn changes(&self) -> bool {
+        self.old.as_deref().unwrap_or("") != self.new
+    }
+}
+
+/// Makes an existing secret file private (0600), with a warning when it was not.
+fn tighten(path: &Path, notes: &mut Vec<Note>) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(mode) = fsio::mode_of(path)
+        && mode & 0o077 != 0
+    {
+        fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io("make private", path, &e))?;
+        notes.push(Note::Warn(format!(
+            "{} was readable by others (mode {mode:o}); it is now 0600. Consider replacing the tokens it held",
+            path.display()
+        )));
+    }
+    Ok(())
+}

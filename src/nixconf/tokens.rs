@@ -1,0 +1,217 @@
+//! The `access-tokens` value: `KEY=TOKEN` pairs, and the rules for what a key and a token may be.
+//!
+//! Nix splits the value on white space and each pair at its first `=`; a pair without `=` is
+//! dropped, and within one value the first pair for a key wins (REFERENCE.md §2). A later
+//! `access-tokens` replaces the whole map; `extra-access-tokens` only adds keys not yet set.
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+pub const ACCESS_TOKENS: &str = "access-tokens";
+pub const EXTRA_ACCESS_TOKENS: &str = "extra-access-tokens";
+
+/// An ordered map from key (`host` or `host/path`) to token.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenMap {
+    entries: Vec<(String, Secret<String>)>,
+}
+
+impl TokenMap {
+    /// Reads one `access-tokens` value as Nix does.
+    pub fn parse(value: &str) -> Self {
+        let mut map = TokenMap::default();
+        for pair in value.split_whitespace() {
+            if let Some((key, token)) = pair.split_once('=') {
+                map.insert_if_absent(key, Secret::from(token));
+            }
+        }
+        map
+    }
+
+    /// The value to write after `access-tokens =`.
+    pub fn render(&self) -> Secret<String> {
+        let pairs: Vec<String> = self
+            .entries
+            .iter()
+            .map(|(k, t)| format!("{k}={}", t.expose()))
+            .collect();
+        Secret::new(pairs.join(" "))
+    }
+
+    /// Applies one setting line as Nix does: `access-tokens` replaces, `extra-access-tokens` adds.
+    /// Returns false for any other setting.
+    pub fn apply(&mut self, name: &str, value: &str) -> bool {
+        match name {
+            ACCESS_TOKENS => *self = TokenMap::parse(value),
+            EXTRA_ACCESS_TOKENS => {
+                for (k, t) in TokenMap::parse(value).entries {
+                    self.insert_if_absent(&k, t);
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Secret<String>> {
+        self.entries.iter().find(|(k, _)| k == key).map(|(_, t)| t)
+    }
+
+    pub fn contains(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Sets `key`, keeping its place if it was already there. Returns the token it replaced.
+    pub fn insert(&mut self, key: &str, token: Secret<String>) -> Option<Secret<String>> {
+        match self.entries.iter_mut().find(|(k, _)| k == key) {
+            Some(slot) => Some(std::mem::replace(&mut slot.1, token)),
+            None => {
+                self.entries.push((key.to_owned(), token));
+                None
+            }
+        }
+    }
+
+    pub fn insert_if_absent(&mut self, key: &str, token: Secret<String>) {
+        if !self.contains(key) {
+            self.entries.push((key.to_owned(), token));
+        }
+    }
+
+    pub fn remove(&mut self, key: &str) -> Option<Secret<String>> {
+        let i = self.entries.iter().position(|(k, _)| k == key)?;
+        Some(self.entries.remove(i).1)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Secret<String>)> {
+        self.entries.iter().map(|(k, t)| (k.as_str(), t))
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(k, _)| k.as_str())
+    }
+}
+
+/// Turns what the user typed for a host (`github.com`, `https://GitHub.com/`, `github.com/my-org`)
+/// into the key Nix matches: no scheme, no trailing slash, the host part in lower case.
+pub fn normalize_key(input: &str) -> Result<String> {
+    let trimmed = input.trim();
+    let without_scheme = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))
+        .unwrap_or(trimmed);
+    let without_slash = without_scheme.trim_end_matches('/');
+    let (host, path) = match without_slash.split_once('/') {
+        Some((h, p)) => (h, Some(p)),
+        None => (without_slash, None),
+    };
+    let bad = |what: &str| {
+        Error::usage(format!(
+            "`{}` is not a valid host: {what}; give a host such as github.com or github.com/my-org",
+            input.escape_debug()
+        ))
+    };
+    if host.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    if without_slash
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '=' || c == '#')
+    {
+        return Err(bad("it contains white space, `=` or `#`"));
+    }
+    if host.contains(['@', '?', '"', '\\']) {
+        return Err(bad("a host cannot contain `@`, `?`, quotes or backslashes"));
+    }
+    let mut key = host.to_ascii_lowercase();
+    if let Some(path) = path {
+        key.push('/');
+        key.push_str(path);
+    }
+    Ok(key)
+}
+
+/// The host part of a key (`github.com` for `github.com/my-org`).
+pub fn key_host(key: &str) -> &str {
+    key.split('/').next().unwrap_or(key)
+}
+
+/// Refuses a token Nix could not store or would misread: empty, or with white space, `#` (the rest
+/// would become a comment), quotes, or control characters. The message never repeats the token.
+pub fn check_token(token: &Secret<String>, host: &str) -> Result<()> {
+    let t = token.expose();
+    let problem = if t.is_empty() {
+        Some("it is empty")
+    } else if t.chars().any(char::is_whitespace) {
+        Some("it contains white space or a line break")
+    } else if t.contains('#') {
+        Some("it contains `#`, which Nix reads as the start of a comment")
+    } else if t.chars().any(char::is_control) {
+        Some("it contains control characters")
+    } else if t.contains('"') {
+        Some("it contains a double quote")
+    } else if t.len() > 4096 {
+        Some("it is longer than 4096 characters")
+    } else {
+        None
+    };
+    match problem {
+        Some(p) => Err(Error::usage(format!(
+            "the token for {host} was refused: {p}; copy the token again without extra characters"
+        ))),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(m: &TokenMap) -> Vec<&str> {
+        m.keys().collect()
+    }
+
+    #[test]
+    fn parses_like_nix() {
+        let m = TokenMap::parse("a.com=1 junk b.com=x=y a.com=2");
+        assert_eq!(keys(&m), ["a.com", "b.com"]);
+        assert_eq!(m.get("a.com").unwrap().expose(), "1");
+        assert_eq!(m.get("b.com").unwrap().expose(), "x=y");
+    }
+
+    #[test]
+    fn access_tokens_replaces_and_extra_adds() {
+        let mut m = TokenMap::parse("a=1 b=2");
+        m.apply(EXTRA_ACCESS_TOKENS, "b=3 c=4");
+        assert_eq!(m.get("b").unwrap().expose(), "2");
+        assert_eq!(keys(&m), ["a", "b", "c"]);
+        m.apply(ACCESS_TOKENS, "d=5");
+        assert_eq!(keys(&m), ["d"]);
+        assert!(!m.apply("netrc-file", "/x"));
+    }
+
+    #[test]
+    fn keys_are_normalized() {
+        assert_eq!(normalize_key("https://GitHub.com/").unwrap(), "github.com");
+        assert_eq!(
+            normalize_key("github.com/My-Org").unwrap(),
+            "github.com/My-Org"
+        );
+        assert!(normalize_key("a=b").is_err());
+        assert!(normalize_key("").is_err());
+        assert!(normalize_key("a b").is_err());
+        assert!(normalize_key("x#y").is_err());
+    }
+
+    #[test]
+    fn bad_tokens_are_refused_without_echo() {
+        for bad in ["", "a b", "a\nb", "ab#c", "a\u{7}b", "a\"b"] {
+            let err = check_token(&bad.into(), "h").unwrap_err().to_string();
+            assert!(err.contains("refused"), "{err}");
+            if bad.len() > 2 {
+                assert!(!err.contains(bad));
+            }
+        }
+        assert!(check_token(&"ghp_ok=".into(), "h").is_ok());
+    }
+}

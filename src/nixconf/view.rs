@@ -1,0 +1,263 @@
+//! What Nix sees: every setting of every configuration file, in the order Nix applies them,
+//! following includes, and the access tokens and netrc file that come out of it.
+//!
+//! Nix reads the system nix.conf, then the user files, then `$NIX_CONFIG`; an include is read in
+//! place of its line. `include` of a missing file is fatal, `!include` skips it, and a file that
+//! exists but cannot be read is skipped by both (REFERENCE.md §1).
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::conf::{ConfFile, Entry, resolve_include};
+use super::fsio::read_optional;
+use super::tokens::{ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// One `name = value` as Nix applies it, and where it came from.
+#[derive(Debug, Clone)]
+pub struct Setting {
+    pub file: PathBuf,
+    /// 1-based.
+    pub line: usize,
+    pub name: String,
+    pub value: String,
+}
+
+/// Reads `files` (and everything they include) in order, as Nix would. A missing top-level file
+/// is skipped, as Nix does.
+pub fn settings_in_order(files: &[PathBuf]) -> Result<Vec<Setting>> {
+    let mut out = Vec::new();
+    for file in files {
+        walk(file, &mut Vec::new(), &mut out)?;
+    }
+    if let Some(env) = std::env::var_os("NIX_CONFIG") {
+        let text = env.to_string_lossy();
+        for (i, name, value) in ConfFile::parse(&text).settings() {
+            out.push(Setting {
+                file: PathBuf::from("$NIX_CONFIG"),
+                line: i + 1,
+                name,
+                value,
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn walk(file: &Path, stack: &mut Vec<PathBuf>, out: &mut Vec<Setting>) -> Result<()> {
+    if stack.iter().any(|p| p == file) {
+        let chain: Vec<String> = stack
+            .iter()
+            .chain([&file.to_path_buf()])
+            .map(|p| p.display().to_string())
+            .collect();
+        return Err(Error::failed(format!(
+            "the Nix configuration includes itself in a loop ({}); remove one of those include lines",
+            chain.join(" → ")
+        )));
+    }
+    let text = match read_optional(file) {
+        Ok(Some(text)) => text,
+        Ok(None) => return Ok(()),
+        // Nix skips an existing file it cannot read.
+        Err(_) if fs::File::open(file).is_err() => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let conf = ConfFile::parse(&text);
+    stack.push(file.to_path_buf());
+    for (i, entry) in conf.entries() {
+        match entry {
+            Entry::Blank => {}
+            Entry::Invalid { reason } => {
+                return Err(Error::failed(format!(
+                    "{} line {} is not valid Nix configuration ({reason}), and Nix refuses the whole file; fix that line first",
+                    file.display(),
+                    i + 1
+                )));
+            }
+            Entry::Setting { name, value } => out.push(Setting {
+                file: file.to_path_buf(),
+                line: i + 1,
+                name,
+                value,
+            }),
+            Entry::Include { path, optional } => {
+                let target = resolve_include(file, &path);
+                if !optional && !target.exists() {
+                    return Err(Error::failed(format!(
+                        "{} line {} includes {}, which does not exist, so Nix stops with an error; create it or change the line to `!include`",
+                        file.display(),
+                        i + 1,
+                        target.display()
+                    )));
+                }
+                walk(&target, stack, out)?;
+            }
+        }
+    }
+    stack.pop();
+    Ok(())
+}
+
+/// A token as Nix sees it.
+#[derive(Debug, Clone)]
+pub struct SeenToken {
+    pub key: String,
+    pub token: Secret<String>,
+    pub file: PathBuf,
+    pub line: usize,
+    /// Where a later setting hides this token from Nix, if one does.
+    pub shadowed_by: Option<PathBuf>,
+}
+
+/// Every access token in `settings`: the ones Nix uses, in its final map's order, then the ones
+/// that a later `access-tokens` (or an earlier pair for the same key) hides.
+pub fn access_tokens(settings: &[Setting]) -> Vec<SeenToken> {
+    // The map Nix builds, remembering which setting each token came from.
+    let mut map = TokenMap::default();
+    let mut origin: Vec<(String, usize)> = Vec::new();
+    let mut all: Vec<(usize, String, Secret<String>)> = Vec::new();
+    for (idx, s) in settings.iter().enumerate() {
+        let pairs = TokenMap::parse(&s.value);
+        match s.name.as_str() {
+            ACCESS_TOKENS => origin.clear(),
+            EXTRA_ACCESS_TOKENS => {}
+            _ => continue,
+        }
+        map.apply(&s.name, &s.value);
+        for (key, token) in pairs.iter() {
+            all.push((idx, key.to_owned(), token.clone()));
+            if !origin.iter().any(|(k, _)| k == key) {
+                origin.push((key.to_owned(), idx));
+            }
+        }
+    }
+    let mut seen: Vec<SeenToken> = Vec::new();
+    for key in map.keys() {
+        let idx = origin.iter().find(|(k, _)| k == key).map_or(0, |(_, i)| *i);
+        seen.push(SeenToken {
+            key: key.to_owned(),
+            token: map.get(key).cloned().unwrap_or_else(|| Secret::from("")),
+            file: settings[idx].file.clone(),
+            line: settings[idx].line,
+            shadowed_by: None,
+        });
+    }
+    for (idx, key, token) in all {
+        let used = seen
+            .iter()
+            .any(|t| t.key == key && t.file == settings[idx].file && t.line == settings[idx].line);
+        if !used {
+            let winner = seen.iter().find(|t| t.key == key).map(|t| t.file.clone());
+            let later_reset = settings[idx + 1..]
+                .iter()
+                .find(|s| s.name == ACCESS_TOKENS)
+                .map(|s| s.file.clone());
+            seen.push(SeenToken {
+                key,
+                token,
+                file: settings[idx].file.clone(),
+                line: settings[idx].line,
+                shadowed_by: winner.or(later_reset),
+            });
+        }
+    }
+    seen
+}
+
+/// The netrc file Nix uses: the last `netrc-file` setting, else `SYSTEM_DIR/netrc`.
+pub fn netrc_file(settings: &[Setting], system_dir: &Path) -> PathBuf {
+    settings
+        .iter()
+        .rev()
+        .find(|s| s.name == "netrc-file")
+        .map(|s| PathBuf::from(&s.value))
+        .unwrap_or_else(|| system_dir.join("netrc"))
+}
+
+/// The line of `conf` (read from `conf_path`) through which `target` is included, directly or
+/// through other included files, in any spelling of its path.
+pub fn include_line_of(conf: &ConfFile, conf_path: &Path, target: &Path) -> Option<usize> {
+    let target_canon = fs::canonicalize(target).ok();
+    let same = |p: &Path| {
+        p == target || (target_canon.is_some() && fs::canonicalize(p).ok() == target_canon)
+    };
+    let mut visited = HashSet::new();
+    conf.entries().find_map(|(i, e)| match e {
+        Entry::Include { path, .. } => {
+            let p = resolve_include(conf_path, &path);
+            (same(&p) || includes_transitively(&p, &same, &mut visited)).then_some(i)
+        }
+        _ => None,
+    })
+}
+
+fn includes_transitively(
+    file: &Path,
+    same: &dyn Fn(&Path) -> bool,
+    visited: &mut HashSet<PathBuf>,
+) -> bool {
+    if !visited.insert(file.to_path_buf()) {
+        return false;
+    }
+    let Ok(Some(text)) = read_optional(file) else {
+        return false;
+    };
+    ConfFile::parse(&text).entries().any(|(_, e)| match e {
+        Entry::Include { path, .. } => {
+            let p = resolve_include(file, &path);
+            same(&p) || includes_transitively(&p, same, visited)
+        }
+        _ => false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setting(file: &str, line: usize, name: &str, value: &str) -> Setting {
+        Setting {
+            file: file.into(),
+            line,
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn later_access_tokens_shadow_earlier_ones() {
+        let s = [
+            setting("/etc/nix/nix.conf", 1, ACCESS_TOKENS, "a=1 b=2"),
+            setting("/u/nix.conf", 3, EXTRA_ACCESS_TOKENS, "b=9 c=3"),
+            setting("/u/tokens.conf", 2, ACCESS_TOKENS, "c=4"),
+        ];
+        let seen = access_tokens(&s);
+        let used: Vec<_> = seen
+            .iter()
+            .filter(|t| t.shadowed_by.is_none())
+            .map(|t| (t.key.as_str(), t.token.expose().as_str(), t.line))
+            .collect();
+        assert_eq!(used, [("c", "4", 2)]);
+        let hidden: Vec<_> = seen
+            .iter()
+            .filter(|t| t.shadowed_by.is_some())
+            .map(|t| t.key.as_str())
+            .collect();
+        assert_eq!(hidden, ["a", "b", "b", "c"]);
+    }
+
+    #[test]
+    fn extra_keeps_the_first_source() {
+        let s = [
+            setting("/a", 1, EXTRA_ACCESS_TOKENS, "h=1"),
+            setting("/b", 1, EXTRA_ACCESS_TOKENS, "h=2 g=3"),
+        ];
+        let seen = access_tokens(&s);
+        assert_eq!(seen[0].file, PathBuf::from("/a"));
+        assert_eq!(seen[1].key, "g");
+        assert_eq!(seen[2].shadowed_by, Some(PathBuf::from("/a")));
+    }
+}

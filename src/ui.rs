@@ -1,0 +1,97 @@
+//! What the user sees on stderr: warnings, notes, verbose detail, colour, and yes/no questions.
+//!
+//! Standard output is kept for a command's result (a table, JSON, completions); everything else
+//! goes through [`Ui`] to standard error, so scripts can read stdout without filtering.
+
+use std::io::IsTerminal;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone)]
+pub struct Ui {
+    /// 0 is normal, negative is quieter (`-q`), positive is more verbose (`-v`).
+    pub verbosity: i8,
+    pub color: bool,
+    /// `--yes`: answer every confirmation with yes.
+    pub assume_yes: bool,
+    /// A person is at a terminal who can answer a question.
+    pub interactive: bool,
+}
+
+impl Ui {
+    pub fn new(verbosity: i8, color: ColorChoice, assume_yes: bool) -> Self {
+        let stderr_tty = std::io::stderr().is_terminal();
+        let color = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                stderr_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
+        Ui {
+            verbosity,
+            color,
+            assume_yes,
+            interactive: stderr_tty && std::io::stdin().is_terminal(),
+        }
+    }
+
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    /// An error; always shown.
+    pub fn error(&self, message: &str) {
+        eprintln!("{} {message}", self.paint("1;31", "error:"));
+    }
+
+    /// Something the user should act on; hidden only by `-qq`.
+    pub fn warn(&self, message: &str) {
+        if self.verbosity >= -1 {
+            eprintln!("{} {message}", self.paint("1;33", "warning:"));
+        }
+    }
+
+    /// What the command did; hidden by `-q`.
+    pub fn info(&self, message: &str) {
+        if self.verbosity >= 0 {
+            eprintln!("{message}");
+        }
+    }
+
+    /// Detail for `-v`.
+    pub fn detail(&self, message: &str) {
+        if self.verbosity >= 1 {
+            eprintln!("{} {message}", self.paint("2", "·"));
+        }
+    }
+
+    /// Asks a yes/no question. `--yes` answers yes; without a terminal there is no one to ask, so
+    /// the answer is an error that tells how to proceed (`hint`).
+    pub fn confirm(&self, question: &str, hint: &str) -> Result<bool> {
+        if self.assume_yes {
+            return Ok(true);
+        }
+        if !self.interactive {
+            return Err(Error::usage(format!(
+                "{question} There is no terminal to answer; {hint}"
+            )));
+        }
+        dialoguer::Confirm::new()
+            .with_prompt(question)
+            .default(false)
+            .interact()
+            .map_err(|e| Error::failed(format!("could not read the answer: {e}")))
+    }
+}
