@@ -78,15 +78,13 @@ impl Ui {
     }
 
     /// Asks a yes/no question. `--yes` answers yes; without a terminal there is no one to ask, so
-    /// the answer is an error that tells how to proceed (`hint`).
-    pub fn confirm(&self, question: &str, hint: &str) -> Result<bool> {
+    /// the answer is the error `refusal`, which says how to proceed.
+    pub fn confirm(&self, question: &str, refusal: impl FnOnce() -> String) -> Result<bool> {
         if self.assume_yes {
             return Ok(true);
         }
         if !self.interactive {
-            return Err(Error::usage(format!(
-                "{question} There is no terminal to answer; {hint}"
-            )));
+            return Err(Error::usage(refusal()));
         }
         dialoguer::Confirm::new()
             .with_prompt(question)

@@ -51,6 +51,7 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
     for key in &keys {
         let from = session.remove(key);
         if from.is_empty() {
+            ctx.show_notes(&session.notes);
             return Err(not_found(ctx, key));
         }
         for f in from {
@@ -65,7 +66,13 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
         keys.join(", "),
         listed.join(", ")
     );
-    if !args.dry_run && !args.force && !ctx.ui.confirm(&question, "pass --yes to remove them")? {
+    let refusal = || {
+        format!(
+            "removing the token(s) for {} needs a confirmation and there is no terminal to ask; pass --yes",
+            keys.join(", ")
+        )
+    };
+    if !args.dry_run && !args.force && !ctx.ui.confirm(&question, refusal)? {
         ctx.ui.info("Nothing changed.");
         return Ok(ExitCode::from(exit::FAILURE));
     }

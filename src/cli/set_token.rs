@@ -84,7 +84,14 @@ pub fn run(ctx: &Context, args: SetTokenArgs) -> Result<ExitCode> {
                 file.display(),
                 mask(&token)
             );
-            if !ctx.ui.confirm(&question, "pass --force to replace it")? {
+            let refusal = || {
+                format!(
+                    "{key} already has a token ({}) in {}; pass --force to replace it",
+                    mask(&old),
+                    file.display()
+                )
+            };
+            if !ctx.ui.confirm(&question, refusal)? {
                 ctx.ui.info("Nothing changed.");
                 return Ok(ExitCode::from(exit::FAILURE));
             }

@@ -248,6 +248,7 @@ impl<'a> Session<'a> {
         let lines: Vec<usize> = in_conf.iter().map(|(i, _, _)| *i).collect();
         self.nix_conf.remove_lines(|i| lines.contains(&i));
         self.tokens = merged;
+        self.ensure_include();
         self.notes.push(Note::Info(format!(
             "moved {moved} token(s) from {} into {}",
             self.layout.nix_conf.display(),

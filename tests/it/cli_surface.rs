@@ -1,0 +1,156 @@
+//! The command line itself: every command is there, global flags go anywhere, and the nix.conf
+//! that is chosen follows Nix's own environment variables.
+
+use crate::support::*;
+
+#[test]
+fn help_lists_every_command() {
+    let env = TestEnv::new();
+    let out = env.run(&["--help"], "");
+    assert_success(&out);
+    let help = stdout(&out);
+    for command in [
+        "login",
+        "logout",
+        "status",
+        "set-token",
+        "refresh",
+        "version",
+        "completions",
+    ] {
+        assert!(help.contains(command), "--help lacks {command}:\n{help}");
+    }
+    for flag in [
+        "--config",
+        "--system",
+        "--verbose",
+        "--quiet",
+        "--color",
+        "--no-progress",
+        "--yes",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+}
+
+#[test]
+fn nix_auth_flags_are_accepted() {
+    let env = TestEnv::new();
+    for args in [
+        &["login", "--help"][..],
+        &["logout", "--help"],
+        &["set-token", "--help"],
+    ] {
+        let out = env.run(args, "");
+        assert_success(&out);
+        let help = stdout(&out);
+        for flag in ["--provider", "--force", "--dry-run"] {
+            assert!(help.contains(flag), "{args:?} lacks {flag}");
+        }
+    }
+    let login = stdout(&env.run(&["login", "--help"], ""));
+    assert!(login.contains("--client-id"));
+    let logout = stdout(&env.run(&["logout", "--help"], ""));
+    assert!(logout.contains("--host"));
+}
+
+#[test]
+fn version_and_completions() {
+    let env = TestEnv::new();
+    let out = env.run(&["version"], "");
+    assert_success(&out);
+    assert_eq!(
+        stdout(&out).trim(),
+        format!("nix-tokens {}", env!("CARGO_PKG_VERSION"))
+    );
+    for shell in ["bash", "zsh", "fish"] {
+        let out = env.run(&["completions", shell], "");
+        assert_success(&out);
+        assert!(stdout(&out).contains("set-token"), "{shell} completions");
+    }
+    let out = env.run(&["completions", "tcsh"], "");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn global_flags_work_after_the_command() {
+    let env = TestEnv::new();
+    let custom = env.root.join("custom").join("nix.conf");
+    let out = env.run(
+        &[
+            "set-token",
+            "github.com",
+            "-q",
+            "--config",
+            custom.to_str().unwrap(),
+        ],
+        "ghp_abcdefghijklmnopqrstuvwxyz\n",
+    );
+    assert_success(&out);
+    assert_eq!(stderr(&out), "", "-q keeps a success silent");
+    assert!(read(&env.root.join("custom/access-tokens.conf")).contains("github.com=ghp_"));
+    assert!(!env.token_file().exists());
+}
+
+#[test]
+fn nix_conf_is_found_as_nix_finds_it() {
+    let env = TestEnv::new();
+    let first = env.root.join("a/nix.conf");
+    let second = env.root.join("b/nix.conf");
+    let files = format!("{}:{}", first.display(), second.display());
+    let out = env
+        .cmd()
+        .args(["set-token", "github.com"])
+        .env("NIX_USER_CONF_FILES", &files)
+        .write_stdin("ghp_abcdefghijklmnopqrstuvwxyz\n")
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert!(env.root.join("a/access-tokens.conf").exists());
+    assert!(!env.root.join("b/access-tokens.conf").exists());
+
+    let out = env
+        .cmd()
+        .args(["set-token", "gitlab.com"])
+        .env("NIX_CONFIG_HOME", env.root.join("nixhome"))
+        .write_stdin("glpat-abcdefghijklmnopqrst\n")
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert!(read(&env.root.join("nixhome/access-tokens.conf")).contains("gitlab.com=PAT:glpat-"));
+    assert!(read(&env.root.join("nixhome/nix.conf")).contains("!include access-tokens.conf"));
+}
+
+#[test]
+fn system_uses_nix_conf_dir() {
+    let env = TestEnv::new();
+    let out = env.run(
+        &["--system", "set-token", "github.com"],
+        "ghp_abcdefghijklmnopqrstuvwxyz\n",
+    );
+    assert_success(&out);
+    assert!(read(&env.etc.join("access-tokens.conf")).contains("github.com=ghp_"));
+    assert_eq!(
+        read(&env.etc.join("nix.conf")),
+        "!include access-tokens.conf\n"
+    );
+    let both = env.run(&["--system", "--config", "/tmp/x", "status"], "");
+    assert_eq!(
+        both.status.code(),
+        Some(2),
+        "--system and --config conflict"
+    );
+}
+
+#[test]
+fn login_and_refresh_say_what_they_can_do() {
+    let env = TestEnv::new();
+    let out = env.run(&["login", "gitlab"], "");
+    assert_clean_failure(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("set-token gitlab.com"), "{err}");
+    assert!(err.contains("personal_access_tokens"), "{err}");
+    let out = env.run(&["refresh", "--quiet"], "");
+    assert_success(&out);
+    assert_eq!(stderr(&out), "");
+}

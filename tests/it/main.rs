@@ -1,0 +1,14 @@
+//! Integration tests: the real `nix-tokens` binary run in temporary homes.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod bad_input;
+mod cli_surface;
+mod logout;
+mod netrc;
+mod nix_agrees;
+mod parallel;
+mod read_only;
+mod set_token;
+mod status;

@@ -1,0 +1,107 @@
+//! Hosts Nix cannot serve from `access-tokens` (Gitea, Forgejo, `--netrc`) go to a private netrc
+//! that nix.conf points Nix at.
+
+use std::fs;
+
+use crate::support::*;
+
+#[test]
+fn forgejo_tokens_go_to_a_private_netrc() {
+    let env = TestEnv::new();
+    env.write(&env.nix_conf(), "max-jobs = 2\n");
+    let out = env.set_token("codeberg", "forgejotokenabcdef123456");
+    assert_no_leak(&out, &["forgejotokenabcdef123456"]);
+    assert_eq!(
+        read(&env.netrc()),
+        "machine codeberg.org login nix-tokens password forgejotokenabcdef123456\n"
+    );
+    assert_eq!(mode(&env.netrc()), 0o600);
+    let tokens = read(&env.token_file());
+    assert!(
+        tokens.contains(&format!("netrc-file = {}\n", env.netrc().display())),
+        "{tokens}"
+    );
+    assert!(!tokens.contains("access-tokens ="), "{tokens}");
+    assert_eq!(
+        read(&env.nix_conf()),
+        "max-jobs = 2\n!include access-tokens.conf\n"
+    );
+}
+
+#[test]
+fn a_host_moved_to_netrc_leaves_access_tokens() {
+    let env = TestEnv::new();
+    // Where nix-auth puts a Gitea token, Nix never reads it.
+    env.set_token("git.example.com", "giteatoken1234567890");
+    assert!(read(&env.token_file()).contains("git.example.com="));
+    let out = env.run(
+        &[
+            "set-token",
+            "git.example.com",
+            "--provider",
+            "gitea",
+            "--force",
+        ],
+        "giteatoken1234567890\n",
+    );
+    assert_success(&out);
+    assert!(!read(&env.token_file()).contains("git.example.com="));
+    assert!(
+        read(&env.netrc())
+            .contains("machine git.example.com login nix-tokens password giteatoken1234567890")
+    );
+}
+
+#[test]
+fn other_netrc_entries_are_kept_and_a_named_netrc_is_used() {
+    let env = TestEnv::new();
+    let own = env.root.join("my-netrc");
+    let original = "# caches\nmachine cache.example.org\n  login me\n  password cachepw\n";
+    env.write(&own, original);
+    env.write(
+        &env.nix_conf(),
+        &format!("netrc-file = {}\n", own.display()),
+    );
+    let out = env.run(
+        &[
+            "set-token",
+            "files.example.org",
+            "--netrc",
+            "--login",
+            "robot",
+        ],
+        "filetoken1234567890\n",
+    );
+    assert_success(&out);
+    assert_eq!(
+        read(&own),
+        format!("{original}machine files.example.org login robot password filetoken1234567890\n")
+    );
+    assert!(!env.netrc().exists(), "the user's own netrc is used");
+    let out = env.run(&["logout", "files.example.org", "--yes"], "");
+    assert_success(&out);
+    assert_eq!(read(&own), original);
+}
+
+#[test]
+fn hiding_the_system_netrc_is_warned_about() {
+    let env = TestEnv::new();
+    env.write(
+        &env.etc.join("netrc"),
+        "machine cache.corp login a password b\n",
+    );
+    let out = env.set_token("codeberg.org", "forgejotokenabcdef123456");
+    let err = stderr(&out);
+    assert!(
+        err.contains(&env.etc.join("netrc").display().to_string()),
+        "{err}"
+    );
+    assert!(err.contains("copy any entries"), "{err}");
+    // Only the first time.
+    let out = env.run(
+        &["set-token", "code.example.org", "--provider", "forgejo"],
+        "tok1234567890abcdef\n",
+    );
+    assert!(!stderr(&out).contains("copy any entries"));
+    assert!(fs::metadata(env.etc.join("netrc")).is_ok());
+}

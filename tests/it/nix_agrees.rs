@@ -1,0 +1,114 @@
+//! The real Nix reads what nix-tokens writes: after each step, Nix's own effective configuration
+//! holds exactly the expected `access-tokens` and `netrc-file`.
+
+use std::collections::BTreeMap;
+
+use crate::support::*;
+
+fn expect(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn nix_sees_set_replace_migrate_and_logout() {
+    let env = TestEnv::new();
+    env.write(
+        &env.etc.join("nix.conf"),
+        "experimental-features = nix-command\n",
+    );
+    env.write(
+        &env.nix_conf(),
+        "# user settings\nmax-jobs = 3\naccess-tokens = old.example=oldtoken1234567890\n",
+    );
+    let Some(config) = nix_config(&env) else {
+        return;
+    };
+    assert_eq!(
+        nix_access_tokens(&config),
+        expect(&[("old.example", "oldtoken1234567890")])
+    );
+
+    // Set: the nix.conf token migrates, the new one joins it.
+    env.set_token("github.com", "ghp_firstfirstfirstfirst1234");
+    let config = nix_config(&env).unwrap();
+    assert_eq!(
+        nix_access_tokens(&config),
+        expect(&[
+            ("old.example", "oldtoken1234567890"),
+            ("github.com", "ghp_firstfirstfirstfirst1234"),
+        ])
+    );
+    assert_eq!(config["max-jobs"]["value"], 3);
+
+    // Replace.
+    let out = env.run(
+        &["set-token", "github.com", "--force"],
+        "ghp_secondsecondsecond5678\n",
+    );
+    assert_success(&out);
+    env.set_token("gitlab.com", "glpat-abcdefghijklmnopqrst");
+    let config = nix_config(&env).unwrap();
+    assert_eq!(
+        nix_access_tokens(&config),
+        expect(&[
+            ("old.example", "oldtoken1234567890"),
+            ("github.com", "ghp_secondsecondsecond5678"),
+            ("gitlab.com", "PAT:glpat-abcdefghijklmnopqrst"),
+        ])
+    );
+
+    // Netrc for a Forgejo host.
+    env.set_token("codeberg.org", "forgejotokenabcdef123456");
+    let config = nix_config(&env).unwrap();
+    assert_eq!(
+        config["netrc-file"]["value"],
+        env.netrc().display().to_string()
+    );
+
+    // A token added to nix.conf by hand migrates on the next change, and logout removes it.
+    let conf = read(&env.nix_conf());
+    env.write(
+        &env.nix_conf(),
+        &format!("{conf}extra-access-tokens = hand.example=handtoken1234567890\n"),
+    );
+    let out = env.run(&["logout", "old.example", "--yes"], "");
+    assert_success(&out);
+    let out = env.run(&["logout", "hand.example", "--yes"], "");
+    assert_success(&out);
+    let config = nix_config(&env).unwrap();
+    assert_eq!(
+        nix_access_tokens(&config),
+        expect(&[
+            ("github.com", "ghp_secondsecondsecond5678"),
+            ("gitlab.com", "PAT:glpat-abcdefghijklmnopqrst"),
+        ])
+    );
+    assert!(!read(&env.nix_conf()).contains("access-tokens ="));
+
+    // Logging out of everything leaves Nix with no tokens and a nix.conf it still reads.
+    let out = env.run(&["logout", "--all", "--yes"], "");
+    assert_success(&out);
+    let config = nix_config(&env).unwrap();
+    assert_eq!(nix_access_tokens(&config), BTreeMap::new());
+    assert_eq!(config["max-jobs"]["value"], 3);
+}
+
+#[test]
+fn nix_reads_the_token_file_through_a_store_linked_nix_conf() {
+    // The line nix-tokens tells home-manager users to add works as promised.
+    let env = TestEnv::new();
+    let target = env.store.join("0123456789abcdfghijklmnpqrsvwxyz-nix.conf");
+    env.write(&target, "!include access-tokens.conf\n");
+    std::os::unix::fs::symlink(&target, env.nix_conf()).unwrap();
+    env.set_token("github.com", "ghp_storestorestorestore1234");
+    let Some(config) = nix_config(&env) else {
+        return;
+    };
+    assert_eq!(
+        nix_access_tokens(&config),
+        expect(&[("github.com", "ghp_storestorestorestore1234")])
+    );
+}

@@ -1,0 +1,263 @@
+//! The test harness: a temporary home with its own Nix configuration directories, a way to run
+//! the real `nix-tokens` binary in it, and a way to ask the real Nix what it reads from there.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+/// Environment variables that would make a test read the developer's real configuration.
+const SCRUBBED: &[&str] = &[
+    "NIX_CONFIG",
+    "NIX_CONFIG_HOME",
+    "NIX_USER_CONF_FILES",
+    "NIX_CONF_DIR",
+    "NIX_STORE_DIR",
+    "XDG_CONFIG_HOME",
+    "XDG_CONFIG_DIRS",
+    "NO_COLOR",
+    "RATTLER_AUTH_FILE",
+];
+
+/// A temporary home: `home/.config/nix` for the user's files, `etc` as `$NIX_CONF_DIR`, and
+/// `store` as `$NIX_STORE_DIR`.
+pub struct TestEnv {
+    _dir: TempDir,
+    pub root: PathBuf,
+    pub home: PathBuf,
+    pub etc: PathBuf,
+    pub store: PathBuf,
+}
+
+impl TestEnv {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let root = dir.path().to_path_buf();
+        let env = TestEnv {
+            home: root.join("home"),
+            etc: root.join("etc"),
+            store: root.join("store"),
+            root,
+            _dir: dir,
+        };
+        for d in [env.config_dir(), env.etc.clone(), env.store.clone()] {
+            fs::create_dir_all(d).unwrap();
+        }
+        env
+    }
+
+    /// `~/.config/nix`, where the user's nix.conf lives.
+    pub fn config_dir(&self) -> PathBuf {
+        self.home.join(".config").join("nix")
+    }
+
+    pub fn nix_conf(&self) -> PathBuf {
+        self.config_dir().join("nix.conf")
+    }
+
+    pub fn token_file(&self) -> PathBuf {
+        self.config_dir().join("access-tokens.conf")
+    }
+
+    pub fn netrc(&self) -> PathBuf {
+        self.config_dir().join("netrc")
+    }
+
+    /// The binary, with this home and nothing of the developer's configuration.
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::cargo_bin("nix-tokens").expect("the nix-tokens binary");
+        for var in SCRUBBED {
+            cmd.env_remove(var);
+        }
+        cmd.env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env("XDG_CONFIG_DIRS", self.root.join("xdg"))
+            .env("NIX_CONF_DIR", &self.etc)
+            .env("NIX_STORE_DIR", &self.store)
+            .current_dir(&self.root);
+        cmd
+    }
+
+    /// `nix-tokens ARGS…` with `stdin` piped in.
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        self.cmd()
+            .args(args)
+            .write_stdin(stdin)
+            .output()
+            .expect("run nix-tokens")
+    }
+
+    /// `set-token HOST` with the token on standard input; asserts success.
+    pub fn set_token(&self, host: &str, token: &str) -> Output {
+        let out = self.run(&["set-token", host], &format!("{token}\n"));
+        assert_success(&out);
+        out
+    }
+
+    pub fn write(&self, path: &Path, contents: &str) {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, contents).unwrap();
+    }
+
+    /// Every file under the temporary root (but the lock), with its bytes and mode, for
+    /// "nothing changed" checks.
+    pub fn snapshot(&self) -> BTreeMap<PathBuf, (Vec<u8>, u32)> {
+        let mut out = BTreeMap::new();
+        walk(&self.root, &mut out);
+        out
+    }
+}
+
+fn walk(dir: &Path, out: &mut BTreeMap<PathBuf, (Vec<u8>, u32)>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries {
+        let path = e.unwrap().path();
+        let meta = fs::symlink_metadata(&path).unwrap();
+        if meta.is_dir() {
+            walk(&path, out);
+        } else if path.file_name().unwrap() != ".nix-tokens.lock" {
+            let bytes = if meta.file_type().is_symlink() {
+                fs::read_link(&path)
+                    .unwrap()
+                    .into_os_string()
+                    .into_encoded_bytes()
+            } else {
+                fs::read(&path).unwrap_or_default()
+            };
+            out.insert(path, (bytes, meta.permissions().mode() & 0o7777));
+        }
+    }
+}
+
+pub fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+pub fn mode(path: &Path) -> u32 {
+    fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn assert_success(out: &Output) {
+    assert!(
+        out.status.success(),
+        "nix-tokens failed ({:?})\nstdout:\n{}\nstderr:\n{}",
+        out.status.code(),
+        stdout(out),
+        stderr(out)
+    );
+}
+
+/// The run failed with `code`, printed one error line, and no panic or backtrace.
+pub fn assert_clean_failure(out: &Output, code: i32) {
+    let err = stderr(out);
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stderr:\n{err}\nstdout:\n{}",
+        stdout(out)
+    );
+    assert!(
+        err.starts_with("error: "),
+        "stderr should be one error line:\n{err}"
+    );
+    assert!(
+        !err.contains("panicked") && !err.contains("backtrace"),
+        "{err}"
+    );
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one line expected:\n{err}"
+    );
+}
+
+/// No full token appears anywhere in what the run printed.
+pub fn assert_no_leak(out: &Output, secrets: &[&str]) {
+    for secret in secrets {
+        for (name, text) in [("stdout", stdout(out)), ("stderr", stderr(out))] {
+            assert!(!text.contains(secret), "{name} leaks a token:\n{text}");
+        }
+    }
+}
+
+/// The real Nix's effective configuration for this home, read as Nix reads it: `NIX_CONF_DIR` and
+/// `NIX_USER_CONF_FILES` point at the test directory and nothing else is read. `None` only when
+/// Nix is not installed outside CI; on CI a missing Nix fails the test.
+pub fn nix_config(env: &TestEnv) -> Option<serde_json::Value> {
+    let nix = which("nix");
+    let Some(nix) = nix else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install Nix (apt-get install nix-bin) for this test"
+        );
+        eprintln!("skipping: nix is not installed");
+        return None;
+    };
+    let attempts: [&[&str]; 2] = [
+        &[
+            "--extra-experimental-features",
+            "nix-command",
+            "config",
+            "show",
+            "--json",
+        ],
+        &[
+            "--extra-experimental-features",
+            "nix-command",
+            "show-config",
+            "--json",
+        ],
+    ];
+    let mut last = String::new();
+    for args in attempts {
+        let out = std::process::Command::new(&nix)
+            .args(args)
+            .env_remove("NIX_CONFIG")
+            .env_remove("NIX_CONFIG_HOME")
+            .env_remove("NIX_REMOTE")
+            .env("HOME", &env.home)
+            .env("XDG_CONFIG_HOME", env.home.join(".config"))
+            .env("XDG_CACHE_HOME", env.root.join("cache"))
+            .env("NIX_CONF_DIR", &env.etc)
+            .env("NIX_USER_CONF_FILES", env.nix_conf())
+            .output()
+            .expect("run nix");
+        if out.status.success() {
+            return Some(serde_json::from_slice(&out.stdout).expect("nix prints JSON"));
+        }
+        last = String::from_utf8_lossy(&out.stderr).into_owned();
+    }
+    panic!("nix could not show its configuration:\n{last}");
+}
+
+/// The `access-tokens` map Nix ends up with.
+pub fn nix_access_tokens(config: &serde_json::Value) -> BTreeMap<String, String> {
+    config["access-tokens"]["value"]
+        .as_object()
+        .expect("access-tokens is a map")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect()
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
