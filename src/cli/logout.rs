@@ -76,9 +76,8 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
         ctx.ui.info("Nothing changed.");
         return Ok(ExitCode::from(exit::FAILURE));
     }
-    let notes = session.notes.clone();
     let report = session.commit(args.dry_run)?;
-    ctx.show_notes(&notes);
+    ctx.show_notes(&report.notes);
     if args.dry_run {
         for path in &report.changed {
             ctx.ui.info(&format!("would change {}", path.display()));

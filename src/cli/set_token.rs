@@ -116,9 +116,8 @@ pub fn run(ctx: &Context, args: SetTokenArgs) -> Result<ExitCode> {
             }
         }
     }
-    let notes = session.notes.clone();
     let report = session.commit(args.dry_run)?;
-    ctx.show_notes(&notes);
+    ctx.show_notes(&report.notes);
     if args.dry_run {
         for path in &report.changed {
             ctx.ui.info(&format!("would change {}", path.display()));

@@ -268,7 +268,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #![proptest_config(ProptestConfig::with_cases(crate::nixconf::proptest_cases()))]
 
         #[test]
         fn parse_then_render_is_identity(text in "(?s)[ -~\t\r\n#=é]{0,400}") {

@@ -11,3 +11,12 @@ pub mod paths;
 pub mod store;
 pub mod tokens;
 pub mod view;
+
+/// Cases per property test: 2000 in `cargo test`, more with `PROPTEST_CASES=N`.
+#[cfg(test)]
+fn proptest_cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000)
+}

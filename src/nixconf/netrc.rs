@@ -280,7 +280,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #![proptest_config(ProptestConfig::with_cases(crate::nixconf::proptest_cases()))]
 
         #[test]
         fn parse_never_panics_and_keeps_text(text in "(?s)[ -~\t\n]{0,300}") {

@@ -39,11 +39,12 @@ pub enum Note {
     Info(String),
 }
 
-/// The files one operation changed (or, in a dry run, would change).
+/// The files one operation changed (or, in a dry run, would change), and what to tell the user.
 #[derive(Debug, Default)]
 pub struct Report {
     pub changed: Vec<PathBuf>,
     pub backup: Option<PathBuf>,
+    pub notes: Vec<Note>,
 }
 
 /// A locked editing session; see the module documentation.
@@ -127,18 +128,16 @@ impl<'a> Session<'a> {
         let nix_conf = ConfFile::parse(nix_conf_orig.as_deref().unwrap_or(""));
         check_valid(&nix_conf, &layout.nix_conf)?;
 
-        let mut notes = Vec::new();
         let token_conf_orig = fsio::read_optional(&layout.token_file)?;
         let token_conf = ConfFile::parse(token_conf_orig.as_deref().unwrap_or(""));
         check_valid(&token_conf, &layout.token_file)?;
-        tighten(&layout.token_file, &mut notes)?;
         let mut tokens = TokenMap::default();
         for (_, name, value) in token_conf.settings() {
             tokens.apply(&name, &value);
         }
 
         // The netrc Nix reads for this user: one nix.conf itself names, else ours.
-        let settings = view::settings_in_order(std::slice::from_ref(&layout.nix_conf))?;
+        let settings = view::file_settings(std::slice::from_ref(&layout.nix_conf))?;
         let named = settings
             .iter()
             .rev()
@@ -163,7 +162,7 @@ impl<'a> Session<'a> {
             netrc,
             netrc_orig,
             netrc_is_ours,
-            notes,
+            notes: Vec::new(),
         })
     }
 
@@ -298,7 +297,7 @@ impl<'a> Session<'a> {
     }
 
     fn warn_hidden_system_netrc(&mut self) {
-        let system = view::settings_in_order(&[self.layout.system_dir.join("nix.conf")])
+        let system = view::file_settings(&[self.layout.system_dir.join("nix.conf")])
             .map(|s| view::netrc_file(&s, &self.layout.system_dir))
             .unwrap_or_else(|_| self.layout.system_dir.join("netrc"));
         if system.exists() && system != self.netrc_path {
@@ -405,6 +404,7 @@ impl<'a> Session<'a> {
         let mut report = Report {
             changed: writes.iter().map(|w| w.path.clone()).collect(),
             backup: None,
+            notes: std::mem::take(&mut self.notes),
         };
         if let NixConfAccess::ReadOnly { why } = &self.access
             && writes.iter().any(|w| w.is_nix_conf)
@@ -416,6 +416,7 @@ impl<'a> Session<'a> {
         if dry_run {
             return Ok(report);
         }
+        tighten(&self.layout.token_file, &mut report.notes)?;
         for (n, w) in writes.iter().enumerate() {
             if let Err(e) = self.write_one(w, &mut report) {
                 for done in writes[..n].iter().rev() {

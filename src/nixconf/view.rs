@@ -25,13 +25,9 @@ pub struct Setting {
     pub value: String,
 }
 
-/// Reads `files` (and everything they include) in order, as Nix would. A missing top-level file
-/// is skipped, as Nix does.
+/// Everything Nix applies: the settings of `files` (see [`file_settings`]), then `$NIX_CONFIG`.
 pub fn settings_in_order(files: &[PathBuf]) -> Result<Vec<Setting>> {
-    let mut out = Vec::new();
-    for file in files {
-        walk(file, &mut Vec::new(), &mut out)?;
-    }
+    let mut out = file_settings(files)?;
     if let Some(env) = std::env::var_os("NIX_CONFIG") {
         let text = env.to_string_lossy();
         for (i, name, value) in ConfFile::parse(&text).settings() {
@@ -42,6 +38,16 @@ pub fn settings_in_order(files: &[PathBuf]) -> Result<Vec<Setting>> {
                 value,
             });
         }
+    }
+    Ok(out)
+}
+
+/// Reads `files` (and everything they include) in order, as Nix would. A missing top-level file
+/// is skipped, as Nix does.
+pub fn file_settings(files: &[PathBuf]) -> Result<Vec<Setting>> {
+    let mut out = Vec::new();
+    for file in files {
+        walk(file, &mut Vec::new(), &mut out)?;
     }
     Ok(out)
 }
