@@ -316,13 +316,15 @@ impl<'a> Session<'a> {
         self.tokens.remove(key)
     }
 
-    /// Every key nix-tokens manages: the token file's, nix.conf's own, and the netrc's hosts.
+    /// Every key nix-tokens manages: the token file's, nix.conf's own, and the hosts of the netrc
+    /// nix-tokens created (a netrc the user named may hold entries nix-tokens never wrote).
     pub fn managed_keys(&self) -> Vec<String> {
         let mut keys: Vec<String> = Vec::new();
         let netrc_hosts = self
             .netrc
             .entries()
             .iter()
+            .filter(|_| self.netrc_is_ours)
             .filter_map(|e| e.machine.clone());
         let from_conf = self.nix_conf_tokens();
         let token_keys = self
@@ -341,10 +343,12 @@ impl<'a> Session<'a> {
     /// Removes `key` from every file nix-tokens manages. Returns the files it was in.
     pub fn remove(&mut self, key: &str) -> Vec<PathBuf> {
         let mut from = Vec::new();
+        if self.tokens.contains(key) {
+            from.push(self.layout.token_file.clone());
+        }
         if self.nix_conf_tokens().contains(key) {
             if self.nix_conf_editable() {
                 from.push(self.layout.nix_conf.clone());
-                self.migrate();
             } else {
                 self.notes.push(Note::Warn(format!(
                     "{} sets a token for {key}, but it cannot be edited; remove it from the configuration that generates that file",
@@ -352,9 +356,8 @@ impl<'a> Session<'a> {
                 )));
             }
         }
-        if self.tokens.remove(key).is_some() && !from.contains(&self.layout.nix_conf) {
-            from.push(self.layout.token_file.clone());
-        }
+        self.migrate();
+        self.tokens.remove(key);
         if !key.contains('/') && self.netrc.remove(key) {
             from.push(self.netrc_path.clone());
         }
@@ -491,4 +494,79 @@ fn tighten(path: &Path, notes: &mut Vec<Note>) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(dir: &Path) -> Layout {
+        let conf_dir = dir.join("nix");
+        fs::create_dir_all(&conf_dir).unwrap();
+        Layout {
+            nix_conf: conf_dir.join("nix.conf"),
+            token_file: conf_dir.join(TOKEN_FILE),
+            netrc: conf_dir.join("netrc"),
+            lock: conf_dir.join(".nix-tokens.lock"),
+            system_dir: dir.join("etc"),
+            store_dir: dir.join("store"),
+        }
+    }
+
+    #[test]
+    fn a_failed_nix_conf_write_puts_the_token_file_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = layout(dir.path());
+        // nix.conf links into a dotfiles directory that disappears before the commit, so the
+        // last write of the commit (nix.conf) fails after the token file was written.
+        let dotfiles = dir.path().join("dotfiles");
+        fs::create_dir_all(&dotfiles).unwrap();
+        fs::write(
+            dotfiles.join("nix.conf"),
+            "access-tokens = a.org=aaaaaaaaaaaa\n",
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(dotfiles.join("nix.conf"), &layout.nix_conf).unwrap();
+        fs::write(&layout.token_file, "access-tokens = b.org=bbbbbbbbbbbb\n").unwrap();
+
+        let mut session = Session::open(&layout).unwrap();
+        session.set_access_token("c.org", Secret::from("cccccccccccc"));
+        fs::rename(&dotfiles, dir.path().join("moved")).unwrap();
+        let err = session.commit(false).unwrap_err().to_string();
+        assert!(err.contains("dotfiles"), "{err}");
+
+        assert_eq!(
+            fs::read_to_string(&layout.token_file).unwrap(),
+            "access-tokens = b.org=bbbbbbbbbbbb\n",
+            "the token file is back as it was"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("moved/nix.conf")).unwrap(),
+            "access-tokens = a.org=aaaaaaaaaaaa\n"
+        );
+    }
+
+    #[test]
+    fn migration_keeps_what_nix_uses_and_every_other_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = layout(dir.path());
+        fs::write(
+            &layout.nix_conf,
+            "access-tokens = a=1 b=2\n!include access-tokens.conf\nextra-access-tokens = b=3 c=4\n",
+        )
+        .unwrap();
+        fs::write(&layout.token_file, "access-tokens = b=5 d=6\n").unwrap();
+        let mut session = Session::open(&layout).unwrap();
+        assert_eq!(session.migrate(), 3);
+        let tokens: Vec<(String, String)> = session
+            .tokens()
+            .iter()
+            .map(|(k, t)| (k.to_owned(), t.expose().clone()))
+            .collect();
+        // Nix reads a=1 b=2, then the token file replaces them with b=5 d=6, then c=4 is added;
+        // a=1, hidden by the token file, is kept too.
+        let expected = [("b", "5"), ("d", "6"), ("c", "4"), ("a", "1")];
+        assert_eq!(tokens, expected.map(|(k, v)| (k.to_owned(), v.to_owned())));
+        assert_eq!(session.nix_conf.render(), "!include access-tokens.conf\n");
+    }
 }

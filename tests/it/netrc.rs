@@ -81,6 +81,13 @@ fn other_netrc_entries_are_kept_and_a_named_netrc_is_used() {
     let out = env.run(&["logout", "files.example.org", "--yes"], "");
     assert_success(&out);
     assert_eq!(read(&own), original);
+
+    // `logout --all` removes only what nix-tokens manages, never the user's own netrc entries.
+    env.set_token("github.com", "ghp_abcdefghijklmnopqrstuvwxyz0123456789");
+    let out = env.run(&["logout", "--all", "--yes"], "");
+    assert_success(&out);
+    assert_eq!(read(&own), original);
+    assert!(!read(&env.token_file()).contains("github.com"));
 }
 
 #[test]
