@@ -77,17 +77,8 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(exit::FAILURE));
     }
     let report = session.commit(args.dry_run)?;
-    ctx.show_notes(&report.notes);
-    if args.dry_run {
-        for path in &report.changed {
-            ctx.ui.info(&format!("would change {}", path.display()));
-        }
-        ctx.ui.info("Dry run: nothing was written.");
-    } else {
-        if let Some(backup) = &report.backup {
-            ctx.ui
-                .detail(&format!("nix.conf backed up to {}", backup.display()));
-        }
+    ctx.show_report(&report, args.dry_run);
+    if !args.dry_run {
         ctx.ui
             .info(&format!("Removed the token(s) for {}.", keys.join(", ")));
     }

@@ -17,7 +17,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use crate::error::{Result, exit};
 use crate::nixconf::paths::Layout;
-use crate::nixconf::store::Note;
+use crate::nixconf::store::{Note, Report};
 use crate::ui::{ColorChoice, Ui};
 
 #[derive(Debug, Parser)]
@@ -100,6 +100,26 @@ impl Context {
                 Note::Warn(text) => self.ui.warn(text),
                 Note::Info(text) => self.ui.info(text),
             }
+        }
+    }
+
+    /// Shows what a commit did: its notes, then the files it wrote (with `-v`), or in a dry run
+    /// the files it would have written.
+    pub fn show_report(&self, report: &Report, dry_run: bool) {
+        self.show_notes(&report.notes);
+        if dry_run {
+            for path in &report.changed {
+                self.ui.info(&format!("would change {}", path.display()));
+            }
+            self.ui.info("Dry run: nothing was written.");
+            return;
+        }
+        if let Some(backup) = &report.backup {
+            self.ui
+                .detail(&format!("nix.conf backed up to {}", backup.display()));
+        }
+        for path in &report.changed {
+            self.ui.detail(&format!("wrote {}", path.display()));
         }
     }
 }

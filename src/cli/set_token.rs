@@ -117,20 +117,9 @@ pub fn run(ctx: &Context, args: SetTokenArgs) -> Result<ExitCode> {
         }
     }
     let report = session.commit(args.dry_run)?;
-    ctx.show_notes(&report.notes);
+    ctx.show_report(&report, args.dry_run);
     if args.dry_run {
-        for path in &report.changed {
-            ctx.ui.info(&format!("would change {}", path.display()));
-        }
-        ctx.ui.info("Dry run: nothing was written.");
         return Ok(ExitCode::from(exit::OK));
-    }
-    if let Some(backup) = &report.backup {
-        ctx.ui
-            .detail(&format!("nix.conf backed up to {}", backup.display()));
-    }
-    for path in &report.changed {
-        ctx.ui.detail(&format!("wrote {}", path.display()));
     }
     ctx.ui.info(&format!(
         "Saved the token for {key} ({masked}) in {}.",

@@ -159,16 +159,20 @@ impl Netrc {
             .find(|e| e.machine.as_deref() == Some(host))
     }
 
+    /// Where the entries for `host` stand in the text, in file order.
+    fn spans_of(&self, host: &str) -> Vec<Range<usize>> {
+        self.entries
+            .iter()
+            .filter(|e| e.machine.as_deref() == Some(host))
+            .map(|e| e.span.clone())
+            .collect()
+    }
+
     /// Writes `machine HOST login LOGIN password TOKEN`: the first entry for the host is replaced
     /// where it stands, any later ones removed; otherwise the entry is appended.
     pub fn set(&mut self, host: &str, login: &str, token: &Secret<String>) {
         let line = format!("machine {host} login {login} password {}\n", token.expose());
-        let spans: Vec<Range<usize>> = self
-            .entries
-            .iter()
-            .filter(|e| e.machine.as_deref() == Some(host))
-            .map(|e| e.span.clone())
-            .collect();
+        let spans = self.spans_of(host);
         let mut text = self.text.clone();
         match spans.split_first() {
             Some((first, rest)) => {
@@ -189,12 +193,7 @@ impl Netrc {
 
     /// Removes every entry for `host`. Returns whether there was one.
     pub fn remove(&mut self, host: &str) -> bool {
-        let spans: Vec<Range<usize>> = self
-            .entries
-            .iter()
-            .filter(|e| e.machine.as_deref() == Some(host))
-            .map(|e| e.span.clone())
-            .collect();
+        let spans = self.spans_of(host);
         if spans.is_empty() {
             return false;
         }
