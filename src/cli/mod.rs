@@ -82,6 +82,9 @@ pub enum Command {
     Version,
     /// Print a shell completion script
     Completions(completions::CompletionsArgs),
+    /// Print the manual page (roff), for packagers
+    #[command(hide = true)]
+    Man,
 }
 
 /// What every command gets: how to talk to the user and which files to use.
@@ -145,6 +148,7 @@ pub fn run(cli: Cli, ui: Ui) -> Result<ExitCode> {
             Ok(ExitCode::from(exit::OK))
         }
         Command::Completions(args) => completions::run(args, &mut Cli::command()),
+        Command::Man => completions::man(Cli::command()),
     }
 }
 

@@ -63,10 +63,35 @@ fn version_and_completions() {
         stdout(&out).trim(),
         format!("nix-tokens {}", env!("CARGO_PKG_VERSION"))
     );
+    let commands = [
+        "login",
+        "logout",
+        "status",
+        "set-token",
+        "refresh",
+        "version",
+        "completions",
+    ];
     for shell in ["bash", "zsh", "fish"] {
         let out = env.run(&["completions", shell], "");
         assert_success(&out);
-        assert!(stdout(&out).contains("set-token"), "{shell} completions");
+        for command in commands {
+            assert!(
+                stdout(&out).contains(command),
+                "{shell} completions lack {command}"
+            );
+        }
+    }
+    let out = env.run(&["man"], "");
+    assert_success(&out);
+    let page = stdout(&out);
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH nix-tokens"),
+        "{page}"
+    );
+    for command in commands {
+        let heading = format!(".SH \"NIX-TOKENS {}\"", command.to_uppercase());
+        assert!(page.contains(&heading), "the man page lacks {heading}");
     }
     let out = env.run(&["completions", "tcsh"], "");
     assert_eq!(out.status.code(), Some(2));

@@ -5,6 +5,7 @@ mod support;
 
 mod bad_input;
 mod cli_surface;
+mod flake;
 mod logout;
 mod netrc;
 mod nix_agrees;
