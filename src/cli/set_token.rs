@@ -70,33 +70,26 @@ pub fn run(ctx: &Context, args: SetTokenArgs) -> Result<ExitCode> {
         Sink::AccessTokens => ctx.layout.token_file.clone(),
         Sink::Netrc => session.netrc_path().to_path_buf(),
     };
-    match existing {
-        Some(old) if old == token => {
-            ctx.ui.info(&format!(
-                "{key} already has this token in {}.",
-                file.display()
-            ));
-        }
-        Some(old) if !(args.force || args.dry_run) => {
-            let question = format!(
-                "{key} already has a token ({}) in {}. Replace it with {}?",
+    let unchanged = existing.as_ref() == Some(&token);
+    let ask = !(unchanged || args.force || args.dry_run);
+    if let Some(old) = existing.filter(|_| ask) {
+        let question = format!(
+            "{key} already has a token ({}) in {}. Replace it with {}?",
+            mask(&old),
+            file.display(),
+            mask(&token)
+        );
+        let refusal = || {
+            format!(
+                "{key} already has a token ({}) in {}; pass --force to replace it",
                 mask(&old),
-                file.display(),
-                mask(&token)
-            );
-            let refusal = || {
-                format!(
-                    "{key} already has a token ({}) in {}; pass --force to replace it",
-                    mask(&old),
-                    file.display()
-                )
-            };
-            if !ctx.ui.confirm(&question, refusal)? {
-                ctx.ui.info("Nothing changed.");
-                return Ok(ExitCode::from(exit::FAILURE));
-            }
+                file.display()
+            )
+        };
+        if !ctx.ui.confirm(&question, refusal)? {
+            ctx.ui.info("Nothing changed.");
+            return Ok(ExitCode::from(exit::FAILURE));
         }
-        _ => {}
     }
     let masked = mask(&token);
     match sink {
@@ -119,6 +112,13 @@ pub fn run(ctx: &Context, args: SetTokenArgs) -> Result<ExitCode> {
     let report = session.commit(args.dry_run)?;
     ctx.show_report(&report, args.dry_run);
     if args.dry_run {
+        return Ok(ExitCode::from(exit::OK));
+    }
+    if unchanged {
+        ctx.ui.info(&format!(
+            "{key} already has this token in {}.",
+            file.display()
+        ));
         return Ok(ExitCode::from(exit::OK));
     }
     ctx.ui.info(&format!(

@@ -202,6 +202,7 @@ fn replacing_a_token_needs_consent() {
     let out = env.run(&["set-token", "github.com"], &format!("{GH}\n"));
     assert_success(&out);
     assert!(stderr(&out).contains("already has this token"));
+    assert!(!stderr(&out).contains("Saved"), "{}", stderr(&out));
 }
 
 #[test]
