@@ -33,6 +33,7 @@ pub struct LogoutArgs {
 }
 
 pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
+    let before = ctx.nix_tokens_now();
     let mut session = Session::open(&ctx.layout)?;
     let managed = session.managed_keys();
     let keys: Vec<String> = if args.all {
@@ -81,6 +82,7 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
     if !args.dry_run {
         ctx.ui
             .info(&format!("Removed the token(s) for {}.", keys.join(", ")));
+        ctx.warn_surprises(&before, None, &keys);
     }
     Ok(ExitCode::from(exit::OK))
 }
@@ -110,7 +112,7 @@ fn choose(ctx: &Context, managed: &[String]) -> Result<String> {
 
 /// The error for a key nix-tokens does not hold: where Nix gets it instead, if anywhere.
 fn not_found(ctx: &Context, key: &str) -> Error {
-    let files = ctx.layout.nix_read_order(ctx.explicit_config);
+    let files = ctx.layout.nix_read_order();
     let elsewhere = view::settings_in_order(&files)
         .map(|s| view::access_tokens(&s))
         .unwrap_or_default()

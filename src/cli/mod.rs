@@ -18,6 +18,8 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use crate::error::{Result, exit};
 use crate::nixconf::paths::Layout;
 use crate::nixconf::store::{Note, Report};
+use crate::nixconf::view::{self, SeenToken};
+use crate::secret::Secret;
 use crate::ui::{ColorChoice, Ui};
 
 #[derive(Debug, Parser)]
@@ -91,8 +93,6 @@ pub enum Command {
 pub struct Context {
     pub ui: Ui,
     pub layout: Layout,
-    /// `--config` was given, so that file stands in for the user's nix.conf files.
-    pub explicit_config: bool,
 }
 
 impl Context {
@@ -103,6 +103,24 @@ impl Context {
                 Note::Warn(text) => self.ui.warn(text),
                 Note::Info(text) => self.ui.info(text),
             }
+        }
+    }
+
+    /// The tokens Nix uses now; empty when its configuration cannot be read (the command that
+    /// follows reports that itself).
+    pub fn nix_tokens_now(&self) -> Vec<SeenToken> {
+        view::effective_tokens(&self.layout.nix_read_order()).unwrap_or_default()
+    }
+
+    /// Warns about what a change did to the tokens Nix uses that the user did not ask for.
+    pub fn warn_surprises(
+        &self,
+        before: &[SeenToken],
+        set: Option<(&str, &Secret<String>)>,
+        removed: &[String],
+    ) {
+        for sentence in view::surprises(before, &self.nix_tokens_now(), set, removed) {
+            self.ui.warn(&sentence);
         }
     }
 
@@ -134,7 +152,6 @@ pub fn run(cli: Cli, ui: Ui) -> Result<ExitCode> {
         Ok(Context {
             ui: ui.clone(),
             layout: Layout::resolve(g.config.as_deref(), g.system)?,
-            explicit_config: g.config.is_some(),
         })
     };
     match cli.command {

@@ -8,7 +8,7 @@ use super::Context;
 use crate::error::{Error, Result, exit};
 use crate::flows::token_entry::read_token;
 use crate::nixconf::store::Session;
-use crate::nixconf::tokens::{check_token, key_host};
+use crate::nixconf::tokens::{check_login, check_token, host_without_port, key_host};
 use crate::providers::{self, Sink};
 use crate::secret::mask;
 
@@ -43,7 +43,17 @@ pub fn run(ctx: &Context, args: SetTokenArgs) -> Result<ExitCode> {
         (false, Some(p)) => p.sink(),
         (false, None) => Sink::AccessTokens,
     };
-    let host = key_host(&key).to_owned();
+    // curl matches a netrc `machine` by host name alone, without a port.
+    let host = match sink {
+        Sink::Netrc => host_without_port(key_host(&key)).to_owned(),
+        Sink::AccessTokens => key_host(&key).to_owned(),
+    };
+    let login = args
+        .login
+        .as_deref()
+        .or(provider.map(|p| p.netrc_login()))
+        .unwrap_or("nix-tokens");
+    check_login(login)?;
     if sink == Sink::Netrc && key.contains('/') {
         return Err(Error::usage(format!(
             "netrc holds one token per host, so `{key}` cannot go there; give the host alone ({host})"
@@ -52,11 +62,14 @@ pub fn run(ctx: &Context, args: SetTokenArgs) -> Result<ExitCode> {
     let page = provider.and_then(|p| p.token_page_for(&host));
     let (token, _source) = read_token(&ctx.ui, &key, args.token, page.as_deref())?;
     check_token(&token, &key)?;
-    let token = match provider {
-        Some(p) => p.nix_format(token),
-        None => token,
+    // The format Nix's fetchers expect (GitLab's `PAT:`) applies to access-tokens only; netrc
+    // holds the bare token for basic auth.
+    let token = match (provider, sink) {
+        (Some(p), Sink::AccessTokens) => p.nix_format(token),
+        _ => token,
     };
 
+    let before = ctx.nix_tokens_now();
     let mut session = Session::open(&ctx.layout)?;
     let existing = match sink {
         Sink::AccessTokens => session
@@ -92,34 +105,40 @@ pub fn run(ctx: &Context, args: SetTokenArgs) -> Result<ExitCode> {
         }
     }
     let masked = mask(&token);
+    let check = (sink == Sink::AccessTokens).then(|| token.clone());
     match sink {
         Sink::AccessTokens => {
             session.set_access_token(&key, token);
         }
-        Sink::Netrc => {
-            let login = args
-                .login
-                .as_deref()
-                .or(provider.map(|p| p.netrc_login()))
-                .unwrap_or("nix-tokens");
-            session.set_netrc(&host, login, &token);
-            // A token for this host in access-tokens has no effect once it is in netrc.
-            if session.tokens().contains(&key) {
-                session.remove_access_token(&key);
-            }
-        }
+        Sink::Netrc => session.set_netrc(&host, login, &token),
     }
+    // Nix never reads a token for a Gitea or Forgejo host from access-tokens (nix-auth put them
+    // there): it goes, now that the token is where Nix reads it.
+    let useless = provider.is_some_and(|p| p.sink() == Sink::Netrc)
+        && session.remove_access_token(&key).is_some();
     let report = session.commit(args.dry_run)?;
     ctx.show_report(&report, args.dry_run);
     if args.dry_run {
         return Ok(ExitCode::from(exit::OK));
     }
+    let removed = if useless {
+        vec![key.clone()]
+    } else {
+        Vec::new()
+    };
+    ctx.warn_surprises(&before, check.as_ref().map(|t| (key.as_str(), t)), &removed);
     if unchanged {
         ctx.ui.info(&format!(
             "{key} already has this token in {}.",
             file.display()
         ));
         return Ok(ExitCode::from(exit::OK));
+    }
+    if useless {
+        ctx.ui.info(&format!(
+            "Removed the token for {key} from {}, where Nix never reads it.",
+            ctx.layout.token_file.display()
+        ));
     }
     ctx.ui.info(&format!(
         "Saved the token for {key} ({masked}) in {}.",

@@ -46,7 +46,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
         ctx.ui
             .detail("this build does not check tokens online; listing what Nix will see");
     }
-    let files = ctx.layout.nix_read_order(ctx.explicit_config);
+    let files = ctx.layout.nix_read_order();
     for f in &files {
         ctx.ui.detail(&format!("reading {}", f.display()));
     }

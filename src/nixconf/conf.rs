@@ -134,13 +134,19 @@ impl ConfFile {
     /// Sets `name` to `value`: the first line setting it is rewritten in place and every later one
     /// (and every `extra-name`) removed; with no such line, one is appended. `None` removes them all.
     pub fn set_setting(&mut self, name: &str, value: Option<&str>) {
+        self.set_setting_as(name, name, value);
+    }
+
+    /// Like [`set_setting`](Self::set_setting), but the line written names `written` (which may be
+    /// `name` or `extra-name`).
+    pub fn set_setting_as(&mut self, name: &str, written: &str, value: Option<&str>) {
         let extra = format!("extra-{name}");
         let matching: Vec<usize> = self
             .settings()
             .filter(|(_, n, _)| n == name || *n == extra)
             .map(|(i, _, _)| i)
             .collect();
-        let line = value.map(|v| format!("{name} = {v}"));
+        let line = value.map(|v| format!("{written} = {v}"));
         match (matching.first(), &line) {
             (Some(&first), Some(line)) => {
                 self.replace_line(first, line);

@@ -67,6 +67,20 @@ pub fn read_optional(path: &Path) -> Result<Option<String>> {
     })
 }
 
+/// The file a write to `path` must replace: the target when `path` is a symbolic link (so the link
+/// stays a link), else `path` itself. A link to nothing is an error naming it.
+pub fn write_target(path: &Path) -> Result<PathBuf> {
+    match fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => fs::canonicalize(path).map_err(|_| {
+            Error::failed(format!(
+                "{} is a symbolic link to a file that does not exist; remove the link or create its target, then try again",
+                path.display()
+            ))
+        }),
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
 /// The permission bits of an existing file, or `None` when it does not exist.
 pub fn mode_of(path: &Path) -> Option<u32> {
     fs::metadata(path)

@@ -15,7 +15,8 @@ pub struct NetrcEntry {
     pub machine: Option<String>,
     pub login: Option<String>,
     pub password: Option<Secret<String>>,
-    /// Bytes of the file this entry occupies, from its first word to the end of its last line.
+    /// Bytes of the file this entry's words occupy, from `machine` (or `default`) to the end of
+    /// its last `login`/`password`/`account` value. Macros are not part of it.
     span: Range<usize>,
 }
 
@@ -32,34 +33,35 @@ struct Word {
     end: usize,
 }
 
-fn words(text: &str) -> Vec<Word> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
+/// The words of one line (`offset` is where the line starts in the file). A word that starts with
+/// `#` comments out the rest of the line; a double-quoted word may hold spaces and `\` escapes.
+fn line_words(line: &str, offset: usize, out: &mut Vec<Word>) {
+    let bytes = line.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
         let c = bytes[i];
         if c.is_ascii_whitespace() {
             i += 1;
         } else if c == b'#' {
-            while i < bytes.len() && bytes[i] != b'\n' {
-                i += 1;
-            }
+            return;
         } else if c == b'"' {
             let start = i;
             let mut word = Vec::new();
             i += 1;
-            while i < bytes.len() && bytes[i] != b'"' {
+            while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
                 if bytes[i] == b'\\' && i + 1 < bytes.len() {
                     i += 1;
                 }
                 word.push(bytes[i]);
                 i += 1;
             }
-            i = (i + 1).min(bytes.len());
+            if i < bytes.len() && bytes[i] == b'"' {
+                i += 1;
+            }
             out.push(Word {
                 text: String::from_utf8_lossy(&word).into_owned(),
-                start,
-                end: i,
+                start: offset + start,
+                end: offset + i,
             });
         } else {
             let start = i;
@@ -67,76 +69,86 @@ fn words(text: &str) -> Vec<Word> {
                 i += 1;
             }
             out.push(Word {
-                text: text[start..i].to_owned(),
-                start,
-                end: i,
+                text: line[start..i].to_owned(),
+                start: offset + start,
+                end: offset + i,
             });
         }
     }
-    out
 }
 
-/// The end of the line that `pos` is on, past its `\n`.
-fn end_of_line(text: &str, pos: usize) -> usize {
-    text[pos..].find('\n').map_or(text.len(), |i| pos + i + 1)
+/// Every word of the file outside macro bodies, and whether the file ends inside a macro. As curl
+/// does, a macro body runs from the line after `macdef NAME` to the first line that starts with a
+/// line break (`\n` or `\r`).
+fn words(text: &str) -> (Vec<Word>, bool) {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    let mut in_macro = false;
+    for line in text.split_inclusive('\n') {
+        if in_macro {
+            in_macro = !(line.starts_with('\n') || line.starts_with('\r'));
+        } else {
+            let first = out.len();
+            line_words(line, offset, &mut out);
+            if let Some(m) = out[first..]
+                .iter()
+                .position(|w| w.text.eq_ignore_ascii_case("macdef"))
+            {
+                // The rest of the `macdef` line is the macro's name, not entries.
+                out.truncate(first + m);
+                in_macro = true;
+            }
+        }
+        offset += line.len();
+    }
+    (out, in_macro)
+}
+
+fn same_host(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
 }
 
 impl Netrc {
     pub fn parse(text: &str) -> Self {
-        let words = words(text);
+        let (words, _) = words(text);
         let mut entries: Vec<NetrcEntry> = Vec::new();
-        let mut last_end = 0;
         let mut i = 0;
         while i < words.len() {
             let w = &words[i];
-            match w.text.as_str() {
+            let keyword = w.text.to_ascii_lowercase();
+            match keyword.as_str() {
                 "machine" | "default" => {
-                    if let Some(prev) = entries.last_mut() {
-                        prev.span.end = end_of_line(text, last_end).min(w.start).max(last_end);
-                    }
-                    let machine = if w.text == "machine" {
+                    let mut end = w.end;
+                    let machine = if keyword == "machine" {
                         i += 1;
-                        words.get(i).map(|m| m.text.clone())
+                        words.get(i).map(|m| {
+                            end = m.end;
+                            m.text.clone()
+                        })
                     } else {
                         None
                     };
-                    last_end = words.get(i).map_or(w.end, |m| m.end);
                     entries.push(NetrcEntry {
                         machine,
                         login: None,
                         password: None,
-                        span: w.start..text.len(),
+                        span: w.start..end,
                     });
                 }
-                "macdef" => {
-                    // A macro runs to the next blank line; none of it is entries.
-                    let body_start = end_of_line(text, w.end.min(text.len()));
-                    let body_end = text[body_start..]
-                        .find("\n\n")
-                        .map_or(text.len(), |j| body_start + j + 2);
-                    last_end = body_end.saturating_sub(1).max(w.end);
-                    while i + 1 < words.len() && words[i + 1].start < body_end {
-                        i += 1;
-                    }
-                }
-                key @ ("login" | "password" | "account") => {
-                    let value = words.get(i + 1);
-                    if let (Some(entry), Some(v)) = (entries.last_mut(), value) {
-                        match key {
+                "login" | "password" | "account" => {
+                    if let (Some(entry), Some(v)) = (entries.last_mut(), words.get(i + 1)) {
+                        match keyword.as_str() {
                             "login" => entry.login = Some(v.text.clone()),
                             "password" => entry.password = Some(Secret::from(v.text.clone())),
                             _ => {}
                         }
-                        last_end = v.end;
+                        entry.span.end = v.end;
                     }
                     i += 1;
                 }
-                _ => last_end = w.end,
+                _ => {}
             }
             i += 1;
-        }
-        if let Some(prev) = entries.last_mut() {
-            prev.span.end = end_of_line(text, last_end.min(text.len()));
         }
         Netrc {
             text: text.to_owned(),
@@ -152,24 +164,43 @@ impl Netrc {
         &self.entries
     }
 
-    /// The entry curl would use for `host`: the first `machine` that matches.
-    pub fn get(&self, host: &str) -> Option<&NetrcEntry> {
-        self.entries
-            .iter()
-            .find(|e| e.machine.as_deref() == Some(host))
+    /// The entries curl can reach: those before `default`, which ends its search.
+    fn reachable(&self) -> impl Iterator<Item = &NetrcEntry> {
+        self.entries.iter().take_while(|e| e.machine.is_some())
     }
 
-    /// Where the entries for `host` stand in the text, in file order.
+    /// The entry curl would use for `host`: the first `machine` that matches, ignoring case.
+    pub fn get(&self, host: &str) -> Option<&NetrcEntry> {
+        self.reachable()
+            .find(|e| e.machine.as_deref().is_some_and(|m| same_host(m, host)))
+    }
+
+    /// The spans of every entry for `host`, widened to whole lines where the entry has its lines
+    /// to itself, in file order.
     fn spans_of(&self, host: &str) -> Vec<Range<usize>> {
         self.entries
             .iter()
-            .filter(|e| e.machine.as_deref() == Some(host))
-            .map(|e| e.span.clone())
+            .filter(|e| e.machine.as_deref().is_some_and(|m| same_host(m, host)))
+            .map(|e| self.whole_lines(e.span.clone()))
             .collect()
     }
 
+    fn whole_lines(&self, span: Range<usize>) -> Range<usize> {
+        let line_start = self.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = self.text[span.end..]
+            .find('\n')
+            .map_or(self.text.len(), |i| span.end + i + 1);
+        let blank = |s: &str| s.trim().is_empty();
+        if blank(&self.text[line_start..span.start]) && blank(&self.text[span.end..line_end]) {
+            line_start..line_end
+        } else {
+            span
+        }
+    }
+
     /// Writes `machine HOST login LOGIN password TOKEN`: the first entry for the host is replaced
-    /// where it stands, any later ones removed; otherwise the entry is appended.
+    /// where it stands, any later ones removed; otherwise the entry goes before `default` (which
+    /// ends curl's search), or at the end.
     pub fn set(&mut self, host: &str, login: &str, token: &Secret<String>) {
         let line = format!("machine {host} login {login} password {}\n", token.expose());
         let spans = self.spans_of(host);
@@ -179,14 +210,29 @@ impl Netrc {
                 for span in rest.iter().rev() {
                     text.replace_range(span.clone(), "");
                 }
-                text.replace_range(first.clone(), &line);
+                let replacement = if text[..first.end].ends_with('\n') {
+                    line
+                } else {
+                    line.trim_end().to_owned()
+                };
+                text.replace_range(first.clone(), &replacement);
             }
-            None => {
-                if !text.is_empty() && !text.ends_with('\n') {
-                    text.push('\n');
+            None => match self.entries.iter().find(|e| e.machine.is_none()) {
+                Some(default) => {
+                    let at = text[..default.span.start].rfind('\n').map_or(0, |i| i + 1);
+                    text.insert_str(at, &line);
                 }
-                text.push_str(&line);
-            }
+                None => {
+                    if !text.is_empty() && !text.ends_with('\n') {
+                        text.push('\n');
+                    }
+                    if words(&text).1 {
+                        // The file ends inside a macro: a blank line ends it first.
+                        text.push('\n');
+                    }
+                    text.push_str(&line);
+                }
+            },
         }
         *self = Netrc::parse(&text);
     }
@@ -216,24 +262,21 @@ mod tests {
         macdef init\nmachine not.an.entry\n\n\
         default login anon password x\n";
 
+    fn hosts(n: &Netrc) -> Vec<Option<String>> {
+        n.entries().iter().map(|e| e.machine.clone()).collect()
+    }
+
     #[test]
-    fn reads_entries() {
+    fn reads_entries_but_not_macros() {
         let n = Netrc::parse(SAMPLE);
-        let hosts: Vec<_> = n.entries().iter().map(|e| e.machine.clone()).collect();
         assert_eq!(
-            hosts,
+            hosts(&n),
             [Some("a.example".into()), Some("cache.example".into()), None]
         );
-        assert_eq!(
-            n.get("cache.example")
-                .unwrap()
-                .password
-                .as_ref()
-                .unwrap()
-                .expose(),
-            "p w"
-        );
+        let cache = n.get("cache.example").unwrap();
+        assert_eq!(cache.password.as_ref().unwrap().expose(), "p w");
         assert_eq!(n.get("a.example").unwrap().login.as_deref(), Some("me"));
+        assert!(n.get("not.an.entry").is_none());
     }
 
     #[test]
@@ -247,11 +290,42 @@ mod tests {
                 "machine a.example login bot password new\n"
             )
         );
+        // A multi-line entry becomes one line; its macro stays.
+        n.set("cache.example", "bot", &"t2".into());
+        assert_eq!(
+            n.render(),
+            "# my netrc\nmachine a.example login bot password new\n\n\
+             machine cache.example login bot password t2\n\
+             macdef init\nmachine not.an.entry\n\n\
+             default login anon password x\n"
+        );
+    }
+
+    #[test]
+    fn new_entries_go_before_default() {
+        let mut n = Netrc::parse(SAMPLE);
         n.set("z.example", "bot", &"t".into());
         assert!(
             n.render().ends_with(
-                "default login anon password x\nmachine z.example login bot password t\n"
-            )
+                "machine z.example login bot password t\ndefault login anon password x\n"
+            ),
+            "{}",
+            n.render()
+        );
+        assert_eq!(
+            n.get("z.example")
+                .unwrap()
+                .password
+                .as_ref()
+                .unwrap()
+                .expose(),
+            "t"
+        );
+        let mut plain = Netrc::parse("machine a login x password 1");
+        plain.set("b", "y", &"2".into());
+        assert_eq!(
+            plain.render(),
+            "machine a login x password 1\nmachine b login y password 2\n"
         );
     }
 
@@ -262,34 +336,63 @@ mod tests {
         assert!(n.get("cache.example").is_none());
         assert_eq!(
             n.render(),
-            // A macro belongs to the machine above it and goes with it.
             "# my netrc\nmachine a.example login me password p1\n\n\
+             macdef init\nmachine not.an.entry\n\n\
              default login anon password x\n"
         );
         assert!(!n.remove("cache.example"));
     }
 
     #[test]
-    fn one_line_entries_are_removed_whole() {
-        let mut n = Netrc::parse("machine a login x password 1\nmachine b login y password 2\n");
-        n.remove("a");
-        assert_eq!(n.render(), "machine b login y password 2\n");
-        n.remove("b");
+    fn hosts_and_keywords_match_without_case() {
+        let mut n = Netrc::parse("Machine Git.Example.com Login me Password old\n");
+        assert!(n.get("git.example.com").is_some());
+        n.set("git.example.com", "bot", &"new".into());
+        assert_eq!(
+            n.render(),
+            "machine git.example.com login bot password new\n"
+        );
+        assert!(n.remove("GIT.example.com"));
         assert_eq!(n.render(), "");
+    }
+
+    #[test]
+    fn a_crlf_macro_ends_where_curl_ends_it() {
+        let text = "machine a login x password 1\r\nmacdef init\r\ncd /pub\r\n\r\nmachine b login y password 2\r\n";
+        let mut n = Netrc::parse(text);
+        assert_eq!(hosts(&n), [Some("a".into()), Some("b".into())]);
+        n.set("a", "x", &"new".into());
+        assert!(
+            n.render().contains("machine b login y password 2\r\n"),
+            "{}",
+            n.render()
+        );
+        assert!(n.render().contains("macdef init\r\ncd /pub\r\n\r\n"));
+    }
+
+    #[test]
+    fn an_unterminated_macro_with_non_ascii_text_is_fine() {
+        let text = "machine a.example login me password p1\nmacdef init\necho é";
+        let mut n = Netrc::parse(text);
+        assert_eq!(hosts(&n), [Some("a.example".into())]);
+        n.set("b.example", "x", &"t".into());
+        assert!(n.get("b.example").is_some(), "{}", n.render());
+        n.remove("a.example");
+        assert!(n.render().contains("macdef init\necho é\n\n"));
     }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(crate::nixconf::proptest_cases()))]
 
         #[test]
-        fn parse_never_panics_and_keeps_text(text in "(?s)[ -~\t\n]{0,300}") {
+        fn parse_never_panics_and_keeps_text(text in "(?s)[ -~\t\r\néß€]{0,300}") {
             let n = Netrc::parse(&text);
             prop_assert_eq!(n.render(), text.as_str());
         }
 
         #[test]
-        fn set_then_get_finds_the_token(
-            text in "(?s)(machine [a-c] login [a-z]{1,3} password [a-z]{1,3}\n|# c\n|\n){0,8}",
+        fn set_and_remove_touch_only_that_host(
+            text in "(?s)(machine [a-c] login [a-z]{1,3} password [a-z]{1,3}\n|# c\n|\n|macdef m\nx é\n\n){0,8}(macdef z\ny)?",
             host in "[a-d]",
         ) {
             let mut n = Netrc::parse(&text);
@@ -297,8 +400,8 @@ mod tests {
             n.set(&host, "me", &"tok".into());
             prop_assert_eq!(n.get(&host).unwrap().password.as_ref().unwrap().expose(), "tok");
             n.remove(&host);
-            let after: Vec<_> = n.entries().iter().map(|e| e.machine.clone()).collect();
-            prop_assert_eq!(after, others);
+            prop_assert_eq!(hosts(&n), others);
+            prop_assert_eq!(n.render().matches("macdef").count(), text.matches("macdef").count());
         }
     }
 }

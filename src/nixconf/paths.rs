@@ -9,6 +9,7 @@
 use std::env;
 use std::path::{Path, PathBuf};
 
+use super::conf::normalize;
 use crate::error::{Error, Result};
 
 /// The name of the token file, beside nix.conf.
@@ -29,6 +30,8 @@ pub struct Layout {
     pub lock: PathBuf,
     /// Nix's system configuration directory (`$NIX_CONF_DIR` or `/etc/nix`).
     pub system_dir: PathBuf,
+    /// `--config` chose nix.conf, so it stands in for the user's nix.conf files.
+    pub explicit_config: bool,
     /// The Nix store (`$NIX_STORE_DIR` or `/nix/store`): a nix.conf inside it is never edited.
     pub store_dir: PathBuf,
 }
@@ -77,13 +80,13 @@ impl Layout {
             (None, true) => system_dir().join("nix.conf"),
             (None, false) => user_nix_conf()?,
         };
-        let nix_conf = if nix_conf.is_absolute() {
+        let nix_conf = normalize(&if nix_conf.is_absolute() {
             nix_conf
         } else {
             env::current_dir()
                 .map_err(|e| Error::io("find the current directory for", &nix_conf, &e))?
                 .join(nix_conf)
-        };
+        });
         let dir = nix_conf.parent().unwrap_or(Path::new("/")).to_path_buf();
         Ok(Layout {
             token_file: dir.join(TOKEN_FILE),
@@ -91,6 +94,7 @@ impl Layout {
             lock: dir.join(LOCK_FILE),
             nix_conf,
             system_dir: system_dir(),
+            explicit_config: config.is_some(),
             store_dir: var("NIX_STORE_DIR").unwrap_or_else(|| PathBuf::from("/nix/store")),
         })
     }
@@ -103,10 +107,10 @@ impl Layout {
     /// The configuration files Nix reads, lowest precedence first: the system nix.conf, then the
     /// user files (the first one listed wins, so it comes last). With `--config` the chosen file
     /// stands in for the user files.
-    pub fn nix_read_order(&self, explicit_config: bool) -> Vec<PathBuf> {
+    pub fn nix_read_order(&self) -> Vec<PathBuf> {
         let system = self.system_dir.join("nix.conf");
         let mut files = vec![system.clone()];
-        let users: Vec<PathBuf> = if explicit_config {
+        let users: Vec<PathBuf> = if self.explicit_config {
             vec![self.nix_conf.clone()]
         } else if let Some(list) = env::var_os("NIX_USER_CONF_FILES") {
             env::split_paths(&list)

@@ -85,15 +85,7 @@ fn nix_conf_access(layout: &Layout) -> Result<NixConfAccess> {
         Ok(m) => m,
     };
     let real_path = if meta.file_type().is_symlink() {
-        match fs::canonicalize(path) {
-            Ok(real) => real,
-            Err(_) => {
-                return Err(Error::failed(format!(
-                    "{} is a symbolic link to a file that does not exist; remove the link or create its target, then try again",
-                    path.display()
-                )));
-            }
-        }
+        fsio::write_target(path)?
     } else {
         path.clone()
     };
@@ -134,6 +126,12 @@ impl<'a> Session<'a> {
         let mut tokens = TokenMap::default();
         for (_, name, value) in token_conf.settings() {
             tokens.apply(&name, &value);
+        }
+        // A key an earlier line of the token file set and a later one hid is kept, not lost.
+        for (_, _, value) in token_conf.settings() {
+            for (k, t) in TokenMap::parse(&value).iter() {
+                tokens.insert_if_absent(k, t.clone());
+            }
         }
 
         // The netrc Nix reads for this user: one nix.conf itself names, else ours.
@@ -369,7 +367,9 @@ impl<'a> Session<'a> {
     pub fn commit(mut self, dry_run: bool) -> Result<Report> {
         let value = self.tokens.render();
         let value = (!value.expose().is_empty()).then(|| value.expose().clone());
-        self.token_conf.set_setting(ACCESS_TOKENS, value.as_deref());
+        let name = self.token_setting_name();
+        self.token_conf
+            .set_setting_as(ACCESS_TOKENS, name, value.as_deref());
         if self.token_conf_orig.is_none() && !self.token_conf.is_empty() {
             let body = self.token_conf.render();
             self.token_conf = ConfFile::parse(&format!("{TOKEN_FILE_HEADER}{body}"));
@@ -382,14 +382,14 @@ impl<'a> Session<'a> {
         // home before nix.conf stops holding them.
         let planned = [
             Write::new(
-                &self.layout.token_file,
+                &fsio::write_target(&self.layout.token_file)?,
                 self.token_conf.render(),
                 &self.token_conf_orig,
                 0o600,
                 false,
             ),
             Write::new(
-                &self.netrc_path,
+                &fsio::write_target(&self.netrc_path)?,
                 self.netrc.render().to_owned(),
                 &self.netrc_orig,
                 0o600,
@@ -422,18 +422,51 @@ impl<'a> Session<'a> {
         tighten(&self.layout.token_file, &mut report.notes)?;
         for (n, w) in writes.iter().enumerate() {
             if let Err(e) = self.write_one(w, &mut report) {
+                let mut failed = Vec::new();
                 for done in writes[..n].iter().rev() {
-                    let _ = match &done.old {
+                    let restored = match &done.old {
                         Some(old) => {
                             fsio::write_atomic(&self.guard, &done.path, old.as_bytes(), done.mode)
                         }
                         None => fsio::remove(&self.guard, &done.path),
                     };
+                    if let Err(r) = restored {
+                        failed.push(r.to_string());
+                    }
                 }
-                return Err(e);
+                if failed.is_empty() {
+                    return Err(e);
+                }
+                return Err(Error::failed(format!(
+                    "{e}; putting back the files already written also failed: {}",
+                    failed.join("; ")
+                )));
             }
         }
         Ok(report)
+    }
+
+    /// How the token file sets its tokens. `extra-access-tokens` adds them to what Nix already has
+    /// and so hides nothing, but never overrides a key set elsewhere; when another file Nix reads
+    /// sets one of the same keys, `access-tokens` makes these win (and replaces the rest of that
+    /// map, which the caller warns about).
+    fn token_setting_name(&self) -> &'static str {
+        let Ok(settings) = view::settings_in_order(&self.layout.nix_read_order()) else {
+            return ACCESS_TOKENS;
+        };
+        let ours = |file: &Path| {
+            file == self.layout.token_file
+                || (file == self.layout.nix_conf && self.nix_conf_editable())
+        };
+        let others: Vec<view::Setting> = settings.into_iter().filter(|s| !ours(&s.file)).collect();
+        let conflict = view::access_tokens(&others)
+            .iter()
+            .any(|t| t.shadowed_by.is_none() && self.tokens.contains(&t.key));
+        if conflict {
+            ACCESS_TOKENS
+        } else {
+            EXTRA_ACCESS_TOKENS
+        }
     }
 
     fn write_one(&self, w: &Write, report: &mut Report) -> Result<()> {
@@ -509,6 +542,7 @@ mod tests {
             netrc: conf_dir.join("netrc"),
             lock: conf_dir.join(".nix-tokens.lock"),
             system_dir: dir.join("etc"),
+            explicit_config: true,
             store_dir: dir.join("store"),
         }
     }

@@ -20,7 +20,10 @@ impl TokenMap {
     /// Reads one `access-tokens` value as Nix does.
     pub fn parse(value: &str) -> Self {
         let mut map = TokenMap::default();
-        for pair in value.split_whitespace() {
+        for pair in value
+            .split([' ', '\t', '\r', '\n'])
+            .filter(|p| !p.is_empty())
+        {
             if let Some((key, token)) = pair.split_once('=') {
                 map.insert_if_absent(key, Secret::from(token));
             }
@@ -105,10 +108,14 @@ pub fn normalize_key(input: &str) -> Result<String> {
         Some((h, p)) => (h, Some(p)),
         None => (without_slash, None),
     };
+    // What follows an `=` may be a token pasted by mistake: it is never repeated.
+    let shown = match input.split_once('=') {
+        Some((before, _)) => format!("{}=…", before.escape_debug()),
+        None => input.escape_debug().to_string(),
+    };
     let bad = |what: &str| {
         Error::usage(format!(
-            "`{}` is not a valid host: {what}; give a host such as github.com or github.com/my-org",
-            input.escape_debug()
+            "`{shown}` is not a valid host: {what}; give a host such as github.com or github.com/my-org"
         ))
     };
     if host.is_empty() {
@@ -134,6 +141,29 @@ pub fn normalize_key(input: &str) -> Result<String> {
 /// The host part of a key (`github.com` for `github.com/my-org`).
 pub fn key_host(key: &str) -> &str {
     key.split('/').next().unwrap_or(key)
+}
+
+/// The host name alone, without a `:port`: what curl matches a netrc `machine` against.
+pub fn host_without_port(host: &str) -> &str {
+    match host.rsplit_once(':') {
+        Some((name, port)) if !name.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    }
+}
+
+/// Refuses a netrc login curl would misread: empty, or with white space, `#`, quotes or control
+/// characters.
+pub fn check_login(login: &str) -> Result<()> {
+    let bad = login.is_empty()
+        || login
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '#' || c == '"');
+    if bad {
+        return Err(Error::usage(
+            "the netrc login must be one word without `#` or quotes; pass --login USER",
+        ));
+    }
+    Ok(())
 }
 
 /// Refuses a token Nix could not store or would misread: empty, or with white space, `#` (the rest
@@ -201,6 +231,32 @@ mod tests {
         assert!(normalize_key("").is_err());
         assert!(normalize_key("a b").is_err());
         assert!(normalize_key("x#y").is_err());
+    }
+
+    #[test]
+    fn a_pasted_token_in_the_host_is_not_repeated() {
+        let err = normalize_key("github.com=ghp_secretsecret")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("ghp_secretsecret"), "{err}");
+        assert!(err.contains("github.com=…"), "{err}");
+    }
+
+    #[test]
+    fn ports_and_logins() {
+        assert_eq!(host_without_port("git.example.com:8443"), "git.example.com");
+        assert_eq!(host_without_port("git.example.com"), "git.example.com");
+        assert!(check_login("me").is_ok());
+        for bad in ["", "a b", "a#b", "a\"b"] {
+            assert!(check_login(bad).is_err());
+        }
+    }
+
+    #[test]
+    fn only_nix_white_space_separates_pairs() {
+        let m = TokenMap::parse("a=1\u{a0}b=2\tc=3");
+        assert_eq!(keys(&m), ["a", "c"]);
+        assert_eq!(m.get("a").unwrap().expose(), "1\u{a0}b=2");
     }
 
     #[test]

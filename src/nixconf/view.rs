@@ -64,14 +64,11 @@ fn walk(file: &Path, stack: &mut Vec<PathBuf>, out: &mut Vec<Setting>) -> Result
             chain.join(" → ")
         )));
     }
-    let text = match read_optional(file) {
-        Ok(Some(text)) => text,
-        Ok(None) => return Ok(()),
-        // Nix skips an existing file it cannot read.
-        Err(_) if fs::File::open(file).is_err() => return Ok(()),
-        Err(e) => return Err(e),
+    // Nix reads any bytes, and skips a file it cannot read (missing, a directory, no permission).
+    let Ok(bytes) = fs::read(file) else {
+        return Ok(());
     };
-    let conf = ConfFile::parse(&text);
+    let conf = ConfFile::parse(&String::from_utf8_lossy(&bytes));
     stack.push(file.to_path_buf());
     for (i, entry) in conf.entries() {
         match entry {
@@ -91,7 +88,8 @@ fn walk(file: &Path, stack: &mut Vec<PathBuf>, out: &mut Vec<Setting>) -> Result
             }),
             Entry::Include { path, optional } => {
                 let target = resolve_include(file, &path);
-                if !optional && !target.exists() {
+                // Like Nix, "exists" does not follow a final symbolic link.
+                if !optional && fs::symlink_metadata(&target).is_err() {
                     return Err(Error::failed(format!(
                         "{} line {} includes {}, which does not exist, so Nix stops with an error; create it or change the line to `!include`",
                         file.display(),
@@ -171,6 +169,62 @@ pub fn access_tokens(settings: &[Setting]) -> Vec<SeenToken> {
         }
     }
     seen
+}
+
+/// The tokens Nix uses (the ones no later setting hides), from the files it reads in `files`.
+pub fn effective_tokens(files: &[PathBuf]) -> Result<Vec<SeenToken>> {
+    let mut seen = access_tokens(&settings_in_order(files)?);
+    seen.retain(|t| t.shadowed_by.is_none());
+    Ok(seen)
+}
+
+/// What a change did to the tokens Nix uses that the user did not ask for, as sentences: the key
+/// that was set (`set`) and is not what Nix uses now, and keys Nix used before that it no longer
+/// uses (other than `removed`). Keys that are still served from elsewhere after a logout are named
+/// too, since the user may have expected them gone.
+pub fn surprises(
+    before: &[SeenToken],
+    after: &[SeenToken],
+    set: Option<(&str, &Secret<String>)>,
+    removed: &[String],
+) -> Vec<String> {
+    let now = |key: &str| after.iter().find(|t| t.key == key);
+    let mut out = Vec::new();
+    if let Some((key, token)) = set {
+        match now(key) {
+            Some(t) if t.token == *token => {}
+            Some(t) => out.push(format!(
+                "Nix will not use the new token for {key}: {} line {} sets another one that takes precedence",
+                t.file.display(),
+                t.line
+            )),
+            None => out.push(format!(
+                "Nix will not use the new token for {key}: a later `access-tokens` setting replaces it; run `nix-tokens status` to see which"
+            )),
+        }
+    }
+    for t in before {
+        let asked = set.is_some_and(|(k, _)| k == t.key) || removed.contains(&t.key);
+        if !asked && now(&t.key).is_none() {
+            out.push(format!(
+                "Nix no longer uses the token for {} from {} line {}: an `access-tokens` setting of nix-tokens replaces it (Nix lets the last `access-tokens` replace the whole list); store it with `nix-tokens set-token {}` to keep it",
+                t.key,
+                t.file.display(),
+                t.line,
+                t.key
+            ));
+        }
+    }
+    for key in removed {
+        if let Some(t) = now(key) {
+            out.push(format!(
+                "Nix still has a token for {key}, from {} line {}, which nix-tokens does not manage",
+                t.file.display(),
+                t.line
+            ));
+        }
+    }
+    out
 }
 
 /// The netrc file Nix uses: the last `netrc-file` setting, else `SYSTEM_DIR/netrc`.
@@ -253,6 +307,37 @@ mod tests {
             .map(|t| t.key.as_str())
             .collect();
         assert_eq!(hidden, ["a", "b", "b", "c"]);
+    }
+
+    #[test]
+    fn surprises_name_what_the_user_did_not_ask_for() {
+        let token = |key: &str, value: &str, file: &str| SeenToken {
+            key: key.into(),
+            token: value.into(),
+            file: file.into(),
+            line: 1,
+            shadowed_by: None,
+        };
+        let before = [
+            token("sys.org", "s", "/etc/nix/nix.conf"),
+            token("gone.org", "g", "/a"),
+        ];
+        let after = [
+            token("new.org", "old", "/later.conf"),
+            token("gone.org", "x", "/etc"),
+        ];
+        let new: Secret<String> = "new".into();
+        let got = surprises(
+            &before,
+            &after,
+            Some(("new.org", &new)),
+            &["gone.org".into()],
+        );
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got[0].contains("will not use the new token for new.org: /later.conf line 1"));
+        assert!(got[1].contains("no longer uses the token for sys.org"));
+        assert!(got[2].contains("still has a token for gone.org"));
+        assert!(surprises(&after, &after, None, &[]).is_empty());
     }
 
     #[test]

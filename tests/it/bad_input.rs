@@ -58,6 +58,12 @@ fn bad_hosts_change_nothing() {
             stderr(&out)
         );
     }
+    // A token pasted into the host argument is not repeated back.
+    for command in ["set-token", "logout", "status"] {
+        let out = env.run(&[command, "github.com=ghp_PASTEDpastedpasted1234"], "");
+        assert_clean_failure(&out, 2);
+        assert_no_leak(&out, &["ghp_PASTED"]);
+    }
     let out = env.run(&["set-token", "gitea"], &format!("{GH}\n"));
     assert_clean_failure(&out, 2);
     assert!(stderr(&out).contains("no default host"));
@@ -122,6 +128,25 @@ fn unreadable_shapes_of_nix_conf_get_one_sentence() {
     assert_clean_failure(&out, 1);
     assert!(stderr(&out).contains("larger than"), "{}", stderr(&out));
     assert!(!env.token_file().exists());
+}
+
+#[test]
+fn includes_nix_skips_are_skipped() {
+    // Nix accepts `include` of a dangling link and `!include` of a directory; so does status.
+    let env = TestEnv::new();
+    std::os::unix::fs::symlink(
+        env.root.join("gone"),
+        env.config_dir().join("dangling.conf"),
+    )
+    .unwrap();
+    fs::create_dir_all(env.config_dir().join("dir.conf")).unwrap();
+    env.write(
+        &env.nix_conf(),
+        "include dangling.conf\n!include dir.conf\naccess-tokens = a.org=tokentokentoken12\n",
+    );
+    let out = env.run(&["status", "--offline", "--json"], "");
+    assert_success(&out);
+    assert!(stdout(&out).contains("a.org"));
 }
 
 #[test]

@@ -112,3 +112,99 @@ fn hiding_the_system_netrc_is_warned_about() {
     assert!(!stderr(&out).contains("copy any entries"));
     assert!(fs::metadata(env.etc.join("netrc")).is_ok());
 }
+
+#[test]
+fn netrc_entries_are_what_curl_matches() {
+    let env = TestEnv::new();
+    // GitLab's PAT: prefix is for Nix's fetcher; basic auth wants the bare token.
+    let out = env.run(
+        &["set-token", "gitlab.com", "--netrc"],
+        "glpat-abcdefghijklmnopqrst\n",
+    );
+    assert_success(&out);
+    // curl matches a machine by host name alone.
+    let out = env.run(
+        &["set-token", "git.example.com:8443", "--provider", "forgejo"],
+        "forgejotokenabcdef123456\n",
+    );
+    assert_success(&out);
+    let netrc = read(&env.netrc());
+    assert!(
+        netrc.contains("machine gitlab.com login oauth2 password glpat-abcdefghijklmnopqrst\n"),
+        "{netrc}"
+    );
+    assert!(
+        netrc.contains(
+            "machine git.example.com login nix-tokens password forgejotokenabcdef123456\n"
+        ),
+        "{netrc}"
+    );
+}
+
+#[test]
+fn an_existing_entry_is_replaced_whatever_its_case() {
+    let env = TestEnv::new();
+    env.write(
+        &env.netrc(),
+        "Machine Git.Example.com Login me Password oldtoken\ndefault login anonymous password guest\n",
+    );
+    env.write(
+        &env.nix_conf(),
+        &format!("netrc-file = {}\n", env.netrc().display()),
+    );
+    let out = env.run(
+        &[
+            "set-token",
+            "git.example.com",
+            "--provider",
+            "gitea",
+            "--force",
+        ],
+        "giteatoken1234567890\n",
+    );
+    assert_success(&out);
+    assert_eq!(
+        read(&env.netrc()),
+        "machine git.example.com login nix-tokens password giteatoken1234567890\n\
+         default login anonymous password guest\n"
+    );
+    let out = env.run(
+        &["set-token", "new.example.com", "--provider", "gitea"],
+        "giteatoken0987654321\n",
+    );
+    assert_success(&out);
+    assert!(
+        read(&env.netrc()).ends_with(
+            "machine new.example.com login nix-tokens password giteatoken0987654321\n\
+             default login anonymous password guest\n"
+        ),
+        "a new entry goes before `default`, which ends curl's search"
+    );
+}
+
+#[test]
+fn netrc_for_a_github_host_keeps_its_access_token() {
+    let env = TestEnv::new();
+    env.set_token("github.com", "ghp_abcdefghijklmnopqrstuvwxyz0123456789");
+    let out = env.run(
+        &["set-token", "github.com", "--netrc"],
+        "ghp_ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210\n",
+    );
+    assert_success(&out);
+    assert!(read(&env.token_file()).contains("github.com=ghp_abcdef"));
+    assert!(read(&env.netrc()).contains("password ghp_ZYXWV"));
+}
+
+#[test]
+fn a_bad_login_is_refused() {
+    let env = TestEnv::new();
+    for bad in ["", "two words", "has#hash"] {
+        let out = env.run(
+            &["set-token", "files.example.org", "--netrc", "--login", bad],
+            "filetoken1234567890\n",
+        );
+        assert_clean_failure(&out, 2);
+        assert!(stderr(&out).contains("netrc login"), "{}", stderr(&out));
+    }
+    assert!(!env.netrc().exists());
+}

@@ -112,3 +112,87 @@ fn nix_reads_the_token_file_through_a_store_linked_nix_conf() {
         expect(&[("github.com", "ghp_storestorestorestore1234")])
     );
 }
+
+#[test]
+fn system_tokens_stay_visible_unless_the_user_overrides_one() {
+    let env = TestEnv::new();
+    env.write(
+        &env.etc.join("nix.conf"),
+        "access-tokens = gitlab.com=PAT:glpat-systemsystemsystem github.com=ghp_SYSTEMsystemsystemsys\n",
+    );
+    env.write(&env.nix_conf(), "");
+    let Some(_) = nix_config(&env) else {
+        return;
+    };
+
+    // A key the system does not set is added beside the system's tokens.
+    env.set_token("example.org", "exampletoken1234567890");
+    assert_eq!(
+        nix_access_tokens(&nix_config(&env).unwrap()),
+        expect(&[
+            ("gitlab.com", "PAT:glpat-systemsystemsystem"),
+            ("github.com", "ghp_SYSTEMsystemsystemsys"),
+            ("example.org", "exampletoken1234567890"),
+        ])
+    );
+
+    // Overriding the system's github.com must replace the whole map (Nix's rule), and the token
+    // that this hides is named, without being shown.
+    let out = env.set_token("github.com", "ghp_USERuseruseruseruser12");
+    let err = stderr(&out);
+    assert!(
+        err.contains("no longer uses the token for gitlab.com"),
+        "{err}"
+    );
+    assert_no_leak(&out, &["glpat-systemsystemsystem", "ghp_SYSTEM"]);
+    assert_eq!(
+        nix_access_tokens(&nix_config(&env).unwrap()),
+        expect(&[
+            ("example.org", "exampletoken1234567890"),
+            ("github.com", "ghp_USERuseruseruseruser12"),
+        ])
+    );
+
+    // Logging out of github.com leaves the system's token for it, and says so.
+    let out = env.run(&["logout", "github.com", "--yes"], "");
+    assert_success(&out);
+    assert!(
+        stderr(&out).contains("still has a token for github.com"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        nix_access_tokens(&nix_config(&env).unwrap()),
+        expect(&[
+            ("gitlab.com", "PAT:glpat-systemsystemsystem"),
+            ("github.com", "ghp_SYSTEMsystemsystemsys"),
+            ("example.org", "exampletoken1234567890"),
+        ])
+    );
+}
+
+#[test]
+fn a_token_a_later_include_hides_is_reported() {
+    let env = TestEnv::new();
+    env.write(
+        &env.nix_conf(),
+        "!include access-tokens.conf\ninclude later.conf\n",
+    );
+    env.write(
+        &env.config_dir().join("later.conf"),
+        "access-tokens = corp.example=corptoken1234567890\n",
+    );
+    let out = env.set_token("github.com", "ghp_HIDDENhiddenhiddenhidden");
+    assert!(
+        stderr(&out).contains("Nix will not use the new token for github.com"),
+        "{}",
+        stderr(&out)
+    );
+    let Some(config) = nix_config(&env) else {
+        return;
+    };
+    assert_eq!(
+        nix_access_tokens(&config),
+        expect(&[("corp.example", "corptoken1234567890")])
+    );
+}

@@ -17,8 +17,9 @@ fn a_fresh_home_gets_a_private_token_file_and_an_include() {
     assert!(stderr(&out).contains("ghp_****89"), "{}", stderr(&out));
     assert_eq!(read(&env.nix_conf()), "!include access-tokens.conf\n");
     let tokens = read(&env.token_file());
+    // Nothing else sets github.com, so the token adds to what Nix has and hides nothing.
     assert!(
-        tokens.contains(&format!("\naccess-tokens = github.com={GH}\n")),
+        tokens.contains(&format!("\nextra-access-tokens = github.com={GH}\n")),
         "{tokens}"
     );
     assert_eq!(mode(&env.token_file()), 0o600);
@@ -112,7 +113,7 @@ fn tokens_in_nix_conf_move_to_the_token_file_after_a_backup() {
     );
     let tokens = read(&env.token_file());
     assert!(
-        tokens.contains("access-tokens = github.com=ghp_FROMNIXCONFxxxxxxxxxxxxxxxx gitlab.com=PAT:glpat-fromnixconfxxxx example.org=exampletoken123456\n"),
+        tokens.contains("\nextra-access-tokens = github.com=ghp_FROMNIXCONFxxxxxxxxxxxxxxxx gitlab.com=PAT:glpat-fromnixconfxxxx example.org=exampletoken123456\n"),
         "{tokens}"
     );
     let backups: Vec<_> = fs::read_dir(env.config_dir())
@@ -315,4 +316,56 @@ fn a_symlinked_nix_conf_outside_the_store_is_written_through() {
     // The include is relative to the link as named, so the token file sits beside the link.
     assert!(env.token_file().exists());
     assert!(!env.root.join("dotfiles/access-tokens.conf").exists());
+}
+
+#[test]
+fn a_symlinked_token_file_stays_a_link() {
+    let env = TestEnv::new();
+    let secret = env.root.join("secrets/tokens.conf");
+    env.write(&secret, "extra-access-tokens = a.org=tokentokentoken1234\n");
+    fs::set_permissions(&secret, fs::Permissions::from_mode(0o600)).unwrap();
+    std::os::unix::fs::symlink(&secret, env.token_file()).unwrap();
+    env.set_token("github.com", GH);
+    assert!(
+        fs::symlink_metadata(env.token_file())
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let tokens = read(&secret);
+    assert!(tokens.contains("a.org=tokentokentoken1234"), "{tokens}");
+    assert!(tokens.contains(&format!("github.com={GH}")), "{tokens}");
+}
+
+#[test]
+fn keys_hidden_inside_the_token_file_are_kept() {
+    let env = TestEnv::new();
+    env.write(
+        &env.token_file(),
+        "access-tokens = a.com=aaaaaaaaaaaaaaaa\naccess-tokens = b.com=bbbbbbbbbbbbbbbb\n",
+    );
+    fs::set_permissions(env.token_file(), fs::Permissions::from_mode(0o600)).unwrap();
+    env.set_token("c.com", "cccccccccccccccc");
+    let tokens = read(&env.token_file());
+    for key in ["a.com=aaaa", "b.com=bbbb", "c.com=cccc"] {
+        assert!(tokens.contains(key), "{key}: {tokens}");
+    }
+}
+
+#[test]
+fn a_config_path_with_dots_finds_the_existing_include() {
+    let env = TestEnv::new();
+    env.write(&env.nix_conf(), "!include access-tokens.conf\n");
+    let dotted = env.home.join(".config/nix/../nix/nix.conf");
+    let out = env.run(
+        &[
+            "set-token",
+            "github.com",
+            "--config",
+            dotted.to_str().unwrap(),
+        ],
+        &format!("{GH}\n"),
+    );
+    assert_success(&out);
+    assert_eq!(read(&env.nix_conf()), "!include access-tokens.conf\n");
 }

@@ -37,14 +37,13 @@ fn lists_every_token_nix_sees_masked_with_its_source() {
         table.contains(&env.netrc().display().to_string()),
         "{table}"
     );
-    // The user's access-tokens replaces the system's map, so Nix does not use that token.
-    assert!(table.contains("not used by Nix: overridden by"), "{table}");
+    assert!(!table.contains("not used by Nix"), "{table}");
 
     let out = env.run(&["status", "--offline", "--json"], "");
     assert_success(&out);
     assert_no_leak(&out, &[GH]);
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let first = &json[0];
+    let first = &json[1];
     assert_eq!(first["host"], "github.com");
     assert_eq!(first["provider"], "github");
     assert_eq!(first["status"], "unverified");
@@ -55,7 +54,26 @@ fn lists_every_token_nix_sees_masked_with_its_source() {
     }
     assert_eq!(
         keys_of(&json),
-        ["github.com", "system.example", "codeberg.org"]
+        ["system.example", "github.com", "codeberg.org"]
+    );
+}
+
+#[test]
+fn a_hidden_token_is_marked() {
+    let env = TestEnv::new();
+    env.write(
+        &env.nix_conf(),
+        "access-tokens = a.example=firsttoken123456\naccess-tokens = b.example=secondtoken12345\n",
+    );
+    let out = env.run(&["status", "--offline", "--json"], "");
+    assert_success(&out);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(keys_of(&json), ["b.example", "a.example"]);
+    assert_eq!(json[0]["message"], serde_json::Value::Null);
+    let message = json[1]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("not used by Nix: overridden by"),
+        "{message}"
     );
 }
 
