@@ -3,21 +3,24 @@
 
 use crate::support::*;
 
+/// Every command the CLI must offer.
+const COMMANDS: [&str; 7] = [
+    "login",
+    "logout",
+    "status",
+    "set-token",
+    "refresh",
+    "version",
+    "completions",
+];
+
 #[test]
 fn help_lists_every_command() {
     let env = TestEnv::new();
     let out = env.run(&["--help"], "");
     assert_success(&out);
     let help = stdout(&out);
-    for command in [
-        "login",
-        "logout",
-        "status",
-        "set-token",
-        "refresh",
-        "version",
-        "completions",
-    ] {
+    for command in COMMANDS {
         assert!(help.contains(command), "--help lacks {command}:\n{help}");
     }
     for flag in [
@@ -63,19 +66,10 @@ fn version_and_completions() {
         stdout(&out).trim(),
         format!("nix-tokens {}", env!("CARGO_PKG_VERSION"))
     );
-    let commands = [
-        "login",
-        "logout",
-        "status",
-        "set-token",
-        "refresh",
-        "version",
-        "completions",
-    ];
     for shell in ["bash", "zsh", "fish"] {
         let out = env.run(&["completions", shell], "");
         assert_success(&out);
-        for command in commands {
+        for command in COMMANDS {
             assert!(
                 stdout(&out).contains(command),
                 "{shell} completions lack {command}"
@@ -89,7 +83,7 @@ fn version_and_completions() {
         page.starts_with(".ie") || page.contains(".TH nix-tokens"),
         "{page}"
     );
-    for command in commands {
+    for command in COMMANDS {
         let heading = format!(".SH \"NIX-TOKENS {}\"", command.to_uppercase());
         assert!(page.contains(&heading), "the man page lacks {heading}");
     }
