@@ -61,6 +61,11 @@ const PREFIXES: &[&str] = &[
     "pfx_",
 ];
 
+/// The known kind prefix `text` starts with, if any.
+pub fn kind_prefix(text: &str) -> Option<&'static str> {
+    PREFIXES.iter().copied().find(|p| text.starts_with(p))
+}
+
 /// How a token is shown to people: its kind prefix (such as `ghp_` or `PAT:glpat-`), asterisks, and
 /// the last two characters. Short tokens show nothing but asterisks.
 pub fn mask(token: &Secret<String>) -> String {
@@ -73,7 +78,7 @@ pub fn mask(token: &Secret<String>) -> String {
             rest = r;
         }
     }
-    if let Some(p) = PREFIXES.iter().find(|p| rest.starts_with(**p)) {
+    if let Some(p) = kind_prefix(rest) {
         shown.push_str(p);
         rest = &rest[p.len()..];
     }

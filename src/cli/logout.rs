@@ -50,7 +50,7 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
 
     let mut files = Vec::new();
     for key in &keys {
-        let from = session.remove(key);
+        let from = session.remove(key)?;
         if from.is_empty() {
             ctx.show_notes(&session.notes);
             return Err(not_found(ctx, key));

@@ -119,7 +119,14 @@ impl Context {
         set: Option<(&str, &Secret<String>)>,
         removed: &[String],
     ) {
-        for sentence in view::surprises(before, &self.nix_tokens_now(), set, removed) {
+        let Ok(settings) = view::settings_in_order(&self.layout.nix_read_order()) else {
+            return;
+        };
+        let mut after = view::access_tokens(&settings);
+        after.retain(|t| t.shadowed_by.is_none());
+        // When Nix does not read the token file at all, the store already said which line to add.
+        let read = settings.iter().any(|s| s.file == self.layout.token_file);
+        for sentence in view::surprises(before, &after, set.filter(|_| read), removed) {
             self.ui.warn(&sentence);
         }
     }

@@ -110,7 +110,7 @@ pub fn run(ctx: &Context, args: SetTokenArgs) -> Result<ExitCode> {
         Sink::AccessTokens => {
             session.set_access_token(&key, token);
         }
-        Sink::Netrc => session.set_netrc(&host, login, &token),
+        Sink::Netrc => session.set_netrc(&host, login, &token)?,
     }
     // Nix never reads a token for a Gitea or Forgejo host from access-tokens (nix-auth put them
     // there): it goes, now that the token is where Nix reads it.

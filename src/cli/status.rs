@@ -13,7 +13,7 @@ use crate::error::{Result, exit};
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::{fsio, tokens, view};
 use crate::providers;
-use crate::secret::mask;
+use crate::secret::{Secret, mask};
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
@@ -83,7 +83,15 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
                 status: "unverified",
                 source: netrc_path.clone(),
                 token: mask(password),
-                message: entry.login.as_ref().map(|l| format!("netrc login {l}")),
+                message: entry.login.as_ref().map(|l| {
+                    // Some set-ups put the token in the login; it is masked like one.
+                    let shown = if tokens::looks_like_token(l) || l.len() >= 30 {
+                        mask(&Secret::from(l.as_str()))
+                    } else {
+                        l.clone()
+                    };
+                    format!("netrc login {shown}")
+                }),
             });
         }
     }

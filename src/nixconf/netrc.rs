@@ -24,6 +24,8 @@ pub struct NetrcEntry {
 pub struct Netrc {
     text: String,
     entries: Vec<NetrcEntry>,
+    /// The first thing curl would misread or reject, as "line N: what"; such a file is not edited.
+    problem: Option<String>,
 }
 
 /// One word of the file and where it starts and ends.
@@ -31,6 +33,16 @@ struct Word {
     text: String,
     start: usize,
     end: usize,
+    /// A quoted word whose closing quote is missing (curl rejects the whole file).
+    unclosed: bool,
+}
+
+const KEYWORDS: &[&str] = &[
+    "machine", "default", "login", "password", "account", "macdef",
+];
+
+fn is_keyword(word: &str) -> bool {
+    KEYWORDS.iter().any(|k| word.eq_ignore_ascii_case(k))
 }
 
 /// The words of one line (`offset` is where the line starts in the file). A word that starts with
@@ -55,13 +67,15 @@ fn line_words(line: &str, offset: usize, out: &mut Vec<Word>) {
                 word.push(bytes[i]);
                 i += 1;
             }
-            if i < bytes.len() && bytes[i] == b'"' {
+            let unclosed = i >= bytes.len() || bytes[i] != b'"';
+            if !unclosed {
                 i += 1;
             }
             out.push(Word {
                 text: String::from_utf8_lossy(&word).into_owned(),
                 start: offset + start,
                 end: offset + i,
+                unclosed,
             });
         } else {
             let start = i;
@@ -72,6 +86,7 @@ fn line_words(line: &str, offset: usize, out: &mut Vec<Word>) {
                 text: line[start..i].to_owned(),
                 start: offset + start,
                 end: offset + i,
+                unclosed: false,
             });
         }
     }
@@ -79,7 +94,8 @@ fn line_words(line: &str, offset: usize, out: &mut Vec<Word>) {
 
 /// Every word of the file outside macro bodies, and whether the file ends inside a macro. As curl
 /// does, a macro body runs from the line after `macdef NAME` to the first line that starts with a
-/// line break (`\n` or `\r`).
+/// line break (`\n` or `\r`); a `macdef` line that ends in white space (a `\r` included) has no
+/// body, as curl 7.88 reads it.
 fn words(text: &str) -> (Vec<Word>, bool) {
     let mut out = Vec::new();
     let mut offset = 0;
@@ -96,7 +112,8 @@ fn words(text: &str) -> (Vec<Word>, bool) {
             {
                 // The rest of the `macdef` line is the macro's name, not entries.
                 out.truncate(first + m);
-                in_macro = true;
+                let content = line.strip_suffix('\n').unwrap_or(line);
+                in_macro = !content.ends_with(|c: char| c.is_ascii_whitespace());
             }
         }
         offset += line.len();
@@ -111,32 +128,47 @@ fn same_host(a: &str, b: &str) -> bool {
 impl Netrc {
     pub fn parse(text: &str) -> Self {
         let (words, _) = words(text);
+        let line_of = |pos: usize| text[..pos].matches('\n').count() + 1;
+        let mut problem = words
+            .iter()
+            .find(|w| w.unclosed)
+            .map(|w| format!("line {}: a quote is not closed", line_of(w.start)));
         let mut entries: Vec<NetrcEntry> = Vec::new();
         let mut i = 0;
         while i < words.len() {
             let w = &words[i];
             let keyword = w.text.to_ascii_lowercase();
-            match keyword.as_str() {
-                "machine" | "default" => {
-                    let mut end = w.end;
-                    let machine = if keyword == "machine" {
-                        i += 1;
-                        words.get(i).map(|m| {
-                            end = m.end;
-                            m.text.clone()
-                        })
-                    } else {
-                        None
-                    };
+            // The word after a keyword is its value, unless it is itself a keyword.
+            let value = words.get(i + 1).filter(|v| !is_keyword(&v.text));
+            let takes_value = matches!(
+                keyword.as_str(),
+                "machine" | "login" | "password" | "account"
+            );
+            if takes_value && value.is_none() && problem.is_none() {
+                problem = Some(format!(
+                    "line {}: `{}` has no value",
+                    line_of(w.start),
+                    w.text
+                ));
+            }
+            match (keyword.as_str(), value) {
+                ("default", _) => entries.push(NetrcEntry {
+                    machine: None,
+                    login: None,
+                    password: None,
+                    span: w.start..w.end,
+                }),
+                ("machine", Some(v)) => {
                     entries.push(NetrcEntry {
-                        machine,
+                        machine: Some(v.text.clone()),
                         login: None,
                         password: None,
-                        span: w.start..end,
+                        span: w.start..v.end,
                     });
+                    i += 1;
                 }
-                "login" | "password" | "account" => {
-                    if let (Some(entry), Some(v)) = (entries.last_mut(), words.get(i + 1)) {
+                ("login" | "password" | "account", Some(v)) => {
+                    if let Some(entry) = entries.last_mut() {
                         match keyword.as_str() {
                             "login" => entry.login = Some(v.text.clone()),
                             "password" => entry.password = Some(Secret::from(v.text.clone())),
@@ -153,11 +185,17 @@ impl Netrc {
         Netrc {
             text: text.to_owned(),
             entries,
+            problem,
         }
     }
 
     pub fn render(&self) -> &str {
         &self.text
+    }
+
+    /// What curl would misread or reject in this file, if anything ("line N: …").
+    pub fn problem(&self) -> Option<&str> {
+        self.problem.as_deref()
     }
 
     pub fn entries(&self) -> &[NetrcEntry] {
@@ -173,6 +211,11 @@ impl Netrc {
     pub fn get(&self, host: &str) -> Option<&NetrcEntry> {
         self.reachable()
             .find(|e| e.machine.as_deref().is_some_and(|m| same_host(m, host)))
+    }
+
+    /// Whether any entry, reachable or not, names `host`.
+    pub fn has_host(&self, host: &str) -> bool {
+        !self.spans_of(host).is_empty()
     }
 
     /// The spans of every entry for `host`, widened to whole lines where the entry has its lines
@@ -198,41 +241,56 @@ impl Netrc {
         }
     }
 
-    /// Writes `machine HOST login LOGIN password TOKEN`: the first entry for the host is replaced
-    /// where it stands, any later ones removed; otherwise the entry goes before `default` (which
-    /// ends curl's search), or at the end.
+    /// Writes `machine HOST login LOGIN password TOKEN`. The first entry for the host that curl
+    /// can reach (one before `default`) is replaced where it stands and every other entry for the
+    /// host removed; without one, the entry goes just before `default` (which ends curl's search),
+    /// or at the end.
     pub fn set(&mut self, host: &str, login: &str, token: &Secret<String>) {
         let line = format!("machine {host} login {login} password {}\n", token.expose());
-        let spans = self.spans_of(host);
+        let reachable = self.get(host).map(|e| self.whole_lines(e.span.clone()));
         let mut text = self.text.clone();
-        match spans.split_first() {
-            Some((first, rest)) => {
-                for span in rest.iter().rev() {
-                    text.replace_range(span.clone(), "");
-                }
+        let spans = self.spans_of(host);
+        for span in spans
+            .iter()
+            .rev()
+            .filter(|s| Some(*s) != reachable.as_ref())
+        {
+            text.replace_range(span.clone(), "");
+        }
+        let reparsed = Netrc::parse(&text);
+        match (
+            reachable,
+            reparsed.entries.iter().find(|e| e.machine.is_none()),
+        ) {
+            (Some(first), _) => {
+                // It is the host's first entry: only entries after it were removed, so its span
+                // still stands.
                 let replacement = if text[..first.end].ends_with('\n') {
                     line
                 } else {
                     line.trim_end().to_owned()
                 };
-                text.replace_range(first.clone(), &replacement);
+                text.replace_range(first, &replacement);
             }
-            None => match self.entries.iter().find(|e| e.machine.is_none()) {
-                Some(default) => {
-                    let at = text[..default.span.start].rfind('\n').map_or(0, |i| i + 1);
-                    text.insert_str(at, &line);
+            (None, Some(default)) => {
+                let line_start = text[..default.span.start].rfind('\n').map_or(0, |i| i + 1);
+                if text[line_start..default.span.start].trim().is_empty() {
+                    text.insert_str(line_start, &line);
+                } else {
+                    // `default` shares its line with another entry's words: keep them together.
+                    text.insert_str(default.span.start, &line);
                 }
-                None => {
-                    if !text.is_empty() && !text.ends_with('\n') {
-                        text.push('\n');
-                    }
-                    if words(&text).1 {
-                        // The file ends inside a macro: a blank line ends it first.
-                        text.push('\n');
-                    }
-                    text.push_str(&line);
+            }
+            (None, None) => {
+                if !text.is_empty() && !text.ends_with('\n') {
+                    text.push('\n');
                 }
-            },
+                if words(&text).1 {
+                    // The file ends inside a macro: a blank line ends it first.
+                    text.push('\n');
+                }
+                text.push_str(&line);
+            }
         }
         *self = Netrc::parse(&text);
     }
@@ -379,6 +437,59 @@ mod tests {
         assert!(n.get("b.example").is_some(), "{}", n.render());
         n.remove("a.example");
         assert!(n.render().contains("macdef init\necho é\n\n"));
+    }
+
+    #[test]
+    fn an_entry_behind_default_moves_in_front_of_it() {
+        let mut n =
+            Netrc::parse("default login anon password anonpw\nmachine h login me password oldpw\n");
+        assert!(n.get("h").is_none(), "curl never reaches it");
+        n.set("h", "me", &"new".into());
+        assert_eq!(
+            n.render(),
+            "machine h login me password new\ndefault login anon password anonpw\n"
+        );
+    }
+
+    #[test]
+    fn inserting_before_a_default_that_shares_a_line_keeps_the_entry_whole() {
+        let mut n = Netrc::parse(
+            "machine h login me\n  password mypw default login anon password anonpw\n",
+        );
+        n.set("new", "x", &"t".into());
+        let h = n.get("h").unwrap();
+        assert_eq!(h.password.as_ref().unwrap().expose(), "mypw");
+        assert_eq!(
+            n.get("new").unwrap().password.as_ref().unwrap().expose(),
+            "t"
+        );
+    }
+
+    #[test]
+    fn what_curl_would_misread_is_a_problem() {
+        let dangling = Netrc::parse("machine old.example login\nmachine h login y password p\n");
+        assert_eq!(dangling.problem(), Some("line 1: `login` has no value"));
+        assert_eq!(
+            dangling
+                .get("h")
+                .unwrap()
+                .password
+                .as_ref()
+                .unwrap()
+                .expose(),
+            "p"
+        );
+        let quote = Netrc::parse("machine h login y password \"abc\n");
+        assert_eq!(quote.problem(), Some("line 1: a quote is not closed"));
+        assert_eq!(Netrc::parse(SAMPLE).problem(), None);
+    }
+
+    #[test]
+    fn a_macdef_line_ending_in_white_space_has_no_body() {
+        let n = Netrc::parse(
+            "machine a login x password 1\r\nmacdef init\r\nmachine b login y password 2\r\n",
+        );
+        assert!(n.get("b").is_some());
     }
 
     proptest! {

@@ -12,7 +12,7 @@ use super::conf::ConfFile;
 use super::fsio::{self, LockGuard};
 use super::netrc::Netrc;
 use super::paths::{Layout, TOKEN_FILE};
-use super::tokens::{ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap};
+use super::tokens::{ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap, host_without_port};
 use super::view;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -136,14 +136,12 @@ impl<'a> Session<'a> {
 
         // The netrc Nix reads for this user: one nix.conf itself names, else ours.
         let settings = view::file_settings(std::slice::from_ref(&layout.nix_conf))?;
-        let named = settings
-            .iter()
-            .rev()
-            .find(|s| s.name == "netrc-file" && s.file != layout.token_file);
-        let (netrc_path, netrc_is_ours) = match named {
-            Some(s) => (PathBuf::from(&s.value), false),
-            None => (layout.netrc.clone(), true),
-        };
+        // The last `netrc-file` wins; the token file's own line is nix-tokens' to manage.
+        let (netrc_path, netrc_is_ours) =
+            match settings.iter().rev().find(|s| s.name == "netrc-file") {
+                Some(s) => (PathBuf::from(&s.value), s.file == layout.token_file),
+                None => (layout.netrc.clone(), true),
+            };
         let netrc_orig = fsio::read_optional(&netrc_path)?;
         let netrc = Netrc::parse(netrc_orig.as_deref().unwrap_or(""));
 
@@ -280,8 +278,26 @@ impl<'a> Session<'a> {
         self.tokens.insert(key, token)
     }
 
+    /// Refuses to edit a netrc curl would misread or reject.
+    fn check_netrc(&self) -> Result<()> {
+        match self.netrc.problem() {
+            Some(problem) => Err(Error::failed(format!(
+                "{} {problem}, so curl would misread it and nix-tokens will not edit it; fix that line first",
+                self.netrc_path.display()
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Sets `host` in the netrc, and points Nix at that netrc when nix-tokens chose it.
-    pub fn set_netrc(&mut self, host: &str, login: &str, token: &Secret<String>) {
+    pub fn set_netrc(&mut self, host: &str, login: &str, token: &Secret<String>) -> Result<()> {
+        self.check_netrc()?;
+        // curl ignores a netrc line longer than its 4 KiB buffer.
+        if token.expose().len() > 4000 {
+            return Err(Error::usage(format!(
+                "the token for {host} is longer than curl reads from a netrc line (4000 characters)"
+            )));
+        }
         self.migrate();
         self.netrc.set(host, login, token);
         if self.netrc_is_ours {
@@ -292,6 +308,7 @@ impl<'a> Session<'a> {
             }
         }
         self.ensure_include();
+        Ok(())
     }
 
     fn warn_hidden_system_netrc(&mut self) {
@@ -339,7 +356,7 @@ impl<'a> Session<'a> {
     }
 
     /// Removes `key` from every file nix-tokens manages. Returns the files it was in.
-    pub fn remove(&mut self, key: &str) -> Vec<PathBuf> {
+    pub fn remove(&mut self, key: &str) -> Result<Vec<PathBuf>> {
         let mut from = Vec::new();
         if self.tokens.contains(key) {
             from.push(self.layout.token_file.clone());
@@ -356,10 +373,13 @@ impl<'a> Session<'a> {
         }
         self.migrate();
         self.tokens.remove(key);
-        if !key.contains('/') && self.netrc.remove(key) {
+        let host = host_without_port(key);
+        if !key.contains('/') && self.netrc.has_host(host) {
+            self.check_netrc()?;
+            self.netrc.remove(host);
             from.push(self.netrc_path.clone());
         }
-        from
+        Ok(from)
     }
 
     /// Writes every file that changed (nothing, when `dry_run`). A failure puts back the files
@@ -368,6 +388,14 @@ impl<'a> Session<'a> {
         let value = self.tokens.render();
         let value = (!value.expose().is_empty()).then(|| value.expose().clone());
         let name = self.token_setting_name();
+        // With no entry left in the netrc nix-tokens created, Nix goes back to its default netrc.
+        let ours = self.netrc_path.display().to_string();
+        if self.netrc_is_ours
+            && self.netrc.entries().is_empty()
+            && self.token_conf.last_value("netrc-file").as_deref() == Some(ours.as_str())
+        {
+            self.token_conf.set_setting("netrc-file", None);
+        }
         self.token_conf
             .set_setting_as(ACCESS_TOKENS, name, value.as_deref());
         if self.token_conf_orig.is_none() && !self.token_conf.is_empty() {

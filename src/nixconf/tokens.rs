@@ -108,16 +108,17 @@ pub fn normalize_key(input: &str) -> Result<String> {
         Some((h, p)) => (h, Some(p)),
         None => (without_slash, None),
     };
-    // What follows an `=` may be a token pasted by mistake: it is never repeated.
-    let shown = match input.split_once('=') {
-        Some((before, _)) => format!("{}=…", before.escape_debug()),
-        None => input.escape_debug().to_string(),
-    };
+    // The argument may hold a token pasted by mistake, so it is never repeated.
     let bad = |what: &str| {
         Error::usage(format!(
-            "`{shown}` is not a valid host: {what}; give a host such as github.com or github.com/my-org"
+            "the host argument is not valid: {what}; give a host such as github.com or github.com/my-org"
         ))
     };
+    if looks_like_token(trimmed) {
+        return Err(bad(
+            "it looks like a token (the host comes first, and the token is best piped on standard input)",
+        ));
+    }
     if host.is_empty() {
         return Err(bad("it is empty"));
     }
@@ -128,7 +129,9 @@ pub fn normalize_key(input: &str) -> Result<String> {
         return Err(bad("it contains white space, `=` or `#`"));
     }
     if host.contains(['@', '?', '"', '\\']) {
-        return Err(bad("a host cannot contain `@`, `?`, quotes or backslashes"));
+        return Err(bad(
+            "a host cannot contain `@` (no user or token in it), `?`, quotes or backslashes",
+        ));
     }
     let mut key = host.to_ascii_lowercase();
     if let Some(path) = path {
@@ -136,6 +139,11 @@ pub fn normalize_key(input: &str) -> Result<String> {
         key.push_str(path);
     }
     Ok(key)
+}
+
+/// Whether `text` starts like a token of a known kind (`ghp_`, `glpat-`, `github_pat_`, …).
+pub fn looks_like_token(text: &str) -> bool {
+    crate::secret::kind_prefix(text).is_some()
 }
 
 /// The host part of a key (`github.com` for `github.com/my-org`).
@@ -235,11 +243,15 @@ mod tests {
 
     #[test]
     fn a_pasted_token_in_the_host_is_not_repeated() {
-        let err = normalize_key("github.com=ghp_secretsecret")
-            .unwrap_err()
-            .to_string();
-        assert!(!err.contains("ghp_secretsecret"), "{err}");
-        assert!(err.contains("github.com=…"), "{err}");
+        for pasted in [
+            "github.com=ghp_secretsecret",
+            "https://oauth2:glpat-secretsecret@gitlab.com",
+            "gitlab.com glpat-secretsecret",
+            "ghp_secretsecret",
+        ] {
+            let err = normalize_key(pasted).unwrap_err().to_string();
+            assert!(!err.contains("secretsecret"), "{err}");
+        }
     }
 
     #[test]

@@ -25,18 +25,18 @@ pub struct Setting {
     pub value: String,
 }
 
-/// Everything Nix applies: the settings of `files` (see [`file_settings`]), then `$NIX_CONFIG`.
+/// Everything Nix applies: the settings of `files` (see [`file_settings`]), then `$NIX_CONFIG`
+/// (whose relative includes Nix resolves against the current directory).
 pub fn settings_in_order(files: &[PathBuf]) -> Result<Vec<Setting>> {
     let mut out = file_settings(files)?;
     if let Some(env) = std::env::var_os("NIX_CONFIG") {
         let text = env.to_string_lossy();
-        for (i, name, value) in ConfFile::parse(&text).settings() {
-            out.push(Setting {
-                file: PathBuf::from("$NIX_CONFIG"),
-                line: i + 1,
-                name,
-                value,
-            });
+        let name = std::env::current_dir()
+            .unwrap_or_default()
+            .join("$NIX_CONFIG");
+        apply_text(&text, &name, &mut vec![name.clone()], &mut out)?;
+        for s in out.iter_mut().filter(|s| s.file == name) {
+            s.file = PathBuf::from("$NIX_CONFIG");
         }
     }
     Ok(out)
@@ -68,8 +68,20 @@ fn walk(file: &Path, stack: &mut Vec<PathBuf>, out: &mut Vec<Setting>) -> Result
     let Ok(bytes) = fs::read(file) else {
         return Ok(());
     };
-    let conf = ConfFile::parse(&String::from_utf8_lossy(&bytes));
     stack.push(file.to_path_buf());
+    apply_text(&String::from_utf8_lossy(&bytes), file, stack, out)?;
+    stack.pop();
+    Ok(())
+}
+
+/// The settings of `text`, read from `file`, with its includes followed.
+fn apply_text(
+    text: &str,
+    file: &Path,
+    stack: &mut Vec<PathBuf>,
+    out: &mut Vec<Setting>,
+) -> Result<()> {
+    let conf = ConfFile::parse(text);
     for (i, entry) in conf.entries() {
         match entry {
             Entry::Blank => {}
@@ -101,7 +113,6 @@ fn walk(file: &Path, stack: &mut Vec<PathBuf>, out: &mut Vec<Setting>) -> Result
             }
         }
     }
-    stack.pop();
     Ok(())
 }
 
@@ -179,49 +190,56 @@ pub fn effective_tokens(files: &[PathBuf]) -> Result<Vec<SeenToken>> {
 }
 
 /// What a change did to the tokens Nix uses that the user did not ask for, as sentences: the key
-/// that was set (`set`) and is not what Nix uses now, and keys Nix used before that it no longer
-/// uses (other than `removed`). Keys that are still served from elsewhere after a logout are named
-/// too, since the user may have expected them gone.
+/// that was `set` if Nix does not use the new token, every other key whose token Nix stopped
+/// using, started using or swapped, and `removed` keys Nix still gets from another file.
 pub fn surprises(
     before: &[SeenToken],
     after: &[SeenToken],
     set: Option<(&str, &Secret<String>)>,
     removed: &[String],
 ) -> Vec<String> {
-    let now = |key: &str| after.iter().find(|t| t.key == key);
+    let find = |list: &[SeenToken], key: &str| list.iter().find(|t| t.key == key).cloned();
+    let place = |t: &SeenToken| format!("{} line {}", t.file.display(), t.line);
     let mut out = Vec::new();
     if let Some((key, token)) = set {
-        match now(key) {
+        match find(after, key) {
             Some(t) if t.token == *token => {}
             Some(t) => out.push(format!(
-                "Nix will not use the new token for {key}: {} line {} sets another one that takes precedence",
-                t.file.display(),
-                t.line
+                "Nix will not use the new token for {key}: {} sets another one that takes precedence",
+                place(&t)
             )),
             None => out.push(format!(
                 "Nix will not use the new token for {key}: a later `access-tokens` setting replaces it; run `nix-tokens status` to see which"
             )),
         }
     }
-    for t in before {
-        let asked = set.is_some_and(|(k, _)| k == t.key) || removed.contains(&t.key);
-        if !asked && now(&t.key).is_none() {
-            out.push(format!(
-                "Nix no longer uses the token for {} from {} line {}: an `access-tokens` setting of nix-tokens replaces it (Nix lets the last `access-tokens` replace the whole list); store it with `nix-tokens set-token {}` to keep it",
-                t.key,
-                t.file.display(),
-                t.line,
-                t.key
-            ));
+    let mut keys: Vec<&str> = Vec::new();
+    for t in before.iter().chain(after) {
+        if !keys.contains(&t.key.as_str()) && set.is_none_or(|(k, _)| k != t.key) {
+            keys.push(&t.key);
         }
     }
-    for key in removed {
-        if let Some(t) = now(key) {
-            out.push(format!(
-                "Nix still has a token for {key}, from {} line {}, which nix-tokens does not manage",
-                t.file.display(),
-                t.line
-            ));
+    for key in keys {
+        let asked = removed.iter().any(|r| r == key);
+        match (find(before, key), find(after, key)) {
+            (_, Some(new)) if asked => out.push(format!(
+                "Nix still has a token for {key}, from {}, which nix-tokens does not manage",
+                place(&new)
+            )),
+            (Some(old), None) if !asked => out.push(format!(
+                "Nix no longer uses the token for {key} from {}: an `access-tokens` setting of nix-tokens replaces it (the last `access-tokens` replaces the whole list); store it with `nix-tokens set-token {key}` to keep it",
+                place(&old)
+            )),
+            (None, Some(new)) => out.push(format!(
+                "Nix now also uses a token for {key}, from {}",
+                place(&new)
+            )),
+            (Some(old), Some(new)) if old.token != new.token => out.push(format!(
+                "Nix now uses a different token for {key}: the one from {} instead of the one from {}",
+                place(&new),
+                place(&old)
+            )),
+            _ => {}
         }
     }
     out
@@ -321,10 +339,13 @@ mod tests {
         let before = [
             token("sys.org", "s", "/etc/nix/nix.conf"),
             token("gone.org", "g", "/a"),
+            token("swap.org", "1", "/etc/nix/nix.conf"),
         ];
         let after = [
             token("new.org", "old", "/later.conf"),
             token("gone.org", "x", "/etc"),
+            token("swap.org", "2", "/u"),
+            token("revived.org", "r", "/u"),
         ];
         let new: Secret<String> = "new".into();
         let got = surprises(
@@ -333,7 +354,9 @@ mod tests {
             Some(("new.org", &new)),
             &["gone.org".into()],
         );
-        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got.len(), 5, "{got:?}");
+        assert!(got[3].contains("different token for swap.org: the one from /u line 1"));
+        assert!(got[4].contains("now also uses a token for revived.org"));
         assert!(got[0].contains("will not use the new token for new.org: /later.conf line 1"));
         assert!(got[1].contains("no longer uses the token for sys.org"));
         assert!(got[2].contains("still has a token for gone.org"));

@@ -53,7 +53,7 @@ fn bad_hosts_change_nothing() {
         let out = env.run(&["set-token", bad], &format!("{GH}\n"));
         assert_clean_failure(&out, 2);
         assert!(
-            stderr(&out).contains("not a valid host"),
+            stderr(&out).contains("host argument is not valid"),
             "{}",
             stderr(&out)
         );
@@ -64,6 +64,15 @@ fn bad_hosts_change_nothing() {
         assert_clean_failure(&out, 2);
         assert_no_leak(&out, &["ghp_PASTED"]);
     }
+    // The token and the host swapped.
+    let out = env.run(&["set-token", GH, "github.com"], "");
+    assert_clean_failure(&out, 2);
+    assert!(
+        stderr(&out).contains("looks like a token"),
+        "{}",
+        stderr(&out)
+    );
+    assert_no_leak(&out, &[GH]);
     let out = env.run(&["set-token", "gitea"], &format!("{GH}\n"));
     assert_clean_failure(&out, 2);
     assert!(stderr(&out).contains("no default host"));

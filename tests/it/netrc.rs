@@ -208,3 +208,92 @@ fn a_bad_login_is_refused() {
     }
     assert!(!env.netrc().exists());
 }
+
+#[test]
+fn a_netrc_curl_would_misread_is_not_edited() {
+    let env = TestEnv::new();
+    env.write(
+        &env.netrc(),
+        "machine old.example login\nmachine other.example login me password pw\n",
+    );
+    env.write(
+        &env.nix_conf(),
+        &format!("netrc-file = {}\n", env.netrc().display()),
+    );
+    let before = env.snapshot();
+    let out = env.run(
+        &["set-token", "git.example.com", "--provider", "gitea"],
+        "giteatoken1234567890\n",
+    );
+    assert_clean_failure(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("line 1: `login` has no value"), "{err}");
+    assert!(err.contains(&env.netrc().display().to_string()), "{err}");
+    assert_eq!(env.snapshot(), before);
+}
+
+#[test]
+fn an_overlong_netrc_token_is_refused() {
+    let env = TestEnv::new();
+    let token = "a".repeat(4050);
+    let out = env.run(
+        &["set-token", "git.example.com", "--provider", "gitea"],
+        &format!("{token}\n"),
+    );
+    assert_clean_failure(&out, 2);
+    assert!(
+        stderr(&out).contains("longer than curl reads"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!env.netrc().exists());
+}
+
+#[test]
+fn the_netrc_nix_reads_is_the_one_written() {
+    let env = TestEnv::new();
+    env.set_token("codeberg.org", "forgejotokenabcdef123456");
+    // A netrc-file above the include is overridden by nix-tokens' own line, so Nix still reads
+    // nix-tokens' netrc, and that is where the next token goes.
+    let conf = read(&env.nix_conf());
+    let other = env.root.join("other-netrc");
+    env.write(
+        &env.nix_conf(),
+        &format!("netrc-file = {}\n{conf}", other.display()),
+    );
+    let out = env.run(
+        &["set-token", "other.example", "--provider", "forgejo"],
+        "forgejotoken0987654321\n",
+    );
+    assert_success(&out);
+    assert!(read(&env.netrc()).contains("machine other.example"));
+    assert!(!other.exists());
+}
+
+#[test]
+fn logging_out_of_every_netrc_host_gives_nix_its_default_netrc_back() {
+    let env = TestEnv::new();
+    env.set_token("codeberg.org", "forgejotokenabcdef123456");
+    assert!(read(&env.token_file()).contains("netrc-file"));
+    let out = env.run(&["logout", "codeberg.org", "--yes"], "");
+    assert_success(&out);
+    assert!(!read(&env.token_file()).contains("netrc-file"));
+}
+
+#[test]
+fn a_token_used_as_netrc_login_is_masked() {
+    let env = TestEnv::new();
+    env.write(
+        &env.netrc(),
+        "machine github.com login ghp_LOGINTOKEN0123456789abcdef password x-oauth-basic\n",
+    );
+    env.write(
+        &env.nix_conf(),
+        &format!("netrc-file = {}\n", env.netrc().display()),
+    );
+    for args in [&["status"][..], &["status", "--json"]] {
+        let out = env.run(args, "");
+        assert_success(&out);
+        assert_no_leak(&out, &["ghp_LOGINTOKEN0123456789abcdef"]);
+    }
+}

@@ -196,3 +196,56 @@ fn a_token_a_later_include_hides_is_reported() {
         expect(&[("corp.example", "corptoken1234567890")])
     );
 }
+
+#[test]
+fn an_unrelated_change_that_swaps_a_token_is_named() {
+    // The system sets github.com; the user's nix.conf has a stale `extra-` one that Nix ignores.
+    // Moving it into the token file next to an override makes Nix use it, which is said.
+    let env = TestEnv::new();
+    env.write(
+        &env.etc.join("nix.conf"),
+        "access-tokens = github.com=ghp_SYSTEMsystemsystemsys\n",
+    );
+    env.write(
+        &env.nix_conf(),
+        "extra-access-tokens = github.com=ghp_STALEstalestalestale1\n",
+    );
+    let Some(config) = nix_config(&env) else {
+        return;
+    };
+    assert_eq!(
+        nix_access_tokens(&config),
+        expect(&[("github.com", "ghp_SYSTEMsystemsystemsys")])
+    );
+    let out = env.set_token("gitlab.com", "glpat-abcdefghijklmnopqrst");
+    let err = stderr(&out);
+    // No token is dropped: the stale one now wins over the system's, and the user is told.
+    let now = nix_access_tokens(&nix_config(&env).unwrap());
+    assert_eq!(now["github.com"], "ghp_STALEstalestalestale1");
+    assert!(err.contains("different token for github.com"), "{err}");
+    assert_no_leak(&out, &["ghp_SYSTEM", "ghp_STALE"]);
+}
+
+#[test]
+fn a_token_nix_config_sets_through_an_include_is_seen() {
+    let env = TestEnv::new();
+    let env_tokens = env.root.join("env-tokens.conf");
+    env.write(
+        &env_tokens,
+        "access-tokens = github.com=ghp_FROMENVfromenvfromenv1\n",
+    );
+    let out = env
+        .cmd()
+        .args(["set-token", "github.com"])
+        .env("NIX_CONFIG", format!("include {}", env_tokens.display()))
+        .write_stdin("ghp_USERuseruseruseruser12\n")
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let err = stderr(&out);
+    assert!(
+        err.contains("Nix will not use the new token for github.com"),
+        "{err}"
+    );
+    assert!(err.contains("env-tokens.conf line 1"), "{err}");
+}

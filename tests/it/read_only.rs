@@ -29,6 +29,10 @@ fn a_store_link_is_untouched_and_the_user_gets_the_line_to_add() {
         "{err}"
     );
     assert!(err.contains("managed by Nix"), "{err}");
+    assert!(
+        !err.contains("will not use"),
+        "one explanation is enough: {err}"
+    );
     assert_eq!(
         read(&target),
         "experimental-features = nix-command flakes\n"
