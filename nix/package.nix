@@ -18,6 +18,8 @@ rustPlatform.buildRustPackage {
     fileset = lib.fileset.unions [
       ../Cargo.toml
       ../Cargo.lock
+      ../build.rs
+      ../providers
       ../src
       ../tests
     ];

@@ -8,7 +8,6 @@ use clap::Args;
 
 use super::Context;
 use crate::error::{Error, Result};
-use crate::providers;
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
@@ -35,12 +34,13 @@ pub struct LoginArgs {
     pub netrc: bool,
 }
 
-pub fn run(_ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
+pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
     let target = args.target.as_deref().unwrap_or("github");
-    let (key, provider) = providers::resolve_target(target, args.provider.as_deref())?;
+    let registry = ctx.registry()?;
+    let (key, provider) = registry.resolve_target(target, args.provider.as_deref())?;
     let page = provider
-        .and_then(|p| p.token_page_for(&key))
-        .map(|url| format!("create a token at {url} and "))
+        .and_then(|p| p.token_advice(&key))
+        .map(|advice| format!("{advice} and "))
         .unwrap_or_default();
     Err(Error::failed(format!(
         "this build of nix-tokens cannot log in over the network yet; {page}store it with `nix-tokens set-token {key}`"

@@ -8,7 +8,6 @@ use super::Context;
 use crate::error::{Error, Result, exit};
 use crate::nixconf::store::Session;
 use crate::nixconf::view;
-use crate::providers;
 
 #[derive(Debug, Args)]
 pub struct LogoutArgs {
@@ -39,7 +38,11 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
     let keys: Vec<String> = if args.all {
         managed.clone()
     } else if let Some(target) = args.target.as_deref().or(args.host.as_deref()) {
-        vec![providers::resolve_target(target, args.provider.as_deref())?.0]
+        vec![
+            ctx.registry()?
+                .resolve_target(target, args.provider.as_deref())?
+                .0,
+        ]
     } else {
         vec![choose(ctx, &managed)?]
     };

@@ -19,6 +19,7 @@ use crate::error::{Result, exit};
 use crate::nixconf::paths::Layout;
 use crate::nixconf::store::{Note, Report};
 use crate::nixconf::view::{self, SeenToken};
+use crate::providers::{Registry, registry};
 use crate::secret::Secret;
 use crate::ui::{ColorChoice, Ui};
 
@@ -104,6 +105,11 @@ impl Context {
                 Note::Info(text) => self.ui.info(text),
             }
         }
+    }
+
+    /// The providers: the built-in ones and the user's own files.
+    pub fn registry(&self) -> Result<Registry> {
+        Registry::load(registry::user_dir().as_deref())
     }
 
     /// The tokens Nix uses now; empty when its configuration cannot be read (the command that

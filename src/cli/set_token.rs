@@ -9,7 +9,7 @@ use crate::error::{Error, Result, exit};
 use crate::flows::token_entry::read_token;
 use crate::nixconf::store::Session;
 use crate::nixconf::tokens::{check_login, check_token, host_without_port, key_host};
-use crate::providers::{self, Sink};
+use crate::providers::Sink;
 use crate::secret::mask;
 
 #[derive(Debug, Args)]
@@ -37,10 +37,11 @@ pub struct SetTokenArgs {
 }
 
 pub fn run(ctx: &Context, args: SetTokenArgs) -> Result<ExitCode> {
-    let (key, provider) = providers::resolve_target(&args.host, args.provider.as_deref())?;
+    let registry = ctx.registry()?;
+    let (key, provider) = registry.resolve_target(&args.host, args.provider.as_deref())?;
     let sink = match (args.netrc, provider) {
         (true, _) => Sink::Netrc,
-        (false, Some(p)) => p.sink(),
+        (false, Some(p)) => p.sink,
         (false, None) => Sink::AccessTokens,
     };
     // curl matches a netrc `machine` by host name alone, without a port.
@@ -51,7 +52,7 @@ pub fn run(ctx: &Context, args: SetTokenArgs) -> Result<ExitCode> {
     let login = args
         .login
         .as_deref()
-        .or(provider.map(|p| p.netrc_login()))
+        .or(provider.map(|p| p.netrc_login.as_str()))
         .unwrap_or("nix-tokens");
     check_login(login)?;
     if sink == Sink::Netrc && key.contains('/') {
@@ -59,8 +60,8 @@ pub fn run(ctx: &Context, args: SetTokenArgs) -> Result<ExitCode> {
             "netrc holds one token per host, so `{key}` cannot go there; give the host alone ({host})"
         )));
     }
-    let page = provider.and_then(|p| p.token_page_for(&host));
-    let (token, _source) = read_token(&ctx.ui, &key, args.token, page.as_deref())?;
+    let advice = provider.and_then(|p| p.token_advice(&host));
+    let (token, _source) = read_token(&ctx.ui, &key, args.token, advice.as_deref())?;
     check_token(&token, &key)?;
     // The format Nix's fetchers expect (GitLab's `PAT:`) applies to access-tokens only; netrc
     // holds the bare token for basic auth.
@@ -114,7 +115,7 @@ pub fn run(ctx: &Context, args: SetTokenArgs) -> Result<ExitCode> {
     }
     // Nix never reads a token for a Gitea or Forgejo host from access-tokens (nix-auth put them
     // there): it goes, now that the token is where Nix reads it.
-    let useless = provider.is_some_and(|p| p.sink() == Sink::Netrc)
+    let useless = provider.is_some_and(|p| p.sink == Sink::Netrc)
         && session.remove_access_token(&key).is_some();
     let report = session.commit(args.dry_run)?;
     ctx.show_report(&report, args.dry_run);

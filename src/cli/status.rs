@@ -12,7 +12,6 @@ use super::Context;
 use crate::error::{Result, exit};
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::{fsio, tokens, view};
-use crate::providers;
 use crate::secret::{Secret, mask};
 
 #[derive(Debug, Args)]
@@ -31,7 +30,7 @@ pub struct StatusArgs {
 #[derive(Debug, Serialize)]
 struct Row {
     host: String,
-    provider: Option<&'static str>,
+    provider: Option<String>,
     user: Option<String>,
     scopes: Vec<String>,
     expires_at: Option<String>,
@@ -46,6 +45,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
         ctx.ui
             .detail("this build does not check tokens online; listing what Nix will see");
     }
+    let registry = ctx.registry()?;
     let files = ctx.layout.nix_read_order();
     for f in &files {
         ctx.ui.detail(&format!("reading {}", f.display()));
@@ -54,7 +54,9 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
     let mut rows: Vec<Row> = view::access_tokens(&settings)
         .into_iter()
         .map(|t| Row {
-            provider: providers::by_host(tokens::key_host(&t.key)).map(|p| p.name),
+            provider: registry
+                .by_host(tokens::key_host(&t.key))
+                .map(|p| p.name.clone()),
             host: t.key,
             user: None,
             scopes: Vec::new(),
@@ -76,7 +78,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
             };
             rows.push(Row {
                 host: host.clone(),
-                provider: providers::by_host(host).map(|p| p.name),
+                provider: registry.by_host(host).map(|p| p.name.clone()),
                 user: None,
                 scopes: Vec::new(),
                 expires_at: None,
@@ -110,7 +112,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
         let wanted: Vec<String> = args
             .hosts
             .iter()
-            .map(|h| providers::resolve_target(h, None).map(|(k, _)| k))
+            .map(|h| registry.resolve_target(h, None).map(|(k, _)| k))
             .collect::<Result<_>>()?;
         rows.retain(|r| {
             wanted
@@ -152,7 +154,7 @@ fn print_table(rows: &[Row]) {
         .map(|r| {
             [
                 r.host.clone(),
-                r.provider.unwrap_or("unknown").to_owned(),
+                r.provider.clone().unwrap_or_else(|| "unknown".to_owned()),
                 r.token.clone(),
                 r.status.to_owned(),
                 r.source.display().to_string(),

@@ -17,12 +17,13 @@ pub enum TokenSource {
 }
 
 /// Reads the token for `host`. `argument` is the token given on the command line, if any;
-/// `token_page` is shown before the prompt so the person knows where to create one.
+/// `advice` ("create a token … at URL") is shown before the prompt so the person knows where to
+/// create one.
 pub fn read_token(
     ui: &Ui,
     host: &str,
     argument: Option<String>,
-    token_page: Option<&str>,
+    advice: Option<&str>,
 ) -> Result<(Secret<String>, TokenSource)> {
     if let Some(token) = argument {
         ui.warn(
@@ -47,8 +48,8 @@ pub fn read_token(
         }
         return Ok((token, TokenSource::Stdin));
     }
-    if let Some(page) = token_page {
-        ui.info(&format!("Create a token for {host} at:\n  {page}"));
+    if let Some(advice) = advice {
+        ui.info(&format!("To log in to {host}, {advice}."));
     }
     let token = dialoguer::Password::new()
         .with_prompt(format!("Token for {host}"))

@@ -149,6 +149,8 @@ fn the_package_builds_from_the_lock_file_and_installs_docs() {
     let package = std::fs::read_to_string(repo().join("nix/package.nix")).unwrap();
     for needle in [
         "cargoLock.lockFile = ../Cargo.lock",
+        "../providers",
+        "../build.rs",
         "lib.importTOML ../Cargo.toml",
         "completions bash",
         "completions zsh",

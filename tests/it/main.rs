@@ -10,6 +10,7 @@ mod logout;
 mod netrc;
 mod nix_agrees;
 mod parallel;
+mod providers;
 mod read_only;
 mod set_token;
 mod status;

@@ -1,0 +1,267 @@
+//! The provider registry: the files built into the binary, then the user's own, which add
+//! providers or replace one of the same name.
+
+use std::path::{Path, PathBuf};
+
+use super::Provider;
+use crate::error::{Error, Result};
+use crate::nixconf::tokens::{key_host, normalize_key};
+
+include!(concat!(env!("OUT_DIR"), "/builtin_providers.rs"));
+
+#[derive(Debug, Clone)]
+pub struct Registry {
+    providers: Vec<Provider>,
+}
+
+/// Reads one provider file; `origin` names it in errors (a path, or `built-in NAME`).
+fn parse(origin: &str, text: &str) -> Result<Provider> {
+    toml::from_str(text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| format!(" line {}", text[..s.start].matches('\n').count() + 1))
+            .unwrap_or_default();
+        Error::failed(format!(
+            "the provider file {origin}{line} is not valid: {}; fix or remove it",
+            e.message().trim_end_matches('\n')
+        ))
+    })
+}
+
+/// `$XDG_CONFIG_HOME/nix-tokens/providers`, or `~/.config/nix-tokens/providers`.
+pub fn user_dir() -> Option<PathBuf> {
+    let var = |name| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    let config = var("XDG_CONFIG_HOME").or_else(|| var("HOME").map(|h| h.join(".config")))?;
+    Some(config.join("nix-tokens").join("providers"))
+}
+
+impl Registry {
+    /// The built-in providers and the user's own from `user_dir`.
+    pub fn load(user_dir: Option<&Path>) -> Result<Self> {
+        let mut providers = Vec::new();
+        for (file, text) in BUILTIN {
+            providers.push(parse(&format!("built-in {file}"), text)?);
+        }
+        let mut registry = Registry { providers };
+        if let Some(dir) = user_dir {
+            registry.add_user_files(dir)?;
+        }
+        Ok(registry)
+    }
+
+    fn add_user_files(&mut self, dir: &Path) -> Result<()> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::io("read the provider directory", dir, &e)),
+        };
+        let mut files: Vec<PathBuf> = entries
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+            .collect();
+        files.sort();
+        for path in files {
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, &e))?;
+            let provider = parse(&path.display().to_string(), &text)?;
+            match self.providers.iter_mut().find(|p| p.name == provider.name) {
+                Some(slot) => *slot = provider,
+                None => self.providers.push(provider),
+            }
+        }
+        Ok(())
+    }
+
+    /// Every provider name, for help texts and errors.
+    pub fn names(&self) -> Vec<&str> {
+        self.providers.iter().map(|p| p.name.as_str()).collect()
+    }
+
+    /// The provider called `name` or with that alias (case does not matter).
+    pub fn by_name(&self, name: &str) -> Option<&Provider> {
+        let name = name.to_ascii_lowercase();
+        self.providers
+            .iter()
+            .find(|p| p.name == name || p.aliases.contains(&name))
+    }
+
+    /// `--provider NAME`, or an error listing the names there are.
+    pub fn require(&self, name: &str) -> Result<&Provider> {
+        self.by_name(name).ok_or_else(|| {
+            Error::usage(format!(
+                "unknown provider `{name}`; use one of: {} (or add a file to {})",
+                self.names().join(", "),
+                user_dir().map_or_else(
+                    || "~/.config/nix-tokens/providers".to_owned(),
+                    |d| d.display().to_string()
+                )
+            ))
+        })
+    }
+
+    /// The provider whose default host is `host`; a user's file wins over a built-in one.
+    pub fn by_host(&self, host: &str) -> Option<&Provider> {
+        self.providers
+            .iter()
+            .rev()
+            .find(|p| p.default_host.as_deref() == Some(host))
+    }
+
+    /// Reads a `PROVIDER|HOST` argument (and `--provider`) into the token key and its provider:
+    /// `github` means github.com, `git.example.com` is looked up by host, `--provider` wins.
+    pub fn resolve_target(
+        &self,
+        target: &str,
+        provider_flag: Option<&str>,
+    ) -> Result<(String, Option<&Provider>)> {
+        let flagged = provider_flag.map(|p| self.require(p)).transpose()?;
+        let named = self
+            .by_name(target)
+            .filter(|p| !target.contains('.') || p.aliases.iter().any(|a| a == target));
+        let key = match named {
+            Some(p) => match &p.default_host {
+                Some(host) => host.clone(),
+                None => {
+                    return Err(Error::usage(format!(
+                        "{} has no default host; give the host, for example `git.example.com --provider {}`",
+                        p.name, p.name
+                    )));
+                }
+            },
+            None => normalize_key(target)?,
+        };
+        let provider = flagged.or(named).or_else(|| self.by_host(key_host(&key)));
+        Ok((key, provider))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::{Kind, Sink};
+
+    fn builtin() -> Registry {
+        Registry::load(None).unwrap()
+    }
+
+    #[test]
+    fn every_built_in_file_loads_with_unique_names() {
+        let r = builtin();
+        let mut names: Vec<&str> = r.names();
+        for p in &r.providers {
+            names.extend(p.aliases.iter().map(String::as_str));
+        }
+        let count = names.len();
+        names.sort();
+        names.dedup();
+        assert_eq!(
+            names.len(),
+            count,
+            "names and aliases are unique: {names:?}"
+        );
+        for name in [
+            "github",
+            "gitlab",
+            "gitea",
+            "forgejo",
+            "codeberg",
+            "sourcehut",
+            "prefix-dev",
+        ] {
+            assert!(r.by_name(name).is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn gitlab_tokens_always_carry_a_prefix() {
+        let r = builtin();
+        let gl = r.by_name("gitlab").unwrap();
+        assert_eq!(gl.nix_format("glpat-x".into()).expose(), "PAT:glpat-x");
+        assert_eq!(gl.nix_format("OAuth2:y".into()).expose(), "OAuth2:y");
+        let gh = r.by_name("GitHub").unwrap();
+        assert_eq!(gh.nix_format("ghp_x".into()).expose(), "ghp_x");
+    }
+
+    #[test]
+    fn targets_resolve_to_keys() {
+        let r = builtin();
+        let (key, p) = r.resolve_target("github", None).unwrap();
+        assert_eq!(
+            (key.as_str(), p.unwrap().name.as_str()),
+            ("github.com", "github")
+        );
+        let (key, p) = r.resolve_target("https://Codeberg.org/", None).unwrap();
+        assert_eq!(
+            (key.as_str(), p.unwrap().kind),
+            ("codeberg.org", Kind::Forgejo)
+        );
+        let (key, p) = r.resolve_target("git.example.com", Some("gitea")).unwrap();
+        assert_eq!(
+            (key.as_str(), p.unwrap().kind),
+            ("git.example.com", Kind::Gitea)
+        );
+        let (key, p) = r.resolve_target("prefix.dev", None).unwrap();
+        assert_eq!(
+            (key.as_str(), p.unwrap().name.as_str()),
+            ("prefix.dev", "prefix-dev")
+        );
+        let (_, p) = r.resolve_target("example.org", None).unwrap();
+        assert!(p.is_none());
+        assert!(r.resolve_target("gitea", None).is_err());
+        assert_eq!(r.by_name("srht").unwrap().name, "sourcehut");
+        assert_eq!(r.by_name("forgejo").unwrap().sink, Sink::Netrc);
+        let err = r.require("bitbucket").unwrap_err().to_string();
+        assert!(err.contains("github"), "{err}");
+    }
+
+    #[test]
+    fn user_files_add_and_replace_providers() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("corp.toml"),
+            "name = \"corp\"\nkind = \"github\"\ndefault_host = \"github.corp.example\"\nsink = \"access-tokens\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("gitea.toml"),
+            "name = \"gitea\"\nkind = \"gitea\"\ndefault_host = \"git.corp.example\"\nsink = \"netrc\"\n",
+        )
+        .unwrap();
+        let r = Registry::load(Some(dir.path())).unwrap();
+        assert_eq!(r.by_host("github.corp.example").unwrap().name, "corp");
+        assert_eq!(
+            r.by_name("gitea").unwrap().default_host.as_deref(),
+            Some("git.corp.example")
+        );
+        assert_eq!(r.by_name("gitea").unwrap().netrc_login, "nix-tokens");
+    }
+
+    #[test]
+    fn a_malformed_file_is_named_with_its_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.toml");
+        for (text, expect) in [
+            (
+                "name = \"x\"\nkind = \"github\"\nsink = access-tokens\n",
+                " line 3 is not valid",
+            ),
+            (
+                "name = \"x\"\nkind = \"bitbucket\"\nsink = \"netrc\"\n",
+                " line 2 is not valid",
+            ),
+            ("name = \"x\"\nkind = \"github\"\n", "missing field `sink`"),
+            (
+                "name = \"x\"\nkind = \"github\"\nsink = \"netrc\"\nsinc = 1\n",
+                " line 4 is not valid",
+            ),
+        ] {
+            std::fs::write(&path, text).unwrap();
+            let err = Registry::load(Some(dir.path())).unwrap_err().to_string();
+            assert!(err.contains(&path.display().to_string()), "{err}");
+            assert!(err.contains(expect), "{text:?}: {err}");
+        }
+    }
+}
