@@ -6,9 +6,11 @@
 mod cli;
 mod error;
 mod flows;
+mod http;
 mod nixconf;
 mod providers;
 mod secret;
+mod time;
 mod ui;
 
 use std::process::ExitCode;

@@ -7,6 +7,7 @@ mod completions;
 mod login;
 mod logout;
 mod refresh;
+mod save;
 mod set_token;
 mod status;
 

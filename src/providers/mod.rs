@@ -5,6 +5,10 @@
 //! own in `$XDG_CONFIG_HOME/nix-tokens/providers/`; [`registry`] loads them. The protocol
 //! knowledge tied to a provider's kind (GitLab's token prefixes, say) lives here.
 
+pub mod check;
+mod gitea;
+mod github;
+mod gitlab;
 pub mod registry;
 
 use serde::Deserialize;

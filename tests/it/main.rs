@@ -6,6 +6,7 @@ mod support;
 mod bad_input;
 mod cli_surface;
 mod flake;
+mod login;
 mod logout;
 mod netrc;
 mod nix_agrees;

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod fake_forge;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;

@@ -1,0 +1,170 @@
+//! Storing a token once a command has it, shared by `set-token` and `login`: which key, file and
+//! format it gets, the question before replacing another token, the locked write, and what the
+//! change did to the tokens Nix uses.
+
+use std::path::PathBuf;
+
+use super::Context;
+use crate::error::{Error, Result};
+use crate::nixconf::store::Session;
+use crate::nixconf::tokens::{check_login, check_token, host_without_port, key_host};
+use crate::providers::{Provider, Registry, Sink};
+use crate::secret::{Secret, mask};
+
+/// Where a token will go, decided before it is read so that bad arguments fail first.
+pub struct Target<'r> {
+    /// The key Nix matches (`github.com`, `github.com/my-org`).
+    pub key: String,
+    /// The host (without a port for netrc, which curl matches by name alone).
+    pub host: String,
+    pub provider: Option<&'r Provider>,
+    pub sink: Sink,
+    /// The netrc login written beside the token.
+    pub login: String,
+}
+
+impl<'r> Target<'r> {
+    /// Reads `PROVIDER|HOST`, `--provider`, `--netrc` and `--login`.
+    pub fn resolve(
+        registry: &'r Registry,
+        target: &str,
+        provider_flag: Option<&str>,
+        netrc: bool,
+        login_flag: Option<&str>,
+    ) -> Result<Self> {
+        let (key, provider) = registry.resolve_target(target, provider_flag)?;
+        let sink = match (netrc, provider) {
+            (true, _) => Sink::Netrc,
+            (false, Some(p)) => p.sink,
+            (false, None) => Sink::AccessTokens,
+        };
+        let host = match sink {
+            Sink::Netrc => host_without_port(key_host(&key)).to_owned(),
+            Sink::AccessTokens => key_host(&key).to_owned(),
+        };
+        let login = login_flag
+            .or(provider.map(|p| p.netrc_login.as_str()))
+            .unwrap_or("nix-tokens")
+            .to_owned();
+        check_login(&login)?;
+        if sink == Sink::Netrc && key.contains('/') {
+            return Err(Error::usage(format!(
+                "netrc holds one token per host, so `{key}` cannot go there; give the host alone ({host})"
+            )));
+        }
+        Ok(Target {
+            key,
+            host,
+            provider,
+            sink,
+            login,
+        })
+    }
+
+    /// Checks a token as read and puts it in the format Nix expects here: GitLab's `PAT:` for
+    /// access-tokens; netrc holds the bare token for basic auth.
+    pub fn prepare(&self, token: Secret<String>) -> Result<Secret<String>> {
+        check_token(&token, &self.key)?;
+        Ok(match (self.provider, self.sink) {
+            (Some(p), Sink::AccessTokens) => p.nix_format(token),
+            _ => token,
+        })
+    }
+}
+
+/// What [`save`] did.
+pub enum Saved {
+    /// The token was written to this file.
+    Written(PathBuf),
+    /// The file already held this very token.
+    Unchanged(PathBuf),
+    /// `--dry-run`: the report said what would change.
+    DryRun,
+    /// The person declined to replace the token already there.
+    Declined,
+}
+
+/// Stores `token` for `target` under the lock. Replacing a different token asks first, unless
+/// `force`; afterwards, anything the change did to the tokens Nix uses that was not asked for is
+/// reported.
+pub fn save(
+    ctx: &Context,
+    target: &Target,
+    token: Secret<String>,
+    force: bool,
+    dry_run: bool,
+) -> Result<Saved> {
+    let key = &target.key;
+    let before = ctx.nix_tokens_now();
+    let mut session = Session::open(&ctx.layout)?;
+    let (existing, file) = match target.sink {
+        Sink::AccessTokens => (
+            session
+                .tokens()
+                .get(key)
+                .cloned()
+                .or_else(|| session.nix_conf_tokens().get(key).cloned()),
+            ctx.layout.token_file.clone(),
+        ),
+        Sink::Netrc => (
+            session
+                .netrc()
+                .get(&target.host)
+                .and_then(|e| e.password.clone()),
+            session.netrc_path().to_path_buf(),
+        ),
+    };
+    let unchanged = existing.as_ref() == Some(&token);
+    if let Some(old) = existing.filter(|_| !(unchanged || force || dry_run)) {
+        let question = format!(
+            "{key} already has a token ({}) in {}. Replace it with {}?",
+            mask(&old),
+            file.display(),
+            mask(&token)
+        );
+        let refusal = || {
+            format!(
+                "{key} already has a token ({}) in {}; pass --force to replace it",
+                mask(&old),
+                file.display()
+            )
+        };
+        if !ctx.ui.confirm(&question, refusal)? {
+            ctx.ui.info("Nothing changed.");
+            return Ok(Saved::Declined);
+        }
+    }
+    let check = (target.sink == Sink::AccessTokens).then(|| token.clone());
+    match target.sink {
+        Sink::AccessTokens => {
+            session.set_access_token(key, token);
+        }
+        Sink::Netrc => session.set_netrc(&target.host, &target.login, &token)?,
+    }
+    // Nix never reads a token for a Gitea or Forgejo host from access-tokens (nix-auth put them
+    // there): it goes, now that the token is where Nix reads it.
+    let useless = target.provider.is_some_and(|p| p.sink == Sink::Netrc)
+        && session.remove_access_token(key).is_some();
+    let report = session.commit(dry_run)?;
+    ctx.show_report(&report, dry_run);
+    if dry_run {
+        return Ok(Saved::DryRun);
+    }
+    let removed = if useless {
+        vec![key.clone()]
+    } else {
+        Vec::new()
+    };
+    ctx.warn_surprises(&before, check.as_ref().map(|t| (key.as_str(), t)), &removed);
+    if useless {
+        ctx.ui.info(&format!(
+            "Removed the token for {key} from {}, where Nix never reads it.",
+            ctx.layout.token_file.display()
+        ));
+    }
+    Ok(if unchanged {
+        Saved::Unchanged(file)
+    } else {
+        Saved::Written(file)
+    })
+}

@@ -1,0 +1,172 @@
+//! The one HTTP client: a timeout on every request, a User-Agent naming nix-tokens and its
+//! version, TLS checked against the system's trust store (`SSL_CERT_FILE` and `SSL_CERT_DIR`
+//! honoured), and redirects followed only within the same origin, so a token never travels to
+//! another host.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use reqwest::redirect::Policy;
+use reqwest::{StatusCode, Url};
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// How long one request may take before the host counts as unreachable.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+/// Why a request got no answer.
+#[derive(Debug)]
+pub struct Unreachable(pub String);
+
+pub struct Http {
+    client: reqwest::Client,
+}
+
+impl Http {
+    pub fn new() -> Result<Self> {
+        // One process-wide TLS provider; a second install (another client) is harmless.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let same_origin = Policy::custom(|attempt| {
+            let first = &attempt.previous()[0];
+            let same = attempt.url().origin() == first.origin();
+            if same && attempt.previous().len() < 5 {
+                attempt.follow()
+            } else {
+                attempt.stop()
+            }
+        });
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("nix-tokens/", env!("CARGO_PKG_VERSION")))
+            .timeout(TIMEOUT)
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(same_origin)
+            .build()
+            .map_err(|e| Error::failed(format!("could not set up HTTPS: {e}")))?;
+        Ok(Http { client })
+    }
+
+    /// `GET url`, with `auth` (a header name and its value, which holds the token) if given.
+    pub async fn get(
+        &self,
+        url: &Url,
+        auth: Option<(&'static str, &Secret<String>)>,
+    ) -> std::result::Result<Response, Unreachable> {
+        let mut request = self.client.get(url.clone());
+        if let Some((name, value)) = auth {
+            let mut value = HeaderValue::from_str(value.expose())
+                .map_err(|_| Unreachable("the token cannot be sent in an HTTP header".into()))?;
+            value.set_sensitive(true);
+            request = request.header(HeaderName::from_static(name), value);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|e| Unreachable(describe(&e)))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| Unreachable(describe(&e)))?
+            .to_vec();
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
+    }
+}
+
+/// A reqwest error in a few words, without the URL's query (which never holds a token here, but
+/// the words stay short).
+fn describe(e: &reqwest::Error) -> String {
+    if e.is_timeout() {
+        format!("no answer within {} seconds", TIMEOUT.as_secs())
+    } else if e.is_connect() {
+        "could not connect".to_owned()
+    } else if e.is_redirect() {
+        "too many redirects".to_owned()
+    } else {
+        let mut text = e.to_string();
+        if let Some(i) = text.find(" for url") {
+            text.truncate(i);
+        }
+        text
+    }
+}
+
+/// The base URL of a host: `https://HOST`, or `--base-url`, which may be plain `http://` only for
+/// a loopback address (a local test server or tunnel).
+pub fn base_url(host: &str, given: Option<&str>) -> Result<Url> {
+    let text = given.map_or_else(|| format!("https://{host}"), str::to_owned);
+    let url = Url::parse(&text).map_err(|_| {
+        Error::usage(format!(
+            "`{text}` is not a URL; give a base URL such as https://git.example.com"
+        ))
+    })?;
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => d == "localhost",
+        None => false,
+    };
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if loopback => Ok(url),
+        _ => Err(Error::usage(format!(
+            "the base URL {url} must use https (plain http only for a loopback address)"
+        ))),
+    }
+}
+
+/// `base` with `path` appended (`base` may itself have a path, as a GHES behind a proxy does).
+pub fn join(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    let joined = format!(
+        "{}/{}",
+        url.path().trim_end_matches('/'),
+        path.trim_start_matches('/')
+    );
+    url.set_path(&joined);
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_are_https_or_loopback() {
+        assert_eq!(
+            base_url("github.com", None).unwrap().as_str(),
+            "https://github.com/"
+        );
+        assert!(base_url("x", Some("http://127.0.0.1:8080")).is_ok());
+        assert!(base_url("x", Some("http://[::1]:8080")).is_ok());
+        assert!(base_url("x", Some("http://git.example.com")).is_err());
+        assert!(base_url("x", Some("not a url")).is_err());
+    }
+
+    #[test]
+    fn paths_join_under_the_base() {
+        let base = Url::parse("https://proxy.example/ghes/").unwrap();
+        assert_eq!(
+            join(&base, "/api/v3/user").as_str(),
+            "https://proxy.example/ghes/api/v3/user"
+        );
+        let root = Url::parse("https://h.example").unwrap();
+        assert_eq!(
+            join(&root, "api/v4/user").as_str(),
+            "https://h.example/api/v4/user"
+        );
+    }
+}

@@ -1,0 +1,213 @@
+//! Fake forges: a small HTTP/1.1 server on 127.0.0.1 that answers like a provider's documentation
+//! says (routes, headers, quirks), and records every request for the test to inspect.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+/// A request as the server received it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// An answer.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(status: u16, body: serde_json::Value) -> Self {
+        Reply {
+            status,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: body.to_string(),
+        }
+    }
+
+    pub fn html(status: u16, body: &str) -> Self {
+        Reply {
+            status,
+            headers: vec![("Content-Type".into(), "text/html".into())],
+            body: body.into(),
+        }
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+type Handler = dyn Fn(&Request) -> Reply + Send + Sync;
+
+/// A running fake server; it stops when dropped.
+pub struct FakeServer {
+    pub url: String,
+    addr: std::net::SocketAddr,
+    requests: Arc<Mutex<Vec<Request>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl FakeServer {
+    pub fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let handler: Arc<Handler> = Arc::new(handler);
+        {
+            let (requests, stop) = (requests.clone(), stop.clone());
+            thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(stream) = stream else { continue };
+                    let (requests, handler) = (requests.clone(), handler.clone());
+                    thread::spawn(move || serve(stream, &requests, &*handler));
+                }
+            });
+        }
+        FakeServer {
+            url: format!("http://{addr}"),
+            addr,
+            requests,
+            stop,
+        }
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+impl Drop for FakeServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+fn serve(stream: TcpStream, requests: &Mutex<Vec<Request>>, handler: &Handler) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return;
+    }
+    let mut parts = line.split_whitespace();
+    let (method, path) = (
+        parts.next().unwrap_or("").to_owned(),
+        parts.next().unwrap_or("").to_owned(),
+    );
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" || h == "\n" {
+            break;
+        }
+        if let Some((k, v)) = h.trim_end().split_once(':') {
+            headers.push((k.trim().to_owned(), v.trim().to_owned()));
+        }
+    }
+    let request = Request {
+        method,
+        path,
+        headers,
+    };
+    requests.lock().unwrap().push(request.clone());
+    let reply = handler(&request);
+    let mut out = format!("HTTP/1.1 {} X\r\n", reply.status);
+    for (k, v) in &reply.headers {
+        out.push_str(&format!("{k}: {v}\r\n"));
+    }
+    out.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n{}",
+        reply.body.len(),
+        reply.body
+    ));
+    let mut stream = stream;
+    let _ = stream.write_all(out.as_bytes());
+}
+
+/// GitHub Enterprise Server's REST API at `/api/v3`: `/user` answers for `token` with the given
+/// classic scopes (`X-OAuth-Scopes`) and an expiry header; anything else gets 401
+/// "Bad credentials", as GitHub answers.
+pub fn github(token: &str, scopes: &str) -> FakeServer {
+    let expected = format!("token {token}");
+    let scopes = scopes.to_owned();
+    FakeServer::start(move |r| match (r.method.as_str(), r.path.as_str()) {
+        ("GET", "/api/v3/user") if r.header("authorization") == Some(expected.as_str()) => {
+            Reply::json(200, serde_json::json!({"login": "octocat", "id": 1}))
+                .header("X-OAuth-Scopes", &scopes)
+                .header(
+                    "GitHub-Authentication-Token-Expiration",
+                    "2026-12-01 12:00:00 UTC",
+                )
+                .header("X-RateLimit-Limit", "5000")
+                .header("X-RateLimit-Remaining", "4999")
+        }
+        ("GET", "/api/v3/user") => Reply::json(
+            401,
+            serde_json::json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}),
+        ),
+        _ => Reply::json(404, serde_json::json!({"message": "Not Found"})),
+    })
+}
+
+/// GitLab's REST API: a personal token is sent as `PRIVATE-TOKEN`, an OAuth token as
+/// `Authorization: Bearer`; `/personal_access_tokens/self` and `/oauth/token/info` describe them.
+/// Every answer carries `X-Gitlab-Meta`, as GitLab's do.
+pub fn gitlab(pat: &str, oauth: &str) -> FakeServer {
+    let (pat, bearer) = (pat.to_owned(), format!("Bearer {oauth}"));
+    FakeServer::start(move |r| {
+        let is_pat = r.header("private-token") == Some(pat.as_str());
+        let is_oauth = r.header("authorization") == Some(bearer.as_str());
+        let reply = match r.path.as_str() {
+            "/api/v4/user" if is_pat || is_oauth => Reply::json(
+                200,
+                serde_json::json!({"username": "tanuki", "name": "Tanuki"}),
+            ),
+            "/api/v4/personal_access_tokens/self" if is_pat => Reply::json(
+                200,
+                serde_json::json!({"scopes": ["read_api", "read_repository"], "expires_at": "2027-01-31",
+                                   "active": true, "revoked": false}),
+            ),
+            "/oauth/token/info" if is_oauth => Reply::json(
+                200,
+                serde_json::json!({"scope": ["read_api"], "expires_in": 7200, "resource_owner_id": 1}),
+            ),
+            _ => Reply::json(401, serde_json::json!({"message": "401 Unauthorized"})),
+        };
+        reply.header("X-Gitlab-Meta", r#"{"correlation_id":"x","version":"1"}"#)
+    })
+}
+
+/// Gitea and Forgejo: `/api/v1/user` with `Authorization: token …`.
+pub fn gitea(token: &str) -> FakeServer {
+    let expected = format!("token {token}");
+    FakeServer::start(move |r| match r.path.as_str() {
+        "/api/v1/user" if r.header("authorization") == Some(expected.as_str()) => {
+            Reply::json(200, serde_json::json!({"login": "forge-user", "id": 7}))
+        }
+        "/api/v1/user" => Reply::json(401, serde_json::json!({"message": "token is required"})),
+        _ => Reply::json(404, serde_json::json!({"message": "not found"})),
+    })
+}
