@@ -67,23 +67,63 @@ impl Http {
             value.set_sensitive(true);
             request = request.header(HeaderName::from_static(name), value);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| Unreachable(describe(&e)))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| Unreachable(describe(&e)))?
-            .to_vec();
-        Ok(Response {
-            status,
-            headers,
-            body,
-        })
+        read(request).await
     }
+
+    /// `POST url` with a form body, asking for JSON (GitHub answers form-encoded otherwise).
+    pub async fn post_form(
+        &self,
+        url: &Url,
+        form: &[(&str, &str)],
+    ) -> std::result::Result<Response, Unreachable> {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let request = self
+            .client
+            .post(url.clone())
+            .header("accept", "application/json")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        read(request).await
+    }
+}
+
+/// Sends `request` and reads the whole answer.
+async fn read(request: reqwest::RequestBuilder) -> std::result::Result<Response, Unreachable> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| Unreachable(describe(&e)))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response
+        .bytes()
+        .await
+        .map_err(|e| Unreachable(describe(&e)))?
+        .to_vec();
+    Ok(Response {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// `application/x-www-form-urlencoded` encoding of one key or value.
+fn encode(text: &str) -> String {
+    let mut out = String::new();
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 /// A reqwest error in a few words, without the URL's query (which never holds a token here, but
@@ -154,6 +194,15 @@ mod tests {
         assert!(base_url("x", Some("http://[::1]:8080")).is_ok());
         assert!(base_url("x", Some("http://git.example.com")).is_err());
         assert!(base_url("x", Some("not a url")).is_err());
+    }
+
+    #[test]
+    fn forms_are_encoded() {
+        assert_eq!(
+            encode("urn:ietf:params:oauth:grant-type:device_code"),
+            "urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code"
+        );
+        assert_eq!(encode("read:org repo"), "read%3Aorg+repo");
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub struct Ui {
     /// 0 is normal, negative is quieter (`-q`), positive is more verbose (`-v`).
     pub verbosity: i8,
     pub color: bool,
+    /// Spinners may be drawn (stderr is a terminal, and neither `--no-progress` nor `-q`).
+    pub progress: bool,
     /// `--yes`: answer every confirmation with yes.
     pub assume_yes: bool,
     /// A person is at a terminal who can answer a question.
@@ -26,7 +28,7 @@ pub struct Ui {
 }
 
 impl Ui {
-    pub fn new(verbosity: i8, color: ColorChoice, assume_yes: bool) -> Self {
+    pub fn new(verbosity: i8, color: ColorChoice, no_progress: bool, assume_yes: bool) -> Self {
         let stderr_tty = std::io::stderr().is_terminal();
         let color = match color {
             ColorChoice::Always => true,
@@ -36,6 +38,7 @@ impl Ui {
             }
         };
         Ui {
+            progress: stderr_tty && !no_progress && verbosity >= 0,
             verbosity,
             color,
             assume_yes,
@@ -54,6 +57,11 @@ impl Ui {
     /// An error; always shown.
     pub fn error(&self, message: &str) {
         eprintln!("{} {message}", self.paint("1;31", "error:"));
+    }
+
+    /// What a person must read to go on (a code to enter); never hidden.
+    pub fn essential(&self, message: &str) {
+        eprintln!("{message}");
     }
 
     /// Something the user should act on; hidden only by `-qq`.

@@ -1,20 +1,39 @@
-//! `nix-tokens login [PROVIDER|HOST]`: guided personal-token entry, checked with the provider
-//! before anything is saved.
+//! `nix-tokens login [PROVIDER|HOST]`: the OAuth device flow where the provider has one (and a
+//! client id for the host), else guided personal-token entry; either way the token is checked
+//! with the provider before anything is saved.
 //!
-//! The person is told where to create a token and which scopes to tick, types it at a hidden
-//! prompt (or pipes it with `--with-token`), the provider names the owner, scopes and expiry, and
-//! only a token the provider accepts is stored (`--force` stores it anyway).
+//! Device flow: the person sees a code and a URL (the browser opens when it can) while a spinner
+//! shows the time left. Token entry: the person is told where to create a token and which scopes
+//! to tick, then types it at a hidden prompt (or pipes it with `--with-token`). The provider names
+//! the owner, scopes and expiry, and only a token it accepts is stored (`--force` stores it
+//! anyway).
 
 use std::process::ExitCode;
 
-use clap::Args;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
 
 use super::Context;
 use super::save::{Saved, Target, save};
 use crate::error::{Error, Result, exit};
-use crate::flows::token_entry::read_token;
-use crate::http::{self, Http};
+use crate::flows::device_code::{self, DeviceParams};
+use crate::flows::{browser, token_entry::read_token};
+use crate::http::{self, Http, join};
+use crate::providers::Provider;
 use crate::providers::check::{self, Identity, Verdict, missing_scopes};
+use crate::secret::Secret;
+
+/// How the token is obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Flow {
+    /// The device flow where the provider offers it and a client id is known, else a token
+    Auto,
+    /// The OAuth device flow (RFC 8628)
+    DeviceCode,
+    /// A personal token, entered at a prompt or piped with --with-token
+    Token,
+}
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
@@ -31,8 +50,14 @@ pub struct LoginArgs {
     /// for a loopback address)
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
-    /// Read the token from standard input, for scripts and CI
-    #[arg(long)]
+    /// How to obtain the token
+    #[arg(long, value_enum, default_value_t = Flow::Auto)]
+    pub flow: Flow,
+    /// A scope to request in the device flow instead of the provider's (repeatable)
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// Read a token from standard input instead of running a flow, for scripts and CI
+    #[arg(long, conflicts_with = "flow")]
     pub with_token: bool,
     /// Save the token even when the provider refuses it or cannot be reached, and replace an
     /// existing one without asking
@@ -67,26 +92,61 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
         )));
     };
     let base = http::base_url(&target.host, args.base_url.as_deref())?;
-    if args.client_id.is_some() {
-        ctx.ui.warn(
-            "--client-id is for the OAuth device flow, which this build does not run; log in with a personal token instead",
-        );
+    let client_id = provider.device_client_id(&target.host, args.client_id.as_deref());
+    let device = match (args.flow, args.with_token) {
+        (Flow::Token, _) | (_, true) => false,
+        (Flow::Auto, false) => client_id.is_some(),
+        (Flow::DeviceCode, false) => {
+            if provider.device.is_none() {
+                return Err(Error::usage(format!(
+                    "{} has no device flow; log in with --flow token",
+                    provider.name
+                )));
+            }
+            if client_id.is_none() {
+                return Err(Error::usage(format!(
+                    "the device flow on {} needs the client id of an OAuth app registered there; pass --client-id",
+                    target.host
+                )));
+            }
+            true
+        }
+    };
+    if args.client_id.is_some() && provider.device.is_none() {
+        ctx.ui.warn(&format!(
+            "--client-id is ignored: {} logs in with a personal token",
+            provider.name
+        ));
     }
     if args.with_token && std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         return Err(Error::usage(
             "--with-token reads the token from standard input; pipe it in, for example `gh auth token | nix-tokens login github --with-token`",
         ));
     }
-    let advice = provider.token_advice(&target.host);
-    let (token, _source) = read_token(&ctx.ui, &target.key, None, advice.as_deref())?;
-    let token = target.prepare(token)?;
-
-    ctx.ui.detail(&format!("checking the token with {base}"));
     let http = Http::new()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::failed(format!("could not start the network runtime: {e}")))?;
+    let token = match client_id.filter(|_| device) {
+        Some(client_id) => {
+            let scopes = if args.scopes.is_empty() {
+                provider.scopes.clone()
+            } else {
+                args.scopes.clone()
+            };
+            let params = device_params(provider, &target.host, &base, &client_id, &scopes)?;
+            let token = runtime.block_on(device_login(ctx, &http, &params, args.no_browser))?;
+            target.prepare(token)?
+        }
+        None => {
+            let advice = provider.token_advice(&target.host);
+            let (token, _source) = read_token(&ctx.ui, &target.key, None, advice.as_deref())?;
+            target.prepare(token)?
+        }
+    };
+
+    ctx.ui.detail(&format!("checking the token with {base}"));
     let verdict = runtime.block_on(check::check(&http, provider, &target.host, &base, &token));
     let identity = match verdict {
         Verdict::Valid(identity) => Some(identity),
@@ -130,6 +190,80 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
         Saved::Declined => return Ok(ExitCode::from(exit::FAILURE)),
     }
     Ok(ExitCode::from(exit::OK))
+}
+
+fn device_params<'a>(
+    provider: &Provider,
+    host: &'a str,
+    base: &reqwest::Url,
+    client_id: &'a str,
+    scopes: &'a [String],
+) -> Result<DeviceParams<'a>> {
+    let device = provider
+        .device
+        .as_ref()
+        .ok_or_else(|| Error::usage(format!("{} has no device flow", provider.name)))?;
+    Ok(DeviceParams {
+        device_url: join(base, &device.authorization_path),
+        token_url: join(base, &device.token_path),
+        client_id,
+        scopes,
+        host,
+    })
+}
+
+/// Runs the device flow: shows the code and URL, opens the browser when it can, and waits with a
+/// spinner showing the time left.
+async fn device_login(
+    ctx: &Context,
+    http: &Http,
+    params: &DeviceParams<'_>,
+    no_browser: bool,
+) -> Result<Secret<String>> {
+    let auth = device_code::start(http, params).await?;
+    ctx.ui.essential(&format!(
+        "To log in to {}, open {} and enter the code {}",
+        params.host, auth.verification_uri, auth.user_code
+    ));
+    if let Some(complete) = &auth.verification_uri_complete {
+        ctx.ui
+            .essential(&format!("  (or open {complete}, which fills in the code)"));
+    }
+    let url = auth
+        .verification_uri_complete
+        .as_deref()
+        .unwrap_or(&auth.verification_uri);
+    if !no_browser && browser::available() && browser::open(url) {
+        ctx.ui.info("Opened your browser.");
+    }
+    let spinner = ctx.ui.progress.then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    });
+    let host = params.host.to_owned();
+    let tokens = device_code::poll(http, params, &auth, |left| {
+        if let Some(bar) = &spinner {
+            let secs = left.as_secs();
+            bar.set_message(format!(
+                "Waiting for the authorization on {host} ({}:{:02} left)",
+                secs / 60,
+                secs % 60
+            ));
+        }
+    })
+    .await;
+    if let Some(bar) = spinner {
+        bar.finish_and_clear();
+    }
+    let tokens = tokens?;
+    if tokens.refresh_token.is_some() || tokens.expires_in.is_some() {
+        ctx.ui.warn(&format!(
+            "{} issued a token that expires; log in again when it does",
+            params.host
+        ));
+    }
+    Ok(tokens.access_token)
 }
 
 /// One line: host, user, scopes, expiry, and the file written.

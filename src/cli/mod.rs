@@ -186,5 +186,5 @@ pub fn run(cli: Cli, ui: Ui) -> Result<ExitCode> {
 /// The `Ui` the global flags ask for.
 pub fn ui_for(global: &GlobalArgs) -> Ui {
     let verbosity = i8::try_from(i16::from(global.verbose) - i16::from(global.quiet)).unwrap_or(0);
-    Ui::new(verbosity, global.color, global.yes)
+    Ui::new(verbosity, global.color, global.no_progress, global.yes)
 }

@@ -58,6 +58,18 @@ pub struct Provider {
     pub scopes: Vec<String>,
     /// Where a person creates a token by hand, `{host}` standing for the host.
     pub token_page: Option<String>,
+    /// The OAuth device flow, where the provider offers one.
+    pub device: Option<DeviceFlow>,
+}
+
+/// A provider's OAuth device flow: endpoints relative to the host's base URL.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceFlow {
+    /// The public OAuth app for the provider's default host; other hosts need `--client-id`.
+    pub client_id: Option<String>,
+    pub authorization_path: String,
+    pub token_path: String,
 }
 
 fn default_login() -> String {
@@ -77,6 +89,18 @@ impl Provider {
 
     pub fn token_page_for(&self, host: &str) -> Option<String> {
         self.token_page.as_ref().map(|p| p.replace("{host}", host))
+    }
+
+    /// The device flow's client id for `host`: `--client-id`, else the provider's own app when
+    /// `host` is its default host.
+    pub fn device_client_id(&self, host: &str, given: Option<&str>) -> Option<String> {
+        let device = self.device.as_ref()?;
+        given.map(str::to_owned).or_else(|| {
+            device
+                .client_id
+                .clone()
+                .filter(|_| self.default_host.as_deref() == Some(host))
+        })
     }
 
     /// One sentence telling a person where to create a token for `host` and what to tick.

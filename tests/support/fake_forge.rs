@@ -211,3 +211,37 @@ pub fn gitea(token: &str) -> FakeServer {
         _ => Reply::json(404, serde_json::json!({"message": "not found"})),
     })
 }
+
+/// github.com's device flow (`/login/device/code`, `/login/oauth/access_token`, with errors in
+/// HTTP 200 answers as GitHub sends them) in front of [`github`]'s API for the token it issues.
+/// `polls` are the answers to successive polls; after the last, every poll gets the last one.
+pub fn github_device(
+    token: &str,
+    interval: u64,
+    expires_in: u64,
+    polls: Vec<serde_json::Value>,
+) -> FakeServer {
+    let api = format!("token {token}");
+    let polled = std::sync::atomic::AtomicUsize::new(0);
+    FakeServer::start(move |r| match (r.method.as_str(), r.path.as_str()) {
+        ("POST", "/login/device/code") => Reply::json(
+            200,
+            serde_json::json!({
+                "device_code": "3584d83530557fdd1f46af8289938c8ef79f9dc5",
+                "user_code": "WDJB-MJHT",
+                "verification_uri": "https://github.com/login/device",
+                "expires_in": expires_in,
+                "interval": interval,
+            }),
+        ),
+        ("POST", "/login/oauth/access_token") => {
+            let n = polled.fetch_add(1, Ordering::SeqCst);
+            Reply::json(200, polls[n.min(polls.len() - 1)].clone())
+        }
+        ("GET", "/api/v3/user") if r.header("authorization") == Some(api.as_str()) => {
+            Reply::json(200, serde_json::json!({"login": "octocat"}))
+                .header("X-OAuth-Scopes", "repo")
+        }
+        _ => Reply::json(401, serde_json::json!({"message": "Bad credentials"})),
+    })
+}
