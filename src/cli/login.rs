@@ -20,8 +20,8 @@ use crate::error::{Error, Result, exit};
 use crate::flows::device_code::{self, DeviceParams};
 use crate::flows::{browser, token_entry::read_token};
 use crate::http::{self, Http, join};
-use crate::providers::Provider;
 use crate::providers::check::{self, Identity, Verdict, missing_scopes};
+use crate::providers::{Provider, detect};
 use crate::secret::Secret;
 
 /// How the token is obtained.
@@ -77,21 +77,40 @@ pub struct LoginArgs {
 pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
     let registry = ctx.registry()?;
     let target_arg = args.target.as_deref().unwrap_or("github");
-    let target = Target::resolve(
-        &registry,
-        target_arg,
-        args.provider.as_deref(),
-        args.netrc,
-        None,
-    )?;
+    let resolve =
+        |provider: Option<&str>| Target::resolve(&registry, target_arg, provider, args.netrc, None);
+    let mut target = resolve(args.provider.as_deref())?;
+    let base = http::base_url(&target.host, args.base_url.as_deref())?;
+    let http = Http::new()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::failed(format!("could not start the network runtime: {e}")))?;
+    if target.provider.is_none() {
+        ctx.ui.detail(&format!("detecting what {base} runs"));
+        match runtime.block_on(detect::detect(&http, &base)) {
+            Ok(kind) => {
+                let name = detect::provider_name(kind);
+                ctx.ui.info(&format!("{} runs {name}.", target.host));
+                target = resolve(Some(name))?;
+            }
+            Err(tried) => {
+                return Err(Error::failed(format!(
+                    "could not tell what {} runs (tried {}); pass --provider with one of: {}",
+                    target.host,
+                    tried.join("; "),
+                    registry.names().join(", ")
+                )));
+            }
+        }
+    }
     let Some(provider) = target.provider else {
         return Err(Error::usage(format!(
-            "nix-tokens does not know what {} runs; pass --provider with one of: {}",
+            "pass --provider for {} with one of: {}",
             target.host,
             registry.names().join(", ")
         )));
     };
-    let base = http::base_url(&target.host, args.base_url.as_deref())?;
     let client_id = provider.device_client_id(&target.host, args.client_id.as_deref());
     let device = match (args.flow, args.with_token) {
         (Flow::Token, _) | (_, true) => false,
@@ -123,11 +142,6 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
             "--with-token reads the token from standard input; pipe it in, for example `gh auth token | nix-tokens login github --with-token`",
         ));
     }
-    let http = Http::new()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::failed(format!("could not start the network runtime: {e}")))?;
     let token = match client_id.filter(|_| device) {
         Some(client_id) => {
             let scopes = if args.scopes.is_empty() {
@@ -182,7 +196,14 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
             ));
         }
     }
-    match save(ctx, &target, token, args.force, args.dry_run)? {
+    match save(
+        ctx,
+        &target,
+        token,
+        args.force,
+        args.dry_run,
+        args.base_url.as_deref(),
+    )? {
         Saved::Written(file) | Saved::Unchanged(file) => {
             ctx.ui.info(&summary(&target.key, identity.as_ref(), &file));
         }

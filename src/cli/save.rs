@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use super::Context;
 use crate::error::{Error, Result};
+use crate::nixconf::hosts::HostInfo;
 use crate::nixconf::store::Session;
 use crate::nixconf::tokens::{check_login, check_token, host_without_port, key_host};
 use crate::providers::{Provider, Registry, Sink};
@@ -93,6 +94,7 @@ pub fn save(
     token: Secret<String>,
     force: bool,
     dry_run: bool,
+    base_url: Option<&str>,
 ) -> Result<Saved> {
     let key = &target.key;
     let before = ctx.nix_tokens_now();
@@ -135,6 +137,15 @@ pub fn save(
         }
     }
     let check = (target.sink == Sink::AccessTokens).then(|| token.clone());
+    if let Some(provider) = target.provider {
+        session.remember_host(
+            &target.host,
+            HostInfo {
+                provider: provider.name.clone(),
+                base_url: base_url.map(str::to_owned),
+            },
+        );
+    }
     match target.sink {
         Sink::AccessTokens => {
             session.set_access_token(key, token);

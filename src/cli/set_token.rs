@@ -47,7 +47,7 @@ pub fn run(ctx: &Context, args: SetTokenArgs) -> Result<ExitCode> {
     let (token, _source) = read_token(&ctx.ui, &target.key, args.token, advice.as_deref())?;
     let token = target.prepare(token)?;
     let masked = mask(&token);
-    match save(ctx, &target, token, args.force, args.dry_run)? {
+    match save(ctx, &target, token, args.force, args.dry_run, None)? {
         Saved::Written(file) => ctx.ui.info(&format!(
             "Saved the token for {} ({masked}) in {}.",
             target.key,

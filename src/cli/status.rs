@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::Context;
 use crate::error::{Result, exit};
+use crate::nixconf::hosts::Hosts;
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::{fsio, tokens, view};
 use crate::secret::{Secret, mask};
@@ -46,6 +47,14 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
             .detail("this build does not check tokens online; listing what Nix will see");
     }
     let registry = ctx.registry()?;
+    let remembered = Hosts::load(&ctx.layout.hosts)?;
+    // The provider nix-tokens remembers for a host, else the one whose default host it is.
+    let provider_of = |host: &str| {
+        remembered
+            .get(host)
+            .map(|h| h.provider.clone())
+            .or_else(|| registry.by_host(host).map(|p| p.name.clone()))
+    };
     let files = ctx.layout.nix_read_order();
     for f in &files {
         ctx.ui.detail(&format!("reading {}", f.display()));
@@ -54,9 +63,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
     let mut rows: Vec<Row> = view::access_tokens(&settings)
         .into_iter()
         .map(|t| Row {
-            provider: registry
-                .by_host(tokens::key_host(&t.key))
-                .map(|p| p.name.clone()),
+            provider: provider_of(tokens::key_host(&t.key)),
             host: t.key,
             user: None,
             scopes: Vec::new(),
@@ -78,7 +85,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
             };
             rows.push(Row {
                 host: host.clone(),
-                provider: registry.by_host(host).map(|p| p.name.clone()),
+                provider: provider_of(host),
                 user: None,
                 scopes: Vec::new(),
                 expires_at: None,

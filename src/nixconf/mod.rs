@@ -6,6 +6,7 @@
 
 pub mod conf;
 pub mod fsio;
+pub mod hosts;
 pub mod netrc;
 pub mod paths;
 pub mod store;

@@ -18,6 +18,8 @@ pub const TOKEN_FILE: &str = "access-tokens.conf";
 pub const NETRC_FILE: &str = "netrc";
 /// The lock that serialises every change to the files beside nix.conf.
 pub const LOCK_FILE: &str = ".nix-tokens.lock";
+/// What nix-tokens remembers about each host (provider, base URL), beside nix.conf.
+pub const HOSTS_FILE: &str = ".nix-tokens-hosts.json";
 
 /// The files one nix-tokens run works on.
 #[derive(Debug, Clone)]
@@ -28,6 +30,7 @@ pub struct Layout {
     /// The netrc nix-tokens would create, beside nix.conf.
     pub netrc: PathBuf,
     pub lock: PathBuf,
+    pub hosts: PathBuf,
     /// Nix's system configuration directory (`$NIX_CONF_DIR` or `/etc/nix`).
     pub system_dir: PathBuf,
     /// `--config` chose nix.conf, so it stands in for the user's nix.conf files.
@@ -92,6 +95,7 @@ impl Layout {
             token_file: dir.join(TOKEN_FILE),
             netrc: dir.join(NETRC_FILE),
             lock: dir.join(LOCK_FILE),
+            hosts: dir.join(HOSTS_FILE),
             nix_conf,
             system_dir: system_dir(),
             explicit_config: config.is_some(),

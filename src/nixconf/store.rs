@@ -10,9 +10,10 @@ use std::path::{Path, PathBuf};
 
 use super::conf::ConfFile;
 use super::fsio::{self, LockGuard};
+use super::hosts::{HostInfo, Hosts};
 use super::netrc::Netrc;
 use super::paths::{Layout, TOKEN_FILE};
-use super::tokens::{ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap, host_without_port};
+use super::tokens::{ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap, host_without_port, key_host};
 use super::view;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -63,6 +64,8 @@ pub struct Session<'a> {
     netrc_orig: Option<String>,
     /// Whether nix-tokens chose `netrc_path` (and so must point `netrc-file` at it).
     netrc_is_ours: bool,
+    hosts: Hosts,
+    hosts_orig: Option<String>,
     pub notes: Vec<Note>,
 }
 
@@ -144,6 +147,8 @@ impl<'a> Session<'a> {
             };
         let netrc_orig = fsio::read_optional(&netrc_path)?;
         let netrc = Netrc::parse(netrc_orig.as_deref().unwrap_or(""));
+        let hosts_orig = fsio::read_optional(&layout.hosts)?;
+        let hosts = Hosts::parse(hosts_orig.as_deref().unwrap_or(""), &layout.hosts)?;
 
         Ok(Session {
             guard,
@@ -158,6 +163,8 @@ impl<'a> Session<'a> {
             netrc,
             netrc_orig,
             netrc_is_ours,
+            hosts,
+            hosts_orig,
             notes: Vec::new(),
         })
     }
@@ -326,6 +333,11 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// Remembers the provider (and base URL) of `host`.
+    pub fn remember_host(&mut self, host: &str, info: HostInfo) {
+        self.hosts.hosts.insert(host.to_owned(), info);
+    }
+
     /// Removes `key` from the token file only.
     pub fn remove_access_token(&mut self, key: &str) -> Option<Secret<String>> {
         self.tokens.remove(key)
@@ -385,6 +397,19 @@ impl<'a> Session<'a> {
     /// Writes every file that changed (nothing, when `dry_run`). A failure puts back the files
     /// already written and leaves nix.conf as it was.
     pub fn commit(mut self, dry_run: bool) -> Result<Report> {
+        // Facts about a host go with its last token.
+        let keys: Vec<String> = self.managed_keys();
+        let netrc_hosts: Vec<String> = self
+            .netrc
+            .entries()
+            .iter()
+            .filter_map(|e| e.machine.clone())
+            .collect();
+        self.hosts.hosts.retain(|host, _| {
+            keys.iter()
+                .any(|k| key_host(k) == host || host_without_port(key_host(k)) == host)
+                || netrc_hosts.iter().any(|m| m.eq_ignore_ascii_case(host))
+        });
         let value = self.tokens.render();
         let value = (!value.expose().is_empty()).then(|| value.expose().clone());
         let name = self.token_setting_name();
@@ -420,6 +445,13 @@ impl<'a> Session<'a> {
                 &fsio::write_target(&self.netrc_path)?,
                 self.netrc.render().to_owned(),
                 &self.netrc_orig,
+                0o600,
+                false,
+            ),
+            Write::new(
+                &self.layout.hosts,
+                self.hosts.render(),
+                &self.hosts_orig,
                 0o600,
                 false,
             ),
@@ -569,6 +601,7 @@ mod tests {
             token_file: conf_dir.join(TOKEN_FILE),
             netrc: conf_dir.join("netrc"),
             lock: conf_dir.join(".nix-tokens.lock"),
+            hosts: conf_dir.join(".nix-tokens-hosts.json"),
             system_dir: dir.join("etc"),
             explicit_config: true,
             store_dir: dir.join("store"),

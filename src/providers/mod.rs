@@ -6,6 +6,7 @@
 //! knowledge tied to a provider's kind (GitLab's token prefixes, say) lives here.
 
 pub mod check;
+pub mod detect;
 mod gitea;
 mod github;
 mod gitlab;

@@ -266,9 +266,30 @@ fn a_redirect_to_another_host_never_carries_the_token() {
 #[test]
 fn bad_login_arguments_are_refused_before_anything_is_read() {
     let env = TestEnv::new();
-    let out = login(&env, &["git.unknown.example"], GH);
-    assert_clean_failure(&out, 2);
-    assert!(stderr(&out).contains("pass --provider"), "{}", stderr(&out));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let out = login(
+        &env,
+        &[
+            "git.unknown.example",
+            "--base-url",
+            &format!("http://{closed}"),
+        ],
+        GH,
+    );
+    assert_clean_failure(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("could not tell what git.unknown.example runs"),
+        "{err}"
+    );
+    assert!(
+        err.contains("api/forgejo/v1/version (could not connect)"),
+        "{err}"
+    );
+    assert!(err.contains("pass --provider"), "{err}");
     let out = login(
         &env,
         &[

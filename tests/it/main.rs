@@ -5,6 +5,7 @@ mod support;
 
 mod bad_input;
 mod cli_surface;
+mod detect;
 mod device_flow;
 mod flake;
 mod login;

@@ -245,3 +245,68 @@ pub fn github_device(
         _ => Reply::json(401, serde_json::json!({"message": "Bad credentials"})),
     })
 }
+
+/// What each kind of forge answers to anonymous detection probes, in front of `api`'s answers.
+pub fn detectable(kind: &'static str, api: FakeServer) -> FakeServer {
+    let api_url = api.url.clone();
+    FakeServer::start(move |r| {
+        let _keep_alive = &api;
+        let path = r.path.as_str();
+        let anonymous = r.header("authorization").is_none() && r.header("private-token").is_none();
+        match (kind, path) {
+            ("github", "/api/v3") => Reply::json(
+                200,
+                serde_json::json!({"current_user_url": format!("{api_url}/api/v3/user")}),
+            )
+            .header("X-GitHub-Enterprise-Version", "3.14.0"),
+            ("gitlab", _) if anonymous => Reply::html(200, "<html>sign in</html>")
+                .header("X-Gitlab-Meta", r#"{"correlation_id":"x","version":"1"}"#),
+            ("forgejo", "/api/forgejo/v1/version") => {
+                Reply::json(200, serde_json::json!({"version": "9.0.1+gitea-1.22.0"}))
+            }
+            ("forgejo" | "gitea", "/api/v1/version") => {
+                Reply::json(200, serde_json::json!({"version": "1.22.0"}))
+            }
+            _ if anonymous => Reply::json(404, serde_json::json!({"message": "Not Found"})),
+            _ => forward(&api_url, r),
+        }
+    })
+}
+
+/// Asks `base` the same GET (with its credentials) and hands back the answer.
+fn forward(base: &str, r: &Request) -> Reply {
+    let addr = base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).expect("the API server");
+    let mut head = format!(
+        "{} {} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n",
+        r.method, r.path
+    );
+    for (k, v) in &r.headers {
+        if !k.eq_ignore_ascii_case("host") && !k.eq_ignore_ascii_case("connection") {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(502);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(k, _)| {
+            !k.eq_ignore_ascii_case("content-length") && !k.eq_ignore_ascii_case("connection")
+        })
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    Reply {
+        status,
+        headers,
+        body: body.to_owned(),
+    }
+}

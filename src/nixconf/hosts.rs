@@ -1,0 +1,85 @@
+//! What nix-tokens remembers about each host it logged in to: the provider and the base URL, so
+//! that `status`, `logout` and `refresh` never have to detect them again. Nothing secret is kept
+//! here; the file is still private (0600) and written like every other file.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// The facts about one host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostInfo {
+    pub provider: String,
+    /// Where the host's web and API endpoints are, when not at `https://HOST`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hosts {
+    #[serde(default)]
+    pub hosts: BTreeMap<String, HostInfo>,
+}
+
+impl Hosts {
+    /// Reads the file's text; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        if text.trim().is_empty() {
+            return Ok(Hosts::default());
+        }
+        serde_json::from_str(text).map_err(|e| {
+            Error::failed(format!(
+                "{} line {} is not valid ({e}); remove the file and log in again",
+                path.display(),
+                e.line()
+            ))
+        })
+    }
+
+    /// Reads the file at `path` (none yet is an empty one).
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = super::fsio::read_optional(path)?;
+        Hosts::parse(text.as_deref().unwrap_or(""), path)
+    }
+
+    pub fn render(&self) -> String {
+        if self.hosts.is_empty() {
+            return String::new();
+        }
+        let mut text = serde_json::to_string_pretty(self).expect("host facts always serialize");
+        text.push('\n');
+        text
+    }
+
+    pub fn get(&self, host: &str) -> Option<&HostInfo> {
+        self.hosts.get(host)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_names_a_broken_file() {
+        let mut hosts = Hosts::default();
+        hosts.hosts.insert(
+            "ghe.corp.example".into(),
+            HostInfo {
+                provider: "github".into(),
+                base_url: Some("https://proxy.example/ghe".into()),
+            },
+        );
+        let text = hosts.render();
+        assert_eq!(Hosts::parse(&text, Path::new("f")).unwrap(), hosts);
+        assert_eq!(Hosts::parse("", Path::new("f")).unwrap(), Hosts::default());
+        let err = Hosts::parse("{\n  \"hosts\": [\n", Path::new("/x/state.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/x/state.json line"), "{err}");
+    }
+}
