@@ -17,3 +17,4 @@ mod providers;
 mod read_only;
 mod set_token;
 mod status;
+mod tls;

@@ -1,7 +1,7 @@
 //! Fake forges: a small HTTP/1.1 server on 127.0.0.1 that answers like a provider's documentation
 //! says (routes, headers, quirks), and records every request for the test to inspect.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -93,6 +93,53 @@ impl FakeServer {
         }
     }
 
+    /// The same server behind TLS with the certificate `chain` (leaf first) and its `key`.
+    pub fn start_tls(
+        chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+        key: rustls::pki_types::PrivateKeyDer<'static>,
+        handler: impl Fn(&Request) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .expect("a usable test certificate");
+        let config = Arc::new(config);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let addr = listener.local_addr().unwrap();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let handler: Arc<Handler> = Arc::new(handler);
+        {
+            let (requests, stop) = (requests.clone(), stop.clone());
+            thread::spawn(move || {
+                for stream in listener.incoming() {
+                    if stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let Ok(tcp) = stream else { continue };
+                    let (requests, handler, config) =
+                        (requests.clone(), handler.clone(), config.clone());
+                    thread::spawn(move || {
+                        let Ok(conn) = rustls::ServerConnection::new(config) else {
+                            return;
+                        };
+                        serve(rustls::StreamOwned::new(conn, tcp), &requests, &*handler);
+                    });
+                }
+            });
+        }
+        FakeServer {
+            url: format!("https://localhost:{}", addr.port()),
+            addr,
+            requests,
+            stop,
+        }
+    }
+
     /// Every request received so far.
     pub fn requests(&self) -> Vec<Request> {
         self.requests.lock().unwrap().clone()
@@ -106,8 +153,8 @@ impl Drop for FakeServer {
     }
 }
 
-fn serve(stream: TcpStream, requests: &Mutex<Vec<Request>>, handler: &Handler) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
+fn serve<S: Read + Write>(stream: S, requests: &Mutex<Vec<Request>>, handler: &Handler) {
+    let mut reader = BufReader::new(stream);
     let mut line = String::new();
     if reader.read_line(&mut line).unwrap_or(0) == 0 {
         return;
@@ -143,8 +190,9 @@ fn serve(stream: TcpStream, requests: &Mutex<Vec<Request>>, handler: &Handler) {
         reply.body.len(),
         reply.body
     ));
-    let mut stream = stream;
+    let mut stream = reader.into_inner();
     let _ = stream.write_all(out.as_bytes());
+    let _ = stream.flush();
 }
 
 /// GitHub Enterprise Server's REST API at `/api/v3`: `/user` answers for `token` with the given
