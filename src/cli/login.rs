@@ -21,7 +21,7 @@ use crate::flows::device_code::{self, DeviceParams};
 use crate::flows::{browser, token_entry::read_token};
 use crate::http::{self, Http, join};
 use crate::providers::check::{self, Identity, Verdict, missing_scopes};
-use crate::providers::{Provider, detect};
+use crate::providers::{Provider, Sink, detect};
 use crate::secret::Secret;
 
 /// How the token is obtained.
@@ -63,7 +63,7 @@ pub struct LoginArgs {
     /// existing one without asking
     #[arg(long, short = 'f')]
     pub force: bool,
-    /// Check the token and show what would change, without writing anything
+    /// Show the provider, host, flow, scopes and file, without reading a token or writing
     #[arg(long, short = 'n')]
     pub dry_run: bool,
     /// Do not open a browser
@@ -142,19 +142,48 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
             "--with-token reads the token from standard input; pipe it in, for example `gh auth token | nix-tokens login github --with-token`",
         ));
     }
+    let scopes = if args.scopes.is_empty() {
+        provider.scopes.clone()
+    } else {
+        args.scopes.clone()
+    };
+    if args.dry_run {
+        let file = match target.sink {
+            Sink::AccessTokens => &ctx.layout.token_file,
+            Sink::Netrc => &ctx.layout.netrc,
+        };
+        ctx.ui.info(&format!(
+            "Dry run: would log in to {} (provider {}) with the {} flow{}, check the token with {base}, and store it for {} in {}. Nothing was read or written.",
+            target.host,
+            provider.name,
+            if device { "device-code" } else { "personal token" },
+            if scopes.is_empty() {
+                String::new()
+            } else {
+                format!(" (scopes {})", scopes.join(", "))
+            },
+            target.key,
+            file.display()
+        ));
+        return Ok(ExitCode::from(exit::OK));
+    }
     let token = match client_id.filter(|_| device) {
         Some(client_id) => {
-            let scopes = if args.scopes.is_empty() {
-                provider.scopes.clone()
-            } else {
-                args.scopes.clone()
-            };
             let params = device_params(provider, &target.host, &base, &client_id, &scopes)?;
             let token = runtime.block_on(device_login(ctx, &http, &params, args.no_browser))?;
             target.prepare(token)?
         }
         None => {
             let advice = provider.token_advice(&target.host);
+            // The token page, pre-filled where the provider allows it, opens beside the prompt.
+            if let Some(page) = provider.token_page_for(&target.host)
+                && !args.with_token
+                && !args.no_browser
+                && browser::available()
+                && browser::open(&page)
+            {
+                ctx.ui.info("Opened the token page in your browser.");
+            }
             let (token, _source) = read_token(&ctx.ui, &target.key, None, advice.as_deref())?;
             target.prepare(token)?
         }

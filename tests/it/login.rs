@@ -310,24 +310,29 @@ fn bad_login_arguments_are_refused_before_anything_is_read() {
 }
 
 #[test]
-fn dry_run_checks_but_writes_nothing() {
+fn dry_run_shows_the_plan_and_reads_nothing() {
     let env = TestEnv::new();
-    let server = fake_forge::github(GH, "repo");
+    let server = fake_forge::gitea("unused");
     let before = env.snapshot();
-    let out = login(
-        &env,
+    let out = env.run(
         &[
-            "ghe.corp.example",
+            "login",
+            "git.corp.example",
             "-p",
-            "github",
+            "forgejo",
             "--base-url",
             &server.url,
             "--dry-run",
         ],
-        GH,
+        "",
     );
     assert_success(&out);
-    assert!(stderr(&out).contains("would change"), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("would log in to git.corp.example (provider forgejo) with the personal token flow (scopes read:repository, read:user)"),
+        "{err}"
+    );
+    assert!(err.contains(&env.netrc().display().to_string()), "{err}");
     assert_eq!(env.snapshot(), before);
-    assert_eq!(server.requests().len(), 1);
+    assert!(server.requests().is_empty());
 }
