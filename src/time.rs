@@ -41,6 +41,19 @@ pub fn rfc3339(t: SystemTime) -> String {
     )
 }
 
+/// Seconds since 1970-01-01 UTC.
+pub fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+}
+
+/// `secs` seconds since 1970-01-01 UTC, as RFC 3339.
+pub fn rfc3339_unix(secs: u64) -> String {
+    rfc3339(UNIX_EPOCH + Duration::from_secs(secs))
+}
+
 /// The moment `secs` seconds from now, as RFC 3339.
 pub fn rfc3339_in(secs: u64) -> String {
     rfc3339(SystemTime::now() + Duration::from_secs(secs))

@@ -15,14 +15,14 @@ use std::time::Duration;
 use clap::{Args, ValueEnum};
 
 use super::Context;
-use super::save::{Saved, Target, save};
+use super::save::{SaveOptions, Saved, Target, save};
 use crate::error::{Error, Result, exit};
 use crate::flows::device_code::{self, DeviceParams};
 use crate::flows::{browser, token_entry::read_token};
 use crate::http::{self, Http, join};
+use crate::nixconf::oauth::OAuthLogin;
 use crate::providers::check::{self, Identity, Verdict, missing_scopes};
 use crate::providers::{Provider, Sink, detect};
-use crate::secret::Secret;
 
 /// How the token is obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -167,11 +167,29 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
         ));
         return Ok(ExitCode::from(exit::OK));
     }
+    let mut oauth = None;
     let token = match client_id.filter(|_| device) {
         Some(client_id) => {
             let params = device_params(provider, &target.host, &base, &client_id, &scopes)?;
-            let token = runtime.block_on(device_login(ctx, &http, &params, args.no_browser))?;
-            target.prepare(token)?
+            let tokens = runtime.block_on(device_login(ctx, &http, &params, args.no_browser))?;
+            // A renewable login: the refresh token is kept so that `refresh` can renew it.
+            if let (Some(refresh_token), Some(expires_in)) =
+                (tokens.refresh_token, tokens.expires_in)
+            {
+                oauth = Some(OAuthLogin {
+                    provider: provider.name.clone(),
+                    client_id: client_id.clone(),
+                    token_endpoint: params.token_url.to_string(),
+                    expires_at: crate::time::unix_now() + expires_in,
+                    refresh_token,
+                });
+            } else if tokens.expires_in.is_some() {
+                ctx.ui.warn(&format!(
+                    "{} issued a token that expires and cannot be renewed; log in again when it does",
+                    target.host
+                ));
+            }
+            target.prepare(provider.oauth_format(tokens.access_token))?
         }
         None => {
             let advice = provider.token_advice(&target.host);
@@ -225,14 +243,13 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
             ));
         }
     }
-    match save(
-        ctx,
-        &target,
-        token,
-        args.force,
-        args.dry_run,
-        args.base_url.as_deref(),
-    )? {
+    let options = SaveOptions {
+        force: args.force,
+        dry_run: args.dry_run,
+        base_url: args.base_url.as_deref(),
+        oauth,
+    };
+    match save(ctx, &target, token, options)? {
         Saved::Written(file) | Saved::Unchanged(file) => {
             ctx.ui.info(&summary(&target.key, identity.as_ref(), &file));
         }
@@ -269,7 +286,7 @@ async fn device_login(
     http: &Http,
     params: &DeviceParams<'_>,
     no_browser: bool,
-) -> Result<Secret<String>> {
+) -> Result<device_code::Tokens> {
     let auth = device_code::start(http, params).await?;
     ctx.ui.essential(&format!(
         "To log in to {}, open {} and enter the code {}",
@@ -306,14 +323,7 @@ async fn device_login(
     if let Some(bar) = spinner {
         bar.finish_and_clear();
     }
-    let tokens = tokens?;
-    if tokens.refresh_token.is_some() || tokens.expires_in.is_some() {
-        ctx.ui.warn(&format!(
-            "{} issued a token that expires; log in again when it does",
-            params.host
-        ));
-    }
-    Ok(tokens.access_token)
+    tokens
 }
 
 /// One line: host, user, scopes, expiry, and the file written.

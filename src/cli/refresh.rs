@@ -1,26 +1,119 @@
 //! `nix-tokens refresh [HOST...]`: renew OAuth tokens that are about to expire.
 //!
-//! Only OAuth logins leave a refresh token behind, and this build stores none yet, so there is
-//! nothing to renew: the command says so (unless `--quiet`) and succeeds.
+//! Under the lock: read the renewable logins, ask each provider whose token expires within the
+//! threshold for a new pair, and write the new access token into Nix's file and the rotated
+//! refresh token beside it in one commit, so that a crash never leaves a pair that no longer
+//! works. `--quiet` (for timers) prints nothing unless something failed.
 
 use std::process::ExitCode;
 
 use clap::Args;
+use reqwest::Url;
 
 use super::Context;
-use crate::error::{Result, exit};
+use crate::error::{Error, Result, exit};
+use crate::flows::refresh::{RefreshError, refresh};
+use crate::http::Http;
+use crate::nixconf::oauth::OAuthLogin;
+use crate::nixconf::store::Session;
+use crate::nixconf::tokens::key_host;
+use crate::secret::Secret;
+use crate::time::{rfc3339_unix, unix_now};
 
 #[derive(Debug, Args)]
 pub struct RefreshArgs {
-    /// Only these hosts
+    /// Only these hosts (or provider names)
     pub hosts: Vec<String>,
-    /// Refresh when less than this many minutes of validity are left
+    /// Renew tokens with less than this many minutes of validity left
     #[arg(long, default_value_t = 5, value_name = "MINUTES")]
-    pub threshold: u32,
+    pub threshold: u64,
 }
 
-pub fn run(ctx: &Context, _args: RefreshArgs) -> Result<ExitCode> {
-    ctx.ui
-        .info("No stored token has a refresh token, so there is nothing to refresh.");
-    Ok(ExitCode::from(exit::OK))
+pub fn run(ctx: &Context, args: RefreshArgs) -> Result<ExitCode> {
+    let registry = ctx.registry()?;
+    let wanted: Vec<String> = args
+        .hosts
+        .iter()
+        .map(|h| registry.resolve_target(h, None).map(|(key, _)| key))
+        .collect::<Result<_>>()?;
+    let mut session = Session::open(&ctx.layout)?;
+    let due_before = unix_now() + args.threshold * 60;
+    let due: Vec<(String, OAuthLogin)> = session
+        .oauth_logins()
+        .iter()
+        .filter(|(key, _)| {
+            wanted.is_empty() || wanted.iter().any(|w| *key == w || key_host(key) == w)
+        })
+        .filter(|(_, login)| login.expires_at <= due_before)
+        .map(|(k, l)| (k.clone(), l.clone()))
+        .collect();
+    if due.is_empty() {
+        ctx.ui.info(&format!(
+            "No token needs renewing: none expires within {} minutes.",
+            args.threshold
+        ));
+        return Ok(ExitCode::from(exit::OK));
+    }
+
+    let http = Http::new()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::failed(format!("could not start the network runtime: {e}")))?;
+    let mut renewed = Vec::new();
+    let mut failed = Vec::new();
+    for (key, login) in due {
+        let host = key_host(&key).to_owned();
+        let Ok(url) = Url::parse(&login.token_endpoint) else {
+            failed.push(format!(
+                "the login for {key} has no usable token endpoint; log in again with `nix-tokens login {host}`"
+            ));
+            continue;
+        };
+        match runtime.block_on(refresh(&http, &url, &login.client_id, &login.refresh_token)) {
+            Ok(pair) => {
+                let expires_at = unix_now() + pair.expires_in.unwrap_or(7200);
+                let token = match registry.by_name(&login.provider) {
+                    Some(p) => p.oauth_format(pair.access_token),
+                    None => pair.access_token,
+                };
+                let refresh_token: Secret<String> =
+                    pair.refresh_token.unwrap_or(login.refresh_token.clone());
+                session.set_access_token(&key, token);
+                session.set_oauth_login(
+                    &key,
+                    Some(OAuthLogin {
+                        expires_at,
+                        refresh_token,
+                        ..login
+                    }),
+                );
+                renewed.push((key, expires_at));
+            }
+            Err(RefreshError::InvalidGrant) => failed.push(format!(
+                "the login for {key} can no longer be renewed (the provider refused its refresh token); log in again with `nix-tokens login {host}`"
+            )),
+            Err(RefreshError::Other(why)) => {
+                failed.push(format!("could not renew the token for {key}: {why}"))
+            }
+        }
+    }
+    if !renewed.is_empty() {
+        let report = session.commit(false)?;
+        ctx.show_notes(&report.notes);
+    }
+    for (key, expires_at) in &renewed {
+        ctx.ui.info(&format!(
+            "Renewed the token for {key}; it now expires {}.",
+            rfc3339_unix(*expires_at)
+        ));
+    }
+    for failure in &failed {
+        ctx.ui.error(failure);
+    }
+    Ok(ExitCode::from(if failed.is_empty() {
+        exit::OK
+    } else {
+        exit::FAILURE
+    }))
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use super::Context;
 use crate::error::{Error, Result};
 use crate::nixconf::hosts::HostInfo;
+use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::store::Session;
 use crate::nixconf::tokens::{check_login, check_token, host_without_port, key_host};
 use crate::providers::{Provider, Registry, Sink};
@@ -85,6 +86,18 @@ pub enum Saved {
     Declined,
 }
 
+/// How [`save`] goes about it.
+#[derive(Default)]
+pub struct SaveOptions<'a> {
+    /// Replace another token without asking.
+    pub force: bool,
+    pub dry_run: bool,
+    /// The base URL the host was reached at, to remember with its provider.
+    pub base_url: Option<&'a str>,
+    /// How to renew the token, for an OAuth login that can be renewed.
+    pub oauth: Option<OAuthLogin>,
+}
+
 /// Stores `token` for `target` under the lock. Replacing a different token asks first, unless
 /// `force`; afterwards, anything the change did to the tokens Nix uses that was not asked for is
 /// reported.
@@ -92,10 +105,14 @@ pub fn save(
     ctx: &Context,
     target: &Target,
     token: Secret<String>,
-    force: bool,
-    dry_run: bool,
-    base_url: Option<&str>,
+    options: SaveOptions,
 ) -> Result<Saved> {
+    let SaveOptions {
+        force,
+        dry_run,
+        base_url,
+        oauth,
+    } = options;
     let key = &target.key;
     let before = ctx.nix_tokens_now();
     let mut session = Session::open(&ctx.layout)?;
@@ -149,6 +166,7 @@ pub fn save(
     match target.sink {
         Sink::AccessTokens => {
             session.set_access_token(key, token);
+            session.set_oauth_login(key, oauth);
         }
         Sink::Netrc => session.set_netrc(&target.host, &target.login, &token)?,
     }

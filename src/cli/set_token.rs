@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use super::Context;
-use super::save::{Saved, Target, save};
+use super::save::{SaveOptions, Saved, Target, save};
 use crate::error::{Result, exit};
 use crate::flows::token_entry::read_token;
 use crate::secret::mask;
@@ -47,7 +47,12 @@ pub fn run(ctx: &Context, args: SetTokenArgs) -> Result<ExitCode> {
     let (token, _source) = read_token(&ctx.ui, &target.key, args.token, advice.as_deref())?;
     let token = target.prepare(token)?;
     let masked = mask(&token);
-    match save(ctx, &target, token, args.force, args.dry_run, None)? {
+    let options = SaveOptions {
+        force: args.force,
+        dry_run: args.dry_run,
+        ..SaveOptions::default()
+    };
+    match save(ctx, &target, token, options)? {
         Saved::Written(file) => ctx.ui.info(&format!(
             "Saved the token for {} ({masked}) in {}.",
             target.key,

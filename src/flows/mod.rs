@@ -3,4 +3,5 @@
 
 pub mod browser;
 pub mod device_code;
+pub mod refresh;
 pub mod token_entry;

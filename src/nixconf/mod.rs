@@ -8,6 +8,7 @@ pub mod conf;
 pub mod fsio;
 pub mod hosts;
 pub mod netrc;
+pub mod oauth;
 pub mod paths;
 pub mod store;
 pub mod tokens;

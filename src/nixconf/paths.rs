@@ -20,6 +20,8 @@ pub const NETRC_FILE: &str = "netrc";
 pub const LOCK_FILE: &str = ".nix-tokens.lock";
 /// What nix-tokens remembers about each host (provider, base URL), beside nix.conf.
 pub const HOSTS_FILE: &str = ".nix-tokens-hosts.json";
+/// Refresh tokens of renewable OAuth logins, beside nix.conf (0600).
+pub const OAUTH_FILE: &str = ".nix-tokens-oauth.json";
 
 /// The files one nix-tokens run works on.
 #[derive(Debug, Clone)]
@@ -31,6 +33,7 @@ pub struct Layout {
     pub netrc: PathBuf,
     pub lock: PathBuf,
     pub hosts: PathBuf,
+    pub oauth: PathBuf,
     /// Nix's system configuration directory (`$NIX_CONF_DIR` or `/etc/nix`).
     pub system_dir: PathBuf,
     /// `--config` chose nix.conf, so it stands in for the user's nix.conf files.
@@ -96,6 +99,7 @@ impl Layout {
             netrc: dir.join(NETRC_FILE),
             lock: dir.join(LOCK_FILE),
             hosts: dir.join(HOSTS_FILE),
+            oauth: dir.join(OAUTH_FILE),
             nix_conf,
             system_dir: system_dir(),
             explicit_config: config.is_some(),

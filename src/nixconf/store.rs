@@ -12,6 +12,7 @@ use super::conf::ConfFile;
 use super::fsio::{self, LockGuard};
 use super::hosts::{HostInfo, Hosts};
 use super::netrc::Netrc;
+use super::oauth::{OAuthLogin, OAuthLogins};
 use super::paths::{Layout, TOKEN_FILE};
 use super::tokens::{ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap, host_without_port, key_host};
 use super::view;
@@ -66,6 +67,8 @@ pub struct Session<'a> {
     netrc_is_ours: bool,
     hosts: Hosts,
     hosts_orig: Option<String>,
+    oauth: OAuthLogins,
+    oauth_orig: Option<String>,
     pub notes: Vec<Note>,
 }
 
@@ -149,6 +152,8 @@ impl<'a> Session<'a> {
         let netrc = Netrc::parse(netrc_orig.as_deref().unwrap_or(""));
         let hosts_orig = fsio::read_optional(&layout.hosts)?;
         let hosts = Hosts::parse(hosts_orig.as_deref().unwrap_or(""), &layout.hosts)?;
+        let oauth_orig = fsio::read_optional(&layout.oauth)?;
+        let oauth = OAuthLogins::parse(oauth_orig.as_deref().unwrap_or(""), &layout.oauth)?;
 
         Ok(Session {
             guard,
@@ -165,6 +170,8 @@ impl<'a> Session<'a> {
             netrc_is_ours,
             hosts,
             hosts_orig,
+            oauth,
+            oauth_orig,
             notes: Vec::new(),
         })
     }
@@ -279,7 +286,10 @@ impl<'a> Session<'a> {
     }
 
     /// Sets `key` in the token file. Returns the token it replaces.
+    /// A renewable OAuth login for the key is forgotten: a caller that stores a renewable token
+    /// sets it again with [`set_oauth_login`](Self::set_oauth_login).
     pub fn set_access_token(&mut self, key: &str, token: Secret<String>) -> Option<Secret<String>> {
+        self.oauth.logins.remove(key);
         self.migrate();
         self.ensure_include();
         self.tokens.insert(key, token)
@@ -331,6 +341,19 @@ impl<'a> Session<'a> {
                 self.netrc_path.display()
             )));
         }
+    }
+
+    /// The renewable OAuth logins, by token key.
+    pub fn oauth_logins(&self) -> &std::collections::BTreeMap<String, OAuthLogin> {
+        &self.oauth.logins
+    }
+
+    /// Keeps (or, with `None`, forgets) how to renew the token of `key`.
+    pub fn set_oauth_login(&mut self, key: &str, login: Option<OAuthLogin>) {
+        match login {
+            Some(login) => self.oauth.logins.insert(key.to_owned(), login),
+            None => self.oauth.logins.remove(key),
+        };
     }
 
     /// Remembers the provider (and base URL) of `host`.
@@ -385,6 +408,7 @@ impl<'a> Session<'a> {
         }
         self.migrate();
         self.tokens.remove(key);
+        self.oauth.logins.remove(key);
         let host = host_without_port(key);
         if !key.contains('/') && self.netrc.has_host(host) {
             self.check_netrc()?;
@@ -434,6 +458,14 @@ impl<'a> Session<'a> {
         // In this order a crash between two writes never loses a token: tokens reach their new
         // home before nix.conf stops holding them.
         let planned = [
+            // First, so that a crash never leaves a new access token whose refresh token is lost.
+            Write::new(
+                &self.layout.oauth,
+                self.oauth.render(),
+                &self.oauth_orig,
+                0o600,
+                false,
+            ),
             Write::new(
                 &fsio::write_target(&self.layout.token_file)?,
                 self.token_conf.render(),
@@ -602,6 +634,7 @@ mod tests {
             netrc: conf_dir.join("netrc"),
             lock: conf_dir.join(".nix-tokens.lock"),
             hosts: conf_dir.join(".nix-tokens-hosts.json"),
+            oauth: conf_dir.join(".nix-tokens-oauth.json"),
             system_dir: dir.join("etc"),
             explicit_config: true,
             store_dir: dir.join("store"),

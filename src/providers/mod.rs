@@ -88,6 +88,15 @@ impl Provider {
         token
     }
 
+    /// An access token from an OAuth flow as Nix must see it: GitLab's carry `OAuth2:` (sent as
+    /// `Authorization: Bearer`), others are written as given.
+    pub fn oauth_format(&self, token: Secret<String>) -> Secret<String> {
+        if self.kind == Kind::Gitlab {
+            return Secret::new(format!("OAuth2:{}", token.expose()));
+        }
+        token
+    }
+
     pub fn token_page_for(&self, host: &str) -> Option<String> {
         self.token_page.as_ref().map(|p| p.replace("{host}", host))
     }

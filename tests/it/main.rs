@@ -15,6 +15,7 @@ mod nix_agrees;
 mod parallel;
 mod providers;
 mod read_only;
+mod refresh;
 mod set_token;
 mod status;
 mod tls;

@@ -13,6 +13,7 @@ pub struct Request {
     pub method: String,
     pub path: String,
     pub headers: Vec<(String, String)>,
+    pub body: String,
 }
 
 impl Request {
@@ -22,6 +23,33 @@ impl Request {
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    /// A field of a form-encoded body (`+` and `%XX` decoded).
+    pub fn form(&self, key: &str) -> Option<String> {
+        self.body.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=')?;
+            (k == key).then(|| decode(v))
+        })
+    }
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("00");
+                out.push(u8::from_str_radix(hex, 16).unwrap_or(b'?'));
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// An answer.
@@ -174,10 +202,18 @@ fn serve<S: Read + Write>(stream: S, requests: &Mutex<Vec<Request>>, handler: &H
             headers.push((k.trim().to_owned(), v.trim().to_owned()));
         }
     }
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    let _ = reader.read_exact(&mut body);
     let request = Request {
         method,
         path,
         headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
     };
     requests.lock().unwrap().push(request.clone());
     let reply = handler(&request);
@@ -357,4 +393,87 @@ fn forward(base: &str, r: &Request) -> Reply {
         headers,
         body: body.to_owned(),
     }
+}
+
+/// gitlab.com's OAuth: the device grant (`/oauth/authorize_device`, errors as HTTP 400) issuing
+/// 2-hour tokens with a refresh token, and `/oauth/token` refreshes that rotate: each refresh
+/// token works once, and the old access token stops working. `/api/v4/user` accepts only the
+/// current access token. `revoke_all` makes every refresh token invalid.
+pub struct GitlabOAuth {
+    pub server: FakeServer,
+    state: Arc<Mutex<(u32, bool)>>,
+}
+
+impl GitlabOAuth {
+    pub fn start() -> Self {
+        let state = Arc::new(Mutex::new((1u32, false)));
+        let polled = std::sync::atomic::AtomicUsize::new(0);
+        let shared = state.clone();
+        let server = FakeServer::start(move |r| {
+            let mut state = shared.lock().unwrap();
+            let (generation, revoked) = *state;
+            let meta = |reply: Reply| reply.header("X-Gitlab-Meta", r#"{"version":"1"}"#);
+            meta(match (r.method.as_str(), r.path.as_str()) {
+                ("POST", "/oauth/authorize_device") => Reply::json(
+                    200,
+                    serde_json::json!({
+                        "device_code": "device-code-1",
+                        "user_code": "0A44L90H",
+                        "verification_uri": "https://gitlab.example/oauth/device",
+                        "verification_uri_complete": "https://gitlab.example/oauth/device?user_code=0A44L90H",
+                        "expires_in": 300,
+                        "interval": 1,
+                    }),
+                ),
+                ("POST", "/oauth/token") => match r.form("grant_type").as_deref() {
+                    Some("urn:ietf:params:oauth:grant-type:device_code") => {
+                        if polled.fetch_add(1, Ordering::SeqCst) == 0 {
+                            Reply::json(400, serde_json::json!({"error": "authorization_pending"}))
+                        } else {
+                            Reply::json(200, pair(generation))
+                        }
+                    }
+                    Some("refresh_token")
+                        if !revoked
+                            && r.form("refresh_token") == Some(format!("refresh-{generation}")) =>
+                    {
+                        state.0 += 1;
+                        Reply::json(200, pair(state.0))
+                    }
+                    _ => Reply::json(
+                        400,
+                        serde_json::json!({"error": "invalid_grant", "error_description": "The provided authorization grant is invalid"}),
+                    ),
+                },
+                ("GET", "/api/v4/user")
+                    if r.header("authorization")
+                        == Some(format!("Bearer access-{generation}").as_str()) =>
+                {
+                    Reply::json(200, serde_json::json!({"username": "tanuki"}))
+                }
+                ("GET", "/oauth/token/info") => Reply::json(
+                    200,
+                    serde_json::json!({"scope": ["read_api", "read_repository"], "expires_in": 7200}),
+                ),
+                _ => Reply::json(401, serde_json::json!({"message": "401 Unauthorized"})),
+            })
+        });
+        GitlabOAuth { server, state }
+    }
+
+    /// Makes every refresh token invalid, as revoking the application does.
+    pub fn revoke_all(&self) {
+        self.state.lock().unwrap().1 = true;
+    }
+}
+
+fn pair(generation: u32) -> serde_json::Value {
+    serde_json::json!({
+        "access_token": format!("access-{generation}"),
+        "token_type": "Bearer",
+        "expires_in": 7200,
+        "refresh_token": format!("refresh-{generation}"),
+        "scope": "read_api read_repository",
+        "created_at": 1_700_000_000,
+    })
 }

@@ -1,0 +1,101 @@
+//! OAuth logins that can be renewed: for each token key, the refresh token, when the access token
+//! expires, and where and as which client to renew it. Kept beside nix.conf in a 0600 file that
+//! every commit writes together with Nix's token file, under the same lock, so a renewal stores
+//! the new access token and the rotated refresh token in one step.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroize;
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+
+/// One renewable login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthLogin {
+    pub provider: String,
+    pub client_id: String,
+    pub token_endpoint: String,
+    /// Unix seconds at which the access token stops working.
+    pub expires_at: u64,
+    #[serde(with = "secret_string")]
+    pub refresh_token: Secret<String>,
+}
+
+/// Every renewable login, by token key.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthLogins {
+    #[serde(default)]
+    pub logins: BTreeMap<String, OAuthLogin>,
+}
+
+impl OAuthLogins {
+    /// Reads the file's text; `path` names it in errors (which never quote the file).
+    pub fn parse(text: &str, path: &Path) -> Result<Self> {
+        if text.trim().is_empty() {
+            return Ok(OAuthLogins::default());
+        }
+        serde_json::from_str(text).map_err(|e| {
+            Error::failed(format!(
+                "{} line {} is not valid; remove the file and log in again",
+                path.display(),
+                e.line()
+            ))
+        })
+    }
+
+    /// The file's text (it holds refresh tokens: it is only ever written 0600).
+    pub fn render(&self) -> String {
+        if self.logins.is_empty() {
+            return String::new();
+        }
+        let mut text = serde_json::to_string_pretty(self).expect("logins always serialize");
+        text.push('\n');
+        text
+    }
+}
+
+mod secret_string {
+    use super::*;
+
+    pub fn serialize<S: serde::Serializer>(v: &Secret<String>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(v.expose())
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Secret<String>, D::Error> {
+        let mut text = String::deserialize(d)?;
+        let secret = Secret::new(text.clone());
+        text.zeroize();
+        Ok(secret)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_never_quotes_a_broken_file() {
+        let mut logins = OAuthLogins::default();
+        logins.logins.insert(
+            "gitlab.com".into(),
+            OAuthLogin {
+                provider: "gitlab".into(),
+                client_id: "abc".into(),
+                token_endpoint: "https://gitlab.com/oauth/token".into(),
+                expires_at: 1_800_000_000,
+                refresh_token: Secret::from("refresh-secret"),
+            },
+        );
+        let text = logins.render();
+        assert_eq!(OAuthLogins::parse(&text, Path::new("f")).unwrap(), logins);
+        let broken = text.replace("\"expires_at\"", "\"expires_at");
+        let err = OAuthLogins::parse(&broken, Path::new("/x/o.json"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("/x/o.json line"), "{err}");
+        assert!(!err.contains("refresh-secret"), "{err}");
+    }
+}
