@@ -5,6 +5,7 @@ mod support;
 
 mod bad_input;
 mod cli_surface;
+mod crash;
 mod flake;
 mod logout;
 mod netrc;

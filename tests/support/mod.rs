@@ -84,6 +84,21 @@ impl TestEnv {
         cmd
     }
 
+    /// The binary with the same environment as [`TestEnv::cmd`], as a plain std `Command`, for
+    /// tests that spawn, signal or wait for children themselves.
+    pub fn std_cmd(&self) -> std::process::Command {
+        let template = self.cmd();
+        let mut cmd = std::process::Command::new(template.get_program());
+        for (k, v) in template.get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        cmd.current_dir(&self.root);
+        cmd
+    }
+
     /// `nix-tokens ARGS…` with `stdin` piped in.
     pub fn run(&self, args: &[&str], stdin: &str) -> Output {
         self.cmd()
