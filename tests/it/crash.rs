@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, ExitStatus, Stdio};
@@ -174,37 +174,12 @@ fn spawn(env: &TestEnv, op: &Op) -> Child {
     child
 }
 
-/// Waits for `child`, killing it and failing the test if it takes longer than `limit` (a crashed
-/// run must never leave the lock held). Returns its exit status and what it printed on stderr
-/// (a few lines, which the pipe holds until the child has exited).
-fn wait_bounded(mut child: Child, limit: Duration, what: &str) -> (ExitStatus, String) {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let mut err = String::new();
-            child
-                .stderr
-                .take()
-                .unwrap()
-                .read_to_string(&mut err)
-                .unwrap();
-            return (status, err);
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what} did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-}
-
 /// Runs `op` to completion; returns its exit status, stderr and how long it took.
 fn run_to_end(env: &TestEnv, op: &Op) -> (ExitStatus, String, Duration) {
     let start = Instant::now();
     let child = spawn(env, op);
-    let (status, err) = wait_bounded(child, Duration::from_secs(10), &format!("{op:?}"));
-    (status, err, start.elapsed())
+    let out = wait_bounded(child, Duration::from_secs(10), &format!("{op:?}"));
+    (out.status, stderr(&out), start.elapsed())
 }
 
 /// Leftover temporary files must never expose a token, and backups are private.
@@ -334,7 +309,8 @@ fn crash_run(seed: u64, kills: usize, max_ops: usize, budget: Duration) -> Tally
         };
         std::thread::sleep(Duration::from_micros(delay));
         let _ = child.kill();
-        let (status, err) = wait_bounded(child, Duration::from_secs(10), "a killed run");
+        let out = wait_bounded(child, Duration::from_secs(10), "a killed run");
+        let (status, err) = (out.status, stderr(&out));
         let killed = status.signal() == Some(9);
 
         let after = state(&crash);

@@ -15,3 +15,4 @@ mod providers;
 mod read_only;
 mod set_token;
 mod status;
+mod stress;
