@@ -16,3 +16,4 @@ mod read_only;
 mod set_token;
 mod status;
 mod stress;
+mod write_failure;
