@@ -86,6 +86,28 @@ fn a_token_file_too_large_to_rewrite_stays_as_it_was() {
 }
 
 #[test]
+fn a_nix_conf_too_large_to_back_up_stays_as_it_was_and_the_token_file_is_put_back() {
+    let env = TestEnv::new();
+    let mut conf: String = (0..30)
+        .map(|i| {
+            format!("# comment line {i:02}, long enough to make this file outgrow the limit\n")
+        })
+        .collect();
+    conf.push_str("access-tokens = seed.org=seedtokenseedtoken\n");
+    env.write(&env.nix_conf(), &conf);
+    let before = env.snapshot();
+
+    // The token file is written (small), then the backup of nix.conf fails; the token file,
+    // which did not exist, is removed again.
+    let out = run_limited(
+        &env,
+        &["set-token", "new.example.org"],
+        "newtokenabcdefghijklmnop\n",
+    );
+    assert_nothing_changed(&env, &out, "nix.conf", &before);
+}
+
+#[test]
 fn a_netrc_too_large_to_rewrite_stays_as_it_was_and_the_token_file_is_put_back() {
     let env = TestEnv::new();
     let netrc = env.root.join("my-netrc");
