@@ -195,7 +195,7 @@ fn check_leftovers(env: &TestEnv, context: &str) -> usize {
         if name.starts_with(".nix-tokens-") && name.ends_with(".tmp") {
             temporaries += 1;
             let text = String::from_utf8_lossy(&fs::read(&path).unwrap_or_default()).into_owned();
-            if text.contains(MARK) || text.contains("access-tokens") || text.contains("password") {
+            if text.contains(MARK) {
                 assert_eq!(
                     mode, 0o600,
                     "{context}: temporary file {name} holds a token with mode {mode:o}:\n{text}"
