@@ -148,9 +148,12 @@ pub fn backup(lock: &LockGuard, dir: &Path, name: &str, contents: &[u8]) -> Resu
             Err(e) => return Err(Error::io("create the backup", &path, &e)),
         }
     };
-    file.write_all(contents)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| Error::io("write the backup", &path, &e))?;
+    if let Err(e) = file.write_all(contents).and_then(|()| file.sync_all()) {
+        // A truncated backup is worse than none: it would pass for a copy of nix.conf.
+        drop(file);
+        let _ = fs::remove_file(&path);
+        return Err(Error::io("write the backup", &path, &e));
+    }
     prune_backups(lock, dir, &prefix)?;
     Ok(path)
 }

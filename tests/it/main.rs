@@ -5,6 +5,7 @@ mod support;
 
 mod bad_input;
 mod cli_surface;
+mod crash;
 mod detect;
 mod device_flow;
 mod flake;
@@ -18,4 +19,6 @@ mod read_only;
 mod refresh;
 mod set_token;
 mod status;
+mod stress;
 mod tls;
+mod write_failure;

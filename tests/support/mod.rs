@@ -7,9 +7,11 @@ pub mod fake_forge;
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Output;
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 use tempfile::TempDir;
@@ -86,6 +88,21 @@ impl TestEnv {
         cmd
     }
 
+    /// The binary with the same environment as [`TestEnv::cmd`], as a plain std `Command`, for
+    /// tests that spawn, signal or wait for children themselves.
+    pub fn std_cmd(&self) -> std::process::Command {
+        let template = self.cmd();
+        let mut cmd = std::process::Command::new(template.get_program());
+        for (k, v) in template.get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        cmd.current_dir(&self.root);
+        cmd
+    }
+
     /// `nix-tokens ARGS…` with `stdin` piped in.
     pub fn run(&self, args: &[&str], stdin: &str) -> Output {
         self.cmd()
@@ -136,6 +153,37 @@ fn walk(dir: &Path, out: &mut BTreeMap<PathBuf, (Vec<u8>, u32)>) {
             };
             out.insert(path, (bytes, meta.permissions().mode() & 0o7777));
         }
+    }
+}
+
+/// Waits for `child`, killing it and failing the test when it takes longer than `limit`, and
+/// returns what it printed on the pipes it has. For short outputs only: nothing is read before the
+/// child exits, so the pipes must hold all it prints.
+pub fn wait_bounded(mut child: std::process::Child, limit: Duration, what: &str) -> Output {
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    if let Some(mut out) = child.stdout.take() {
+        out.read_to_end(&mut stdout).unwrap();
+    }
+    if let Some(mut err) = child.stderr.take() {
+        err.read_to_end(&mut stderr).unwrap();
+    }
+    Output {
+        status,
+        stdout,
+        stderr,
     }
 }
 
