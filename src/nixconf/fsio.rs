@@ -109,6 +109,21 @@ pub fn write_atomic(_lock: &LockGuard, path: &Path, contents: &[u8], mode: u32) 
     sync_dir(dir)
 }
 
+/// Removes temporary files a killed nix-tokens run left in `dir`. Only a run holding the lock
+/// writes them, so while the caller holds it every one found is stale, and may hold a token.
+pub fn remove_stale_temp_files(_lock: &LockGuard, dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with(".nix-tokens-") && name.ends_with(".tmp") {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Removes `path` under the lock (a missing file is fine).
 pub fn remove(_lock: &LockGuard, path: &Path) -> Result<()> {
     match fs::remove_file(path) {

@@ -121,7 +121,13 @@ impl<'a> Session<'a> {
     /// Takes the lock and reads every file the session may change.
     pub fn open(layout: &'a Layout) -> Result<Self> {
         let guard = fsio::lock(&layout.lock)?;
+        fsio::remove_stale_temp_files(&guard, layout.dir());
         let access = nix_conf_access(layout)?;
+        if let NixConfAccess::Writable { real_path, .. } = &access
+            && let Some(dir) = real_path.parent()
+        {
+            fsio::remove_stale_temp_files(&guard, dir);
+        }
         let nix_conf_orig = fsio::read_optional(&layout.nix_conf)?;
         let nix_conf = ConfFile::parse(nix_conf_orig.as_deref().unwrap_or(""));
         check_valid(&nix_conf, &layout.nix_conf)?;

@@ -334,10 +334,15 @@ fn crash_run(seed: u64, kills: usize, max_ops: usize, budget: Duration) -> Tally
             );
         }
         let temporaries = check_leftovers(&crash, &context);
-        tally.killed_writing += temporaries - tally.temporaries_left;
+        tally.killed_writing += temporaries.saturating_sub(tally.temporaries_left);
         tally.temporaries_left = temporaries;
 
         if !killed {
+            // A run that finished found the leftovers of killed runs stale and removed them.
+            assert_eq!(
+                temporaries, 0,
+                "{context}: a finished run left temporary files"
+            );
             assert!(
                 status.success(),
                 "{context}: the run failed: {status}\n{err}"

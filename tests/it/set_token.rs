@@ -369,3 +369,16 @@ fn a_config_path_with_dots_finds_the_existing_include() {
     assert_success(&out);
     assert_eq!(read(&env.nix_conf()), "!include access-tokens.conf\n");
 }
+
+#[test]
+fn a_killed_run_s_temporary_file_is_removed_by_the_next_run() {
+    let env = TestEnv::new();
+    let stale = env.config_dir().join(".nix-tokens-AbC123.tmp");
+    env.write(&stale, &format!("extra-access-tokens = github.com={GH}\n"));
+    fs::set_permissions(&stale, fs::Permissions::from_mode(0o600)).unwrap();
+    env.set_token("gitlab.com", "glpat-abcdefghijklmnopqrst");
+    assert!(
+        !stale.exists(),
+        "a token left in a temporary file outlives the run"
+    );
+}
