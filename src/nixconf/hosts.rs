@@ -7,7 +7,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use super::json_file;
+use crate::error::Result;
 
 /// The facts about one host.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,16 +29,7 @@ pub struct Hosts {
 impl Hosts {
     /// Reads the file's text; `path` names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
-        if text.trim().is_empty() {
-            return Ok(Hosts::default());
-        }
-        serde_json::from_str(text).map_err(|e| {
-            Error::failed(format!(
-                "{} line {} is not valid ({e}); remove the file and log in again",
-                path.display(),
-                e.line()
-            ))
-        })
+        json_file::parse(text, path)
     }
 
     /// Reads the file at `path` (none yet is an empty one).
@@ -47,12 +39,7 @@ impl Hosts {
     }
 
     pub fn render(&self) -> String {
-        if self.hosts.is_empty() {
-            return String::new();
-        }
-        let mut text = serde_json::to_string_pretty(self).expect("host facts always serialize");
-        text.push('\n');
-        text
+        json_file::render(self, self.hosts.is_empty())
     }
 
     pub fn get(&self, host: &str) -> Option<&HostInfo> {

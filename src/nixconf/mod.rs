@@ -7,6 +7,7 @@
 pub mod conf;
 pub mod fsio;
 pub mod hosts;
+mod json_file;
 pub mod netrc;
 pub mod oauth;
 pub mod paths;

@@ -9,7 +9,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
-use crate::error::{Error, Result};
+use super::json_file;
+use crate::error::Result;
 use crate::secret::Secret;
 
 /// One renewable login.
@@ -34,26 +35,12 @@ pub struct OAuthLogins {
 impl OAuthLogins {
     /// Reads the file's text; `path` names it in errors (which never quote the file).
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
-        if text.trim().is_empty() {
-            return Ok(OAuthLogins::default());
-        }
-        serde_json::from_str(text).map_err(|e| {
-            Error::failed(format!(
-                "{} line {} is not valid; remove the file and log in again",
-                path.display(),
-                e.line()
-            ))
-        })
+        json_file::parse(text, path)
     }
 
     /// The file's text (it holds refresh tokens: it is only ever written 0600).
     pub fn render(&self) -> String {
-        if self.logins.is_empty() {
-            return String::new();
-        }
-        let mut text = serde_json::to_string_pretty(self).expect("logins always serialize");
-        text.push('\n');
-        text
+        json_file::render(self, self.logins.is_empty())
     }
 }
 

@@ -95,30 +95,7 @@ pub struct FakeServer {
 
 impl FakeServer {
     pub fn start(handler: impl Fn(&Request) -> Reply + Send + Sync + 'static) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        let addr = listener.local_addr().unwrap();
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let handler: Arc<Handler> = Arc::new(handler);
-        {
-            let (requests, stop) = (requests.clone(), stop.clone());
-            thread::spawn(move || {
-                for stream in listener.incoming() {
-                    if stop.load(Ordering::SeqCst) {
-                        break;
-                    }
-                    let Ok(stream) = stream else { continue };
-                    let (requests, handler) = (requests.clone(), handler.clone());
-                    thread::spawn(move || serve(stream, &requests, &*handler));
-                }
-            });
-        }
-        FakeServer {
-            url: format!("http://{addr}"),
-            addr,
-            requests,
-            stop,
-        }
+        Self::launch(None, Arc::new(handler))
     }
 
     /// The same server behind TLS with the certificate `chain` (leaf first) and its `key`.
@@ -135,12 +112,19 @@ impl FakeServer {
         .with_no_client_auth()
         .with_single_cert(chain, key)
         .expect("a usable test certificate");
-        let config = Arc::new(config);
+        Self::launch(Some(Arc::new(config)), Arc::new(handler))
+    }
+
+    /// Accepts connections on 127.0.0.1 (through TLS when `tls` is given), each on a thread.
+    fn launch(tls: Option<Arc<rustls::ServerConfig>>, handler: Arc<Handler>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let addr = listener.local_addr().unwrap();
+        let url = match tls {
+            Some(_) => format!("https://localhost:{}", addr.port()),
+            None => format!("http://{addr}"),
+        };
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
-        let handler: Arc<Handler> = Arc::new(handler);
         {
             let (requests, stop) = (requests.clone(), stop.clone());
             thread::spawn(move || {
@@ -149,19 +133,20 @@ impl FakeServer {
                         break;
                     }
                     let Ok(tcp) = stream else { continue };
-                    let (requests, handler, config) =
-                        (requests.clone(), handler.clone(), config.clone());
-                    thread::spawn(move || {
-                        let Ok(conn) = rustls::ServerConnection::new(config) else {
-                            return;
-                        };
-                        serve(rustls::StreamOwned::new(conn, tcp), &requests, &*handler);
+                    let (requests, handler, tls) = (requests.clone(), handler.clone(), tls.clone());
+                    thread::spawn(move || match tls {
+                        None => serve(tcp, &requests, &*handler),
+                        Some(config) => {
+                            if let Ok(conn) = rustls::ServerConnection::new(config) {
+                                serve(rustls::StreamOwned::new(conn, tcp), &requests, &*handler);
+                            }
+                        }
                     });
                 }
             });
         }
         FakeServer {
-            url: format!("https://localhost:{}", addr.port()),
+            url,
             addr,
             requests,
             stop,
