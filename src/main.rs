@@ -7,6 +7,7 @@ mod cli;
 mod error;
 mod flows;
 mod http;
+mod keyring;
 mod nixconf;
 mod providers;
 mod secret;

@@ -181,7 +181,8 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
                     client_id: client_id.clone(),
                     token_endpoint: params.token_url.to_string(),
                     expires_at: crate::time::unix_now() + expires_in,
-                    refresh_token,
+                    refresh_token: Some(refresh_token),
+                    in_keyring: false,
                 });
             } else if tokens.expires_in.is_some() {
                 ctx.ui.warn(&format!(

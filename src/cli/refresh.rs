@@ -70,21 +70,27 @@ pub fn run(ctx: &Context, args: RefreshArgs) -> Result<ExitCode> {
             ));
             continue;
         };
-        match runtime.block_on(refresh(&http, &url, &login.client_id, &login.refresh_token)) {
+        let Some(current) = session.refresh_token(&key) else {
+            failed.push(format!(
+                "the refresh token for {key} is in the OS keyring, which cannot be reached now; unlock it, or log in again with `nix-tokens login {host}`"
+            ));
+            continue;
+        };
+        match runtime.block_on(refresh(&http, &url, &login.client_id, &current)) {
             Ok(pair) => {
                 let expires_at = unix_now() + pair.expires_in.unwrap_or(7200);
                 let token = match registry.by_name(&login.provider) {
                     Some(p) => p.oauth_format(pair.access_token),
                     None => pair.access_token,
                 };
-                let refresh_token: Secret<String> =
-                    pair.refresh_token.unwrap_or(login.refresh_token.clone());
+                let refresh_token: Secret<String> = pair.refresh_token.unwrap_or(current);
                 session.set_access_token(&key, token);
                 session.set_oauth_login(
                     &key,
                     Some(OAuthLogin {
                         expires_at,
-                        refresh_token,
+                        refresh_token: Some(refresh_token),
+                        in_keyring: false,
                         ..login
                     }),
                 );

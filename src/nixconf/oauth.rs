@@ -1,7 +1,7 @@
-//! OAuth logins that can be renewed: for each token key, the refresh token, when the access token
-//! expires, and where and as which client to renew it. Kept beside nix.conf in a 0600 file that
-//! every commit writes together with Nix's token file, under the same lock, so a renewal stores
-//! the new access token and the rotated refresh token in one step.
+//! OAuth logins that can be renewed: for each token key, when the access token expires, and where
+//! and as which client to renew it, kept beside nix.conf in a 0600 file that every commit writes
+//! together with Nix's token file, under the same lock. The refresh token itself goes to the OS
+//! keyring when one answers (the file then only says so), else into this file.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -21,8 +21,16 @@ pub struct OAuthLogin {
     pub token_endpoint: String,
     /// Unix seconds at which the access token stops working.
     pub expires_at: u64,
-    #[serde(with = "secret_string")]
-    pub refresh_token: Secret<String>,
+    /// The refresh token, when it is kept in this file rather than in the keyring.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "secret_string"
+    )]
+    pub refresh_token: Option<Secret<String>>,
+    /// The refresh token is in the OS keyring (service `nix-tokens`, account = the key).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_keyring: bool,
 }
 
 /// Every renewable login, by token key.
@@ -47,15 +55,25 @@ impl OAuthLogins {
 mod secret_string {
     use super::*;
 
-    pub fn serialize<S: serde::Serializer>(v: &Secret<String>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(v.expose())
+    pub fn serialize<S: serde::Serializer>(
+        v: &Option<Secret<String>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => s.serialize_str(v.expose()),
+            None => s.serialize_none(),
+        }
     }
 
-    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Secret<String>, D::Error> {
-        let mut text = String::deserialize(d)?;
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Secret<String>>, D::Error> {
+        let Some(mut text) = Option::<String>::deserialize(d)? else {
+            return Ok(None);
+        };
         let secret = Secret::new(text.clone());
         text.zeroize();
-        Ok(secret)
+        Ok(Some(secret))
     }
 }
 
@@ -73,7 +91,8 @@ mod tests {
                 client_id: "abc".into(),
                 token_endpoint: "https://gitlab.com/oauth/token".into(),
                 expires_at: 1_800_000_000,
-                refresh_token: Secret::from("refresh-secret"),
+                refresh_token: Some(Secret::from("refresh-secret")),
+                in_keyring: false,
             },
         );
         let text = logins.render();

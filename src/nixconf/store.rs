@@ -17,6 +17,7 @@ use super::paths::{Layout, TOKEN_FILE};
 use super::tokens::{ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap, host_without_port, key_host};
 use super::view;
 use crate::error::{Error, Result};
+use crate::keyring;
 use crate::secret::Secret;
 
 const TOKEN_FILE_HEADER: &str = "# Access tokens for Nix, written by nix-tokens. Keep this file private (mode 0600).\n\
@@ -69,6 +70,8 @@ pub struct Session<'a> {
     hosts_orig: Option<String>,
     oauth: OAuthLogins,
     oauth_orig: Option<String>,
+    /// Keys whose refresh token the keyring should forget once the commit is written.
+    keyring_forget: Vec<String>,
     pub notes: Vec<Note>,
 }
 
@@ -178,6 +181,7 @@ impl<'a> Session<'a> {
             hosts_orig,
             oauth,
             oauth_orig,
+            keyring_forget: Vec::new(),
             notes: Vec::new(),
         })
     }
@@ -295,7 +299,7 @@ impl<'a> Session<'a> {
     /// A renewable OAuth login for the key is forgotten: a caller that stores a renewable token
     /// sets it again with [`set_oauth_login`](Self::set_oauth_login).
     pub fn set_access_token(&mut self, key: &str, token: Secret<String>) -> Option<Secret<String>> {
-        self.oauth.logins.remove(key);
+        self.forget_oauth(key);
         self.migrate();
         self.ensure_include();
         self.tokens.insert(key, token)
@@ -354,12 +358,34 @@ impl<'a> Session<'a> {
         &self.oauth.logins
     }
 
-    /// Keeps (or, with `None`, forgets) how to renew the token of `key`.
+    /// Keeps (or, with `None`, forgets) how to renew the token of `key`. The refresh token goes
+    /// to the OS keyring at commit when one answers.
     pub fn set_oauth_login(&mut self, key: &str, login: Option<OAuthLogin>) {
         match login {
-            Some(login) => self.oauth.logins.insert(key.to_owned(), login),
-            None => self.oauth.logins.remove(key),
-        };
+            Some(login) => {
+                self.keyring_forget.retain(|k| k != key);
+                self.oauth.logins.insert(key.to_owned(), login);
+            }
+            None => self.forget_oauth(key),
+        }
+    }
+
+    fn forget_oauth(&mut self, key: &str) {
+        if let Some(login) = self.oauth.logins.remove(key)
+            && login.in_keyring
+        {
+            self.keyring_forget.push(key.to_owned());
+        }
+    }
+
+    /// The refresh token of `key`'s OAuth login, from the file or the keyring.
+    pub fn refresh_token(&self, key: &str) -> Option<Secret<String>> {
+        let login = self.oauth.logins.get(key)?;
+        match &login.refresh_token {
+            Some(token) => Some(token.clone()),
+            None if login.in_keyring => keyring::get(key),
+            None => None,
+        }
     }
 
     /// Remembers the provider (and base URL) of `host`.
@@ -414,7 +440,7 @@ impl<'a> Session<'a> {
         }
         self.migrate();
         self.tokens.remove(key);
-        self.oauth.logins.remove(key);
+        self.forget_oauth(key);
         let host = host_without_port(key);
         if !key.contains('/') && self.netrc.has_host(host) {
             self.check_netrc()?;
@@ -427,6 +453,17 @@ impl<'a> Session<'a> {
     /// Writes every file that changed (nothing, when `dry_run`). A failure puts back the files
     /// already written and leaves nix.conf as it was.
     pub fn commit(mut self, dry_run: bool) -> Result<Report> {
+        if !dry_run {
+            // Refresh tokens go to the OS keyring where one answers; the file then only says so.
+            for (key, login) in self.oauth.logins.iter_mut() {
+                if let Some(token) = &login.refresh_token
+                    && keyring::set(key, token)
+                {
+                    login.refresh_token = None;
+                    login.in_keyring = true;
+                }
+            }
+        }
         // Facts about a host go with its last token.
         let keys: Vec<String> = self.managed_keys();
         let netrc_hosts: Vec<String> = self
@@ -540,6 +577,9 @@ impl<'a> Session<'a> {
                     failed.join("; ")
                 )));
             }
+        }
+        for key in &self.keyring_forget {
+            keyring::delete(key);
         }
         Ok(report)
     }

@@ -9,6 +9,7 @@ mod crash;
 mod detect;
 mod device_flow;
 mod flake;
+mod keyring;
 mod login;
 mod logout;
 mod netrc;

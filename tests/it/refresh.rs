@@ -1,6 +1,6 @@
-//! GitLab's 2-hour OAuth tokens: a device-flow login keeps the refresh token, `refresh` renews
-//! the pair in one locked step (GitLab rotates both), and a refused refresh token says to log in
-//! again and changes nothing.
+//! GitLab's 2-hour OAuth tokens: a device-flow login keeps the refresh token (here in its 0600
+//! file: the harness gives no keyring), `refresh` renews the pair in one locked step (GitLab
+//! rotates both), and a refused refresh token says to log in again and changes nothing.
 
 use crate::support::fake_forge::GitlabOAuth;
 use crate::support::*;

@@ -84,6 +84,11 @@ impl TestEnv {
             .env("XDG_CONFIG_DIRS", self.root.join("xdg"))
             .env("NIX_CONF_DIR", &self.etc)
             .env("NIX_STORE_DIR", &self.store)
+            // No test reaches the developer's keyring; tests/it/keyring.rs opts in.
+            .env(
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/nix-tokens-test-bus",
+            )
             .current_dir(&self.root);
         cmd
     }

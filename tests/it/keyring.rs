@@ -1,0 +1,79 @@
+//! Refresh tokens go to the OS keyring when one answers (a real Secret Service: gnome-keyring on a
+//! private D-Bus session, which CI starts and announces with NIX_TOKENS_TEST_KEYRING=1), and the
+//! 0600 file then holds everything but the secret; renewal and logout use and clean the keyring.
+
+use std::process::Command;
+
+use crate::support::fake_forge::GitlabOAuth;
+use crate::support::*;
+
+/// The real session bus, when the test run provides a keyring to use.
+fn keyring_bus() -> Option<String> {
+    if std::env::var_os("NIX_TOKENS_TEST_KEYRING").is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the tests with a keyring (NIX_TOKENS_TEST_KEYRING=1, see .ci/run)"
+        );
+        eprintln!(
+            "skipping: no test keyring (set NIX_TOKENS_TEST_KEYRING=1 inside dbus-run-session)"
+        );
+        return None;
+    }
+    Some(std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("a session bus with the keyring"))
+}
+
+fn lookup(bus: &str, account: &str) -> Option<String> {
+    let out = Command::new("secret-tool")
+        .args(["lookup", "service", "nix-tokens", "username", account])
+        .env("DBUS_SESSION_BUS_ADDRESS", bus)
+        .output()
+        .expect("secret-tool (libsecret-tools)");
+    let text = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    (out.status.success() && !text.is_empty()).then_some(text)
+}
+
+#[test]
+fn refresh_tokens_live_in_the_keyring_when_there_is_one() {
+    let Some(bus) = keyring_bus() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let gitlab = GitlabOAuth::start();
+    let host = "gitlab.keyring-test.example";
+    let run = |args: &[&str]| {
+        env.cmd()
+            .args(args)
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+            .output()
+            .unwrap()
+    };
+    let out = run(&[
+        "login",
+        host,
+        "-p",
+        "gitlab",
+        "--client-id",
+        "app",
+        "--base-url",
+        &gitlab.server.url,
+    ]);
+    assert_success(&out);
+    let file = read(&env.config_dir().join(".nix-tokens-oauth.json"));
+    assert!(file.contains("\"in_keyring\": true"), "{file}");
+    assert!(
+        !file.contains("refresh-1"),
+        "the refresh token stays out of the file: {file}"
+    );
+    assert_eq!(lookup(&bus, host).as_deref(), Some("refresh-1"));
+
+    // Renewal reads the keyring and stores the rotated token there.
+    let out = run(&["refresh", "--threshold", "180"]);
+    assert_success(&out);
+    assert_eq!(lookup(&bus, host).as_deref(), Some("refresh-2"));
+    assert!(read(&env.token_file()).contains("OAuth2:access-2"));
+
+    // Logging out forgets it.
+    let out = run(&["logout", host, "--yes"]);
+    assert_success(&out);
+    assert_eq!(lookup(&bus, host), None);
+}
