@@ -15,6 +15,9 @@ use crate::secret::Secret;
 /// How long one request may take before the host counts as unreachable.
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The most of an answer that is read: every answer nix-tokens expects is a few kilobytes.
+const MAX_BODY: usize = 1 << 20;
+
 /// A response, read whole.
 #[derive(Debug)]
 pub struct Response {
@@ -93,17 +96,25 @@ impl Http {
 
 /// Sends `request` and reads the whole answer.
 async fn read(request: reqwest::RequestBuilder) -> std::result::Result<Response, Unreachable> {
-    let response = request
+    let mut response = request
         .send()
         .await
         .map_err(|e| Unreachable(describe(&e)))?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response
-        .bytes()
+    let mut body = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
         .await
         .map_err(|e| Unreachable(describe(&e)))?
-        .to_vec();
+    {
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(Unreachable(
+                "answered with more than 1 MiB, which no API answer here needs".into(),
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
     Ok(Response {
         status,
         headers,

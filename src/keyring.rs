@@ -4,8 +4,18 @@
 
 use crate::secret::Secret;
 
-/// The keyring service name; the account is the token key (`gitlab.com`).
+/// The keyring service name; the account names the token key and the configuration directory
+/// (`gitlab.com in /home/me/.config/nix`), so that two configurations never share a secret.
 pub const SERVICE: &str = "nix-tokens";
+
+/// What a keyring look-up found.
+pub enum Lookup {
+    Found(Secret<String>),
+    /// The keyring answers but holds nothing for the account.
+    Missing,
+    /// No keyring answers here now.
+    Unavailable,
+}
 
 #[cfg(target_os = "linux")]
 mod imp {
@@ -35,8 +45,16 @@ mod imp {
         entry(account).is_some_and(|e| e.set_password(secret.expose()).is_ok())
     }
 
-    pub fn get(account: &str) -> Option<Secret<String>> {
-        entry(account)?.get_password().ok().map(Secret::new)
+    pub fn get(account: &str) -> super::Lookup {
+        use super::Lookup;
+        let Some(entry) = entry(account) else {
+            return Lookup::Unavailable;
+        };
+        match entry.get_password() {
+            Ok(secret) => Lookup::Found(Secret::new(secret)),
+            Err(keyring_core::Error::NoEntry) => Lookup::Missing,
+            Err(_) => Lookup::Unavailable,
+        }
     }
 
     pub fn delete(account: &str) {
@@ -54,8 +72,8 @@ mod imp {
         false
     }
 
-    pub fn get(_account: &str) -> Option<Secret<String>> {
-        None
+    pub fn get(_account: &str) -> super::Lookup {
+        super::Lookup::Unavailable
     }
 
     pub fn delete(_account: &str) {}
@@ -66,8 +84,8 @@ pub fn set(account: &str, secret: &Secret<String>) -> bool {
     imp::set(account, secret)
 }
 
-/// The secret stored for `account`, if a keyring has it.
-pub fn get(account: &str) -> Option<Secret<String>> {
+/// The secret stored for `account`.
+pub fn get(account: &str) -> Lookup {
     imp::get(account)
 }
 

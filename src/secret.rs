@@ -61,6 +61,16 @@ const PREFIXES: &[&str] = &[
     "pfx_",
 ];
 
+/// A short, one-way fingerprint of a token (16 hex digits of its SHA-256), to tell whether a file
+/// still holds the same token without keeping the token.
+pub fn fingerprint(token: &Secret<String>) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, token.expose().as_bytes());
+    digest.as_ref()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// The known kind prefix `text` starts with, if any.
 pub fn kind_prefix(text: &str) -> Option<&'static str> {
     PREFIXES.iter().copied().find(|p| text.starts_with(p))

@@ -41,6 +41,14 @@ pub fn rfc3339(t: SystemTime) -> String {
     )
 }
 
+/// The longest validity believed from a server (a year): anything beyond is a bogus number.
+pub const MAX_LIFETIME: u64 = 366 * 86_400;
+
+/// A lifetime in seconds as a server gave it, bounded by [`MAX_LIFETIME`].
+pub fn lifetime(secs: u64) -> u64 {
+    secs.min(MAX_LIFETIME)
+}
+
 /// Seconds since 1970-01-01 UTC.
 pub fn unix_now() -> u64 {
     SystemTime::now()
@@ -51,12 +59,12 @@ pub fn unix_now() -> u64 {
 
 /// `secs` seconds since 1970-01-01 UTC, as RFC 3339.
 pub fn rfc3339_unix(secs: u64) -> String {
-    rfc3339(UNIX_EPOCH + Duration::from_secs(secs))
+    rfc3339(UNIX_EPOCH + Duration::from_secs(secs.min(unix_now().saturating_add(MAX_LIFETIME))))
 }
 
 /// The moment `secs` seconds from now, as RFC 3339.
 pub fn rfc3339_in(secs: u64) -> String {
-    rfc3339(SystemTime::now() + Duration::from_secs(secs))
+    rfc3339(SystemTime::now() + Duration::from_secs(lifetime(secs)))
 }
 
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.

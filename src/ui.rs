@@ -7,6 +7,14 @@ use std::io::IsTerminal;
 
 use crate::error::{Error, Result};
 
+/// Text from a server, made safe to print: control characters (terminal escapes, carriage
+/// returns) become `?`.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ColorChoice {
     Auto,

@@ -22,7 +22,7 @@ use crate::flows::{browser, token_entry::read_token};
 use crate::http::{self, Http, join};
 use crate::nixconf::oauth::OAuthLogin;
 use crate::providers::check::{self, Identity, Verdict, missing_scopes};
-use crate::providers::{Provider, Sink, detect};
+use crate::providers::{Kind, Provider, Sink, detect};
 
 /// How the token is obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -131,6 +131,11 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
             true
         }
     };
+    if device && args.netrc && provider.kind == Kind::Gitlab {
+        return Err(Error::usage(
+            "a GitLab OAuth login expires after two hours and is renewed in access-tokens, not in netrc; drop --netrc, or log in with --flow token for a personal token in netrc",
+        ));
+    }
     if args.client_id.is_some() && provider.device.is_none() {
         ctx.ui.warn(&format!(
             "--client-id is ignored: {} logs in with a personal token",
@@ -180,9 +185,10 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
                     provider: provider.name.clone(),
                     client_id: client_id.clone(),
                     token_endpoint: params.token_url.to_string(),
-                    expires_at: crate::time::unix_now() + expires_in,
+                    expires_at: crate::time::unix_now().saturating_add(expires_in),
                     refresh_token: Some(refresh_token),
                     in_keyring: false,
+                    access_fingerprint: None,
                 });
             } else if tokens.expires_in.is_some() {
                 ctx.ui.warn(&format!(
@@ -190,7 +196,11 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
                     target.host
                 ));
             }
-            target.prepare(provider.oauth_format(tokens.access_token))?
+            let token = match target.sink {
+                Sink::AccessTokens => provider.oauth_format(tokens.access_token),
+                Sink::Netrc => tokens.access_token,
+            };
+            target.prepare(token)?
         }
         None => {
             let advice = provider.token_advice(&target.host);

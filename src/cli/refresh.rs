@@ -16,7 +16,7 @@ use crate::flows::refresh::{RefreshError, refresh};
 use crate::http::Http;
 use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::store::Session;
-use crate::nixconf::tokens::key_host;
+use crate::nixconf::tokens::{check_token, key_host};
 use crate::secret::Secret;
 use crate::time::{rfc3339_unix, unix_now};
 
@@ -25,7 +25,8 @@ pub struct RefreshArgs {
     /// Only these hosts (or provider names)
     pub hosts: Vec<String>,
     /// Renew tokens with less than this many minutes of validity left
-    #[arg(long, default_value_t = 5, value_name = "MINUTES")]
+    #[arg(long, default_value_t = 5, value_name = "MINUTES",
+          value_parser = clap::value_parser!(u64).range(0..=525_600))]
     pub threshold: u64,
 }
 
@@ -44,7 +45,7 @@ pub fn run(ctx: &Context, args: RefreshArgs) -> Result<ExitCode> {
         .filter(|(key, _)| {
             wanted.is_empty() || wanted.iter().any(|w| *key == w || key_host(key) == w)
         })
-        .filter(|(_, login)| login.expires_at <= due_before)
+        .filter(|(key, login)| login.expires_at <= due_before || session.oauth_out_of_step(key))
         .map(|(k, l)| (k.clone(), l.clone()))
         .collect();
     if due.is_empty() {
@@ -70,19 +71,25 @@ pub fn run(ctx: &Context, args: RefreshArgs) -> Result<ExitCode> {
             ));
             continue;
         };
-        let Some(current) = session.refresh_token(&key) else {
-            failed.push(format!(
-                "the refresh token for {key} is in the OS keyring, which cannot be reached now; unlock it, or log in again with `nix-tokens login {host}`"
-            ));
-            continue;
+        let current = match session.refresh_token(&key) {
+            Ok(token) => token,
+            Err(why) => {
+                failed.push(why);
+                continue;
+            }
         };
         match runtime.block_on(refresh(&http, &url, &login.client_id, &current)) {
             Ok(pair) => {
-                let expires_at = unix_now() + pair.expires_in.unwrap_or(7200);
+                let expires_at = unix_now().saturating_add(pair.expires_in.unwrap_or(7200));
                 let token = match registry.by_name(&login.provider) {
                     Some(p) => p.oauth_format(pair.access_token),
                     None => pair.access_token,
                 };
+                // What a server hands back goes into Nix's configuration only if it is a token.
+                if let Err(e) = check_token(&token, &key) {
+                    failed.push(format!("the provider's new token for {key} was refused: {e}"));
+                    continue;
+                }
                 let refresh_token: Secret<String> = pair.refresh_token.unwrap_or(current);
                 session.set_access_token(&key, token);
                 session.set_oauth_login(
@@ -91,6 +98,7 @@ pub fn run(ctx: &Context, args: RefreshArgs) -> Result<ExitCode> {
                         expires_at,
                         refresh_token: Some(refresh_token),
                         in_keyring: false,
+                        access_fingerprint: None,
                         ..login
                     }),
                 );

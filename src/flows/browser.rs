@@ -12,8 +12,12 @@ pub fn available() -> bool {
     display && std::io::stdin().is_terminal()
 }
 
-/// Starts the system's URL opener and does not wait for it. Returns whether it started.
+/// Starts the system's URL opener and does not wait for it. Returns whether it started; only
+/// `https` URLs are opened.
 pub fn open(url: &str) -> bool {
+    if !url.starts_with("https://") {
+        return false;
+    }
     let opener = if cfg!(target_os = "macos") {
         "open"
     } else {

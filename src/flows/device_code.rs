@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::http::{Http, Response};
 use crate::secret::Secret;
+use crate::ui::printable;
 
 /// Where and as whom to run the flow.
 pub struct DeviceParams<'a> {
@@ -52,6 +53,7 @@ fn text(v: &Value, key: &str) -> Option<String> {
 /// Asks for a device code.
 pub async fn start(http: &Http, p: &DeviceParams<'_>) -> Result<Authorization> {
     let scope = p.scopes.join(" ");
+    let text = |v: &Value, key: &str| text(v, key).map(|t| printable(&t));
     let response = http
         .post_form(
             &p.device_url,
@@ -100,9 +102,10 @@ pub async fn start(http: &Http, p: &DeviceParams<'_>) -> Result<Authorization> {
                 ))
             })?,
         verification_uri_complete: text(&json, "verification_uri_complete"),
-        expires_in: Duration::from_secs(seconds("expires_in", 900)),
-        // RFC 8628 §3.2: 5 seconds when the server does not say; never faster than 1 second.
-        interval: Duration::from_secs(seconds("interval", 5).max(1)),
+        // At most an hour to enter the code, whatever the server says.
+        expires_in: Duration::from_secs(seconds("expires_in", 900).min(3600)),
+        // RFC 8628 §3.2: 5 seconds when the server does not say; between 1 second and 5 minutes.
+        interval: Duration::from_secs(seconds("interval", 5).clamp(1, 300)),
     })
 }
 
@@ -142,7 +145,10 @@ pub async fn poll(
             return Ok(Tokens {
                 access_token: Secret::new(token),
                 refresh_token: text(&json, "refresh_token").map(Secret::new),
-                expires_in: json.get("expires_in").and_then(Value::as_u64),
+                expires_in: json
+                    .get("expires_in")
+                    .and_then(Value::as_u64)
+                    .map(crate::time::lifetime),
             });
         }
         match json.as_ref().and_then(|j| text(j, "error")).as_deref() {
@@ -154,9 +160,11 @@ pub async fn poll(
                     .as_ref()
                     .and_then(|j| j.get("interval"))
                     .and_then(Value::as_u64)
-                    .map(Duration::from_secs)
+                    .map(|s| Duration::from_secs(s.min(300)))
                     .unwrap_or_default();
-                interval = (interval + Duration::from_secs(5)).max(said);
+                interval = (interval + Duration::from_secs(5))
+                    .max(said)
+                    .min(Duration::from_secs(300));
             }
             Some(error) => return Err(flow_error(p, error, json.as_ref())),
             None if response.status.is_server_error() => {}
@@ -194,11 +202,12 @@ fn flow_error(p: &DeviceParams<'_>, error: &str, json: Option<&Value>) -> Error 
         other => {
             let description = json
                 .and_then(|j| text(j, "error_description"))
+                .map(|d| printable(&d))
                 .map(|d| format!(" ({})", d.chars().take(160).collect::<String>()))
                 .unwrap_or_default();
             Error::failed(format!(
                 "{host} ended the device flow with `{}`{description}; run the login again",
-                other.chars().take(60).collect::<String>()
+                printable(other).chars().take(60).collect::<String>()
             ))
         }
     }

@@ -55,14 +55,19 @@ pub async fn refresh(
             expires_in: json
                 .as_ref()
                 .and_then(|j| j.get("expires_in"))
-                .and_then(Value::as_u64),
+                .and_then(Value::as_u64)
+                .map(crate::time::lifetime),
         });
     }
     match text("error").as_deref() {
-        Some("invalid_grant") => Err(RefreshError::InvalidGrant),
+        // GitHub says `bad_refresh_token`, with HTTP 200.
+        Some("invalid_grant" | "bad_refresh_token") => Err(RefreshError::InvalidGrant),
         Some(error) => Err(RefreshError::Other(format!(
             "the provider answered `{}`",
-            error.chars().take(60).collect::<String>()
+            crate::ui::printable(error)
+                .chars()
+                .take(60)
+                .collect::<String>()
         ))),
         None => Err(RefreshError::Other(format!(
             "the provider answered HTTP {} without a token",

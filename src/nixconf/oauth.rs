@@ -28,9 +28,13 @@ pub struct OAuthLogin {
         with = "secret_string"
     )]
     pub refresh_token: Option<Secret<String>>,
-    /// The refresh token is in the OS keyring (service `nix-tokens`, account = the key).
+    /// The refresh token is in the OS keyring (service `nix-tokens`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub in_keyring: bool,
+    /// The fingerprint of the access token Nix's file holds for this login; when the file holds
+    /// another (a write that never happened), the login is renewed at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_fingerprint: Option<String>,
 }
 
 /// Every renewable login, by token key.
@@ -93,6 +97,7 @@ mod tests {
                 expires_at: 1_800_000_000,
                 refresh_token: Some(Secret::from("refresh-secret")),
                 in_keyring: false,
+                access_fingerprint: None,
             },
         );
         let text = logins.render();

@@ -18,7 +18,7 @@ use super::tokens::{ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap, host_without_p
 use super::view;
 use crate::error::{Error, Result};
 use crate::keyring;
-use crate::secret::Secret;
+use crate::secret::{Secret, fingerprint};
 
 const TOKEN_FILE_HEADER: &str = "# Access tokens for Nix, written by nix-tokens. Keep this file private (mode 0600).\n\
 # nix.conf reads it through `!include access-tokens.conf`; edit it with `nix-tokens set-token` and `nix-tokens logout`.\n";
@@ -353,6 +353,20 @@ impl<'a> Session<'a> {
         }
     }
 
+    /// Whether Nix's token file no longer holds the access token `key`'s login was last written
+    /// with (a commit that failed or was cut short after the OAuth file).
+    pub fn oauth_out_of_step(&self, key: &str) -> bool {
+        let Some(expected) = self
+            .oauth
+            .logins
+            .get(key)
+            .and_then(|l| l.access_fingerprint.as_ref())
+        else {
+            return false;
+        };
+        self.tokens.get(key).map(fingerprint).as_ref() != Some(expected)
+    }
+
     /// The renewable OAuth logins, by token key.
     pub fn oauth_logins(&self) -> &std::collections::BTreeMap<String, OAuthLogin> {
         &self.oauth.logins
@@ -378,14 +392,32 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// The refresh token of `key`'s OAuth login, from the file or the keyring.
-    pub fn refresh_token(&self, key: &str) -> Option<Secret<String>> {
-        let login = self.oauth.logins.get(key)?;
-        match &login.refresh_token {
-            Some(token) => Some(token.clone()),
-            None if login.in_keyring => keyring::get(key),
-            None => None,
+    /// The refresh token of `key`'s OAuth login, from the file or the keyring, or why it cannot
+    /// be had (one sentence).
+    pub fn refresh_token(&self, key: &str) -> std::result::Result<Secret<String>, String> {
+        let host = key_host(key);
+        let again = format!("log in again with `nix-tokens login {host}`");
+        let Some(login) = self.oauth.logins.get(key) else {
+            return Err(format!("{key} has no renewable login; {again}"));
+        };
+        match (&login.refresh_token, login.in_keyring) {
+            (Some(token), _) => Ok(token.clone()),
+            (None, true) => match keyring::get(&self.keyring_account(key)) {
+                keyring::Lookup::Found(token) => Ok(token),
+                keyring::Lookup::Missing => Err(format!(
+                    "the refresh token for {key} is no longer in the OS keyring; {again}"
+                )),
+                keyring::Lookup::Unavailable => Err(format!(
+                    "the refresh token for {key} is in the OS keyring, which does not answer now; unlock it, or {again}"
+                )),
+            },
+            (None, false) => Err(format!("the login for {key} has no refresh token; {again}")),
         }
+    }
+
+    /// The keyring account of `key` in this configuration directory.
+    fn keyring_account(&self, key: &str) -> String {
+        format!("{key} in {}", self.layout.dir().display())
     }
 
     /// Remembers the provider (and base URL) of `host`.
@@ -453,11 +485,15 @@ impl<'a> Session<'a> {
     /// Writes every file that changed (nothing, when `dry_run`). A failure puts back the files
     /// already written and leaves nix.conf as it was.
     pub fn commit(mut self, dry_run: bool) -> Result<Report> {
+        for (key, login) in self.oauth.logins.iter_mut() {
+            login.access_fingerprint = self.tokens.get(key).map(fingerprint);
+        }
         if !dry_run {
             // Refresh tokens go to the OS keyring where one answers; the file then only says so.
+            let dir = self.layout.dir().display().to_string();
             for (key, login) in self.oauth.logins.iter_mut() {
                 if let Some(token) = &login.refresh_token
-                    && keyring::set(key, token)
+                    && keyring::set(&format!("{key} in {dir}"), token)
                 {
                     login.refresh_token = None;
                     login.in_keyring = true;
@@ -558,7 +594,14 @@ impl<'a> Session<'a> {
         for (n, w) in writes.iter().enumerate() {
             if let Err(e) = self.write_one(w, &mut report) {
                 let mut failed = Vec::new();
-                for done in writes[..n].iter().rev() {
+                // The OAuth file is never put back: the provider may already have rotated the
+                // pair, and only the new refresh token works. Its access-token fingerprint then
+                // no longer matches Nix's file, so the next `refresh` renews at once.
+                for done in writes[..n]
+                    .iter()
+                    .rev()
+                    .filter(|w| w.path != self.layout.oauth)
+                {
                     let restored = match &done.old {
                         Some(old) => {
                             fsio::write_atomic(&self.guard, &done.path, old.as_bytes(), done.mode)
@@ -579,7 +622,7 @@ impl<'a> Session<'a> {
             }
         }
         for key in &self.keyring_forget {
-            keyring::delete(key);
+            keyring::delete(&self.keyring_account(key));
         }
         Ok(report)
     }

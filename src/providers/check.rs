@@ -5,6 +5,7 @@ use serde_json::Value;
 use super::{Kind, Provider, gitea, github, gitlab};
 use crate::http::{Http, Response, Unreachable};
 use crate::secret::Secret;
+use crate::ui::printable;
 
 /// Who a valid token belongs to, and what it may do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -77,7 +78,7 @@ pub fn verdict_for_status(response: &Response, service: &str) -> Verdict {
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         })
-        .map(|m| format!(": {}", m.chars().take(120).collect::<String>()))
+        .map(|m| format!(": {}", printable(&m).chars().take(120).collect::<String>()))
         .unwrap_or_default();
     match response.status.as_u16() {
         401 | 403 => Verdict::Rejected(format!(

@@ -23,7 +23,7 @@ pub async fn check(
     };
     match body.get("login").and_then(Value::as_str) {
         Some(user) => Ok(Verdict::Valid(Identity {
-            user: user.to_owned(),
+            user: crate::ui::printable(user),
             ..Identity::default()
         })),
         None => Ok(Verdict::Unreachable(

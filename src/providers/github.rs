@@ -41,7 +41,7 @@ pub async fn check(
         ));
     };
     Ok(Verdict::Valid(Identity {
-        user: user.to_owned(),
+        user: crate::ui::printable(user),
         scopes: scopes(&response.headers),
         expires_at: header(&response.headers, "github-authentication-token-expiration")
             .and_then(|e| rfc3339(&e)),

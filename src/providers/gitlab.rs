@@ -71,7 +71,7 @@ pub async fn check(
         return Ok(Verdict::Rejected("the token is revoked or expired".into()));
     }
     Ok(Verdict::Valid(Identity {
-        user: user.to_owned(),
+        user: crate::ui::printable(user),
         scopes,
         expires_at,
         rate_limit: None,

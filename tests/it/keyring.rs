@@ -22,9 +22,10 @@ fn keyring_bus() -> Option<String> {
     Some(std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("a session bus with the keyring"))
 }
 
-fn lookup(bus: &str, account: &str) -> Option<String> {
+fn lookup(bus: &str, env: &TestEnv, key: &str) -> Option<String> {
+    let account = format!("{key} in {}", env.config_dir().display());
     let out = Command::new("secret-tool")
-        .args(["lookup", "service", "nix-tokens", "username", account])
+        .args(["lookup", "service", "nix-tokens", "username", &account])
         .env("DBUS_SESSION_BUS_ADDRESS", bus)
         .output()
         .expect("secret-tool (libsecret-tools)");
@@ -64,16 +65,16 @@ fn refresh_tokens_live_in_the_keyring_when_there_is_one() {
         !file.contains("refresh-1"),
         "the refresh token stays out of the file: {file}"
     );
-    assert_eq!(lookup(&bus, host).as_deref(), Some("refresh-1"));
+    assert_eq!(lookup(&bus, &env, host).as_deref(), Some("refresh-1"));
 
     // Renewal reads the keyring and stores the rotated token there.
     let out = run(&["refresh", "--threshold", "180"]);
     assert_success(&out);
-    assert_eq!(lookup(&bus, host).as_deref(), Some("refresh-2"));
+    assert_eq!(lookup(&bus, &env, host).as_deref(), Some("refresh-2"));
     assert!(read(&env.token_file()).contains("OAuth2:access-2"));
 
     // Logging out forgets it.
     let out = run(&["logout", host, "--yes"]);
     assert_success(&out);
-    assert_eq!(lookup(&bus, host), None);
+    assert_eq!(lookup(&bus, &env, host), None);
 }

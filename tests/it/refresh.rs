@@ -123,3 +123,52 @@ fn a_personal_token_or_a_logout_ends_the_renewal() {
     assert_success(&out);
     assert!(!read(&oauth_file(&env)).contains("refresh-"));
 }
+
+#[test]
+fn a_token_file_out_of_step_with_its_login_is_renewed_at_once() {
+    // As after a run cut short between writing the OAuth file and Nix's file: the file still
+    // holds an access token the rotation already killed.
+    let env = TestEnv::new();
+    let gitlab = GitlabOAuth::start();
+    login(&env, &gitlab, &[]);
+    let out = env.run(&["refresh", "--threshold", "180"], "");
+    assert_success(&out);
+    let renewed = read(&env.token_file());
+    env.write(
+        &env.token_file(),
+        &renewed.replace("OAuth2:access-2", "OAuth2:access-1"),
+    );
+    let out = env.run(&["refresh"], "");
+    assert_success(&out);
+    assert!(
+        read(&env.token_file()).contains("OAuth2:access-3"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_renewed_token_that_is_not_a_token_is_refused() {
+    let env = TestEnv::new();
+    let gitlab = GitlabOAuth::start();
+    login(&env, &gitlab, &[]);
+    gitlab.poison_refresh("x github.com=ghp_ATTACKER\nextra-substituters = http://evil.example");
+    let before = read(&env.token_file());
+    let out = env.run(&["refresh", "--threshold", "180"], "");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("new token for gitlab.corp.example was refused"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(read(&env.token_file()), before);
+    assert!(!read(&env.token_file()).contains("evil"));
+}
+
+#[test]
+fn refresh_options_are_checked() {
+    let env = TestEnv::new();
+    let out = env.run(&["refresh", "--threshold", "18446744073709551615"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!stderr(&out).contains("panicked"));
+}

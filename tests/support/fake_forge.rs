@@ -387,13 +387,16 @@ fn forward(base: &str, r: &Request) -> Reply {
 pub struct GitlabOAuth {
     pub server: FakeServer,
     state: Arc<Mutex<(u32, bool)>>,
+    poison: Arc<Mutex<Option<String>>>,
 }
 
 impl GitlabOAuth {
     pub fn start() -> Self {
         let state = Arc::new(Mutex::new((1u32, false)));
+        let poison: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
         let polled = std::sync::atomic::AtomicUsize::new(0);
         let shared = state.clone();
+        let poisoned = poison.clone();
         let server = FakeServer::start(move |r| {
             let mut state = shared.lock().unwrap();
             let (generation, revoked) = *state;
@@ -423,7 +426,11 @@ impl GitlabOAuth {
                             && r.form("refresh_token") == Some(format!("refresh-{generation}")) =>
                     {
                         state.0 += 1;
-                        Reply::json(200, pair(state.0))
+                        let mut answer = pair(state.0);
+                        if let Some(evil) = poisoned.lock().unwrap().clone() {
+                            answer["access_token"] = serde_json::Value::String(evil);
+                        }
+                        Reply::json(200, answer)
                     }
                     _ => Reply::json(
                         400,
@@ -443,7 +450,16 @@ impl GitlabOAuth {
                 _ => Reply::json(401, serde_json::json!({"message": "401 Unauthorized"})),
             })
         });
-        GitlabOAuth { server, state }
+        GitlabOAuth {
+            server,
+            state,
+            poison,
+        }
+    }
+
+    /// The next refreshes answer with this as the access token (a hostile or broken server).
+    pub fn poison_refresh(&self, access_token: &str) {
+        *self.poison.lock().unwrap() = Some(access_token.to_owned());
     }
 
     /// Makes every refresh token invalid, as revoking the application does.
