@@ -30,6 +30,7 @@ pub struct Response {
 #[derive(Debug)]
 pub struct Unreachable(pub String);
 
+#[derive(Clone)]
 pub struct Http {
     client: reqwest::Client,
 }

@@ -67,6 +67,43 @@ pub fn rfc3339_in(secs: u64) -> String {
     rfc3339(SystemTime::now() + Duration::from_secs(lifetime(secs)))
 }
 
+/// Unix seconds of an RFC 3339 time (`2026-12-01T12:00:00Z` or with a `+02:00` offset).
+pub fn parse_rfc3339(text: &str) -> Option<u64> {
+    let (date, rest) = text.split_once('T')?;
+    let mut d = date.splitn(3, '-').map(|p| p.parse::<i64>().ok());
+    let (year, month, day) = (d.next()??, d.next()??, d.next()??);
+    let (time, offset) = match rest.strip_suffix('Z') {
+        Some(time) => (time, 0),
+        None => {
+            let at = rest.rfind(['+', '-'])?;
+            let (time, zone) = rest.split_at(at);
+            let sign = if zone.starts_with('-') { -1 } else { 1 };
+            let (h, m) = zone[1..].split_once(':')?;
+            (
+                time,
+                sign * (h.parse::<i64>().ok()? * 3600 + m.parse::<i64>().ok()? * 60),
+            )
+        }
+    };
+    let mut t = time
+        .split(':')
+        .map(|p| p.split('.').next().unwrap_or("").parse::<i64>().ok());
+    let (h, m, s) = (t.next()??, t.next()??, t.next()??);
+    let days = days_from_civil(year, month, day);
+    u64::try_from(days * 86_400 + h * 3600 + m * 60 + s - offset).ok()
+}
+
+/// (year, month, day) to days since 1970-01-01.
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar.
 fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
@@ -84,6 +121,22 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_parses_back() {
+        for secs in [0, 951_782_400, 1_795_459_713] {
+            assert_eq!(parse_rfc3339(&rfc3339_unix(secs)), Some(secs));
+        }
+        assert_eq!(
+            parse_rfc3339("2026-12-01T12:00:00+02:00"),
+            parse_rfc3339("2026-12-01T10:00:00Z")
+        );
+        assert_eq!(
+            parse_rfc3339("2027-01-31T00:00:00.123Z"),
+            parse_rfc3339("2027-01-31T00:00:00Z")
+        );
+        assert_eq!(parse_rfc3339("soon"), None);
+    }
 
     #[test]
     fn calendar_dates_in_utc() {

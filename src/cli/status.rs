@@ -1,6 +1,6 @@
-//! `nix-tokens status [HOST...]`: every token Nix will see, from which file, masked.
-//!
-//! This build checks nothing over the network: every token is reported as `unverified`.
+//! `nix-tokens status [HOST...]`: every token Nix will see, from which file, masked, and (unless
+//! `--offline`) what its provider says of it: all checks at once, each with its own timeout.
+//! The exit code tells scripts whether every checked token works.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,18 +8,24 @@ use std::process::ExitCode;
 use clap::Args;
 use serde::Serialize;
 
+use std::time::Duration;
+
 use super::Context;
-use crate::error::{Result, exit};
+use crate::error::{Error, Result, exit};
+use crate::http::{self, Http};
 use crate::nixconf::hosts::Hosts;
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::{fsio, tokens, view};
+use crate::providers::Registry;
+use crate::providers::check::{self, Verdict, missing_scopes};
 use crate::secret::{Secret, mask};
+use crate::time;
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     /// Only these hosts (github.com also matches github.com/my-org)
     pub hosts: Vec<String>,
-    /// Do not contact any provider; list what Nix will see
+    /// Do not contact any provider; list what Nix will see (every token `unverified`)
     #[arg(long)]
     pub offline: bool,
     /// Print one JSON document (an array of objects) instead of a table
@@ -39,13 +45,12 @@ struct Row {
     source: PathBuf,
     token: String,
     message: Option<String>,
+    /// The token to check; `None` for one Nix does not use.
+    #[serde(skip)]
+    secret: Option<Secret<String>>,
 }
 
 pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
-    if !args.offline {
-        ctx.ui
-            .detail("this build does not check tokens online; listing what Nix will see");
-    }
     let registry = ctx.registry()?;
     let remembered = Hosts::load(&ctx.layout.hosts)?;
     // The provider nix-tokens remembers for a host, else the one whose default host it is.
@@ -70,6 +75,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
             expires_at: None,
             status: "unverified",
             token: mask(&t.token),
+            secret: t.shadowed_by.is_none().then_some(t.token),
             message: t
                 .shadowed_by
                 .map(|by| format!("not used by Nix: overridden by {}", by.display())),
@@ -92,6 +98,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
                 status: "unverified",
                 source: netrc_path.clone(),
                 token: mask(password),
+                secret: Some(password.clone()),
                 message: entry.login.as_ref().map(|l| {
                     // Some set-ups put the token in the login; it is masked like one.
                     let shown = if tokens::looks_like_token(l) || l.len() >= 30 {
@@ -136,6 +143,10 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
             .collect();
     }
 
+    if !args.offline {
+        check_all(&registry, &remembered, &mut rows)?;
+    }
+
     if args.json {
         let json = serde_json::to_string_pretty(&rows).expect("status rows always serialize");
         println!("{json}");
@@ -147,21 +158,129 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
     for host in &missing {
         ctx.ui.warn(&format!("Nix has no token for {host}"));
     }
-    Ok(ExitCode::from(if missing.is_empty() {
-        exit::OK
-    } else {
+    let any = |wanted: &[&str]| rows.iter().any(|r| wanted.contains(&r.status));
+    Ok(ExitCode::from(if any(&["invalid", "expired", "revoked"]) {
+        exit::INVALID
+    } else if any(&["unreachable"]) {
+        exit::UNREACHABLE
+    } else if !missing.is_empty() {
         exit::FAILURE
+    } else {
+        exit::OK
     }))
 }
 
+/// How long one token's check may take, all requests included.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Asks every row's provider about its token, all at once, and fills in the verdicts.
+fn check_all(registry: &Registry, remembered: &Hosts, rows: &mut [Row]) -> Result<()> {
+    let http = Http::new()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::failed(format!("could not start the network runtime: {e}")))?;
+    runtime.block_on(async {
+        let mut checks = tokio::task::JoinSet::new();
+        for (i, row) in rows.iter_mut().enumerate() {
+            let Some(secret) = row.secret.clone() else {
+                continue;
+            };
+            let Some(provider) = row.provider.as_deref().and_then(|n| registry.by_name(n)) else {
+                row.message =
+                    Some("unknown provider; pass --provider to set-token or login".into());
+                continue;
+            };
+            let host = tokens::key_host(&row.host).to_owned();
+            let base = remembered.get(&host).and_then(|h| h.base_url.clone());
+            let base = match http::base_url(&host, base.as_deref()) {
+                Ok(base) => base,
+                Err(e) => {
+                    row.status = "unreachable";
+                    row.message = Some(e.to_string());
+                    continue;
+                }
+            };
+            let (http, provider) = (http.clone(), provider.clone());
+            checks.spawn(async move {
+                let verdict = tokio::time::timeout(
+                    CHECK_TIMEOUT,
+                    check::check(&http, &provider, &host, &base, &secret),
+                )
+                .await
+                .unwrap_or_else(|_| {
+                    Verdict::Unreachable(format!(
+                        "no answer within {} seconds",
+                        CHECK_TIMEOUT.as_secs()
+                    ))
+                });
+                (i, verdict, provider.scopes)
+            });
+        }
+        while let Some(done) = checks.join_next().await {
+            if let Ok((i, verdict, wanted)) = done {
+                apply(&mut rows[i], verdict, &wanted);
+            }
+        }
+    });
+    Ok(())
+}
+
+/// Puts a provider's verdict into a row: status, user, scopes, expiry, and a note.
+fn apply(row: &mut Row, verdict: Verdict, wanted: &[String]) {
+    let mut notes: Vec<String> = row.message.take().into_iter().collect();
+    match verdict {
+        Verdict::Valid(id) => {
+            let now = time::unix_now();
+            let expires = id.expires_at.as_deref().and_then(time::parse_rfc3339);
+            row.status = if expires.is_some_and(|e| e <= now) {
+                "expired"
+            } else {
+                "valid"
+            };
+            if let Some(left) = expires.and_then(|e| e.checked_sub(now))
+                && left < 14 * 86_400
+            {
+                notes.push(format!("expires in {} days", left / 86_400));
+            }
+            if let Some(scopes) = &id.scopes {
+                let missing = missing_scopes(wanted, scopes);
+                if !missing.is_empty() {
+                    notes.push(format!(
+                        "lacks the scope(s) {} that Nix needs for private repositories",
+                        missing.join(", ")
+                    ));
+                }
+            }
+            if let Some((left, limit)) = id.rate_limit {
+                notes.push(format!("rate limit {left} of {limit} left this hour"));
+            }
+            row.user = Some(id.user);
+            row.scopes = id.scopes.unwrap_or_default();
+            row.expires_at = id.expires_at;
+        }
+        Verdict::Rejected(why) => {
+            row.status = "invalid";
+            notes.push(why);
+        }
+        Verdict::Unreachable(why) => {
+            row.status = "unreachable";
+            notes.push(why);
+        }
+        Verdict::Unverified(why) => notes.push(why),
+    }
+    row.message = (!notes.is_empty()).then(|| notes.join("; "));
+}
+
 fn print_table(rows: &[Row]) {
-    let header = ["HOST", "PROVIDER", "TOKEN", "STATUS", "SOURCE"];
-    let cells: Vec<[String; 5]> = rows
+    let header = ["HOST", "PROVIDER", "USER", "TOKEN", "STATUS", "SOURCE"];
+    let cells: Vec<[String; 6]> = rows
         .iter()
         .map(|r| {
             [
                 r.host.clone(),
                 r.provider.clone().unwrap_or_else(|| "unknown".to_owned()),
+                r.user.clone().unwrap_or_else(|| "-".to_owned()),
                 r.token.clone(),
                 r.status.to_owned(),
                 r.source.display().to_string(),
@@ -174,7 +293,7 @@ fn print_table(rows: &[Row]) {
             *w = (*w).max(c.chars().count());
         }
     }
-    let line = |cols: [&str; 5]| {
+    let line = |cols: [&str; 6]| {
         let mut out = String::new();
         for (i, c) in cols.iter().enumerate() {
             if i + 1 == cols.len() {
@@ -187,7 +306,7 @@ fn print_table(rows: &[Row]) {
     };
     line(header);
     for (row, r) in cells.iter().zip(rows) {
-        line([&row[0], &row[1], &row[2], &row[3], &row[4]]);
+        line([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]]);
         if let Some(m) = &r.message {
             println!("  {m}");
         }

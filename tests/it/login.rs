@@ -32,7 +32,7 @@ fn a_ghes_token_is_checked_then_saved() {
     assert_no_leak(&out, &[GH]);
     let err = stderr(&out);
     assert!(
-        err.contains("Logged in to ghe.corp.example as octocat (scopes repo, read:org; expires 2026-12-01T12:00:00Z)"),
+        err.contains("Logged in to ghe.corp.example as octocat (scopes repo, read:org; expires 2099-12-01T12:00:00Z)"),
         "{err}"
     );
     assert!(read(&env.token_file()).contains(&format!("ghe.corp.example={GH}")));
@@ -126,7 +126,7 @@ fn gitlab_personal_and_oauth_tokens_are_sent_as_gitlab_expects() {
     assert_success(&out);
     assert!(
         stderr(&out)
-            .contains("as tanuki (scopes read_api, read_repository; expires 2027-01-31T00:00:00Z)"),
+            .contains("as tanuki (scopes read_api, read_repository; expires 2099-01-31T00:00:00Z)"),
         "{}",
         stderr(&out)
     );

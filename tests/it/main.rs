@@ -21,6 +21,7 @@ mod read_only;
 mod refresh;
 mod set_token;
 mod status;
+mod status_online;
 mod stress;
 mod tls;
 mod write_failure;

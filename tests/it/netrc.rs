@@ -291,7 +291,10 @@ fn a_token_used_as_netrc_login_is_masked() {
         &env.nix_conf(),
         &format!("netrc-file = {}\n", env.netrc().display()),
     );
-    for args in [&["status"][..], &["status", "--json"]] {
+    for args in [
+        &["status", "--offline"][..],
+        &["status", "--offline", "--json"],
+    ] {
         let out = env.run(args, "");
         assert_success(&out);
         assert_no_leak(&out, &["ghp_LOGINTOKEN0123456789abcdef"]);

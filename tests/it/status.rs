@@ -112,8 +112,8 @@ fn verbose_runs_never_print_a_token() {
         &format!("access-tokens = github.com={GH}\n"),
     );
     for args in [
-        &["-vvv", "status"][..],
-        &["-vvv", "status", "--json"],
+        &["-vvv", "status", "--offline"][..],
+        &["-vvv", "status", "--offline", "--json"],
         &["-vvv", "set-token", "gitlab.com"],
         &["-vvv", "logout", "github.com", "--dry-run"],
         &["-vvv", "logout", "--all", "--yes"],

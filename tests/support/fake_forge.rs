@@ -228,7 +228,7 @@ pub fn github(token: &str, scopes: &str) -> FakeServer {
                 .header("X-OAuth-Scopes", &scopes)
                 .header(
                     "GitHub-Authentication-Token-Expiration",
-                    "2026-12-01 12:00:00 UTC",
+                    "2099-12-01 12:00:00 UTC",
                 )
                 .header("X-RateLimit-Limit", "5000")
                 .header("X-RateLimit-Remaining", "4999")
@@ -256,7 +256,7 @@ pub fn gitlab(pat: &str, oauth: &str) -> FakeServer {
             ),
             "/api/v4/personal_access_tokens/self" if is_pat => Reply::json(
                 200,
-                serde_json::json!({"scopes": ["read_api", "read_repository"], "expires_at": "2027-01-31",
+                serde_json::json!({"scopes": ["read_api", "read_repository"], "expires_at": "2099-01-31",
                                    "active": true, "revoked": false}),
             ),
             "/oauth/token/info" if is_oauth => Reply::json(

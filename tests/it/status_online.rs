@@ -1,0 +1,176 @@
+//! `status` asks each token's provider, all at once (fake forges on 127.0.0.1 that the hosts
+//! were logged in to), and its exit code tells scripts what it found.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::json;
+
+use crate::support::fake_forge::{self, FakeServer, Reply};
+use crate::support::*;
+
+const GH: &str = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
+const GITEA: &str = "giteatoken1234567890";
+
+fn login(env: &TestEnv, host: &str, provider: &str, server: &FakeServer, token: &str) {
+    let out = env.run(
+        &[
+            "login",
+            host,
+            "-p",
+            provider,
+            "--base-url",
+            &server.url,
+            "--with-token",
+        ],
+        &format!("{token}\n"),
+    );
+    assert_success(&out);
+}
+
+fn status_json(env: &TestEnv) -> (Option<i32>, serde_json::Value, String) {
+    let out = env.run(&["status", "--json"], "");
+    assert_no_leak(&out, &[GH, GITEA]);
+    let json = serde_json::from_slice(&out.stdout).expect("status prints JSON");
+    (out.status.code(), json, stderr(&out))
+}
+
+fn row<'a>(json: &'a serde_json::Value, host: &str) -> &'a serde_json::Value {
+    json.as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["host"] == host)
+        .unwrap_or_else(|| panic!("no row for {host}: {json}"))
+}
+
+#[test]
+fn verdicts_and_exit_codes() {
+    let env = TestEnv::new();
+    let github = fake_forge::github(GH, "repo, read:org");
+    let gitea = fake_forge::gitea(GITEA);
+    login(&env, "ghe.corp.example", "github", &github, GH);
+    login(&env, "git.corp.example", "gitea", &gitea, GITEA);
+
+    let (code, json, _) = status_json(&env);
+    assert_eq!(code, Some(0), "{json}");
+    let ghe = row(&json, "ghe.corp.example");
+    assert_eq!(ghe["status"], "valid");
+    assert_eq!(ghe["user"], "octocat");
+    assert_eq!(ghe["scopes"], json!(["repo", "read:org"]));
+    assert_eq!(ghe["expires_at"], "2099-12-01T12:00:00Z");
+    assert!(
+        ghe["message"]
+            .as_str()
+            .unwrap()
+            .contains("rate limit 4999 of 5000")
+    );
+    assert_eq!(row(&json, "git.corp.example")["user"], "forge-user");
+
+    // The forge goes away: unreachable, exit 4.
+    drop(gitea);
+    let (code, json, _) = status_json(&env);
+    assert_eq!(code, Some(4), "{json}");
+    assert_eq!(row(&json, "git.corp.example")["status"], "unreachable");
+
+    // A token the provider refuses wins over an unreachable one: exit 3.
+    let other = fake_forge::github("ghp_someoneelsesomeoneelse0123456789", "repo");
+    let hosts = env.config_dir().join(".nix-tokens-hosts.json");
+    let text = read(&hosts).replace(&github.url, &other.url);
+    env.write(&hosts, &text);
+    let (code, json, _) = status_json(&env);
+    assert_eq!(code, Some(3), "{json}");
+    let ghe = row(&json, "ghe.corp.example");
+    assert_eq!(ghe["status"], "invalid");
+    assert!(
+        ghe["message"].as_str().unwrap().contains("Bad credentials"),
+        "{ghe}"
+    );
+
+    // --offline asks no one.
+    let before = other.requests().len();
+    let out = env.run(&["status", "--offline"], "");
+    assert_success(&out);
+    assert_eq!(other.requests().len(), before);
+}
+
+#[test]
+fn an_expiring_token_and_a_missing_scope_are_flagged() {
+    let env = TestEnv::new();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let soon = now + 5 * 86_400 + 3600;
+    let expiry = {
+        // The header GitHub sends: `YYYY-MM-DD HH:MM:SS UTC`.
+        let out = std::process::Command::new("date")
+            .args(["-u", "-d", &format!("@{soon}"), "+%Y-%m-%d %H:%M:%S UTC"])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let server = FakeServer::start(move |r| {
+        if r.header("authorization") == Some(&format!("token {GH}")) {
+            Reply::json(200, json!({"login": "octocat"}))
+                .header("X-OAuth-Scopes", "gist")
+                .header("GitHub-Authentication-Token-Expiration", &expiry)
+        } else {
+            Reply::json(401, json!({"message": "Bad credentials"}))
+        }
+    });
+    login(&env, "ghe.corp.example", "github", &server, GH);
+    let (code, json, _) = status_json(&env);
+    assert_eq!(code, Some(0));
+    let message = row(&json, "ghe.corp.example")["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(message.contains("expires in 5 days"), "{message}");
+    assert!(message.contains("lacks the scope(s) repo"), "{message}");
+}
+
+#[test]
+fn hosts_are_checked_at_the_same_time() {
+    let env = TestEnv::new();
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (now, peak) = (in_flight.clone(), most.clone());
+    let server = FakeServer::start(move |_| {
+        let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+        peak.fetch_max(n, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(300));
+        now.fetch_sub(1, Ordering::SeqCst);
+        Reply::json(200, json!({"login": "forge-user"}))
+    });
+    for i in 0..6 {
+        login(
+            &env,
+            &format!("git{i}.corp.example"),
+            "gitea",
+            &server,
+            GITEA,
+        );
+    }
+    most.store(0, Ordering::SeqCst);
+    let (code, json, _) = status_json(&env);
+    assert_eq!(code, Some(0), "{json}");
+    assert_eq!(json.as_array().unwrap().len(), 6);
+    assert!(
+        most.load(Ordering::SeqCst) >= 3,
+        "checks ran one after another (at most {} at once)",
+        most.load(Ordering::SeqCst)
+    );
+}
+
+#[test]
+fn a_verbose_online_status_prints_no_token() {
+    let env = TestEnv::new();
+    let github = fake_forge::github(GH, "repo");
+    login(&env, "ghe.corp.example", "github", &github, GH);
+    for args in [&["-vvv", "status"][..], &["-vvv", "status", "--json"]] {
+        let out = env.run(args, "");
+        assert_success(&out);
+        assert_no_leak(&out, &[GH]);
+    }
+}
