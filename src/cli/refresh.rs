@@ -17,6 +17,7 @@ use crate::http::Http;
 use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::store::Session;
 use crate::nixconf::tokens::{check_token, key_host};
+use crate::providers::Registry;
 use crate::secret::Secret;
 use crate::time::{rfc3339_unix, unix_now};
 
@@ -37,8 +38,42 @@ pub fn run(ctx: &Context, args: RefreshArgs) -> Result<ExitCode> {
         .iter()
         .map(|h| registry.resolve_target(h, None).map(|(key, _)| key))
         .collect::<Result<_>>()?;
+    let outcome = renew_due(ctx, &registry, &wanted, args.threshold * 60)?;
+    if outcome.due == 0 {
+        ctx.ui.info(&format!(
+            "No token needs renewing: none expires within {} minutes.",
+            args.threshold
+        ));
+    }
+    for failure in &outcome.failed {
+        ctx.ui.error(failure);
+    }
+    Ok(ExitCode::from(if outcome.failed.is_empty() {
+        exit::OK
+    } else {
+        exit::FAILURE
+    }))
+}
+
+/// What [`renew_due`] did.
+pub struct Renewal {
+    /// How many logins were due.
+    pub due: usize,
+    /// One sentence for each login that could not be renewed.
+    pub failed: Vec<String>,
+}
+
+/// Renews, under the lock and in one commit, every OAuth login among `wanted` (all when empty)
+/// that expires within `threshold` seconds or whose token Nix's file no longer holds. Says what
+/// it renewed; returns what failed.
+pub fn renew_due(
+    ctx: &Context,
+    registry: &Registry,
+    wanted: &[String],
+    threshold: u64,
+) -> Result<Renewal> {
     let mut session = Session::open(&ctx.layout)?;
-    let due_before = unix_now() + args.threshold * 60;
+    let due_before = unix_now().saturating_add(threshold);
     let due: Vec<(String, OAuthLogin)> = session
         .oauth_logins()
         .iter()
@@ -48,14 +83,13 @@ pub fn run(ctx: &Context, args: RefreshArgs) -> Result<ExitCode> {
         .filter(|(key, login)| login.expires_at <= due_before || session.oauth_out_of_step(key))
         .map(|(k, l)| (k.clone(), l.clone()))
         .collect();
+    let mut outcome = Renewal {
+        due: due.len(),
+        failed: Vec::new(),
+    };
     if due.is_empty() {
-        ctx.ui.info(&format!(
-            "No token needs renewing: none expires within {} minutes.",
-            args.threshold
-        ));
-        return Ok(ExitCode::from(exit::OK));
+        return Ok(outcome);
     }
-
     let http = Http::new()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -122,12 +156,6 @@ pub fn run(ctx: &Context, args: RefreshArgs) -> Result<ExitCode> {
             rfc3339_unix(*expires_at)
         ));
     }
-    for failure in &failed {
-        ctx.ui.error(failure);
-    }
-    Ok(ExitCode::from(if failed.is_empty() {
-        exit::OK
-    } else {
-        exit::FAILURE
-    }))
+    outcome.failed = failed;
+    Ok(outcome)
 }

@@ -11,6 +11,7 @@ use serde::Serialize;
 use std::time::Duration;
 
 use super::Context;
+use super::refresh::renew_due;
 use crate::error::{Error, Result, exit};
 use crate::http::{self, Http};
 use crate::nixconf::hosts::Hosts;
@@ -31,6 +32,9 @@ pub struct StatusArgs {
     /// Print one JSON document (an array of objects) instead of a table
     #[arg(long)]
     pub json: bool,
+    /// Do not renew OAuth tokens that are about to expire before checking them
+    #[arg(long)]
+    pub no_refresh: bool,
 }
 
 /// One token as `status` reports it; the JSON keys are documented in the README.
@@ -52,6 +56,12 @@ struct Row {
 
 pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
     let registry = ctx.registry()?;
+    // Checking before `nix flake update` also heals: expiring OAuth logins are renewed first.
+    if !args.offline && !args.no_refresh && ctx.layout.oauth.exists() {
+        for failure in renew_due(ctx, &registry, &[], REFRESH_WITHIN)?.failed {
+            ctx.ui.warn(&failure);
+        }
+    }
     let remembered = Hosts::load(&ctx.layout.hosts)?;
     // The provider nix-tokens remembers for a host, else the one whose default host it is.
     let provider_of = |host: &str| {
@@ -169,6 +179,9 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
         exit::OK
     }))
 }
+
+/// `status` renews OAuth logins with less than this many seconds left.
+const REFRESH_WITHIN: u64 = 5 * 60;
 
 /// How long one token's check may take, all requests included.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(15);

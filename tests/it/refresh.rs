@@ -172,3 +172,30 @@ fn refresh_options_are_checked() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!stderr(&out).contains("panicked"));
 }
+
+#[test]
+fn status_renews_an_expiring_login_before_checking_it() {
+    let env = TestEnv::new();
+    let gitlab = GitlabOAuth::start();
+    gitlab.set_lifetime(120);
+    login(&env, &gitlab, &[]);
+
+    // --no-refresh leaves it alone.
+    let out = env.run(&["status", "--no-refresh", "--json"], "");
+    assert_success(&out);
+    assert!(read(&env.token_file()).contains("OAuth2:access-1"));
+
+    // Two minutes left: status renews it first, and the renewed token checks out.
+    let out = env.run(&["status", "--json"], "");
+    assert_success(&out);
+    assert_no_leak(&out, &["access-2", "refresh-2"]);
+    assert!(
+        stderr(&out).contains("Renewed the token for gitlab.corp.example"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(read(&env.token_file()).contains("OAuth2:access-2"));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json[0]["status"], "valid", "{json}");
+    assert_eq!(json[0]["user"], "tanuki");
+}

@@ -388,12 +388,15 @@ pub struct GitlabOAuth {
     pub server: FakeServer,
     state: Arc<Mutex<(u32, bool)>>,
     poison: Arc<Mutex<Option<String>>>,
+    lifetime: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl GitlabOAuth {
     pub fn start() -> Self {
         let state = Arc::new(Mutex::new((1u32, false)));
         let poison: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+        let lifetime = Arc::new(std::sync::atomic::AtomicU64::new(7200));
+        let seconds = lifetime.clone();
         let polled = std::sync::atomic::AtomicUsize::new(0);
         let shared = state.clone();
         let poisoned = poison.clone();
@@ -418,7 +421,7 @@ impl GitlabOAuth {
                         if polled.fetch_add(1, Ordering::SeqCst) == 0 {
                             Reply::json(400, serde_json::json!({"error": "authorization_pending"}))
                         } else {
-                            Reply::json(200, pair(generation))
+                            Reply::json(200, pair(generation, seconds.load(Ordering::SeqCst)))
                         }
                     }
                     Some("refresh_token")
@@ -426,7 +429,7 @@ impl GitlabOAuth {
                             && r.form("refresh_token") == Some(format!("refresh-{generation}")) =>
                     {
                         state.0 += 1;
-                        let mut answer = pair(state.0);
+                        let mut answer = pair(state.0, seconds.load(Ordering::SeqCst));
                         if let Some(evil) = poisoned.lock().unwrap().clone() {
                             answer["access_token"] = serde_json::Value::String(evil);
                         }
@@ -454,7 +457,13 @@ impl GitlabOAuth {
             server,
             state,
             poison,
+            lifetime,
         }
+    }
+
+    /// Tokens issued from now on last this many seconds (GitLab's are 7200).
+    pub fn set_lifetime(&self, seconds: u64) {
+        self.lifetime.store(seconds, Ordering::SeqCst);
     }
 
     /// The next refreshes answer with this as the access token (a hostile or broken server).
@@ -468,11 +477,11 @@ impl GitlabOAuth {
     }
 }
 
-fn pair(generation: u32) -> serde_json::Value {
+fn pair(generation: u32, lifetime: u64) -> serde_json::Value {
     serde_json::json!({
         "access_token": format!("access-{generation}"),
         "token_type": "Bearer",
-        "expires_in": 7200,
+        "expires_in": lifetime,
         "refresh_token": format!("refresh-{generation}"),
         "scope": "read_api read_repository",
         "created_at": 1_700_000_000,
