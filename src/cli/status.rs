@@ -273,7 +273,16 @@ fn apply(row: &mut Row, verdict: Verdict, wanted: &[String]) {
             row.expires_at = id.expires_at;
         }
         Verdict::Rejected(why) => {
-            row.status = "invalid";
+            // Providers say why in their own words (GitLab: "Token was revoked", "Token is
+            // expired"); the verdict follows them, and is "invalid" otherwise.
+            let lower = why.to_lowercase();
+            row.status = if lower.contains("revoked") {
+                "revoked"
+            } else if lower.contains("expired") {
+                "expired"
+            } else {
+                "invalid"
+            };
             notes.push(why);
         }
         Verdict::Unreachable(why) => {

@@ -174,3 +174,51 @@ fn a_verbose_online_status_prints_no_token() {
         assert_no_leak(&out, &[GH]);
     }
 }
+
+#[test]
+fn revoked_and_expired_tokens_are_named_as_the_provider_says() {
+    // GitLab's answers for a revoked and for an expired OAuth token.
+    let env = TestEnv::new();
+    let server = FakeServer::start(|r| {
+        let description = match r.header("private-token") {
+            Some("glpat-revokedrevokedrevoked") => {
+                "Token was revoked. You have to re-authorize from the user profile."
+            }
+            Some("glpat-expiredexpiredexpired") => {
+                "Token is expired. You can either do re-authorization or token refresh."
+            }
+            _ => "Invalid token",
+        };
+        Reply::json(
+            401,
+            json!({"error": "invalid_token", "error_description": description}),
+        )
+        .header("X-Gitlab-Meta", "{}")
+    });
+    for (host, token) in [
+        ("revoked.corp.example", "glpat-revokedrevokedrevoked"),
+        ("expired.corp.example", "glpat-expiredexpiredexpired"),
+        ("wrong.corp.example", "glpat-wrongwrongwrongwrong"),
+    ] {
+        let out = env.run(
+            &[
+                "login",
+                host,
+                "-p",
+                "gitlab",
+                "--base-url",
+                &server.url,
+                "--with-token",
+                "--force",
+            ],
+            &format!("{token}\n"),
+        );
+        assert_success(&out);
+    }
+    let out = env.run(&["status", "--json"], "");
+    assert_eq!(out.status.code(), Some(3));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(row(&json, "revoked.corp.example")["status"], "revoked");
+    assert_eq!(row(&json, "expired.corp.example")["status"], "expired");
+    assert_eq!(row(&json, "wrong.corp.example")["status"], "invalid");
+}
