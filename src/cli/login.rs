@@ -259,6 +259,7 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
         dry_run: args.dry_run,
         base_url: args.base_url.as_deref(),
         oauth,
+        user: identity.as_ref().map(|i| i.user.clone()),
     };
     match save(ctx, &target, token, options)? {
         Saved::Written(file) | Saved::Unchanged(file) => {

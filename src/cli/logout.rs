@@ -6,7 +6,9 @@ use clap::Args;
 
 use super::Context;
 use crate::error::{Error, Result, exit};
+use crate::nixconf::hosts::{HostInfo, Hosts};
 use crate::nixconf::store::Session;
+use crate::nixconf::tokens::key_host;
 use crate::nixconf::view;
 
 #[derive(Debug, Args)]
@@ -90,6 +92,19 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(exit::OK))
 }
 
+/// One line of the menu: the key, and who and which provider it belongs to when known.
+fn menu_label(key: &str, info: Option<&HostInfo>) -> String {
+    match info {
+        Some(HostInfo {
+            provider,
+            user: Some(user),
+            ..
+        }) => format!("{key}  ({user} on {provider})"),
+        Some(info) => format!("{key}  ({})", info.provider),
+        None => key.to_owned(),
+    }
+}
+
 /// The menu shown when no host is given, or an error listing the hosts when no one can answer.
 fn choose(ctx: &Context, managed: &[String]) -> Result<String> {
     if managed.is_empty() {
@@ -104,9 +119,14 @@ fn choose(ctx: &Context, managed: &[String]) -> Result<String> {
             managed.join(", ")
         )));
     }
+    let hosts = Hosts::load(&ctx.layout.hosts)?;
+    let labels: Vec<String> = managed
+        .iter()
+        .map(|k| menu_label(k, hosts.get(key_host(k))))
+        .collect();
     let index = dialoguer::Select::new()
         .with_prompt("Log out of which host?")
-        .items(managed)
+        .items(&labels)
         .default(0)
         .interact()
         .map_err(|e| Error::failed(format!("could not read the choice: {e}")))?;
@@ -128,5 +148,29 @@ fn not_found(ctx: &Context, key: &str) -> Error {
             t.line
         )),
         None => Error::failed(format!("there is no token for {key} to remove")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn menu_lines_name_the_user_and_provider() {
+        let info = HostInfo {
+            provider: "gitlab".into(),
+            base_url: None,
+            user: Some("tanuki".into()),
+        };
+        assert_eq!(
+            menu_label("gitlab.com", Some(&info)),
+            "gitlab.com  (tanuki on gitlab)"
+        );
+        let anonymous = HostInfo { user: None, ..info };
+        assert_eq!(
+            menu_label("gitlab.com", Some(&anonymous)),
+            "gitlab.com  (gitlab)"
+        );
+        assert_eq!(menu_label("example.org", None), "example.org");
     }
 }

@@ -96,6 +96,8 @@ pub struct SaveOptions<'a> {
     pub base_url: Option<&'a str>,
     /// How to renew the token, for an OAuth login that can be renewed.
     pub oauth: Option<OAuthLogin>,
+    /// Who the provider said the token belongs to.
+    pub user: Option<String>,
 }
 
 /// Stores `token` for `target` under the lock. Replacing a different token asks first, unless
@@ -112,6 +114,7 @@ pub fn save(
         dry_run,
         base_url,
         oauth,
+        user,
     } = options;
     let key = &target.key;
     let before = ctx.nix_tokens_now();
@@ -160,6 +163,7 @@ pub fn save(
             HostInfo {
                 provider: provider.name.clone(),
                 base_url: base_url.map(str::to_owned),
+                user,
             },
         );
     }

@@ -17,6 +17,9 @@ pub struct HostInfo {
     /// Where the host's web and API endpoints are, when not at `https://HOST`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base_url: Option<String>,
+    /// Who the token belonged to when it was checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
 }
 
 /// The whole file.
@@ -59,6 +62,7 @@ mod tests {
             HostInfo {
                 provider: "github".into(),
                 base_url: Some("https://proxy.example/ghe".into()),
+                user: Some("octocat".into()),
             },
         );
         let text = hosts.render();
