@@ -74,6 +74,38 @@ impl Http {
         read(request).await
     }
 
+    /// `DELETE url` with `auth` as for [`get`](Self::get).
+    pub async fn delete(
+        &self,
+        url: &Url,
+        auth: (&'static str, &Secret<String>),
+    ) -> std::result::Result<Response, Unreachable> {
+        let mut value = HeaderValue::from_str(auth.1.expose())
+            .map_err(|_| Unreachable("the token cannot be sent in an HTTP header".into()))?;
+        value.set_sensitive(true);
+        read(
+            self.client
+                .delete(url.clone())
+                .header(HeaderName::from_static(auth.0), value),
+        )
+        .await
+    }
+
+    /// `POST url` with a JSON body (which may hold a secret: it is never logged).
+    pub async fn post_json(
+        &self,
+        url: &Url,
+        body: &serde_json::Value,
+    ) -> std::result::Result<Response, Unreachable> {
+        let request = self
+            .client
+            .post(url.clone())
+            .header("accept", "application/json")
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        read(request).await
+    }
+
     /// `POST url` with a form body, asking for JSON (GitHub answers form-encoded otherwise).
     pub async fn post_form(
         &self,

@@ -6,10 +6,14 @@ use clap::Args;
 
 use super::Context;
 use crate::error::{Error, Result, exit};
+use crate::http::{self, Http};
 use crate::nixconf::hosts::{HostInfo, Hosts};
 use crate::nixconf::store::Session;
 use crate::nixconf::tokens::key_host;
 use crate::nixconf::view;
+use crate::providers::Provider;
+use crate::providers::revoke::{OAuthRevocation, Revoked, revoke};
+use crate::secret::Secret;
 
 #[derive(Debug, Args)]
 pub struct LogoutArgs {
@@ -31,6 +35,20 @@ pub struct LogoutArgs {
     /// Show what would change without writing anything
     #[arg(long, short = 'n')]
     pub dry_run: bool,
+    /// Also revoke the token at its provider, where the provider allows it (GitHub, GitLab)
+    #[arg(long)]
+    pub revoke: bool,
+}
+
+/// A token to revoke once it is out of the files.
+struct ToRevoke {
+    key: String,
+    host: String,
+    provider: Provider,
+    base: reqwest::Url,
+    token: Secret<String>,
+    client_id: Option<String>,
+    refresh_token: Option<Secret<String>>,
 }
 
 pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
@@ -51,6 +69,45 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
     if keys.is_empty() {
         ctx.ui.info("There are no tokens to remove.");
         return Ok(ExitCode::from(exit::OK));
+    }
+
+    let registry = ctx.registry()?;
+    let remembered = Hosts::load(&ctx.layout.hosts)?;
+    let mut to_revoke = Vec::new();
+    let mut cannot = Vec::new();
+    if args.revoke {
+        for key in &keys {
+            let host = key_host(key).to_owned();
+            let token = session
+                .tokens()
+                .get(key)
+                .cloned()
+                .or_else(|| session.nix_conf_tokens().get(key).cloned())
+                .or_else(|| session.netrc().get(&host).and_then(|e| e.password.clone()));
+            let info = remembered.get(&host);
+            let provider = info
+                .and_then(|i| registry.by_name(&i.provider))
+                .or_else(|| registry.by_host(&host));
+            match (token, provider) {
+                (Some(token), Some(provider)) => {
+                    let base = http::base_url(&host, info.and_then(|i| i.base_url.as_deref()))?;
+                    let login = session.oauth_logins().get(key);
+                    to_revoke.push(ToRevoke {
+                        key: key.clone(),
+                        host,
+                        provider: provider.clone(),
+                        base,
+                        token,
+                        client_id: login.map(|l| l.client_id.clone()),
+                        refresh_token: login.and_then(|_| session.refresh_token(key).ok()),
+                    });
+                }
+                (Some(_), None) => cannot.push(format!(
+                    "nix-tokens does not know what {host} runs, so it cannot revoke the token for {key}; revoke it in {host}'s settings"
+                )),
+                (None, _) => {}
+            }
+        }
     }
 
     let mut files = Vec::new();
@@ -89,7 +146,75 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
             .info(&format!("Removed the token(s) for {}.", keys.join(", ")));
         ctx.warn_surprises(&before, None, &keys);
     }
-    Ok(ExitCode::from(exit::OK))
+    if !args.revoke {
+        return Ok(ExitCode::from(exit::OK));
+    }
+    if args.dry_run {
+        for r in &to_revoke {
+            ctx.ui.info(&format!(
+                "would revoke the token for {} at {}",
+                r.key, r.host
+            ));
+        }
+        return Ok(ExitCode::from(exit::OK));
+    }
+    let failed = revoke_all(ctx, to_revoke)? + cannot.len();
+    for sentence in &cannot {
+        ctx.ui.warn(sentence);
+    }
+    Ok(ExitCode::from(if failed == 0 {
+        exit::OK
+    } else {
+        exit::FAILURE
+    }))
+}
+
+/// Revokes each token at its provider; says what happened to each, and returns how many were
+/// not revoked.
+fn revoke_all(ctx: &Context, to_revoke: Vec<ToRevoke>) -> Result<usize> {
+    if to_revoke.is_empty() {
+        return Ok(0);
+    }
+    let http = Http::new()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::failed(format!("could not start the network runtime: {e}")))?;
+    let mut failed = 0;
+    for r in to_revoke {
+        let oauth = r.client_id.as_deref().map(|client_id| OAuthRevocation {
+            client_id,
+            refresh_token: r.refresh_token.clone(),
+        });
+        let outcome = runtime.block_on(revoke(
+            &http,
+            &r.provider,
+            &r.host,
+            &r.base,
+            &r.token,
+            oauth,
+        ));
+        match outcome {
+            Revoked::Done => ctx
+                .ui
+                .info(&format!("Revoked the token for {} at {}.", r.key, r.host)),
+            Revoked::ByHand(how) => {
+                failed += 1;
+                ctx.ui.warn(&format!(
+                    "nix-tokens cannot revoke {} tokens; {how}",
+                    r.provider.name
+                ));
+            }
+            Revoked::Failed(why) => {
+                failed += 1;
+                ctx.ui.warn(&format!(
+                    "could not revoke the token for {} ({why}); it was removed here, so revoke it in {}'s settings",
+                    r.key, r.host
+                ));
+            }
+        }
+    }
+    Ok(failed)
 }
 
 /// One line of the menu: the key, and who and which provider it belongs to when known.

@@ -11,6 +11,7 @@ mod gitea;
 mod github;
 mod gitlab;
 pub mod registry;
+pub mod revoke;
 
 use serde::Deserialize;
 

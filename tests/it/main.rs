@@ -19,6 +19,7 @@ mod parallel;
 mod providers;
 mod read_only;
 mod refresh;
+mod revoke;
 mod set_token;
 mod status;
 mod status_online;

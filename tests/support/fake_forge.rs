@@ -237,6 +237,8 @@ pub fn github(token: &str, scopes: &str) -> FakeServer {
             401,
             serde_json::json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}),
         ),
+        // Unauthenticated, as GitHub's credential revocation API is.
+        ("POST", "/api/v3/credentials/revoke") => Reply::json(202, serde_json::json!({})),
         _ => Reply::json(404, serde_json::json!({"message": "Not Found"})),
     })
 }
@@ -254,6 +256,11 @@ pub fn gitlab(pat: &str, oauth: &str) -> FakeServer {
                 200,
                 serde_json::json!({"username": "tanuki", "name": "Tanuki"}),
             ),
+            "/api/v4/personal_access_tokens/self" if is_pat && r.method == "DELETE" => Reply {
+                status: 204,
+                headers: Vec::new(),
+                body: String::new(),
+            },
             "/api/v4/personal_access_tokens/self" if is_pat => Reply::json(
                 200,
                 serde_json::json!({"scopes": ["read_api", "read_repository"], "expires_at": "2099-01-31",
@@ -446,6 +453,7 @@ impl GitlabOAuth {
                 {
                     Reply::json(200, serde_json::json!({"username": "tanuki"}))
                 }
+                ("POST", "/oauth/revoke") => Reply::json(200, serde_json::json!({})),
                 ("GET", "/oauth/token/info") => Reply::json(
                     200,
                     serde_json::json!({"scope": ["read_api", "read_repository"], "expires_in": 7200}),
