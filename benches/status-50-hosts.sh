@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `status` over 50 hosts whose forge answers each request after 200 ms, against one host, and
-# `status --offline` against `cat` of the same files. Also 50 hosts that accept connections and
-# never answer. Needs hyperfine and python3. Usage: benches/status-50-hosts.sh
+# `status` over 50 hosts whose forge answers each request after 200 ms, against one host; the
+# same when the provider must first be detected (tokens added by hand); `status --offline`
+# against `cat` of the same files; and 50 hosts that accept connections and never answer.
+# Needs hyperfine and python3. Usage: benches/status-50-hosts.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -19,7 +20,8 @@ import http.server, json, socket, sys, threading, time
 class Forge(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         time.sleep(0.2)
-        body = json.dumps({"login": "bench"}).encode()
+        answer = {"version": "1.22.0"} if self.path.endswith("/version") else {"login": "bench"}
+        body = json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -45,6 +47,13 @@ hyperfine -N --warmup 2 --runs 10 \
   "$bin status git1.bench.example" \
   "$bin status"
 hyperfine -N --warmup 5 "cat $files" "$bin status --offline"
+
+# Tokens whose provider nix-tokens does not know: detected (one round of probes) then checked.
+hosts_file="$XDG_CONFIG_HOME/nix/.nix-tokens-hosts.json"
+cp "$hosts_file" "$work/hosts.json"
+sed -i 's/"provider": "gitea"/"provider": "forgotten"/' "$hosts_file"
+hyperfine -N --warmup 2 --runs 10 "$bin status"
+cp "$work/hosts.json" "$hosts_file"
 
 # The same 50 hosts behind a forge that never answers.
 sed -i 's/127.0.0.1:18480/127.0.0.1:18481/' "$XDG_CONFIG_HOME/nix/.nix-tokens-hosts.json"

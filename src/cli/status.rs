@@ -17,8 +17,8 @@ use crate::http::{self, Http};
 use crate::nixconf::hosts::Hosts;
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::{fsio, tokens, view};
-use crate::providers::Registry;
 use crate::providers::check::{self, Verdict, missing_scopes};
+use crate::providers::{Kind, Registry, detect};
 use crate::secret::{Secret, mask};
 use crate::time;
 
@@ -199,11 +199,12 @@ fn check_all(registry: &Registry, remembered: &Hosts, rows: &mut [Row]) -> Resul
             let Some(secret) = row.secret.clone() else {
                 continue;
             };
-            let Some(provider) = row.provider.as_deref().and_then(|n| registry.by_name(n)) else {
-                row.message =
-                    Some("unknown provider; pass --provider to set-token or login".into());
-                continue;
-            };
+            // A token added by hand for a host no one named is recognised and checked at once.
+            let provider = row
+                .provider
+                .as_deref()
+                .and_then(|n| registry.by_name(n))
+                .cloned();
             let host = tokens::key_host(&row.host).to_owned();
             let base = remembered.get(&host).and_then(|h| h.base_url.clone());
             let base = match http::base_url(&host, base.as_deref()) {
@@ -214,24 +215,54 @@ fn check_all(registry: &Registry, remembered: &Hosts, rows: &mut [Row]) -> Resul
                     continue;
                 }
             };
-            let (http, provider) = (http.clone(), provider.clone());
+            let http = http.clone();
+            let named = |name: &str| registry.by_name(name).cloned();
+            let (github, gitlab, gitea) = (named("github"), named("gitlab"), named("gitea"));
+            let forgejo = named("forgejo");
             checks.spawn(async move {
-                let verdict = tokio::time::timeout(
-                    CHECK_TIMEOUT,
-                    check::check(&http, &provider, &host, &base, &secret),
-                )
-                .await
-                .unwrap_or_else(|_| {
-                    Verdict::Unreachable(format!(
-                        "no answer within {} seconds",
-                        CHECK_TIMEOUT.as_secs()
-                    ))
-                });
-                (i, verdict, provider.scopes)
+                let work = async {
+                    if let Some(provider) = provider {
+                        let verdict = check::check(&http, &provider, &host, &base, &secret).await;
+                        return (verdict, Some(provider));
+                    }
+                    let (Some(github), Some(gitlab), Some(gitea)) = (&github, &gitlab, &gitea)
+                    else {
+                        return (Verdict::Unverified("unknown provider".into()), None);
+                    };
+                    let with = detect::IdentifyWith {
+                        github,
+                        gitlab,
+                        gitea,
+                    };
+                    let (verdict, kind) =
+                        detect::identify_and_check(&http, &with, &host, &base, &secret).await;
+                    let provider = match kind {
+                        Some(Kind::Github) => Some(github.clone()),
+                        Some(Kind::Gitlab) => Some(gitlab.clone()),
+                        Some(Kind::Forgejo) => forgejo.clone().or(Some(gitea.clone())),
+                        Some(_) => Some(gitea.clone()),
+                        None => None,
+                    };
+                    (verdict, provider)
+                };
+                let (verdict, provider) = tokio::time::timeout(CHECK_TIMEOUT, work)
+                    .await
+                    .unwrap_or_else(|_| {
+                        let why = format!("no answer within {} seconds", CHECK_TIMEOUT.as_secs());
+                        (Verdict::Unreachable(why), None)
+                    });
+                (i, verdict, provider)
             });
         }
         while let Some(done) = checks.join_next().await {
-            if let Ok((i, verdict, wanted)) = done {
+            if let Ok((i, verdict, provider)) = done {
+                let wanted = provider
+                    .as_ref()
+                    .map(|p| p.scopes.clone())
+                    .unwrap_or_default();
+                if let Some(p) = provider {
+                    rows[i].provider = Some(p.name);
+                }
                 apply(&mut rows[i], verdict, &wanted);
             }
         }

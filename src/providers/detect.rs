@@ -88,6 +88,58 @@ pub async fn detect(http: &Http, base: &Url) -> Result<Kind, Vec<String>> {
     .collect())
 }
 
+/// For a token no provider is known for: asks every kind of forge's "who am I" endpoint on the
+/// token's own host at once (and Forgejo's version endpoint, to tell it from Gitea), so that one
+/// round trip both recognises the forge and checks the token. Returns the verdict and the kind
+/// whose endpoint answered, if any.
+pub async fn identify_and_check(
+    http: &Http,
+    providers: &IdentifyWith<'_>,
+    host: &str,
+    base: &Url,
+    token: &crate::secret::Secret<String>,
+) -> (super::check::Verdict, Option<Kind>) {
+    use super::check::{Verdict, check};
+    let (github, gitlab, gitea, forgejo) = tokio::join!(
+        check(http, providers.github, host, base, token),
+        check(http, providers.gitlab, host, base, token),
+        check(http, providers.gitea, host, base, token),
+        probe(http, base, "api/forgejo/v1/version"),
+    );
+    let gitea_kind = if json_with(&forgejo.answer, "version") {
+        Kind::Forgejo
+    } else {
+        Kind::Gitea
+    };
+    // The forge that accepted the token, else the one that refused it.
+    let mut answers = vec![
+        (github, Kind::Github),
+        (gitlab, Kind::Gitlab),
+        (gitea, gitea_kind),
+    ];
+    let position = |wanted: fn(&Verdict) -> bool| answers.iter().position(|(v, _)| wanted(v));
+    let found = position(|v| matches!(v, Verdict::Valid(_)))
+        .or_else(|| position(|v| matches!(v, Verdict::Rejected(_))));
+    if let Some(i) = found {
+        let (verdict, kind) = answers.swap_remove(i);
+        return (verdict, Some(kind));
+    }
+    (
+        Verdict::Unverified(
+            "no forge API on this host accepted or refused the token; log in with --provider"
+                .into(),
+        ),
+        None,
+    )
+}
+
+/// The built-in providers [`identify_and_check`] asks as.
+pub struct IdentifyWith<'a> {
+    pub github: &'a super::Provider,
+    pub gitlab: &'a super::Provider,
+    pub gitea: &'a super::Provider,
+}
+
 /// The built-in provider named after a kind.
 pub fn provider_name(kind: Kind) -> &'static str {
     match kind {

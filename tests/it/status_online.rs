@@ -222,3 +222,29 @@ fn revoked_and_expired_tokens_are_named_as_the_provider_says() {
     assert_eq!(row(&json, "expired.corp.example")["status"], "expired");
     assert_eq!(row(&json, "wrong.corp.example")["status"], "invalid");
 }
+
+#[test]
+fn a_host_without_a_known_provider_is_detected_then_checked() {
+    // The host was remembered with a provider whose file has since been removed, so status
+    // must find out what it runs, as for a token added by hand.
+    let env = TestEnv::new();
+    let forge = fake_forge::detectable("forgejo", fake_forge::gitea(GITEA));
+    let out = env.run(
+        &["set-token", "git.hand.example", "--netrc"],
+        &format!("{GITEA}\n"),
+    );
+    assert_success(&out);
+    env.write(
+        &env.config_dir().join(".nix-tokens-hosts.json"),
+        &format!(
+            r#"{{"hosts": {{"git.hand.example": {{"provider": "retired", "base_url": "{}"}}}}}}"#,
+            forge.url
+        ),
+    );
+    let (code, json, _) = status_json(&env);
+    assert_eq!(code, Some(0), "{json}");
+    let r = row(&json, "git.hand.example");
+    assert_eq!(r["provider"], "forgejo");
+    assert_eq!(r["status"], "valid");
+    assert_eq!(r["user"], "forge-user");
+}
