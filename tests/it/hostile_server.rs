@@ -92,3 +92,38 @@ fn a_gitlab_oauth_login_is_not_put_in_netrc() {
     assert_clean_failure(&out, 2);
     assert!(stderr(&out).contains("not in netrc"), "{}", stderr(&out));
 }
+
+#[test]
+fn server_errors_and_garbage_are_named_and_save_nothing() {
+    for reply in [
+        Reply::json(500, json!({"message": "Internal Server Error"})),
+        Reply {
+            status: 200,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body: "{\"login\": \"half".into(),
+        },
+    ] {
+        let env = TestEnv::new();
+        let server = FakeServer::start(move |_| reply.clone());
+        let before = env.snapshot();
+        let out = env.run(
+            &[
+                "login",
+                "git.corp.example",
+                "-p",
+                "gitea",
+                "--base-url",
+                &server.url,
+            ],
+            "giteatoken1234567890\n",
+        );
+        assert_clean_failure(&out, 1);
+        let err = stderr(&out);
+        assert!(
+            err.contains("HTTP 500") || err.contains("did not answer with JSON"),
+            "{err}"
+        );
+        assert_no_leak(&out, &["giteatoken1234567890"]);
+        assert_eq!(env.snapshot(), before);
+    }
+}

@@ -248,3 +248,21 @@ fn a_host_without_a_known_provider_is_detected_then_checked() {
     assert_eq!(r["status"], "valid");
     assert_eq!(r["user"], "forge-user");
 }
+
+#[test]
+fn a_token_nix_tokens_cannot_check_is_unverified_and_does_not_fail_status() {
+    let env = TestEnv::new();
+    let out = env.run(&["set-token", "sourcehut"], "srhttokenabcdefghij12345\n");
+    assert_success(&out);
+    let (code, json, _) = status_json(&env);
+    assert_eq!(code, Some(0), "{json}");
+    let r = row(&json, "git.sr.ht");
+    assert_eq!(r["status"], "unverified");
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("cannot check sourcehut"),
+        "{r}"
+    );
+}
