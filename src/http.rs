@@ -188,6 +188,14 @@ fn describe(e: &reqwest::Error) -> String {
     }
 }
 
+/// The runtime network work runs on: one thread, all requests of a command interleaved on it.
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::failed(format!("could not start the network runtime: {e}")))
+}
+
 /// The base URL of a host: `https://HOST`, or `--base-url`, which may be plain `http://` only for
 /// a loopback address (a local test server or tunnel).
 pub fn base_url(host: &str, given: Option<&str>) -> Result<Url> {

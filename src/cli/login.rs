@@ -82,10 +82,7 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
     let mut target = resolve(args.provider.as_deref())?;
     let base = http::base_url(&target.host, args.base_url.as_deref())?;
     let http = Http::new()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::failed(format!("could not start the network runtime: {e}")))?;
+    let runtime = http::runtime()?;
     if target.provider.is_none() {
         ctx.ui.detail(&format!("detecting what {base} runs"));
         match runtime.block_on(detect::detect(&http, &base)) {

@@ -176,10 +176,7 @@ fn revoke_all(ctx: &Context, to_revoke: Vec<ToRevoke>) -> Result<usize> {
         return Ok(0);
     }
     let http = Http::new()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::failed(format!("could not start the network runtime: {e}")))?;
+    let runtime = http::runtime()?;
     let mut failed = 0;
     for r in to_revoke {
         let oauth = r.client_id.as_deref().map(|client_id| OAuthRevocation {

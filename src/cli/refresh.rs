@@ -11,7 +11,7 @@ use clap::Args;
 use reqwest::Url;
 
 use super::Context;
-use crate::error::{Error, Result, exit};
+use crate::error::{Result, exit};
 use crate::flows::refresh::{RefreshError, refresh};
 use crate::http::Http;
 use crate::nixconf::oauth::OAuthLogin;
@@ -91,10 +91,7 @@ pub fn renew_due(
         return Ok(outcome);
     }
     let http = Http::new()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::failed(format!("could not start the network runtime: {e}")))?;
+    let runtime = crate::http::runtime()?;
     let mut renewed = Vec::new();
     let mut failed = Vec::new();
     for (key, login) in due {

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::Context;
 use super::refresh::renew_due;
-use crate::error::{Error, Result, exit};
+use crate::error::{Result, exit};
 use crate::http::{self, Http};
 use crate::nixconf::hosts::Hosts;
 use crate::nixconf::netrc::Netrc;
@@ -189,10 +189,7 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
 /// Asks every row's provider about its token, all at once, and fills in the verdicts.
 fn check_all(registry: &Registry, remembered: &Hosts, rows: &mut [Row]) -> Result<()> {
     let http = Http::new()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::failed(format!("could not start the network runtime: {e}")))?;
+    let runtime = http::runtime()?;
     runtime.block_on(async {
         let mut checks = tokio::task::JoinSet::new();
         for (i, row) in rows.iter_mut().enumerate() {

@@ -8,19 +8,7 @@ const GH: &str = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
 const PAT: &str = "glpat-abcdefghijklmnopqrst";
 
 fn login(env: &TestEnv, host: &str, provider: &str, url: &str, token: &str) {
-    let out = env.run(
-        &[
-            "login",
-            host,
-            "-p",
-            provider,
-            "--base-url",
-            url,
-            "--with-token",
-        ],
-        &format!("{token}\n"),
-    );
-    assert_success(&out);
+    env.login_with_token(host, provider, url, token);
 }
 
 #[test]

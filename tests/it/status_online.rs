@@ -14,19 +14,7 @@ const GH: &str = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
 const GITEA: &str = "giteatoken1234567890";
 
 fn login(env: &TestEnv, host: &str, provider: &str, server: &FakeServer, token: &str) {
-    let out = env.run(
-        &[
-            "login",
-            host,
-            "-p",
-            provider,
-            "--base-url",
-            &server.url,
-            "--with-token",
-        ],
-        &format!("{token}\n"),
-    );
-    assert_success(&out);
+    env.login_with_token(host, provider, &server.url, token);
 }
 
 fn status_json(env: &TestEnv) -> (Option<i32>, serde_json::Value, String) {

@@ -117,6 +117,25 @@ impl TestEnv {
             .expect("run nix-tokens")
     }
 
+    /// `login HOST -p PROVIDER --base-url URL --with-token` with `token` on standard input;
+    /// asserts success.
+    pub fn login_with_token(&self, host: &str, provider: &str, url: &str, token: &str) -> Output {
+        let out = self.run(
+            &[
+                "login",
+                host,
+                "-p",
+                provider,
+                "--base-url",
+                url,
+                "--with-token",
+            ],
+            &format!("{token}\n"),
+        );
+        assert_success(&out);
+        out
+    }
+
     /// `set-token HOST` with the token on standard input; asserts success.
     pub fn set_token(&self, host: &str, token: &str) -> Output {
         let out = self.run(&["set-token", host], &format!("{token}\n"));
