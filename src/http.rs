@@ -66,10 +66,7 @@ impl Http {
     ) -> std::result::Result<Response, Unreachable> {
         let mut request = self.client.get(url.clone());
         if let Some((name, value)) = auth {
-            let mut value = HeaderValue::from_str(value.expose())
-                .map_err(|_| Unreachable("the token cannot be sent in an HTTP header".into()))?;
-            value.set_sensitive(true);
-            request = request.header(HeaderName::from_static(name), value);
+            request = request.header(HeaderName::from_static(name), sensitive(value)?);
         }
         read(request).await
     }
@@ -80,13 +77,10 @@ impl Http {
         url: &Url,
         auth: (&'static str, &Secret<String>),
     ) -> std::result::Result<Response, Unreachable> {
-        let mut value = HeaderValue::from_str(auth.1.expose())
-            .map_err(|_| Unreachable("the token cannot be sent in an HTTP header".into()))?;
-        value.set_sensitive(true);
         read(
             self.client
                 .delete(url.clone())
-                .header(HeaderName::from_static(auth.0), value),
+                .header(HeaderName::from_static(auth.0), sensitive(auth.1)?),
         )
         .await
     }
@@ -125,6 +119,14 @@ impl Http {
             .body(body);
         read(request).await
     }
+}
+
+/// A header value holding a secret, marked sensitive so that it is never shown.
+fn sensitive(secret: &Secret<String>) -> std::result::Result<HeaderValue, Unreachable> {
+    let mut value = HeaderValue::from_str(secret.expose())
+        .map_err(|_| Unreachable("the token cannot be sent in an HTTP header".into()))?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 /// Sends `request` and reads the whole answer.

@@ -53,16 +53,13 @@ struct ToRevoke {
 
 pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
     let before = ctx.nix_tokens_now();
+    let registry = ctx.registry()?;
     let mut session = Session::open(&ctx.layout)?;
     let managed = session.managed_keys();
     let keys: Vec<String> = if args.all {
         managed.clone()
     } else if let Some(target) = args.target.as_deref().or(args.host.as_deref()) {
-        vec![
-            ctx.registry()?
-                .resolve_target(target, args.provider.as_deref())?
-                .0,
-        ]
+        vec![registry.resolve_target(target, args.provider.as_deref())?.0]
     } else {
         vec![choose(ctx, &managed)?]
     };
@@ -71,7 +68,6 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(exit::OK));
     }
 
-    let registry = ctx.registry()?;
     let remembered = Hosts::load(&ctx.layout.hosts)?;
     let mut to_revoke = Vec::new();
     let mut cannot = Vec::new();

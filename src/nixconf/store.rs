@@ -417,7 +417,7 @@ impl<'a> Session<'a> {
 
     /// The keyring account of `key` in this configuration directory.
     fn keyring_account(&self, key: &str) -> String {
-        format!("{key} in {}", self.layout.dir().display())
+        keyring_account(self.layout.dir(), key)
     }
 
     /// Remembers the provider (and base URL) of `host`.
@@ -490,10 +490,9 @@ impl<'a> Session<'a> {
         }
         if !dry_run {
             // Refresh tokens go to the OS keyring where one answers; the file then only says so.
-            let dir = self.layout.dir().display().to_string();
             for (key, login) in self.oauth.logins.iter_mut() {
                 if let Some(token) = &login.refresh_token
-                    && keyring::set(&format!("{key} in {dir}"), token)
+                    && keyring::set(&keyring_account(self.layout.dir(), key), token)
                 {
                     login.refresh_token = None;
                     login.in_keyring = true;
@@ -692,6 +691,12 @@ impl Write {
     fn changes(&self) -> bool {
         self.old.as_deref().unwrap_or("") != self.new
     }
+}
+
+/// The keyring account of `key` for the configuration directory `dir`: two configurations never
+/// share a secret.
+fn keyring_account(dir: &Path, key: &str) -> String {
+    format!("{key} in {}", dir.display())
 }
 
 /// Makes an existing secret file private (0600), with a warning when it was not.
