@@ -85,18 +85,23 @@ impl Http {
         .await
     }
 
-    /// `POST url` with a JSON body (which may hold a secret: it is never logged).
+    /// `POST url` with a JSON body (which may hold a secret: it is never logged), with `auth` as
+    /// for [`get`](Self::get).
     pub async fn post_json(
         &self,
         url: &Url,
         body: &serde_json::Value,
+        auth: Option<(&'static str, &Secret<String>)>,
     ) -> std::result::Result<Response, Unreachable> {
-        let request = self
+        let mut request = self
             .client
             .post(url.clone())
             .header("accept", "application/json")
             .header("content-type", "application/json")
             .body(body.to_string());
+        if let Some((name, value)) = auth {
+            request = request.header(HeaderName::from_static(name), sensitive(value)?);
+        }
         read(request).await
     }
 

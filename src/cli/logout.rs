@@ -8,8 +8,9 @@ use super::Context;
 use crate::error::{Error, Result, exit};
 use crate::http::{self, Http};
 use crate::nixconf::hosts::{HostInfo, Hosts};
-use crate::nixconf::store::Session;
-use crate::nixconf::tokens::key_host;
+use crate::nixconf::pixi;
+use crate::nixconf::store::{Note, Session};
+use crate::nixconf::tokens::{host_without_port, key_host};
 use crate::nixconf::view;
 use crate::providers::Provider;
 use crate::providers::revoke::{OAuthRevocation, Revoked, revoke};
@@ -35,7 +36,8 @@ pub struct LogoutArgs {
     /// Show what would change without writing anything
     #[arg(long, short = 'n')]
     pub dry_run: bool,
-    /// Also revoke the token at its provider, where the provider allows it (GitHub, GitLab)
+    /// Also revoke the token at its provider, where the provider allows it (GitHub, GitLab, OpenID
+    /// Connect issuers)
     #[arg(long)]
     pub revoke: bool,
 }
@@ -48,7 +50,9 @@ struct ToRevoke {
     base: reqwest::Url,
     token: Secret<String>,
     client_id: Option<String>,
+    client_secret: Option<Secret<String>>,
     refresh_token: Option<Secret<String>>,
+    revocation_endpoint: Option<String>,
 }
 
 pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
@@ -95,7 +99,9 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
                         base,
                         token,
                         client_id: login.map(|l| l.client_id.clone()),
+                        client_secret: login.and_then(|l| l.client_secret.clone()),
                         refresh_token: login.and_then(|_| session.refresh_token(key).ok()),
+                        revocation_endpoint: login.and_then(|l| l.revocation_endpoint.clone()),
                     });
                 }
                 (Some(_), None) => cannot.push(format!(
@@ -108,6 +114,9 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
 
     let mut files = Vec::new();
     for key in &keys {
+        if let Some(file) = remove_pixi_login(&mut session, &remembered, key)? {
+            files.push(file);
+        }
         let from = session.remove(key)?;
         if from.is_empty() {
             ctx.show_notes(&session.notes);
@@ -165,6 +174,43 @@ pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
     }))
 }
 
+/// Removes the login nix-tokens wrote for `key`'s host in pixi's credential store, if pixi still
+/// holds that login there (and not one of its own). Returns the file when it changes.
+fn remove_pixi_login(
+    session: &mut Session,
+    remembered: &Hosts,
+    key: &str,
+) -> Result<Option<std::path::PathBuf>> {
+    let host = key_host(key);
+    let Some(link) = remembered.get(host).and_then(|i| i.pixi.clone()) else {
+        return Ok(None);
+    };
+    let Some(entry) = session.pixi_entry(&link.file, &link.key)? else {
+        return Ok(None);
+    };
+    let token = session.tokens().get(key).cloned().or_else(|| {
+        session
+            .netrc()
+            .get(host_without_port(host))
+            .and_then(|e| e.password.clone())
+    });
+    let client = session
+        .oauth_logins()
+        .get(key)
+        .map(|l| (l.client_id.clone(), l.token_endpoint.clone()));
+    let client = client.as_ref().map(|(c, e)| (c.as_str(), e.as_str()));
+    if pixi::is_ours(&entry, token.as_ref(), client) {
+        session.set_pixi(&link.file, &link.key, None)?;
+        return Ok(Some(link.file));
+    }
+    session.notes.push(Note::Info(format!(
+        "left the login for {} in {} alone: pixi wrote it, not nix-tokens (`pixi auth logout {host}` removes it)",
+        link.key,
+        link.file.display()
+    )));
+    Ok(None)
+}
+
 /// Revokes each token at its provider; says what happened to each, and returns how many were
 /// not revoked.
 fn revoke_all(ctx: &Context, to_revoke: Vec<ToRevoke>) -> Result<usize> {
@@ -177,7 +223,12 @@ fn revoke_all(ctx: &Context, to_revoke: Vec<ToRevoke>) -> Result<usize> {
     for r in to_revoke {
         let oauth = r.client_id.as_deref().map(|client_id| OAuthRevocation {
             client_id,
+            client_secret: r.client_secret.as_ref(),
             refresh_token: r.refresh_token.clone(),
+            endpoint: r
+                .revocation_endpoint
+                .as_deref()
+                .and_then(|e| reqwest::Url::parse(e).ok()),
         });
         let outcome = runtime.block_on(revoke(
             &http,
@@ -279,6 +330,7 @@ mod tests {
             provider: "gitlab".into(),
             base_url: None,
             user: Some("tanuki".into()),
+            pixi: None,
         };
         assert_eq!(
             menu_label("gitlab.com", Some(&info)),

@@ -15,8 +15,9 @@ use crate::error::{Result, exit};
 use crate::flows::refresh::{RefreshError, refresh};
 use crate::http::Http;
 use crate::nixconf::oauth::OAuthLogin;
+use crate::nixconf::pixi;
 use crate::nixconf::store::Session;
-use crate::nixconf::tokens::{check_token, key_host};
+use crate::nixconf::tokens::{check_token, host_without_port, key_host};
 use crate::providers::Registry;
 use crate::secret::Secret;
 use crate::time::{rfc3339_unix, unix_now};
@@ -53,6 +54,36 @@ pub fn run(ctx: &Context, args: RefreshArgs) -> Result<ExitCode> {
     } else {
         exit::FAILURE
     }))
+}
+
+/// Puts a renewed token where the login keeps it (access-tokens or netrc, and pixi's credential
+/// store when the login was written there too).
+fn store_renewed(
+    session: &mut Session,
+    key: &str,
+    token: Secret<String>,
+    login: OAuthLogin,
+) -> Result<()> {
+    let host = key_host(key);
+    if let Some(link) = session.host_info(host).and_then(|i| i.pixi.clone()) {
+        let entry = pixi::OAuthEntry {
+            access_token: &token,
+            refresh_token: login.refresh_token.as_ref(),
+            expires_at: login.expires_at,
+            token_endpoint: &login.token_endpoint,
+            revocation_endpoint: login.revocation_endpoint.as_deref(),
+            client_id: &login.client_id,
+        };
+        session.set_pixi(&link.file, &link.key, Some(entry.to_json()))?;
+    }
+    match &login.netrc_login {
+        Some(name) => session.set_netrc(host_without_port(host), name, &token)?,
+        None => {
+            session.set_access_token(key, token);
+        }
+    }
+    session.set_oauth_login(key, Some(login));
+    Ok(())
 }
 
 /// What [`renew_due`] did.
@@ -109,30 +140,36 @@ pub fn renew_due(
                 continue;
             }
         };
-        match runtime.block_on(refresh(&http, &url, &login.client_id, &current)) {
+        let renewal = refresh(
+            &http,
+            &url,
+            &login.client_id,
+            login.client_secret.as_ref(),
+            &current,
+        );
+        match runtime.block_on(renewal) {
             Ok(pair) => {
                 let expires_at = unix_now().saturating_add(pair.expires_in.unwrap_or(7200));
                 let token = match registry.by_name(&login.provider) {
-                    Some(p) => p.oauth_format(pair.access_token),
-                    None => pair.access_token,
+                    Some(p) if login.netrc_login.is_none() => p.oauth_format(pair.access_token),
+                    _ => pair.access_token,
                 };
                 // What a server hands back goes into Nix's configuration only if it is a token.
                 if let Err(e) = check_token(&token, &key) {
                     failed.push(format!("the provider's new token for {key} was refused: {e}"));
                     continue;
                 }
-                let refresh_token: Secret<String> = pair.refresh_token.unwrap_or(current);
-                session.set_access_token(&key, token);
-                session.set_oauth_login(
-                    &key,
-                    Some(OAuthLogin {
-                        expires_at,
-                        refresh_token: Some(refresh_token),
-                        in_keyring: false,
-                        access_fingerprint: None,
-                        ..login
-                    }),
-                );
+                let login = OAuthLogin {
+                    expires_at,
+                    refresh_token: Some(pair.refresh_token.unwrap_or(current)),
+                    in_keyring: false,
+                    access_fingerprint: None,
+                    ..login
+                };
+                if let Err(e) = store_renewed(&mut session, &key, token, login) {
+                    failed.push(format!("could not store the new token for {key}: {e}"));
+                    continue;
+                }
                 renewed.push((key, expires_at));
             }
             Err(RefreshError::InvalidGrant) => failed.push(format!(

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::Context;
 use crate::error::{Error, Result};
-use crate::nixconf::hosts::HostInfo;
+use crate::nixconf::hosts::{HostInfo, PixiLink};
 use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::store::Session;
 use crate::nixconf::tokens::{check_login, check_token, host_without_port, key_host};
@@ -98,6 +98,14 @@ pub struct SaveOptions<'a> {
     pub oauth: Option<OAuthLogin>,
     /// Who the provider said the token belongs to.
     pub user: Option<String>,
+    /// The entry to write for the host in pixi's credential store.
+    pub pixi: Option<PixiWrite>,
+}
+
+/// An entry of pixi's credential store, and where it goes.
+pub struct PixiWrite {
+    pub link: PixiLink,
+    pub entry: serde_json::Value,
 }
 
 /// Stores `token` for `target` under the lock. Replacing a different token asks first, unless
@@ -115,6 +123,7 @@ pub fn save(
         base_url,
         oauth,
         user,
+        pixi,
     } = options;
     let key = &target.key;
     let before = ctx.nix_tokens_now();
@@ -164,16 +173,20 @@ pub fn save(
                 provider: provider.name.clone(),
                 base_url: base_url.map(str::to_owned),
                 user,
+                pixi: pixi.as_ref().map(|p| p.link.clone()),
             },
         );
+    }
+    if let Some(pixi) = pixi {
+        session.set_pixi(&pixi.link.file, &pixi.link.key, Some(pixi.entry))?;
     }
     match target.sink {
         Sink::AccessTokens => {
             session.set_access_token(key, token);
-            session.set_oauth_login(key, oauth);
         }
         Sink::Netrc => session.set_netrc(&target.host, &target.login, &token)?,
     }
+    session.set_oauth_login(key, oauth);
     // Nix never reads a token for a Gitea or Forgejo host from access-tokens (nix-auth put them
     // there): it goes, now that the token is where Nix reads it.
     let useless = target.provider.is_some_and(|p| p.sink == Sink::Netrc)

@@ -18,6 +18,8 @@ pub struct DeviceParams<'a> {
     pub device_url: Url,
     pub token_url: Url,
     pub client_id: &'a str,
+    /// For a confidential client only.
+    pub client_secret: Option<&'a Secret<String>>,
     pub scopes: &'a [String],
     /// The host, for messages.
     pub host: &'a str,
@@ -34,13 +36,7 @@ pub struct Authorization {
     pub interval: Duration,
 }
 
-/// What a completed flow hands back.
-#[derive(Debug)]
-pub struct Tokens {
-    pub access_token: Secret<String>,
-    pub refresh_token: Option<Secret<String>>,
-    pub expires_in: Option<u64>,
-}
+pub use super::Tokens;
 
 fn body(response: &Response) -> Option<Value> {
     serde_json::from_slice(&response.body).ok()
@@ -54,18 +50,16 @@ fn text(v: &Value, key: &str) -> Option<String> {
 pub async fn start(http: &Http, p: &DeviceParams<'_>) -> Result<Authorization> {
     let scope = p.scopes.join(" ");
     let text = |v: &Value, key: &str| text(v, key).map(|t| printable(&t));
-    let response = http
-        .post_form(
-            &p.device_url,
-            &[("client_id", p.client_id), ("scope", &scope)],
-        )
-        .await
-        .map_err(|e| {
-            Error::failed(format!(
-                "could not start the device flow with {}: {}",
-                p.host, e.0
-            ))
-        })?;
+    let mut form = vec![("client_id", p.client_id), ("scope", scope.as_str())];
+    if let Some(secret) = p.client_secret {
+        form.push(("client_secret", secret.expose().as_str()));
+    }
+    let response = http.post_form(&p.device_url, &form).await.map_err(|e| {
+        Error::failed(format!(
+            "could not start the device flow with {}: {}",
+            p.host, e.0
+        ))
+    })?;
     let json = body(&response);
     if let Some(error) = json.as_ref().and_then(|j| text(j, "error")) {
         return Err(flow_error(p, &error, json.as_ref()));
@@ -129,27 +123,22 @@ pub async fn poll(
         }
         waiting(left);
         tokio::time::sleep(interval).await;
-        let form = [
+        let mut form = vec![
             ("client_id", p.client_id),
             ("device_code", auth.device_code.expose().as_str()),
             ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
         ];
+        if let Some(secret) = p.client_secret {
+            form.push(("client_secret", secret.expose().as_str()));
+        }
         let response = match http.post_form(&p.token_url, &form).await {
             Ok(r) => r,
             // A dropped connection is not the end: the code stays valid until its deadline.
             Err(_) => continue,
         };
         let json = body(&response);
-        if let Some(token) = json.as_ref().and_then(|j| text(j, "access_token")) {
-            let json = json.unwrap_or_default();
-            return Ok(Tokens {
-                access_token: Secret::new(token),
-                refresh_token: text(&json, "refresh_token").map(Secret::new),
-                expires_in: json
-                    .get("expires_in")
-                    .and_then(Value::as_u64)
-                    .map(crate::time::lifetime),
-            });
+        if let Some(tokens) = json.as_ref().and_then(Tokens::from_json) {
+            return Ok(tokens);
         }
         match json.as_ref().and_then(|j| text(j, "error")).as_deref() {
             Some("authorization_pending") => {}

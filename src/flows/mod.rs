@@ -1,7 +1,50 @@
 //! The ways a token reaches nix-tokens from a person or a service. Provider names never appear
 //! here: a flow gets what it needs (a URL, a prompt) from its caller.
 
+pub mod auth_code;
 pub mod browser;
 pub mod device_code;
+pub mod pkce;
 pub mod refresh;
 pub mod token_entry;
+
+use serde_json::Value;
+
+use crate::secret::Secret;
+
+/// What a token endpoint hands back at the end of a flow (RFC 6749 §5.1).
+#[derive(Debug)]
+pub struct Tokens {
+    pub access_token: Secret<String>,
+    pub refresh_token: Option<Secret<String>>,
+    /// Seconds, clamped to a sane lifetime.
+    pub expires_in: Option<u64>,
+}
+
+impl Tokens {
+    /// Reads a token answer; `None` when it holds no `access_token`.
+    pub fn from_json(json: &Value) -> Option<Self> {
+        let text = |key: &str| json.get(key).and_then(Value::as_str).map(str::to_owned);
+        Some(Tokens {
+            access_token: Secret::new(text("access_token")?),
+            refresh_token: text("refresh_token").map(Secret::new),
+            expires_in: json
+                .get("expires_in")
+                .and_then(Value::as_u64)
+                .map(crate::time::lifetime),
+        })
+    }
+}
+
+/// The `error` of a token endpoint's answer, with its `error_description`, in a few printable
+/// words: `` `access_denied` (the user said no) ``.
+pub fn describe_error(json: &Value) -> Option<String> {
+    let printable = |v: &str, n: usize| crate::ui::printable(v).chars().take(n).collect::<String>();
+    let error = json.get("error").and_then(Value::as_str)?;
+    let description = json
+        .get("error_description")
+        .and_then(Value::as_str)
+        .map(|d| format!(" ({})", printable(d, 160)))
+        .unwrap_or_default();
+    Some(format!("`{}`{description}", printable(error, 60)))
+}

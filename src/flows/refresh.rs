@@ -5,17 +5,12 @@
 use reqwest::Url;
 use serde_json::Value;
 
+use super::Tokens;
 use crate::http::Http;
 use crate::secret::Secret;
 
-/// A renewed pair.
-#[derive(Debug)]
-pub struct Renewed {
-    pub access_token: Secret<String>,
-    /// `None` when the provider keeps the old refresh token.
-    pub refresh_token: Option<Secret<String>>,
-    pub expires_in: Option<u64>,
-}
+/// A renewed pair; `refresh_token` is `None` when the provider keeps the old one.
+pub type Renewed = Tokens;
 
 /// Why a renewal failed.
 #[derive(Debug)]
@@ -30,13 +25,17 @@ pub async fn refresh(
     http: &Http,
     token_url: &Url,
     client_id: &str,
+    client_secret: Option<&Secret<String>>,
     refresh_token: &Secret<String>,
 ) -> Result<Renewed, RefreshError> {
-    let form = [
+    let mut form = vec![
         ("grant_type", "refresh_token"),
         ("refresh_token", refresh_token.expose().as_str()),
         ("client_id", client_id),
     ];
+    if let Some(secret) = client_secret {
+        form.push(("client_secret", secret.expose().as_str()));
+    }
     let response = http
         .post_form(token_url, &form)
         .await
@@ -48,16 +47,12 @@ pub async fn refresh(
             .and_then(Value::as_str)
             .map(str::to_owned)
     };
-    if let Some(access) = text("access_token").filter(|_| response.status.is_success()) {
-        return Ok(Renewed {
-            access_token: Secret::new(access),
-            refresh_token: text("refresh_token").map(Secret::new),
-            expires_in: json
-                .as_ref()
-                .and_then(|j| j.get("expires_in"))
-                .and_then(Value::as_u64)
-                .map(crate::time::lifetime),
-        });
+    if let Some(tokens) = json
+        .as_ref()
+        .filter(|_| response.status.is_success())
+        .and_then(Tokens::from_json)
+    {
+        return Ok(tokens);
     }
     match text("error").as_deref() {
         // GitHub says `bad_refresh_token`, with HTTP 200.

@@ -11,7 +11,7 @@ use super::json_file;
 use crate::error::Result;
 
 /// The facts about one host.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostInfo {
     pub provider: String,
     /// Where the host's web and API endpoints are, when not at `https://HOST`.
@@ -20,6 +20,16 @@ pub struct HostInfo {
     /// Who the token belonged to when it was checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// The entry nix-tokens wrote for the host in pixi's credential store.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pixi: Option<PixiLink>,
+}
+
+/// Where a host's login was also written for pixi: the file and the key in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PixiLink {
+    pub file: std::path::PathBuf,
+    pub key: String,
 }
 
 /// The whole file.
@@ -63,6 +73,7 @@ mod tests {
                 provider: "github".into(),
                 base_url: Some("https://proxy.example/ghe".into()),
                 user: Some("octocat".into()),
+                pixi: None,
             },
         );
         let text = hosts.render();

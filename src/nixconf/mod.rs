@@ -11,6 +11,7 @@ mod json_file;
 pub mod netrc;
 pub mod oauth;
 pub mod paths;
+pub mod pixi;
 pub mod store;
 pub mod tokens;
 pub mod view;

@@ -14,7 +14,7 @@ use crate::error::Result;
 use crate::secret::Secret;
 
 /// One renewable login.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OAuthLogin {
     pub provider: String,
     pub client_id: String,
@@ -35,6 +35,19 @@ pub struct OAuthLogin {
     /// another (a write that never happened), the login is renewed at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access_fingerprint: Option<String>,
+    /// The access token lives in the netrc under this login name, not in access-tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub netrc_login: Option<String>,
+    /// Where the provider revokes tokens (RFC 7009), when it said.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_endpoint: Option<String>,
+    /// The secret of a confidential client, which renewing needs too.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "secret_string"
+    )]
+    pub client_secret: Option<Secret<String>>,
 }
 
 /// Every renewable login, by token key.
@@ -98,6 +111,9 @@ mod tests {
                 refresh_token: Some(Secret::from("refresh-secret")),
                 in_keyring: false,
                 access_fingerprint: None,
+                netrc_login: None,
+                revocation_endpoint: None,
+                client_secret: None,
             },
         );
         let text = logins.render();

@@ -14,6 +14,7 @@ use super::hosts::{HostInfo, Hosts};
 use super::netrc::Netrc;
 use super::oauth::{OAuthLogin, OAuthLogins};
 use super::paths::{Layout, TOKEN_FILE};
+use super::pixi::Credentials;
 use super::tokens::{ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap, host_without_port, key_host};
 use super::view;
 use crate::error::{Error, Result};
@@ -72,7 +73,17 @@ pub struct Session<'a> {
     oauth_orig: Option<String>,
     /// Keys whose refresh token the keyring should forget once the commit is written.
     keyring_forget: Vec<String>,
+    /// pixi's credential store, once the session edits it.
+    pixi: Option<PixiFile>,
     pub notes: Vec<Note>,
+}
+
+/// pixi's credential file as read, and as edited.
+struct PixiFile {
+    path: PathBuf,
+    credentials: Credentials,
+    orig: Option<String>,
+    changed: bool,
 }
 
 fn check_valid(conf: &ConfFile, path: &Path) -> Result<()> {
@@ -182,6 +193,7 @@ impl<'a> Session<'a> {
             oauth,
             oauth_orig,
             keyring_forget: Vec::new(),
+            pixi: None,
             notes: Vec::new(),
         })
     }
@@ -364,7 +376,17 @@ impl<'a> Session<'a> {
         else {
             return false;
         };
-        self.tokens.get(key).map(fingerprint).as_ref() != Some(expected)
+        self.stored_token(key).map(fingerprint).as_ref() != Some(expected)
+    }
+
+    /// The token stored for `key`: in the token file, else (for a host) in the netrc.
+    fn stored_token(&self, key: &str) -> Option<&Secret<String>> {
+        self.tokens.get(key).or_else(|| {
+            (!key.contains('/'))
+                .then(|| self.netrc.get(host_without_port(key)))
+                .flatten()
+                .and_then(|e| e.password.as_ref())
+        })
     }
 
     /// The renewable OAuth logins, by token key.
@@ -423,6 +445,51 @@ impl<'a> Session<'a> {
     /// Remembers the provider (and base URL) of `host`.
     pub fn remember_host(&mut self, host: &str, info: HostInfo) {
         self.hosts.hosts.insert(host.to_owned(), info);
+    }
+
+    /// What is remembered about `host`.
+    pub fn host_info(&self, host: &str) -> Option<&HostInfo> {
+        self.hosts.hosts.get(host)
+    }
+
+    /// pixi's credential file at `path`, read under this session's lock the first time.
+    fn pixi_file(&mut self, path: &Path) -> Result<&mut PixiFile> {
+        if self.pixi.as_ref().is_none_or(|p| p.path != path) {
+            let orig = fsio::read_optional(path)?;
+            let credentials = Credentials::parse(orig.as_deref().unwrap_or(""), path)?;
+            self.pixi = Some(PixiFile {
+                path: path.to_path_buf(),
+                credentials,
+                orig,
+                changed: false,
+            });
+        }
+        Ok(self.pixi.as_mut().expect("loaded above"))
+    }
+
+    /// The entry `key` of pixi's credential file at `path`.
+    pub fn pixi_entry(&mut self, path: &Path, key: &str) -> Result<Option<serde_json::Value>> {
+        Ok(self.pixi_file(path)?.credentials.get(key).cloned())
+    }
+
+    /// Sets (or, with `None`, removes) the entry `key` of pixi's credential file at `path`.
+    pub fn set_pixi(
+        &mut self,
+        path: &Path,
+        key: &str,
+        entry: Option<serde_json::Value>,
+    ) -> Result<()> {
+        let pixi = self.pixi_file(path)?;
+        if pixi.credentials.get(key) != entry.as_ref() {
+            pixi.changed = true;
+            match entry {
+                Some(entry) => pixi.credentials.set(key, entry),
+                None => {
+                    pixi.credentials.remove(key);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Removes `key` from the token file only.
@@ -485,8 +552,16 @@ impl<'a> Session<'a> {
     /// Writes every file that changed (nothing, when `dry_run`). A failure puts back the files
     /// already written and leaves nix.conf as it was.
     pub fn commit(mut self, dry_run: bool) -> Result<Report> {
-        for (key, login) in self.oauth.logins.iter_mut() {
-            login.access_fingerprint = self.tokens.get(key).map(fingerprint);
+        let fingerprints: Vec<(String, Option<String>)> = self
+            .oauth
+            .logins
+            .keys()
+            .map(|key| (key.clone(), self.stored_token(key).map(fingerprint)))
+            .collect();
+        for (key, print) in fingerprints {
+            if let Some(login) = self.oauth.logins.get_mut(&key) {
+                login.access_fingerprint = print;
+            }
         }
         if !dry_run {
             // Refresh tokens go to the OS keyring where one answers; the file then only says so.
@@ -558,6 +633,17 @@ impl<'a> Session<'a> {
                 0o600,
                 false,
             ),
+            // pixi's credential store holds every other host's secrets too: private, like ours.
+            match self.pixi.as_ref().filter(|p| p.changed) {
+                Some(p) => Write::new(
+                    &fsio::write_target(&p.path)?,
+                    p.credentials.render(),
+                    &p.orig,
+                    0o600,
+                    false,
+                ),
+                None => Write::unchanged(),
+            },
             Write::new(
                 &self.layout.hosts,
                 self.hosts.render(),
@@ -590,6 +676,18 @@ impl<'a> Session<'a> {
             return Ok(report);
         }
         tighten(&self.layout.token_file, &mut report.notes)?;
+        if let Some(p) = self.pixi.as_ref().filter(|p| p.changed)
+            && let Some(dir) = p.path.parent()
+            && !dir.as_os_str().is_empty()
+            && !dir.exists()
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(dir)
+                .map_err(|e| Error::io("create", dir, &e))?;
+        }
         for (n, w) in writes.iter().enumerate() {
             if let Err(e) = self.write_one(w, &mut report) {
                 let mut failed = Vec::new();
@@ -686,6 +784,11 @@ impl Write {
             mode,
             is_nix_conf,
         }
+    }
+
+    /// A write that does nothing.
+    fn unchanged() -> Self {
+        Write::new(Path::new(""), String::new(), &None, 0, false)
     }
 
     fn changes(&self) -> bool {

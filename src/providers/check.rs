@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{Kind, Provider, gitea, github, gitlab};
+use super::{Kind, Provider, gitea, github, gitlab, oidc};
 use crate::http::{Http, Response, Unreachable};
 use crate::secret::Secret;
 use crate::ui::printable;
@@ -31,7 +31,7 @@ pub enum Verdict {
 }
 
 /// Checks `token` (as stored for Nix, GitLab's `PAT:`/`OAuth2:` included) against the provider's
-/// API at `base`.
+/// API at `base` (for an OpenID Connect provider without an API of its own: its issuer).
 pub async fn check(
     http: &Http,
     provider: &Provider,
@@ -43,7 +43,14 @@ pub async fn check(
         Kind::Github => github::check(http, host, base, token).await,
         Kind::Gitlab => gitlab::check(http, base, token).await,
         Kind::Gitea | Kind::Forgejo => gitea::check(http, base, token).await,
-        Kind::Sourcehut | Kind::Oidc => {
+        Kind::Oidc => {
+            let graphql = provider
+                .oidc
+                .as_ref()
+                .and_then(|o| o.graphql_path.as_deref());
+            oidc::check(http, base, graphql, token).await
+        }
+        Kind::Sourcehut => {
             return Verdict::Unverified(format!(
                 "nix-tokens cannot check {} tokens yet",
                 provider.name

@@ -52,11 +52,12 @@ fn json_with(answer: &Option<Response>, key: &str) -> bool {
 
 /// The kind of forge at `base`, or what was tried (one line each) when nothing matched.
 pub async fn detect(http: &Http, base: &Url) -> Result<Kind, Vec<String>> {
-    let (github, gitlab, forgejo, gitea) = tokio::join!(
+    let (github, gitlab, forgejo, gitea, oidc) = tokio::join!(
         probe(http, base, "api/v3"),
         probe(http, base, "users/sign_in"),
         probe(http, base, "api/forgejo/v1/version"),
         probe(http, base, "api/v1/version"),
+        probe(http, base, ".well-known/openid-configuration"),
     );
     let has_header = |p: &Probe, name: &str| {
         p.answer
@@ -77,11 +78,16 @@ pub async fn detect(http: &Http, base: &Url) -> Result<Kind, Vec<String>> {
     if json_with(&gitea.answer, "version") {
         return Ok(Kind::Gitea);
     }
+    // A forge may also be an issuer (GitLab is), so discovery is the last thing asked.
+    if json_with(&oidc.answer, "token_endpoint") {
+        return Ok(Kind::Oidc);
+    }
     Err([
         (github, "GitHub Enterprise"),
         (gitlab, "GitLab (X-Gitlab-Meta)"),
         (forgejo, "Forgejo"),
         (gitea, "Gitea"),
+        (oidc, "OpenID Connect"),
     ]
     .into_iter()
     .map(|(p, kind)| format!("{kind}: {} ({})", p.what, p.why))
@@ -148,6 +154,6 @@ pub fn provider_name(kind: Kind) -> &'static str {
         Kind::Gitea => "gitea",
         Kind::Forgejo => "forgejo",
         Kind::Sourcehut => "sourcehut",
-        Kind::Oidc => "prefix-dev",
+        Kind::Oidc => "oidc",
     }
 }

@@ -10,6 +10,7 @@ pub mod detect;
 mod gitea;
 mod github;
 mod gitlab;
+pub mod oidc;
 pub mod registry;
 pub mod revoke;
 
@@ -62,6 +63,22 @@ pub struct Provider {
     pub token_page: Option<String>,
     /// The OAuth device flow, where the provider offers one.
     pub device: Option<DeviceFlow>,
+    /// The OpenID Connect issuer, for `kind = "oidc"`.
+    pub oidc: Option<OidcIssuer>,
+}
+
+/// An OpenID Connect provider's issuer and public client; its endpoints come from discovery.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcIssuer {
+    /// The issuer URL for the provider's default host (other hosts: `https://HOST`, or
+    /// `--oauth-issuer-url`).
+    pub issuer: Option<String>,
+    /// The public client for the default host; other hosts need `--oauth-client-id`.
+    pub client_id: Option<String>,
+    /// Where a GraphQL API answers `query { viewer { login } }` (prefix.dev), relative to the
+    /// host's base URL; without it a token is checked at the issuer's `userinfo_endpoint`.
+    pub graphql_path: Option<String>,
 }
 
 /// A provider's OAuth device flow: endpoints relative to the host's base URL.

@@ -1,6 +1,7 @@
 //! Revoking a token at its provider, where the provider allows it: GitHub's credential revocation
 //! API, GitLab's self-revocation of a personal token and its OAuth revocation endpoint
-//! (RFC 7009: the refresh token first, then the access token). Best effort: the outcome says
+//! and an OpenID Connect issuer's revocation endpoint (RFC 7009: the refresh token first, then
+//! the access token). Best effort: the outcome says
 //! what happened, and where to revoke by hand when nix-tokens cannot.
 
 use reqwest::Url;
@@ -22,7 +23,10 @@ pub enum Revoked {
 /// An OAuth login's revocation details.
 pub struct OAuthRevocation<'a> {
     pub client_id: &'a str,
+    pub client_secret: Option<&'a Secret<String>>,
     pub refresh_token: Option<Secret<String>>,
+    /// The issuer's revocation endpoint, where discovery named one.
+    pub endpoint: Option<Url>,
 }
 
 /// Revokes `token` (as stored for Nix) for `host` at `base`.
@@ -46,7 +50,7 @@ pub async fn revoke(
         Kind::Github => {
             let url = join(&github::api_base(host, base), "credentials/revoke");
             let body = serde_json::json!({ "credentials": [t] });
-            match http.post_json(&url, &body).await {
+            match http.post_json(&url, &body, None).await {
                 Ok(r) => confirmed(r.status),
                 Err(e) => Revoked::Failed(e.0),
             }
@@ -54,25 +58,8 @@ pub async fn revoke(
         Kind::Gitlab => match (t.strip_prefix("OAuth2:"), oauth) {
             (Some(access), Some(oauth)) => {
                 let url = join(base, "oauth/revoke");
-                let mut last = Revoked::Done;
                 let access = Secret::new(access.to_owned());
-                let tokens = oauth
-                    .refresh_token
-                    .iter()
-                    .map(|r| (r, "refresh_token"))
-                    .chain([(&access, "access_token")]);
-                for (secret, hint) in tokens {
-                    let form = [
-                        ("client_id", oauth.client_id),
-                        ("token", secret.expose().as_str()),
-                        ("token_type_hint", hint),
-                    ];
-                    last = match http.post_form(&url, &form).await {
-                        Ok(r) => confirmed(r.status),
-                        Err(e) => Revoked::Failed(e.0),
-                    };
-                }
-                last
+                rfc7009(http, &url, &oauth, &access, confirmed).await
             }
             (Some(_), None) => Revoked::ByHand(format!(
                 "revoke it under Applications at {}",
@@ -87,9 +74,50 @@ pub async fn revoke(
                 }
             }
         },
-        _ => Revoked::ByHand(match provider.token_page_for(host) {
-            Some(page) => format!("revoke it at {page}"),
-            None => format!("revoke it in {host}'s settings"),
-        }),
+        Kind::Oidc => match oauth.as_ref().and_then(|o| Some((o, o.endpoint.as_ref()?))) {
+            Some((oauth, url)) => rfc7009(http, url, oauth, token, confirmed).await,
+            None => by_hand(provider, host),
+        },
+        _ => by_hand(provider, host),
     }
+}
+
+/// Where to revoke a token by hand.
+fn by_hand(provider: &Provider, host: &str) -> Revoked {
+    Revoked::ByHand(match provider.token_page_for(host) {
+        Some(page) => format!("revoke it at {page}"),
+        None => format!("revoke it in {host}'s settings"),
+    })
+}
+
+/// RFC 7009: the refresh token first (which, on most servers, ends the whole grant), then the
+/// access token. The outcome is the last answer's.
+async fn rfc7009(
+    http: &Http,
+    url: &Url,
+    oauth: &OAuthRevocation<'_>,
+    access: &Secret<String>,
+    confirmed: impl Fn(reqwest::StatusCode) -> Revoked,
+) -> Revoked {
+    let mut last = Revoked::Done;
+    let tokens = oauth
+        .refresh_token
+        .iter()
+        .map(|r| (r, "refresh_token"))
+        .chain([(access, "access_token")]);
+    for (secret, hint) in tokens {
+        let mut form = vec![
+            ("client_id", oauth.client_id),
+            ("token", secret.expose().as_str()),
+            ("token_type_hint", hint),
+        ];
+        if let Some(s) = oauth.client_secret {
+            form.push(("client_secret", s.expose().as_str()));
+        }
+        last = match http.post_form(url, &form).await {
+            Ok(r) => confirmed(r.status),
+            Err(e) => Revoked::Failed(e.0),
+        };
+    }
+    last
 }

@@ -8,27 +8,34 @@
 //! the owner, scopes and expiry, and only a token it accepts is stored (`--force` stores it
 //! anyway).
 
-use std::process::ExitCode;
+mod oidc;
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 
 use super::Context;
-use super::save::{SaveOptions, Saved, Target, save};
+use super::save::{PixiWrite, SaveOptions, Saved, Target, save};
 use crate::error::{Error, Result, exit};
 use crate::flows::device_code::{self, DeviceParams};
 use crate::flows::{browser, token_entry::read_token};
 use crate::http::{self, Http, join};
+use crate::nixconf::hosts::PixiLink;
 use crate::nixconf::oauth::OAuthLogin;
+use crate::nixconf::pixi;
 use crate::providers::check::{self, Identity, Verdict, missing_scopes};
 use crate::providers::{Kind, Provider, Sink, detect};
+use crate::secret::Secret;
 
 /// How the token is obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Flow {
-    /// The device flow where the provider offers it and a client id is known, else a token
+    /// OpenID Connect: auth-code where a browser can be opened here, else device-code. Forges:
+    /// the device flow where the provider offers it and a client id is known, else a token
     Auto,
+    /// The OAuth authorization-code flow with PKCE through the browser (OpenID Connect issuers)
+    AuthCode,
     /// The OAuth device flow (RFC 8628)
     DeviceCode,
     /// A personal token, entered at a prompt or piped with --with-token
@@ -43,19 +50,46 @@ pub struct LoginArgs {
     /// The provider the host runs, when no provider file names the host
     #[arg(long, short = 'p', value_name = "NAME")]
     pub provider: Option<String>,
-    /// The OAuth client (application) id, for the device flow of self-hosted instances
-    #[arg(long, value_name = "ID")]
+    /// The OAuth client (application) id, for the device flow of self-hosted instances and for
+    /// OpenID Connect issuers
+    #[arg(long, visible_alias = "oauth-client-id", value_name = "ID")]
     pub client_id: Option<String>,
     /// Where the provider's web and API endpoints are, when not at https://HOST (plain http only
     /// for a loopback address)
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
     /// How to obtain the token
-    #[arg(long, value_enum, default_value_t = Flow::Auto)]
+    #[arg(long, visible_alias = "oauth-flow", value_enum, default_value_t = Flow::Auto)]
     pub flow: Flow,
-    /// A scope to request in the device flow instead of the provider's (repeatable)
-    #[arg(long = "scope", value_name = "SCOPE")]
+    /// A scope to request in an OAuth flow instead of the provider's (repeatable)
+    #[arg(long = "scope", visible_alias = "oauth-scope", value_name = "SCOPE")]
     pub scopes: Vec<String>,
+    /// Log in with OAuth to a host that an OpenID Connect issuer guards (as --provider oidc)
+    #[arg(long)]
+    pub oauth: bool,
+    /// The OpenID Connect issuer (default: the provider's own, else https://HOST); implies --oauth
+    #[arg(long, value_name = "URL")]
+    pub oauth_issuer_url: Option<String>,
+    /// The secret of a confidential OAuth client (command-line clients are usually public and
+    /// have none)
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "NIX_TOKENS_OAUTH_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub oauth_client_secret: Option<String>,
+    /// The loopback redirect URI the OAuth client is registered with, such as
+    /// http://127.0.0.1:8000/auth/oidc (default: http://127.0.0.1 on a random port)
+    #[arg(long, value_name = "URI")]
+    pub oauth_redirect_uri: Option<String>,
+    /// How many seconds to wait for the browser in the authorization-code flow
+    #[arg(long, default_value_t = crate::flows::auth_code::DEADLINE.as_secs(), hide = true, value_name = "SECONDS")]
+    pub oauth_timeout: u64,
+    /// Do not write the login to pixi's credential store (RATTLER_AUTH_FILE, else
+    /// ~/.rattler/credentials.json)
+    #[arg(long)]
+    pub no_pixi: bool,
     /// Read a token from standard input instead of running a flow, for scripts and CI
     #[arg(long, conflicts_with = "flow")]
     pub with_token: bool,
@@ -80,6 +114,18 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
     let resolve =
         |provider: Option<&str>| Target::resolve(&registry, target_arg, provider, args.netrc, None);
     let mut target = resolve(args.provider.as_deref())?;
+    // `--oauth` names the kind of login for a host no provider file knows: OpenID Connect.
+    let oauth_asked = args.oauth || args.oauth_issuer_url.is_some();
+    match target.provider {
+        None if oauth_asked => target = resolve(Some("oidc"))?,
+        Some(p) if oauth_asked && p.kind != Kind::Oidc => {
+            return Err(Error::usage(format!(
+                "--oauth is for hosts an OpenID Connect issuer guards, and {} runs {}; drop it",
+                target.host, p.name
+            )));
+        }
+        _ => {}
+    }
     let base = http::base_url(&target.host, args.base_url.as_deref())?;
     let http = Http::new()?;
     let runtime = http::runtime()?;
@@ -108,18 +154,31 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
             registry.names().join(", ")
         )));
     };
+    let is_oidc = provider.kind == Kind::Oidc;
+    let oidc_only = [
+        (args.oauth_client_secret.is_some(), "--oauth-client-secret"),
+        (args.oauth_redirect_uri.is_some(), "--oauth-redirect-uri"),
+        (args.flow == Flow::AuthCode, "--oauth-flow auth-code"),
+    ];
+    if let Some((_, flag)) = oidc_only.iter().find(|(given, _)| *given && !is_oidc) {
+        return Err(Error::usage(format!(
+            "{flag} is for OpenID Connect issuers, and {} is not one; drop it",
+            provider.name
+        )));
+    }
     let client_id = provider.device_client_id(&target.host, args.client_id.as_deref());
-    let device = match (args.flow, args.with_token) {
+    let oauth_flow = match (args.flow, args.with_token) {
         (Flow::Token, _) | (_, true) => false,
-        (Flow::Auto, false) => client_id.is_some(),
+        (Flow::Auto, false) => is_oidc || client_id.is_some(),
+        (Flow::AuthCode, false) => true,
         (Flow::DeviceCode, false) => {
-            if provider.device.is_none() {
+            if provider.device.is_none() && !is_oidc {
                 return Err(Error::usage(format!(
                     "{} has no device flow; log in with --flow token",
                     provider.name
                 )));
             }
-            if client_id.is_none() {
+            if client_id.is_none() && !is_oidc {
                 return Err(Error::usage(format!(
                     "the device flow on {} needs the client id of an OAuth app registered there; pass --client-id",
                     target.host
@@ -128,12 +187,12 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
             true
         }
     };
-    if device && args.netrc && provider.kind == Kind::Gitlab {
+    if oauth_flow && args.netrc && provider.kind == Kind::Gitlab {
         return Err(Error::usage(
             "a GitLab OAuth login expires after two hours and is renewed in access-tokens, not in netrc; drop --netrc, or log in with --flow token for a personal token in netrc",
         ));
     }
-    if args.client_id.is_some() && provider.device.is_none() {
+    if args.client_id.is_some() && provider.device.is_none() && !is_oidc {
         ctx.ui.warn(&format!(
             "--client-id is ignored: {} logs in with a personal token",
             provider.name
@@ -149,16 +208,43 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
     } else {
         args.scopes.clone()
     };
+    // An OpenID Connect provider without an API of its own has its tokens checked at the issuer.
+    let issuer = is_oidc
+        .then(|| oidc::issuer(provider, &target.host, &args))
+        .transpose()?;
+    let graphql = provider.oidc.as_ref().and_then(|o| o.graphql_path.as_ref());
+    let (base, remembered_base) = match (&issuer, graphql) {
+        (Some(issuer), None) => (issuer.clone(), Some(issuer.to_string())),
+        _ => (base, args.base_url.clone()),
+    };
+    let oidc_client = match (is_oidc && oauth_flow, issuer.as_ref()) {
+        (true, Some(_)) => Some(oidc::client_id(provider, &target.host, &args)?),
+        _ => None,
+    };
+    let pixi_file = (is_oidc && !args.no_pixi).then(pixi::path).flatten();
     if args.dry_run {
         let file = match target.sink {
             Sink::AccessTokens => &ctx.layout.token_file,
             Sink::Netrc => &ctx.layout.netrc,
         };
+        let flow = match (oauth_flow, is_oidc, args.flow) {
+            (false, _, _) => "personal token".to_owned(),
+            (true, false, _) => "device-code".to_owned(),
+            (true, true, Flow::Auto) => "auth-code (or device-code without a browser)".to_owned(),
+            (true, true, flow) => format!("{flow:?}").to_lowercase().replace("code", "-code"),
+        };
+        let issuer_text = match (&issuer, &oidc_client) {
+            (Some(i), Some(c)) => format!(" at the issuer {i} as the client {c}"),
+            _ => String::new(),
+        };
+        let pixi_text = pixi_file
+            .as_ref()
+            .map(|p| format!(" and in pixi's {}", p.display()))
+            .unwrap_or_default();
         ctx.ui.info(&format!(
-            "Dry run: would log in to {} (provider {}) with the {} flow{}, check the token with {base}, and store it for {} in {}. Nothing was read or written.",
+            "Dry run: would log in to {} (provider {}) with the {flow} flow{issuer_text}{}, check the token with {base}, and store it for {} in {}{pixi_text}. Nothing was read or written.",
             target.host,
             provider.name,
-            if device { "device-code" } else { "personal token" },
             if scopes.is_empty() {
                 String::new()
             } else {
@@ -170,8 +256,31 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(exit::OK));
     }
     let mut oauth = None;
-    let token = match client_id.filter(|_| device) {
-        Some(client_id) => {
+    let token = match (oidc_client, client_id.filter(|_| oauth_flow)) {
+        (Some(client_id), _) => {
+            let issuer = issuer.expect("an OpenID Connect login has an issuer");
+            ctx.ui
+                .detail(&format!("reading the discovery document of {issuer}"));
+            let discovery = runtime.block_on(crate::providers::oidc::discover(&http, &issuer))?;
+            let flow = oidc::choose_flow(&args, &discovery, &target.host)?;
+            let plan = oidc::Plan { client_id, flow };
+            let (tokens, login) = runtime.block_on(oidc::obtain(
+                ctx,
+                &http,
+                &args,
+                provider,
+                &target.host,
+                &discovery,
+                &plan,
+                &scopes,
+            ))?;
+            oauth = login.map(|l| OAuthLogin {
+                netrc_login: (target.sink == Sink::Netrc).then(|| target.login.clone()),
+                ..l
+            });
+            target.prepare(tokens.access_token)?
+        }
+        (None, Some(client_id)) => {
             let params = device_params(provider, &target.host, &base, &client_id, &scopes)?;
             let tokens = runtime.block_on(device_login(ctx, &http, &params, args.no_browser))?;
             // A renewable login: the refresh token is kept so that `refresh` can renew it.
@@ -184,8 +293,8 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
                     token_endpoint: params.token_url.to_string(),
                     expires_at: crate::time::unix_now().saturating_add(expires_in),
                     refresh_token: Some(refresh_token),
-                    in_keyring: false,
-                    access_fingerprint: None,
+                    netrc_login: (target.sink == Sink::Netrc).then(|| target.login.clone()),
+                    ..OAuthLogin::default()
                 });
             } else if tokens.expires_in.is_some() {
                 ctx.ui.warn(&format!(
@@ -199,7 +308,7 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
             };
             target.prepare(token)?
         }
-        None => {
+        (None, None) => {
             let advice = provider.token_advice(&target.host);
             // The token page, pre-filled where the provider allows it, opens beside the prompt.
             if let Some(page) = provider.token_page_for(&target.host)
@@ -251,12 +360,20 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
             ));
         }
     }
+    let pixi = pixi_file.map(|file| PixiWrite {
+        entry: pixi_entry(&token, oauth.as_ref()),
+        link: PixiLink {
+            key: pixi::key_for(&target.host),
+            file,
+        },
+    });
     let options = SaveOptions {
         force: args.force,
         dry_run: args.dry_run,
-        base_url: args.base_url.as_deref(),
+        base_url: remembered_base.as_deref(),
         oauth,
         user: identity.as_ref().map(|i| i.user.clone()),
+        pixi,
     };
     match save(ctx, &target, token, options)? {
         Saved::Written(file) | Saved::Unchanged(file) => {
@@ -266,6 +383,22 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
         Saved::Declined => return Ok(ExitCode::from(exit::FAILURE)),
     }
     Ok(ExitCode::from(exit::OK))
+}
+
+/// The login as pixi keeps it: an OAuth login it can renew, else a bearer token.
+fn pixi_entry(token: &Secret<String>, oauth: Option<&OAuthLogin>) -> serde_json::Value {
+    match oauth {
+        Some(login) => pixi::OAuthEntry {
+            access_token: token,
+            refresh_token: login.refresh_token.as_ref(),
+            expires_at: login.expires_at,
+            token_endpoint: &login.token_endpoint,
+            revocation_endpoint: login.revocation_endpoint.as_deref(),
+            client_id: &login.client_id,
+        }
+        .to_json(),
+        None => pixi::bearer_entry(token),
+    }
 }
 
 fn device_params<'a>(
@@ -283,6 +416,7 @@ fn device_params<'a>(
         device_url: join(base, &device.authorization_path),
         token_url: join(base, &device.token_path),
         client_id,
+        client_secret: None,
         scopes,
         host,
     })

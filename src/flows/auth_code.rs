@@ -1,0 +1,361 @@
+//! The OAuth authorization-code grant with PKCE, for a person at their own machine (RFC 6749
+//! §4.1, RFC 7636 S256, RFC 8252 loopback redirect).
+//!
+//! [`start`] listens on the loopback address (a random port, or the one of a fixed redirect URI)
+//! and builds the authorization URL with a fresh PKCE challenge and a random `state`; the caller
+//! sends the person's browser there. [`finish`] waits, up to a deadline, for the browser to come
+//! back: a request to another path gets a 404 and the wait goes on; a wrong `state`, an `error`
+//! or a missing `code` end the flow with one sentence; a good answer gets a small page saying so,
+//! and the code is exchanged (with the verifier) for tokens.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use reqwest::Url;
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::Tokens;
+use super::pkce::{Pkce, random_text};
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::secret::Secret;
+
+/// How long the person has to log in and consent in the browser.
+pub const DEADLINE: Duration = Duration::from_secs(300);
+
+/// The most of a request the listener reads: a browser's request line and headers.
+const MAX_REQUEST: usize = 16 * 1024;
+
+/// Where and as whom to run the flow.
+pub struct AuthCodeParams<'a> {
+    pub authorization_url: Url,
+    pub token_url: Url,
+    pub client_id: &'a str,
+    /// For a confidential client only.
+    pub client_secret: Option<&'a Secret<String>>,
+    pub scopes: &'a [String],
+    /// A fixed loopback redirect URI registered with the issuer; else a random port is used.
+    pub redirect_uri: Option<&'a str>,
+    /// The host, for messages and the browser page.
+    pub host: &'a str,
+}
+
+/// An authorization request waiting for the person.
+pub struct Pending {
+    listener: TcpListener,
+    redirect_uri: String,
+    path: String,
+    state: String,
+    pkce: Pkce,
+    /// Where to send the person's browser.
+    pub url: Url,
+}
+
+/// Reads a fixed redirect URI: plain http to a loopback address (RFC 8252 §7.3). Returns the
+/// address to listen on and the path the answer arrives at.
+fn fixed_redirect(text: &str) -> Result<(SocketAddr, String)> {
+    let wrong = || {
+        Error::usage(format!(
+            "the redirect URI `{text}` must be a loopback address such as http://127.0.0.1:8000/auth/oidc, where nix-tokens can listen"
+        ))
+    };
+    let url = Url::parse(text).map_err(|_| wrong())?;
+    if url.scheme() != "http" {
+        return Err(wrong());
+    }
+    let port = url.port().unwrap_or(80);
+    let ip = match url.host() {
+        Some(url::Host::Ipv4(ip)) if ip.is_loopback() => ip.into(),
+        Some(url::Host::Ipv6(ip)) if ip.is_loopback() => ip.into(),
+        Some(url::Host::Domain("localhost")) => Ipv4Addr::LOCALHOST.into(),
+        _ => return Err(wrong()),
+    };
+    Ok((SocketAddr::new(ip, port), url.path().to_owned()))
+}
+
+/// Starts listening and builds the authorization URL.
+pub async fn start(p: &AuthCodeParams<'_>) -> Result<Pending> {
+    let (addr, path) = match p.redirect_uri {
+        Some(fixed) => fixed_redirect(fixed)?,
+        None => (
+            SocketAddr::new(Ipv4Addr::LOCALHOST.into(), 0),
+            "/".to_owned(),
+        ),
+    };
+    let listener = TcpListener::bind(addr).await.map_err(|e| {
+        Error::failed(format!(
+            "could not listen on {addr} for the browser's answer ({e}); close what uses that port, or pass another --oauth-redirect-uri"
+        ))
+    })?;
+    let redirect_uri = match p.redirect_uri {
+        Some(fixed) => fixed.to_owned(),
+        None => {
+            let port = listener
+                .local_addr()
+                .map_err(|e| Error::failed(format!("could not listen for the browser: {e}")))?
+                .port();
+            format!("http://127.0.0.1:{port}")
+        }
+    };
+    let pkce = Pkce::new()?;
+    let state = random_text(16)?;
+    let scope = p.scopes.join(" ");
+    let mut url = p.authorization_url.clone();
+    {
+        let mut query = url.query_pairs_mut();
+        query
+            .append_pair("response_type", "code")
+            .append_pair("client_id", p.client_id)
+            .append_pair("redirect_uri", &redirect_uri)
+            .append_pair("scope", &scope)
+            .append_pair("state", &state)
+            .append_pair("code_challenge", &pkce.challenge)
+            .append_pair("code_challenge_method", "S256");
+        // OpenID Connect Core §11: without it a conforming issuer drops `offline_access` and
+        // issues no refresh token.
+        if p.scopes.iter().any(|s| s == "offline_access") {
+            query.append_pair("prompt", "consent");
+        }
+    }
+    Ok(Pending {
+        listener,
+        redirect_uri,
+        path,
+        state,
+        pkce,
+        url,
+    })
+}
+
+/// Waits up to `deadline` for the browser's answer, then exchanges the code for tokens.
+pub async fn finish(
+    http: &Http,
+    p: &AuthCodeParams<'_>,
+    pending: Pending,
+    deadline: Duration,
+) -> Result<Tokens> {
+    let code = tokio::time::timeout(deadline, callback(&pending, p.host))
+        .await
+        .map_err(|_| {
+            Error::failed(format!(
+                "the browser did not come back from {} within {}; nothing was saved. Run the login again, or use --oauth-flow device-code",
+                p.host,
+                match deadline.as_secs() {
+                    s if s % 60 == 0 => format!("{} minutes", s / 60),
+                    s => format!("{s} seconds"),
+                }
+            ))
+        })??;
+    drop(pending.listener);
+    exchange(http, p, &pending.redirect_uri, &pending.pkce, &code).await
+}
+
+/// Answers requests to the listener until one brings the authorization's outcome.
+async fn callback(pending: &Pending, host: &str) -> Result<Secret<String>> {
+    loop {
+        let (mut stream, _) = pending
+            .listener
+            .accept()
+            .await
+            .map_err(|e| Error::failed(format!("could not take the browser's answer: {e}")))?;
+        let Some(target) = read_target(&mut stream).await else {
+            respond(
+                &mut stream,
+                400,
+                "Bad request",
+                "This address takes only the answer to a nix-tokens login.",
+            )
+            .await;
+            continue;
+        };
+        let Some(url) = target
+            .starts_with('/')
+            .then(|| Url::parse(&format!("http://127.0.0.1{target}")).ok())
+            .flatten()
+            .filter(|u| u.path() == pending.path)
+        else {
+            respond(
+                &mut stream,
+                404,
+                "Not found",
+                "This address takes only the answer to a nix-tokens login.",
+            )
+            .await;
+            continue;
+        };
+        let get = |key: &str| {
+            url.query_pairs()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.into_owned())
+        };
+        let state = get("state");
+        let error = get("error");
+        if state.as_deref() != Some(pending.state.as_str()) && !(state.is_none() && error.is_some())
+        {
+            respond(&mut stream, 400, "Login not completed", "This answer does not belong to the login nix-tokens started, so it was ignored. Run the login again from your terminal.").await;
+            return Err(Error::failed(format!(
+                "the browser came back with an answer that does not belong to this login (its state does not match), so it may not come from {host}; nothing was saved. Run the login again"
+            )));
+        }
+        if let Some(error) = error {
+            let mut json = serde_json::json!({ "error": error });
+            if let Some(description) = get("error_description") {
+                json["error_description"] = Value::String(description);
+            }
+            let why = super::describe_error(&json).unwrap_or_default();
+            respond(
+                &mut stream,
+                200,
+                "Login not completed",
+                &format!(
+                    "{} did not authorize nix-tokens. You can close this tab.",
+                    html_escape(host)
+                ),
+            )
+            .await;
+            return Err(Error::failed(if error == "access_denied" {
+                format!("the authorization for {host} was denied ({why}); nothing was saved")
+            } else {
+                format!("{host} ended the login with {why}; nothing was saved. Run the login again")
+            }));
+        }
+        let Some(code) = get("code").filter(|c| !c.is_empty()) else {
+            respond(
+                &mut stream,
+                400,
+                "Login not completed",
+                "The answer held no authorization code. Run the login again from your terminal.",
+            )
+            .await;
+            return Err(Error::failed(format!(
+                "{host} sent the browser back without an authorization code; nothing was saved. Run the login again"
+            )));
+        };
+        respond(&mut stream, 200, "Logged in", &format!("nix-tokens is logged in to {}. You can close this tab and go back to the terminal.", html_escape(host))).await;
+        return Ok(Secret::new(code));
+    }
+}
+
+/// The request target of a `GET`, read within a few seconds, or `None` for anything else.
+async fn read_target(stream: &mut TcpStream) -> Option<String> {
+    let mut buf = Vec::new();
+    let read = async {
+        let mut chunk = [0u8; 2048];
+        while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < MAX_REQUEST {
+            let n = stream.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                break;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+        }
+        Some(())
+    };
+    tokio::time::timeout(Duration::from_secs(5), read)
+        .await
+        .ok()??;
+    let line = buf.split(|b| *b == b'\n').next()?;
+    let line = std::str::from_utf8(line).ok()?.trim_end();
+    let mut words = line.split(' ');
+    match (words.next(), words.next(), words.next()) {
+        (Some("GET"), Some(target), Some(version)) if version.starts_with("HTTP/") => {
+            Some(target.to_owned())
+        }
+        _ => None,
+    }
+}
+
+/// Sends a small page and closes the connection; a browser that has gone away is no error.
+async fn respond(stream: &mut TcpStream, status: u16, title: &str, message: &str) {
+    let reason = match status {
+        200 => "OK",
+        404 => "Not Found",
+        _ => "Bad Request",
+    };
+    let body = format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{title} · nix-tokens</title></head>\
+         <body style=\"font-family:sans-serif;max-width:36em;margin:4em auto\"><h1>{title}</h1><p>{message}</p></body></html>\n"
+    );
+    let head = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
+         Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = stream.write_all(head.as_bytes()).await;
+    let _ = stream.write_all(body.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// Trades the code (and the PKCE verifier) for tokens at the token endpoint.
+async fn exchange(
+    http: &Http,
+    p: &AuthCodeParams<'_>,
+    redirect_uri: &str,
+    pkce: &Pkce,
+    code: &Secret<String>,
+) -> Result<Tokens> {
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code.expose().as_str()),
+        ("redirect_uri", redirect_uri),
+        ("client_id", p.client_id),
+        ("code_verifier", pkce.verifier.expose().as_str()),
+    ];
+    if let Some(secret) = p.client_secret {
+        form.push(("client_secret", secret.expose().as_str()));
+    }
+    let host = p.host;
+    let response = http.post_form(&p.token_url, &form).await.map_err(|e| {
+        Error::failed(format!(
+            "could not exchange the authorization code with {host} ({}); nothing was saved. Run the login again",
+            e.0
+        ))
+    })?;
+    let json: Option<Value> = serde_json::from_slice(&response.body).ok();
+    if response.status.is_success()
+        && let Some(tokens) = json.as_ref().and_then(Tokens::from_json)
+    {
+        return Ok(tokens);
+    }
+    let why = json
+        .as_ref()
+        .and_then(super::describe_error)
+        .unwrap_or_else(|| format!("HTTP {} and no token", response.status.as_u16()));
+    Err(Error::failed(format!(
+        "{host} did not exchange the authorization code for a token: {why}; nothing was saved. Run the login again"
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv6Addr;
+
+    #[test]
+    fn fixed_redirects_must_be_loopback_http() {
+        let (addr, path) = fixed_redirect("http://127.0.0.1:8000/auth/oidc").unwrap();
+        assert_eq!(addr, "127.0.0.1:8000".parse().unwrap());
+        assert_eq!(path, "/auth/oidc");
+        let (addr, _) = fixed_redirect("http://localhost/cb").unwrap();
+        assert_eq!(addr.port(), 80);
+        assert_eq!(
+            fixed_redirect("http://[::1]:9/").unwrap().0.ip(),
+            std::net::IpAddr::from(Ipv6Addr::LOCALHOST)
+        );
+        for bad in [
+            "https://127.0.0.1:8000/",
+            "http://example.com/cb",
+            "not a url",
+        ] {
+            assert!(fixed_redirect(bad).is_err(), "{bad}");
+        }
+    }
+}
