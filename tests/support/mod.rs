@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fake_forge;
+pub mod fake_oidc;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -27,6 +28,9 @@ const SCRUBBED: &[&str] = &[
     "XDG_CONFIG_DIRS",
     "NO_COLOR",
     "RATTLER_AUTH_FILE",
+    "NIX_TOKENS_OAUTH_CLIENT_SECRET",
+    "SSH_CONNECTION",
+    "SSH_TTY",
 ];
 
 /// A temporary home: `home/.config/nix` for the user's files, `etc` as `$NIX_CONF_DIR`, and
