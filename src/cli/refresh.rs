@@ -86,6 +86,47 @@ fn store_renewed(
     Ok(())
 }
 
+/// The newer pair of the same login (same client, same token endpoint) that pixi keeps in its
+/// credential store, when pixi has renewed the login since nix-tokens last did.
+fn take_pixis_renewal(
+    session: &mut Session,
+    key: &str,
+    login: &OAuthLogin,
+) -> Result<Option<(Secret<String>, OAuthLogin)>> {
+    let Some(link) = session
+        .host_info(key_host(key))
+        .and_then(|i| i.pixi.clone())
+    else {
+        return Ok(None);
+    };
+    let entry = session.pixi_entry(&link.file, &link.key)?;
+    let Some(oauth) = entry.as_ref().and_then(|e| e.get("OAuth")) else {
+        return Ok(None);
+    };
+    let text = |k: &str| oauth.get(k).and_then(serde_json::Value::as_str);
+    let expires_at = oauth
+        .get("expires_at")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0);
+    let same = text("client_id") == Some(login.client_id.as_str())
+        && text("token_endpoint") == Some(login.token_endpoint.as_str());
+    let Some(access) = text("access_token").filter(|_| same && expires_at > login.expires_at)
+    else {
+        return Ok(None);
+    };
+    let access = Secret::new(access.to_owned());
+    check_token(&access, key)?;
+    let refresh = text("refresh_token").map(|r| Secret::new(r.to_owned()));
+    let newer = OAuthLogin {
+        expires_at,
+        in_keyring: refresh.is_none() && login.in_keyring,
+        refresh_token: refresh.or_else(|| login.refresh_token.clone()),
+        access_fingerprint: None,
+        ..login.clone()
+    };
+    Ok(Some((access, newer)))
+}
+
 /// What [`renew_due`] did.
 pub struct Renewal {
     /// How many logins were due.
@@ -133,7 +174,29 @@ pub fn renew_due(
             ));
             continue;
         };
-        let current = match session.refresh_token(&key) {
+        // pixi renews this login on its own too; when it has, its pair is the one that works.
+        let (login, pixis) = match take_pixis_renewal(&mut session, &key, &login) {
+            Ok(Some((token, newer))) if newer.expires_at > due_before => {
+                let expires_at = newer.expires_at;
+                match store_renewed(&mut session, &key, token, newer) {
+                    Ok(()) => renewed.push((key, expires_at)),
+                    Err(e) => {
+                        failed.push(format!("could not store pixi's newer token for {key}: {e}"))
+                    }
+                }
+                continue;
+            }
+            Ok(Some((_, newer))) => {
+                let refresh = newer.refresh_token.clone();
+                (newer, refresh)
+            }
+            Ok(None) => (login, None),
+            Err(e) => {
+                failed.push(e.to_string());
+                continue;
+            }
+        };
+        let current = match pixis.map_or_else(|| session.refresh_token(&key), Ok) {
             Ok(token) => token,
             Err(why) => {
                 failed.push(why);

@@ -16,10 +16,11 @@ use crate::error::{Result, exit};
 use crate::http::{self, Http};
 use crate::nixconf::hosts::Hosts;
 use crate::nixconf::netrc::Netrc;
+use crate::nixconf::oauth::OAuthLogins;
 use crate::nixconf::{fsio, tokens, view};
 use crate::providers::check::{self, Verdict, missing_scopes};
 use crate::providers::{Kind, Registry, detect};
-use crate::secret::{Secret, mask};
+use crate::secret::{Secret, fingerprint, mask};
 use crate::time;
 
 #[derive(Debug, Args)]
@@ -155,6 +156,19 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
 
     if !args.offline {
         check_all(&registry, &remembered, &mut rows)?;
+    }
+    // An OAuth login knows when its token expires, where the provider does not say.
+    let logins = OAuthLogins::parse(
+        &fsio::read_optional(&ctx.layout.oauth)?.unwrap_or_default(),
+        &ctx.layout.oauth,
+    )?;
+    for row in rows.iter_mut().filter(|r| r.expires_at.is_none()) {
+        if let Some(login) = logins.logins.get(&row.host)
+            && login.access_fingerprint.is_some()
+            && row.secret.as_ref().map(fingerprint) == login.access_fingerprint
+        {
+            row.expires_at = Some(time::rfc3339_unix(login.expires_at));
+        }
     }
 
     if args.json {

@@ -13,9 +13,9 @@ pub fn available() -> bool {
 }
 
 /// Starts the system's URL opener and does not wait for it. Returns whether it started; only
-/// `https` URLs are opened.
+/// `https` URLs are opened, and plain `http` ones on this machine (an issuer run locally).
 pub fn open(url: &str) -> bool {
-    if !url.starts_with("https://") {
+    if !url.starts_with("https://") && crate::http::base_url("", Some(url)).is_err() {
         return false;
     }
     let opener = if cfg!(target_os = "macos") {

@@ -407,6 +407,11 @@ fn any_issuer_with_the_device_flow_and_userinfo() {
         .unwrap_or_else(|| panic!("{rows}"));
     assert_eq!(row["status"], "valid", "{row}");
     assert_eq!(row["user"], USER);
+    // The issuer's answer has no expiry; the login's own is shown.
+    assert!(
+        row["expires_at"].as_str().is_some_and(|e| e.ends_with('Z')),
+        "{row}"
+    );
 }
 
 #[test]
@@ -494,6 +499,45 @@ fn refresh_renews_netrc_and_pixi_with_the_rotated_pair() {
         .unwrap();
     assert_success(&again);
     assert_eq!(issuer.state.lock().unwrap().issued.len(), 3);
+}
+
+#[test]
+fn a_pair_pixi_renewed_itself_is_taken_over_instead_of_renewing_again() {
+    let env = TestEnv::new();
+    let issuer = FakeIssuer::start();
+    issuer.set_lifetime(60);
+    assert_success(&browser_login(&env, &issuer, &[]));
+    // pixi renewed the login in the background: its pair is the only one that still works.
+    let pixi = pixi_file(&env);
+    let mut creds = json_of(&pixi);
+    let later = creds["*.prefix.dev"]["OAuth"]["expires_at"]
+        .as_u64()
+        .unwrap()
+        + 3600;
+    let entry = &mut creds["*.prefix.dev"]["OAuth"];
+    entry["access_token"] = json!("pixi_renewed_access_0123456789");
+    entry["refresh_token"] = json!("pixi_renewed_refresh_0123456789");
+    entry["expires_at"] = json!(later);
+    std::fs::write(&pixi, creds.to_string()).unwrap();
+    let out = env
+        .cmd()
+        .args(["refresh"])
+        .env("RATTLER_AUTH_FILE", &pixi)
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert_eq!(
+        issuer.state.lock().unwrap().issued.len(),
+        1,
+        "no second renewal"
+    );
+    assert!(read(&env.netrc()).contains("password pixi_renewed_access_0123456789"));
+    let oauth = read(&env.config_dir().join(".nix-tokens-oauth.json"));
+    assert!(oauth.contains("pixi_renewed_refresh_0123456789"), "{oauth}");
+    assert!(
+        oauth.contains(&format!("\"expires_at\": {later}")),
+        "{oauth}"
+    );
 }
 
 #[test]
