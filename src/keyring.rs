@@ -62,6 +62,20 @@ mod imp {
             let _ = e.delete_credential();
         }
     }
+
+    pub fn holds(service: &str, account: &str) -> bool {
+        use zeroize::Zeroize;
+        let Some(entry) = ready()
+            .then(|| keyring_core::Entry::new(service, account).ok())
+            .flatten()
+        else {
+            return false;
+        };
+        entry.get_password().is_ok_and(|mut secret| {
+            secret.zeroize();
+            true
+        })
+    }
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -77,6 +91,10 @@ mod imp {
     }
 
     pub fn delete(_account: &str) {}
+
+    pub fn holds(_service: &str, _account: &str) -> bool {
+        false
+    }
 }
 
 /// Stores `secret` for `account`; `false` when no keyring took it.
@@ -92,4 +110,10 @@ pub fn get(account: &str) -> Lookup {
 /// Forgets `account`'s secret, if a keyring has one.
 pub fn delete(account: &str) {
     imp::delete(account)
+}
+
+/// Whether the keyring holds a secret of another program's `service` for `account` (pixi keeps
+/// its logins under `rattler`).
+pub fn holds(service: &str, account: &str) -> bool {
+    imp::holds(service, account)
 }

@@ -78,3 +78,58 @@ fn refresh_tokens_live_in_the_keyring_when_there_is_one() {
     assert_success(&out);
     assert_eq!(lookup(&bus, &env, host), None);
 }
+
+#[test]
+fn an_older_pixi_login_in_the_keyring_is_named() {
+    let Some(bus) = keyring_bus() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let issuer = crate::support::fake_oidc::FakeIssuer::start();
+    // pixi's own login, as pixi keeps it: service `rattler`, the account its key.
+    let mut store = Command::new("secret-tool")
+        .args([
+            "store",
+            "--label",
+            "rattler",
+            "service",
+            "rattler",
+            "username",
+            "*.prefix.dev",
+        ])
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("secret-tool (libsecret-tools)");
+    std::io::Write::write_all(
+        store.stdin.as_mut().unwrap(),
+        br#"{"BearerToken":"pfx_pixis_older_key"}"#,
+    )
+    .unwrap();
+    drop(store.stdin.take());
+    assert!(store.wait().unwrap().success());
+    let out = env
+        .cmd()
+        .args([
+            "login",
+            "prefix.dev",
+            "--base-url",
+            issuer.url(),
+            "--with-token",
+        ])
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+        .write_stdin("pfx_0123456789abcdefghijklmnopqrstuv\n")
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let err = stderr(&out);
+    assert!(
+        err.contains("pixi keeps an older login for *.prefix.dev in the OS keyring"),
+        "{err}"
+    );
+    assert_no_leak(&out, &["pfx_pixis_older_key"]);
+    let _ = Command::new("secret-tool")
+        .args(["clear", "service", "rattler", "username", "*.prefix.dev"])
+        .env("DBUS_SESSION_BUS_ADDRESS", &bus)
+        .status();
+}

@@ -375,14 +375,28 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
         user: identity.as_ref().map(|i| i.user.clone()),
         pixi,
     };
+    let pixi_key = options.pixi.as_ref().map(|p| p.link.key.clone());
     match save(ctx, &target, token, options)? {
         Saved::Written(file) | Saved::Unchanged(file) => {
             ctx.ui.info(&summary(&target.key, identity.as_ref(), &file));
+            if let Some(key) = pixi_key {
+                warn_pixi_keyring(ctx, &target.host, &key);
+            }
         }
         Saved::DryRun => {}
         Saved::Declined => return Ok(ExitCode::from(exit::FAILURE)),
     }
     Ok(ExitCode::from(exit::OK))
+}
+
+/// pixi reads its keyring entry before its credential file unless `RATTLER_AUTH_FILE` is set: an
+/// older login it kept there would hide the one just written.
+fn warn_pixi_keyring(ctx: &Context, host: &str, key: &str) {
+    if std::env::var_os("RATTLER_AUTH_FILE").is_none() && crate::keyring::holds("rattler", key) {
+        ctx.ui.warn(&format!(
+            "pixi keeps an older login for {key} in the OS keyring, which it reads before its credential file; run `pixi auth logout {host}` so that pixi uses this login"
+        ));
+    }
 }
 
 /// The login as pixi keeps it: an OAuth login it can renew, else a bearer token.
