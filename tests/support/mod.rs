@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fake_forge;
+pub mod git_server;
 
 use std::collections::BTreeMap;
 use std::fs;
