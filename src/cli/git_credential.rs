@@ -76,7 +76,13 @@ pub fn run(ctx: &Context, args: GitCredentialArgs, global: &GlobalArgs) -> Resul
     };
     let request = protocol::parse(&input)?;
     if let Some(answer) = get(&quiet, &request)? {
-        let text = protocol::render(&answer);
+        let Some(text) = protocol::render(&answer) else {
+            quiet.ui.warn(&format!(
+                "the stored token for {} holds a line break, which git's protocol cannot carry; store it again with `nix-tokens set-token`",
+                crate::ui::printable(request.host.as_deref().unwrap_or("this host"))
+            ));
+            return Ok(ExitCode::from(exit::OK));
+        };
         let mut out = std::io::stdout().lock();
         out.write_all(text.expose().as_bytes())
             .and_then(|()| out.flush())

@@ -95,8 +95,14 @@ fn apply_url(request: &mut Request, value: &str) -> std::result::Result<(), ()> 
     Ok(())
 }
 
-/// The answer's text: `username=`, `password=` and, when known, `password_expiry_utc=`.
-pub fn render(answer: &Answer) -> Secret<String> {
+/// The answer's text: `username=`, `password=` and, when known, `password_expiry_utc=`; `None`
+/// when a value holds a line break or NUL, which would end the line early and let the rest be read
+/// as other attributes (a hand-edited netrc can quote one into a password).
+pub fn render(answer: &Answer) -> Option<Secret<String>> {
+    let unsafe_value = |v: &str| v.contains(['\n', '\r', '\0']);
+    if unsafe_value(&answer.username) || unsafe_value(answer.password.expose()) {
+        return None;
+    }
     let mut text = format!(
         "username={}\npassword={}\n",
         answer.username,
@@ -105,7 +111,7 @@ pub fn render(answer: &Answer) -> Secret<String> {
     if let Some(at) = answer.expires_at {
         text.push_str(&format!("password_expiry_utc={at}\n"));
     }
-    Secret::new(text)
+    Some(Secret::new(text))
 }
 
 #[cfg(test)]
@@ -150,10 +156,23 @@ mod tests {
             username: "oauth2".into(),
             password: "tok".into(),
             expires_at: Some(1_700_000_000),
-        });
+        })
+        .unwrap();
         assert_eq!(
             text.expose(),
             "username=oauth2\npassword=tok\npassword_expiry_utc=1700000000\n"
         );
+        for (username, password) in [
+            ("me", "tok\nhost=evil.example"),
+            ("me\rx", "tok"),
+            ("me", "a\0b"),
+        ] {
+            let answer = Answer {
+                username: username.into(),
+                password: password.into(),
+                expires_at: None,
+            };
+            assert!(render(&answer).is_none());
+        }
     }
 }

@@ -396,6 +396,21 @@ fn malformed_and_unexpected_input_exits_cleanly_without_a_token() {
         stdout(&out),
         "username=tanuki\npassword=glpat-abcdefghijklmnopqrst\n"
     );
+    // A hand-written netrc password with a carriage return would smuggle in another attribute.
+    env.write(
+        &env.etc.join("netrc"),
+        "machine git.example.com login me password \"tok-secretsecret\rhost=evil.example\"\n",
+    );
+    let out = nix_tokens(
+        &env,
+        &["git-credential", "get"],
+        b"protocol=https\nhost=git.example.com\n",
+    );
+    assert_success(&out);
+    assert_eq!(stdout(&out), "");
+    assert!(stderr(&out).contains("line break"), "{}", stderr(&out));
+    assert_no_leak(&out, &["secretsecret"]);
+
     let out = nix_tokens(&env, &["git-credential"], b"");
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(stdout(&out), "");
