@@ -3,6 +3,9 @@
 # nix-tokens keeps tokens in ~/.config/nix/access-tokens.conf. When home-manager generates
 # nix.conf (a read-only link into the store), nix-tokens cannot add its include there, so this
 # module adds `!include access-tokens.conf` through `nix.extraOptions` and the two never fight.
+# With `gitCredentialHelper.enable`, git asks nix-tokens for the tokens of the hosts listed, so
+# `git+https` flake inputs get them too (the same setting `nix-tokens git-credential --install`
+# writes, here through `programs.git`).
 self:
 {
   config,
@@ -43,6 +46,35 @@ in
       '';
     };
 
+    gitCredentialHelper = {
+      enable = lib.mkEnableOption "nix-tokens as git's credential helper for `hosts`, so that git+https inputs get the tokens too";
+
+      hosts = lib.mkOption {
+        type = lib.types.listOf lib.types.str;
+        default = [
+          "github.com"
+          "gitlab.com"
+        ];
+        example = [
+          "github.com"
+          "git.example.com"
+        ];
+        description = ''
+          The hosts git asks nix-tokens for (`credential."https://HOST".helper`). Other helpers you
+          set stay in place; a host without a token gets no answer, and git asks the next helper.
+        '';
+      };
+
+      useHttpPath = lib.mkOption {
+        type = lib.types.bool;
+        default = true;
+        description = ''
+          Set `credential."https://HOST".useHttpPath`, so that git names the repository and a
+          token stored for one owner (`nix-tokens login github --owner my-org`) is chosen for it.
+        '';
+      };
+    };
+
     refresh = {
       enable = lib.mkEnableOption "a timer that renews expiring OAuth tokens (systemd on Linux, launchd on Darwin)";
 
@@ -63,6 +95,13 @@ in
         home.packages = [ cfg.package ];
         nix.extraOptions = lib.mkIf cfg.includeTokenFile "!include access-tokens.conf\n";
       }
+
+      (lib.mkIf cfg.gitCredentialHelper.enable {
+        programs.git.extraConfig.credential = lib.genAttrs (map (host: "https://${host}") cfg.gitCredentialHelper.hosts) (_: {
+          helper = "!${exe} git-credential";
+          useHttpPath = cfg.gitCredentialHelper.useHttpPath;
+        });
+      })
 
       (lib.mkIf (cfg.refresh.enable && pkgs.stdenv.hostPlatform.isLinux) {
         systemd.user.services.nix-tokens-refresh = {

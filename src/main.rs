@@ -6,6 +6,7 @@
 mod cli;
 mod error;
 mod flows;
+mod gitcred;
 mod http;
 mod keyring;
 mod nixconf;

@@ -4,6 +4,7 @@
 //! function; they wire the store, providers and flows together and hold no file or protocol logic.
 
 mod completions;
+mod git_credential;
 mod login;
 mod logout;
 mod refresh;
@@ -82,6 +83,8 @@ pub enum Command {
     SetToken(set_token::SetTokenArgs),
     /// Renew OAuth tokens that are about to expire
     Refresh(refresh::RefreshArgs),
+    /// Answer git's credential requests from the tokens Nix sees (--install adds it to git)
+    GitCredential(git_credential::GitCredentialArgs),
     /// Print the version
     Version,
     /// Print a shell completion script
@@ -174,6 +177,7 @@ pub fn run(cli: Cli, ui: Ui) -> Result<ExitCode> {
         Command::Status(args) => status::run(&ctx()?, args),
         Command::SetToken(args) => set_token::run(&ctx()?, args),
         Command::Refresh(args) => refresh::run(&ctx()?, args),
+        Command::GitCredential(args) => git_credential::run(&ctx()?, args, g),
         Command::Version => {
             println!("nix-tokens {}", env!("CARGO_PKG_VERSION"));
             Ok(ExitCode::from(exit::OK))

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use super::Context;
 use crate::error::{Error, Result};
 use crate::nixconf::hosts::{HostInfo, PixiLink};
+use crate::nixconf::nix_version;
 use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::store::Session;
 use crate::nixconf::tokens::{check_login, check_token, host_without_port, key_host};
@@ -202,6 +203,12 @@ pub fn save(
         Vec::new()
     };
     ctx.warn_surprises(&before, check.as_ref().map(|t| (key.as_str(), t)), &removed);
+    if target.sink == Sink::AccessTokens
+        && key.contains('/')
+        && let Some(warning) = nix_version::owner_key_warning(key)
+    {
+        ctx.ui.warn(&warning);
+    }
     if useless {
         ctx.ui.info(&format!(
             "Removed the token for {key} from {}, where Nix never reads it.",

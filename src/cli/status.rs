@@ -17,7 +17,7 @@ use crate::http::{self, Http};
 use crate::nixconf::hosts::Hosts;
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::oauth::OAuthLogins;
-use crate::nixconf::{fsio, tokens, view};
+use crate::nixconf::{fsio, nix_version, tokens, view};
 use crate::providers::check::{self, Verdict, missing_scopes};
 use crate::providers::{Kind, Registry, detect};
 use crate::secret::{Secret, fingerprint, mask};
@@ -178,6 +178,13 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
         ctx.ui.info("Nix sees no access tokens. Add one with `nix-tokens login` or `nix-tokens set-token HOST`.");
     } else {
         print_table(&rows);
+    }
+    if let Some(owner) = rows
+        .iter()
+        .find(|r| r.secret.is_some() && r.host.contains('/'))
+        && let Some(warning) = nix_version::owner_key_warning(&owner.host)
+    {
+        ctx.ui.warn(&warning);
     }
     for host in &missing {
         ctx.ui.warn(&format!("Nix has no token for {host}"));

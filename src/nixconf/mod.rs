@@ -7,8 +7,9 @@
 pub mod conf;
 pub mod fsio;
 pub mod hosts;
-mod json_file;
+pub mod json_file;
 pub mod netrc;
+pub mod nix_version;
 pub mod oauth;
 pub mod paths;
 pub mod pixi;

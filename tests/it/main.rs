@@ -9,6 +9,7 @@ mod crash;
 mod detect;
 mod device_flow;
 mod flake;
+mod git_credential;
 mod hostile_server;
 mod keyring;
 mod login;

@@ -5,6 +5,7 @@
 
 pub mod fake_forge;
 pub mod fake_oidc;
+pub mod git_server;
 
 use std::collections::BTreeMap;
 use std::fs;

@@ -47,6 +47,10 @@ pub struct LoginArgs {
     /// A provider name (github, gitlab, gitea, forgejo, codeberg, sourcehut, prefix-dev) or a host;
     /// default github
     pub target: Option<String>,
+    /// Store the token for this owner (user, organisation or group) only: under HOST/OWNER, which
+    /// git through `git-credential` and Nix 2.27 or later prefer for that owner's repositories
+    #[arg(long, value_name = "OWNER")]
+    pub owner: Option<String>,
     /// The provider the host runs, when no provider file names the host
     #[arg(long, short = 'p', value_name = "NAME")]
     pub provider: Option<String>,
@@ -110,7 +114,11 @@ pub struct LoginArgs {
 
 pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
     let registry = ctx.registry()?;
-    let target_arg = args.target.as_deref().unwrap_or("github");
+    let mut target_arg = args.target.as_deref().unwrap_or("github").to_owned();
+    if let Some(owner) = &args.owner {
+        target_arg = owner_key(&registry, &target_arg, args.provider.as_deref(), owner)?;
+    }
+    let target_arg = target_arg.as_str();
     let resolve =
         |provider: Option<&str>| Target::resolve(&registry, target_arg, provider, args.netrc, None);
     let mut target = resolve(args.provider.as_deref())?;
@@ -413,6 +421,24 @@ fn pixi_entry(token: &Secret<String>, oauth: Option<&OAuthLogin>) -> serde_json:
         .to_json(),
         None => pixi::bearer_entry(token),
     }
+}
+
+/// The key `HOST/OWNER` for `login TARGET --owner OWNER`.
+fn owner_key(
+    registry: &crate::providers::Registry,
+    target: &str,
+    provider: Option<&str>,
+    owner: &str,
+) -> Result<String> {
+    let (key, _) = registry.resolve_target(target, provider)?;
+    let owner = owner.trim().trim_matches('/');
+    if key.contains('/') || owner.is_empty() {
+        return Err(Error::usage(format!(
+            "--owner takes one owner (such as my-org) for a host; give `{}` and the owner alone",
+            crate::nixconf::tokens::key_host(&key)
+        )));
+    }
+    Ok(format!("{key}/{owner}"))
 }
 
 fn device_params<'a>(
