@@ -716,3 +716,73 @@ fn a_flow_the_issuer_lacks_is_refused_before_anything_happens() {
         stderr(&forge)
     );
 }
+
+/// Chromium, which CI installs; elsewhere the test is skipped when there is none.
+fn chromium() -> Option<String> {
+    let found = ["chromium", "chromium-browser"].into_iter().find(|c| {
+        std::process::Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install chromium (see .ci/run)"
+        );
+        eprintln!("skipping: no chromium");
+    }
+    found.map(str::to_owned)
+}
+
+#[test]
+fn a_real_browser_opened_through_browser_completes_the_login() {
+    let Some(chromium) = chromium() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let issuer = FakeIssuer::start();
+    let browser = format!(
+        "{chromium} --headless --no-sandbox --disable-gpu --disable-background-networking \
+         --disable-dev-shm-usage --user-data-dir={} --dump-dom %s",
+        env.root.join("chromium").display()
+    );
+    let out = env
+        .cmd()
+        .args([
+            "login",
+            "prefix.dev",
+            "--base-url",
+            issuer.url(),
+            "--oauth-flow",
+            "auth-code",
+            "--oauth-timeout",
+            "90",
+        ])
+        .env("BROWSER", browser)
+        .env("RATTLER_AUTH_FILE", pixi_file(&env))
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert!(
+        stderr(&out).contains("Opened your browser."),
+        "{}",
+        stderr(&out)
+    );
+    let authorize = issuer
+        .server
+        .requests()
+        .into_iter()
+        .find(|r| r.path.starts_with("/oauth/authorize"))
+        .expect("the browser asked the issuer");
+    assert!(
+        authorize
+            .header("user-agent")
+            .is_some_and(|ua| ua.contains("HeadlessChrome")),
+        "{:?}",
+        authorize.header("user-agent")
+    );
+    let access = issuer.state.lock().unwrap().issued[0].clone();
+    assert!(read(&env.netrc()).contains(&access));
+}

@@ -32,6 +32,9 @@ const SCRUBBED: &[&str] = &[
     "NIX_TOKENS_OAUTH_CLIENT_SECRET",
     "SSH_CONNECTION",
     "SSH_TTY",
+    "BROWSER",
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
 ];
 
 /// A temporary home: `home/.config/nix` for the user's files, `etc` as `$NIX_CONF_DIR`, and

@@ -123,7 +123,8 @@ pub async fn obtain(
                 "To log in to {host}, open this address in your browser:\n  {}",
                 pending.url
             ));
-            if browser_here(args) && browser::open(pending.url.as_str()) {
+            // The flow is settled: the browser opens wherever one can be started.
+            if !args.no_browser && browser::can_open() && browser::open(pending.url.as_str()) {
                 ctx.ui.info("Opened your browser.");
             }
             let deadline = Duration::from_secs(args.oauth_timeout);
