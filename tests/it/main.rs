@@ -15,6 +15,7 @@ mod login;
 mod logout;
 mod netrc;
 mod nix_agrees;
+mod no_permission;
 mod parallel;
 mod providers;
 mod read_only;
