@@ -19,6 +19,7 @@ mod no_permission;
 mod parallel;
 mod providers;
 mod read_only;
+mod read_only_mount;
 mod refresh;
 mod revoke;
 mod set_token;
