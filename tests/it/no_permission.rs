@@ -33,12 +33,16 @@ fn populated() -> TestEnv {
     env.write(&env.nix_conf(), "# mine\nmax-jobs = 2\n");
     env.set_token("github.com", GH);
     if running_as_root() {
-        // A copy of the binary inside the home, so that no directory of the build (which may
-        // be under /root) has to be open to `nobody`.
+        chown_all(&env.root);
+        // The binary linked (or copied) into the home, so that no directory of the build (which
+        // may be under /root) has to be open to `nobody`; it stays root's.
         let bin = env.root.join("bin");
         fs::create_dir(&bin).unwrap();
-        fs::copy(env.cmd().get_program(), bin.join("nix-tokens")).unwrap();
-        chown_all(&env.root);
+        fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+        let (from, to) = (env.cmd().get_program().to_owned(), bin.join("nix-tokens"));
+        if fs::hard_link(&from, &to).is_err() {
+            fs::copy(&from, &to).unwrap();
+        }
         for dir in env.root.ancestors().skip(1) {
             let mode = fs::metadata(dir).unwrap().permissions().mode();
             assert!(
