@@ -44,7 +44,9 @@ impl Error {
     pub fn io(action: &str, path: &Path, err: &io::Error) -> Self {
         let hint = match err.kind() {
             io::ErrorKind::PermissionDenied => "; check its permissions (or use --system as root)",
-            io::ErrorKind::ReadOnlyFilesystem => "; the file system is read-only",
+            io::ErrorKind::ReadOnlyFilesystem => {
+                "; nothing there can change until it is mounted read-write"
+            }
             io::ErrorKind::StorageFull => "; free some disk space and try again",
             _ => "",
         };

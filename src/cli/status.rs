@@ -76,6 +76,17 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
         ctx.ui.detail(&format!("reading {}", f.display()));
     }
     let settings = view::settings_in_order(&files)?;
+    // Nix skips a file it may not read without a word; say so, or its tokens vanish unexplained.
+    for f in files.iter().chain([&ctx.layout.token_file]) {
+        if let Err(e) = std::fs::File::open(f)
+            && e.kind() == std::io::ErrorKind::PermissionDenied
+        {
+            ctx.ui.warn(&format!(
+                "{} cannot be read (permission denied), so Nix skips it; check its permissions",
+                f.display()
+            ));
+        }
+    }
     let mut rows: Vec<Row> = view::access_tokens(&settings)
         .into_iter()
         .map(|t| Row {

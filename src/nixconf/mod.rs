@@ -19,7 +19,7 @@ pub mod view;
 
 /// Cases per property test: 2000 in `cargo test`, more with `PROPTEST_CASES=N`.
 #[cfg(test)]
-fn proptest_cases() -> u32 {
+pub(crate) fn proptest_cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use super::Provider;
 use crate::error::{Error, Result};
 use crate::nixconf::tokens::{key_host, normalize_key};
+use crate::ui::printable;
 
 include!(concat!(env!("OUT_DIR"), "/builtin_providers.rs"));
 
@@ -21,10 +22,11 @@ fn parse(origin: &str, text: &str) -> Result<Provider> {
             .span()
             .map(|s| format!(" line {}", text[..s.start].matches('\n').count() + 1))
             .unwrap_or_default();
-        Error::failed(format!(
+        // The message quotes the file, whose strings may hold escaped newlines or terminal codes.
+        Error::failed(printable(&format!(
             "the provider file {origin}{line} is not valid: {}; fix or remove it",
             e.message().trim_end_matches('\n')
-        ))
+        )))
     })
 }
 
@@ -142,6 +144,7 @@ impl Registry {
 mod tests {
     use super::*;
     use crate::providers::{Kind, Sink};
+    use proptest::prelude::*;
 
     fn builtin() -> Registry {
         Registry::load(None).unwrap()
@@ -262,6 +265,112 @@ mod tests {
             let err = Registry::load(Some(dir.path())).unwrap_err().to_string();
             assert!(err.contains(&path.display().to_string()), "{err}");
             assert!(err.contains(expect), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn escapes_from_a_bad_file_are_not_printed_raw() {
+        let text = "name = \"x\"\nkind = \"github\"\nsink = \"netrc\"\n\"a\\nb\\u001b[31m\" = 1\n";
+        let err = parse("/p/x.toml", text).unwrap_err().to_string();
+        assert!(
+            err.contains("line 4 is not valid: unknown field `a?b?[31m`"),
+            "{err:?}"
+        );
+    }
+
+    /// A parse error reads as one sentence on one line that names the file and says what to do.
+    fn assert_one_sentence(origin: &str, text: &str) -> std::result::Result<(), TestCaseError> {
+        if let Err(e) = parse(origin, text) {
+            let message = e.to_string();
+            prop_assert!(
+                message.starts_with(&format!("the provider file {origin}")),
+                "{}",
+                message
+            );
+            prop_assert!(message.ends_with("; fix or remove it"), "{}", message);
+            prop_assert!(!message.chars().any(char::is_control), "{:?}", message);
+        }
+        Ok(())
+    }
+
+    /// One change to a text: cut, insert, duplicate or drop at a place given as a fraction.
+    #[derive(Debug, Clone)]
+    enum Mutation {
+        Cut(f64, usize),
+        Insert(f64, String),
+        DuplicateLine(f64),
+        DropLine(f64),
+    }
+
+    fn mutation() -> impl Strategy<Value = Mutation> {
+        let toml_ish = "[\\ -~\t\n\"'=#\\[\\]{}.,é\u{0}\u{1b}]{1,12}";
+        prop_oneof![
+            (0.0..1.0, 1..20usize).prop_map(|(at, n)| Mutation::Cut(at, n)),
+            (0.0..1.0, toml_ish).prop_map(|(at, s)| Mutation::Insert(at, s)),
+            (0.0..1.0).prop_map(Mutation::DuplicateLine),
+            (0.0..1.0).prop_map(Mutation::DropLine),
+        ]
+    }
+
+    fn apply(text: &str, m: &Mutation) -> String {
+        let at = |f: f64, len: usize| ((len as f64 * f) as usize).min(len.saturating_sub(1));
+        let mut chars: Vec<char> = text.chars().collect();
+        let mut lines: Vec<&str> = text.split_inclusive('\n').collect();
+        match m {
+            Mutation::Cut(f, n) => {
+                let i = at(*f, chars.len());
+                chars.drain(i..(i + n).min(chars.len()));
+                chars.into_iter().collect()
+            }
+            Mutation::Insert(f, s) => {
+                let i = at(*f, chars.len() + 1);
+                chars.splice(i..i, s.chars());
+                chars.into_iter().collect()
+            }
+            Mutation::DuplicateLine(f) if !lines.is_empty() => {
+                let i = at(*f, lines.len());
+                lines.insert(i, lines[i]);
+                lines.concat()
+            }
+            Mutation::DropLine(f) if !lines.is_empty() => {
+                lines.remove(at(*f, lines.len()));
+                lines.concat()
+            }
+            _ => text.to_owned(),
+        }
+    }
+
+    /// Lines of keys, tables, comments and values whose strings hold escapes (`\n`, `\u001b`).
+    fn toml_like() -> impl Strategy<Value = String> {
+        let string = r#""([ !#-\[\]-~é]|\\[ntr"\\]|\\u00[01][0-9a-f]){0,10}""#;
+        let key = format!("([a-z_]{{1,12}}|{string})");
+        let value = format!("({string}|\\[({string}, ?){{0,3}}\\]|[0-9]{{1,3}}|true)");
+        let line = format!("({key} ?= ?{value}\n|\\[[a-z]{{0,8}}\\]\n|#[ -~]{{0,10}}\n)");
+        proptest::string::string_regex(&format!("{line}{{0,12}}")).unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(crate::nixconf::proptest_cases()))]
+
+        #[test]
+        fn parse_any_text_without_panic(text in "(?s).{0,300}") {
+            assert_one_sentence("/p/any.toml", &text)?;
+        }
+
+        #[test]
+        fn parse_toml_like_text_without_panic(
+            text in toml_like(),
+        ) {
+            assert_one_sentence("/p/toml-like.toml", &text)?;
+        }
+
+        #[test]
+        fn parse_mutated_provider_files_without_panic(
+            file in 0..BUILTIN.len(),
+            mutations in proptest::collection::vec(mutation(), 1..6),
+        ) {
+            let text = mutations.iter().fold(BUILTIN[file].1.to_owned(), |t, m| apply(&t, m));
+            assert_one_sentence("/p/mutated.toml", &text)?;
         }
     }
 }

@@ -1,5 +1,6 @@
 //! A server that answers badly (huge numbers, huge bodies, terminal escapes) gets a clear error
-//! or a safe result, never a panic, and nothing it sends reaches the terminal raw.
+//! or a safe result, never a panic, and nothing it sends reaches the terminal raw. A truncated
+//! answer or none at all ends the run within the timeout, naming the host and saving nothing.
 
 use serde_json::json;
 
@@ -126,4 +127,64 @@ fn server_errors_and_garbage_are_named_and_save_nothing() {
         assert_no_leak(&out, &["giteatoken1234567890"]);
         assert_eq!(env.snapshot(), before);
     }
+}
+
+/// `login --with-token` against `server`, with requests given up after `timeout` seconds.
+fn login_against(env: &TestEnv, url: &str, timeout: &str) -> std::process::Output {
+    let mut child = env
+        .std_cmd()
+        .args([
+            "login",
+            "git.corp.example",
+            "-p",
+            "gitea",
+            "--base-url",
+            url,
+        ])
+        .arg("--with-token")
+        .env("NIX_TOKENS_HTTP_TIMEOUT", timeout)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"giteatoken1234567890\n").unwrap();
+    wait_bounded(child, std::time::Duration::from_secs(20), "login")
+}
+
+#[test]
+fn a_truncated_answer_is_named_and_saves_nothing() {
+    let env = TestEnv::new();
+    let server = fake_forge::RawServer::start(Some(
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n{\"login\": \"tan",
+    ));
+    let before = env.snapshot();
+    let out = login_against(&env, &server.url, "10");
+    assert_clean_failure(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains(&server.url), "{err}");
+    assert!(err.contains("broke off before its end"), "{err}");
+    assert!(err.contains("nothing was saved"), "{err}");
+    assert_no_leak(&out, &["giteatoken1234567890"]);
+    assert_eq!(env.snapshot(), before);
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_and_saves_nothing() {
+    let env = TestEnv::new();
+    let server = fake_forge::RawServer::start(None);
+    let before = env.snapshot();
+    let start = std::time::Instant::now();
+    let out = login_against(&env, &server.url, "2");
+    let took = start.elapsed();
+    assert_clean_failure(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains(&server.url), "{err}");
+    assert!(err.contains("no answer within 2 seconds"), "{err}");
+    assert!(
+        took >= std::time::Duration::from_secs(2) && took < std::time::Duration::from_secs(8),
+        "took {took:?}"
+    );
+    assert_no_leak(&out, &["giteatoken1234567890"]);
+    assert_eq!(env.snapshot(), before);
 }

@@ -166,6 +166,56 @@ impl Drop for FakeServer {
     }
 }
 
+/// A server that breaks HTTP itself: it reads each request head, then writes `answer` as raw bytes
+/// and closes, or (with `None`) holds the connection open and never answers, until it is dropped.
+pub struct RawServer {
+    pub url: String,
+    addr: std::net::SocketAddr,
+    stop: Arc<AtomicBool>,
+}
+
+impl RawServer {
+    pub fn start(answer: Option<&'static [u8]>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let addr = listener.local_addr().unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopped = stop.clone();
+        thread::spawn(move || {
+            let mut held = Vec::new();
+            for stream in listener.incoming() {
+                if stopped.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(mut tcp) = stream else { continue };
+                let mut reader = BufReader::new(tcp.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).unwrap_or(0) > 0 && !line.trim_end().is_empty() {
+                    line.clear();
+                }
+                match answer {
+                    Some(bytes) => {
+                        let _ = tcp.write_all(bytes);
+                        let _ = tcp.flush();
+                    }
+                    None => held.push(tcp),
+                }
+            }
+        });
+        RawServer {
+            url: format!("http://{addr}"),
+            addr,
+            stop,
+        }
+    }
+}
+
+impl Drop for RawServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
 fn serve<S: Read + Write>(stream: S, requests: &Mutex<Vec<Request>>, handler: &Handler) {
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
