@@ -42,8 +42,11 @@ impl Error {
 
     /// A file operation that failed: "could not {action} {path}: {reason}".
     pub fn io(action: &str, path: &Path, err: &io::Error) -> Self {
+        // A file of the user's own that they may not touch wants its owner fixed, not root.
+        let own = std::env::var_os("HOME").is_some_and(|h| !h.is_empty() && path.starts_with(h));
         let hint = match err.kind() {
-            io::ErrorKind::PermissionDenied => "; check its permissions (or use --system as root)",
+            io::ErrorKind::PermissionDenied if own => "; check its owner and permissions",
+            io::ErrorKind::PermissionDenied => "; check its permissions, or run as root",
             io::ErrorKind::ReadOnlyFilesystem => {
                 "; nothing there can change until it is mounted read-write"
             }
