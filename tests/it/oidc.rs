@@ -22,11 +22,11 @@ struct Running {
 }
 
 impl Running {
-    fn start(env: &TestEnv, args: &[&str], pixi: &Path) -> Self {
+    fn start(env: &TestEnv, args: &[&str]) -> Self {
         let mut child = env
             .std_cmd()
             .args(args)
-            .env("RATTLER_AUTH_FILE", pixi)
+            .env("RATTLER_AUTH_FILE", pixi_file(env))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -115,6 +115,31 @@ fn query_of(url: &str) -> std::collections::HashMap<String, String> {
         .collect()
 }
 
+/// `nix-tokens ARGS…` with pixi's credential file in the test's home and `stdin` piped in.
+fn run(env: &TestEnv, args: &[&str], stdin: impl Into<Vec<u8>>) -> Output {
+    env.cmd()
+        .args(args)
+        .env("RATTLER_AUTH_FILE", pixi_file(env))
+        .write_stdin(stdin)
+        .output()
+        .unwrap()
+}
+
+/// `login prefix.dev --oauth-flow auth-code` against `issuer`, in the background, for the test
+/// to play the browser.
+fn start_browser_login(env: &TestEnv, issuer: &FakeIssuer, extra: &[&str]) -> Running {
+    let mut args = vec![
+        "login",
+        "prefix.dev",
+        "--base-url",
+        issuer.url(),
+        "--oauth-flow",
+        "auth-code",
+    ];
+    args.extend_from_slice(extra);
+    Running::start(env, &args)
+}
+
 fn pixi_file(env: &TestEnv) -> PathBuf {
     env.root.join("pixi").join("credentials.json")
 }
@@ -134,17 +159,7 @@ fn others() -> Value {
 
 /// `login prefix.dev` through the browser, played by the test: returns the finished login.
 fn browser_login(env: &TestEnv, issuer: &FakeIssuer, extra: &[&str]) -> Output {
-    let pixi = pixi_file(env);
-    let mut args = vec![
-        "login",
-        "prefix.dev",
-        "--base-url",
-        issuer.url(),
-        "--oauth-flow",
-        "auth-code",
-    ];
-    args.extend_from_slice(extra);
-    let mut login = Running::start(env, &args, &pixi);
+    let mut login = start_browser_login(env, issuer, extra);
     let url = login.authorization_url();
     let (status, location, _) = get(&url);
     assert_eq!(status, 302, "the issuer sends the browser back");
@@ -163,18 +178,7 @@ fn prefix_dev_through_the_browser_with_pkce_lands_in_netrc_and_pixi() {
     std::fs::create_dir_all(pixi.parent().unwrap()).unwrap();
     std::fs::write(&pixi, serde_json::to_string_pretty(&others()).unwrap()).unwrap();
 
-    let mut login = Running::start(
-        &env,
-        &[
-            "login",
-            "prefix.dev",
-            "--base-url",
-            issuer.url(),
-            "--oauth-flow",
-            "auth-code",
-        ],
-        &pixi,
-    );
+    let mut login = start_browser_login(&env, &issuer, &[]);
     let url = login.authorization_url();
     let q = query_of(&url);
     assert_eq!(q["client_id"], CLIENT);
@@ -259,18 +263,7 @@ fn a_wrong_state_ends_the_login_and_saves_nothing() {
     let issuer = FakeIssuer::start();
     let pixi = pixi_file(&env);
     let before = env.snapshot();
-    let mut login = Running::start(
-        &env,
-        &[
-            "login",
-            "prefix.dev",
-            "--base-url",
-            issuer.url(),
-            "--oauth-flow",
-            "auth-code",
-        ],
-        &pixi,
-    );
+    let mut login = start_browser_login(&env, &issuer, &[]);
     let url = login.authorization_url();
     let (_, location, _) = get(&url);
     let forged = location.unwrap().replace("state=", "state=forged");
@@ -292,18 +285,7 @@ fn an_error_callback_is_reported_and_saves_nothing() {
     let issuer = FakeIssuer::start();
     issuer.state.lock().unwrap().deny = true;
     let before = env.snapshot();
-    let mut login = Running::start(
-        &env,
-        &[
-            "login",
-            "prefix.dev",
-            "--base-url",
-            issuer.url(),
-            "--oauth-flow",
-            "auth-code",
-        ],
-        &pixi_file(&env),
-    );
+    let mut login = start_browser_login(&env, &issuer, &[]);
     let url = login.authorization_url();
     let (_, location, _) = get(&url);
     let (status, _, page) = get(&location.unwrap());
@@ -324,20 +306,7 @@ fn the_browser_not_coming_back_ends_at_the_deadline() {
     let env = TestEnv::new();
     let issuer = FakeIssuer::start();
     let before = env.snapshot();
-    let mut login = Running::start(
-        &env,
-        &[
-            "login",
-            "prefix.dev",
-            "--base-url",
-            issuer.url(),
-            "--oauth-flow",
-            "auth-code",
-            "--oauth-timeout",
-            "2",
-        ],
-        &pixi_file(&env),
-    );
+    let mut login = start_browser_login(&env, &issuer, &["--oauth-timeout", "2"]);
     login.authorization_url();
     let out = login.finish();
     assert_failed_with(&out, "did not come back from prefix.dev within 2 seconds");
@@ -365,9 +334,9 @@ fn a_fixed_redirect_uri_is_listened_on_and_sent_verbatim() {
 fn any_issuer_with_the_device_flow_and_userinfo() {
     let env = TestEnv::new();
     let issuer = FakeIssuer::start();
-    let out = env
-        .cmd()
-        .args([
+    let out = run(
+        &env,
+        &[
             "login",
             "conda.corp.example",
             "--oauth",
@@ -379,10 +348,9 @@ fn any_issuer_with_the_device_flow_and_userinfo() {
             "openid",
             "--oauth-scope",
             "offline_access",
-        ])
-        .env("RATTLER_AUTH_FILE", pixi_file(&env))
-        .output()
-        .unwrap();
+        ],
+        "",
+    );
     assert_success(&out);
     let err = stderr(&out);
     // Standard input is no terminal here, so `auto` chose the device flow.
@@ -445,12 +413,11 @@ fn discovery_problems_are_one_sentence_and_save_nothing() {
     ];
     let before = env.snapshot();
     for (server, expected) in cases {
-        let out = env
-            .cmd()
-            .args(["login", "prefix.dev", "--base-url", &server.url])
-            .env("RATTLER_AUTH_FILE", pixi_file(&env))
-            .output()
-            .unwrap();
+        let out = run(
+            &env,
+            &["login", "prefix.dev", "--base-url", &server.url],
+            "",
+        );
         assert_clean_failure(&out, 1);
         let err = stderr(&out);
         assert!(err.contains(expected), "{expected}: {err}");
@@ -468,12 +435,7 @@ fn refresh_renews_netrc_and_pixi_with_the_rotated_pair() {
     let issuer = FakeIssuer::start();
     issuer.set_lifetime(60);
     assert_success(&browser_login(&env, &issuer, &[]));
-    let out = env
-        .cmd()
-        .args(["refresh", "-v"])
-        .env("RATTLER_AUTH_FILE", pixi_file(&env))
-        .output()
-        .unwrap();
+    let out = run(&env, &["refresh", "-v"], "");
     assert_success(&out);
     let state = issuer.state.lock().unwrap();
     assert_eq!(state.issued.len(), 2, "one renewal");
@@ -491,12 +453,7 @@ fn refresh_renews_netrc_and_pixi_with_the_rotated_pair() {
     assert_eq!(entry["refresh_token"], new_refresh);
     // The old refresh token was rotated away: a second refresh uses the new one.
     issuer.set_lifetime(3600);
-    let again = env
-        .cmd()
-        .args(["refresh", "--threshold", "100000"])
-        .env("RATTLER_AUTH_FILE", pixi_file(&env))
-        .output()
-        .unwrap();
+    let again = run(&env, &["refresh", "--threshold", "100000"], "");
     assert_success(&again);
     assert_eq!(issuer.state.lock().unwrap().issued.len(), 3);
 }
@@ -519,12 +476,7 @@ fn a_pair_pixi_renewed_itself_is_taken_over_instead_of_renewing_again() {
     entry["refresh_token"] = json!("pixi_renewed_refresh_0123456789");
     entry["expires_at"] = json!(later);
     std::fs::write(&pixi, creds.to_string()).unwrap();
-    let out = env
-        .cmd()
-        .args(["refresh"])
-        .env("RATTLER_AUTH_FILE", &pixi)
-        .output()
-        .unwrap();
+    let out = run(&env, &["refresh"], "");
     assert_success(&out);
     assert_eq!(
         issuer.state.lock().unwrap().issued.len(),
@@ -553,12 +505,11 @@ fn logout_revokes_refresh_then_access_and_keeps_pixis_other_entries() {
         let s = issuer.state.lock().unwrap();
         (s.issued[0].clone(), s.issued_refresh[0].clone())
     };
-    let out = env
-        .cmd()
-        .args(["logout", "prefix.dev", "--revoke", "--yes", "-vv"])
-        .env("RATTLER_AUTH_FILE", &pixi)
-        .output()
-        .unwrap();
+    let out = run(
+        &env,
+        &["logout", "prefix.dev", "--revoke", "--yes", "-vv"],
+        "",
+    );
     assert_success(&out);
     assert_no_leak(&out, &[&access, &refresh]);
     assert_eq!(
@@ -582,12 +533,7 @@ fn a_login_pixi_wrote_itself_is_left_alone_on_logout() {
     let mut creds = json_of(&pixi);
     creds["*.prefix.dev"] = json!({"BearerToken": "pfx_pixis_own_key_0123456789"});
     std::fs::write(&pixi, creds.to_string()).unwrap();
-    let out = env
-        .cmd()
-        .args(["logout", "prefix.dev", "--yes"])
-        .env("RATTLER_AUTH_FILE", &pixi)
-        .output()
-        .unwrap();
+    let out = run(&env, &["logout", "prefix.dev", "--yes"], "");
     assert_success(&out);
     assert!(stderr(&out).contains("pixi wrote it"), "{}", stderr(&out));
     assert_eq!(
@@ -601,19 +547,17 @@ fn an_api_key_is_checked_with_graphql_and_goes_to_pixi_as_a_bearer_token() {
     let env = TestEnv::new();
     let issuer = FakeIssuer::start();
     let key = "pfx_0123456789abcdefghijklmnopqrstuv";
-    let out = env
-        .cmd()
-        .args([
+    let out = run(
+        &env,
+        &[
             "login",
             "prefix.dev",
             "--base-url",
             issuer.url(),
             "--with-token",
-        ])
-        .env("RATTLER_AUTH_FILE", pixi_file(&env))
-        .write_stdin(format!("{key}\n"))
-        .output()
-        .unwrap();
+        ],
+        format!("{key}\n"),
+    );
     assert_success(&out);
     assert_no_leak(&out, &[key]);
     assert_eq!(
@@ -635,20 +579,18 @@ fn an_api_key_is_checked_with_graphql_and_goes_to_pixi_as_a_bearer_token() {
     // A key the API does not know (`viewer: null`) is refused, and nothing changes.
     let before = env.snapshot();
     let pixi_before = read(&pixi_file(&env));
-    let out = env
-        .cmd()
-        .args([
+    let out = run(
+        &env,
+        &[
             "login",
             "prefix.dev",
             "--base-url",
             issuer.url(),
             "--with-token",
             "--yes",
-        ])
-        .env("RATTLER_AUTH_FILE", pixi_file(&env))
-        .write_stdin("not-a-known-key-0123456789\n")
-        .output()
-        .unwrap();
+        ],
+        "not-a-known-key-0123456789\n",
+    );
     assert_clean_failure(&out, 1);
     assert!(
         stderr(&out).contains("prefix.dev refused the token"),
@@ -666,18 +608,17 @@ fn no_pixi_writes_only_netrc() {
         authorization: false,
         device: true,
     });
-    let out = env
-        .cmd()
-        .args([
+    let out = run(
+        &env,
+        &[
             "login",
             "prefix.dev",
             "--base-url",
             issuer.url(),
             "--no-pixi",
-        ])
-        .env("RATTLER_AUTH_FILE", pixi_file(&env))
-        .output()
-        .unwrap();
+        ],
+        "",
+    );
     assert_success(&out);
     assert!(!pixi_file(&env).exists());
     assert!(read(&env.netrc()).contains("machine prefix.dev"));
@@ -690,18 +631,18 @@ fn a_flow_the_issuer_lacks_is_refused_before_anything_happens() {
         authorization: false,
         device: true,
     });
-    let out = env
-        .cmd()
-        .args([
+    let out = run(
+        &env,
+        &[
             "login",
             "prefix.dev",
             "--base-url",
             issuer.url(),
             "--oauth-flow",
             "auth-code",
-        ])
-        .output()
-        .unwrap();
+        ],
+        "",
+    );
     assert_clean_failure(&out, 1);
     assert!(
         stderr(&out).contains("offers no authorization-code flow"),

@@ -14,8 +14,8 @@ use crate::flows::device_code::DeviceParams;
 use crate::flows::{Tokens, browser};
 use crate::http::{self, Http};
 use crate::nixconf::oauth::OAuthLogin;
-use crate::providers::Provider;
 use crate::providers::oidc::Discovery;
+use crate::providers::{OidcIssuer, Provider};
 use crate::secret::Secret;
 
 /// Who the login is with: the client, and the flow chosen.
@@ -24,14 +24,22 @@ pub struct Plan {
     pub flow: Flow,
 }
 
+/// A setting of the provider file's `[oidc]` table, which holds for its default host only.
+fn own<'p>(
+    provider: &'p Provider,
+    host: &str,
+    field: fn(&OidcIssuer) -> &Option<String>,
+) -> Option<&'p str> {
+    let oidc = provider.oidc.as_ref()?;
+    field(oidc)
+        .as_deref()
+        .filter(|_| provider.default_host.as_deref() == Some(host))
+}
+
 /// The issuer: `--oauth-issuer-url`, else the base URL given with `--base-url`, else the
 /// provider's own issuer for its default host, else `https://HOST`.
 pub fn issuer(provider: &Provider, host: &str, args: &LoginArgs) -> Result<Url> {
-    let own = provider
-        .oidc
-        .as_ref()
-        .and_then(|o| o.issuer.as_deref())
-        .filter(|_| provider.default_host.as_deref() == Some(host));
+    let own = own(provider, host, |o| &o.issuer);
     let text = args
         .oauth_issuer_url
         .as_deref()
@@ -42,11 +50,7 @@ pub fn issuer(provider: &Provider, host: &str, args: &LoginArgs) -> Result<Url> 
 
 /// The client id: `--oauth-client-id`, else the provider's public client for its default host.
 pub fn client_id(provider: &Provider, host: &str, args: &LoginArgs) -> Result<String> {
-    let own = provider
-        .oidc
-        .as_ref()
-        .and_then(|o| o.client_id.clone())
-        .filter(|_| provider.default_host.as_deref() == Some(host));
+    let own = own(provider, host, |o| &o.client_id).map(str::to_owned);
     args.client_id.clone().or(own).ok_or_else(|| {
         Error::usage(format!(
             "pass --oauth-client-id with the id of the OAuth client registered for nix-tokens (or pixi) at the issuer of {host}"
