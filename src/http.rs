@@ -74,11 +74,7 @@ impl Http {
         url: &Url,
         auth: Option<(&'static str, &Secret<String>)>,
     ) -> std::result::Result<Response, Unreachable> {
-        let mut request = self.client.get(url.clone());
-        if let Some((name, value)) = auth {
-            request = request.header(HeaderName::from_static(name), sensitive(value)?);
-        }
-        read(request).await
+        read(authorized(self.client.get(url.clone()), auth)?).await
     }
 
     /// `DELETE url` with `auth` as for [`get`](Self::get).
@@ -87,12 +83,7 @@ impl Http {
         url: &Url,
         auth: (&'static str, &Secret<String>),
     ) -> std::result::Result<Response, Unreachable> {
-        read(
-            self.client
-                .delete(url.clone())
-                .header(HeaderName::from_static(auth.0), sensitive(auth.1)?),
-        )
-        .await
+        read(authorized(self.client.delete(url.clone()), Some(auth))?).await
     }
 
     /// `POST url` with a JSON body (which may hold a secret: it is never logged), with `auth` as
@@ -103,16 +94,13 @@ impl Http {
         body: &serde_json::Value,
         auth: Option<(&'static str, &Secret<String>)>,
     ) -> std::result::Result<Response, Unreachable> {
-        let mut request = self
+        let request = self
             .client
             .post(url.clone())
             .header("accept", "application/json")
             .header("content-type", "application/json")
             .body(body.to_string());
-        if let Some((name, value)) = auth {
-            request = request.header(HeaderName::from_static(name), sensitive(value)?);
-        }
-        read(request).await
+        read(authorized(request, auth)?).await
     }
 
     /// `POST url` with a form body, asking for JSON (GitHub answers form-encoded otherwise).
@@ -134,6 +122,17 @@ impl Http {
             .body(body);
         read(request).await
     }
+}
+
+/// `request` with the header `auth` (a name and a value holding the token), if given.
+fn authorized(
+    request: reqwest::RequestBuilder,
+    auth: Option<(&'static str, &Secret<String>)>,
+) -> std::result::Result<reqwest::RequestBuilder, Unreachable> {
+    Ok(match auth {
+        Some((name, value)) => request.header(HeaderName::from_static(name), sensitive(value)?),
+        None => request,
+    })
 }
 
 /// A header value holding a secret, marked sensitive so that it is never shown.

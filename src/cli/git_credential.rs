@@ -119,12 +119,7 @@ fn get(ctx: &Context, request: &protocol::Request) -> Result<Option<Answer>> {
     let mut tokens = view::effective_tokens(&files)?;
     let mut expires_at = None;
     if let Some(key) = key_for(&tokens) {
-        let logins = OAuthLogins::parse(
-            fsio::read_optional(&ctx.layout.oauth)?
-                .as_deref()
-                .unwrap_or(""),
-            &ctx.layout.oauth,
-        )?;
+        let logins = OAuthLogins::load(&ctx.layout.oauth)?;
         if let Some(login) = logins.logins.get(&key) {
             expires_at = Some(login.expires_at);
             if login.expires_at <= unix_now().saturating_add(REFRESH_WITHIN) {
@@ -134,12 +129,7 @@ fn get(ctx: &Context, request: &protocol::Request) -> Result<Option<Answer>> {
                     ctx.ui.warn(failure);
                 }
                 tokens = view::effective_tokens(&files)?;
-                let renewed = OAuthLogins::parse(
-                    fsio::read_optional(&ctx.layout.oauth)?
-                        .as_deref()
-                        .unwrap_or(""),
-                    &ctx.layout.oauth,
-                )?;
+                let renewed = OAuthLogins::load(&ctx.layout.oauth)?;
                 expires_at = renewed.logins.get(&key).map(|l| l.expires_at);
                 // A token that has run out is no use to git: let it ask elsewhere.
                 if expires_at.is_some_and(|at| at <= unix_now()) {

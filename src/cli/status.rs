@@ -169,10 +169,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
         check_all(&registry, &remembered, &mut rows)?;
     }
     // An OAuth login knows when its token expires, where the provider does not say.
-    let logins = OAuthLogins::parse(
-        &fsio::read_optional(&ctx.layout.oauth)?.unwrap_or_default(),
-        &ctx.layout.oauth,
-    )?;
+    let logins = OAuthLogins::load(&ctx.layout.oauth)?;
     for row in rows.iter_mut().filter(|r| r.expires_at.is_none()) {
         if let Some(login) = logins.logins.get(&row.host)
             && login.access_fingerprint.is_some()

@@ -63,6 +63,12 @@ impl OAuthLogins {
         json_file::parse(text, path)
     }
 
+    /// Reads the file at `path` (none yet is an empty one).
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = super::fsio::read_optional(path)?;
+        OAuthLogins::parse(text.as_deref().unwrap_or(""), path)
+    }
+
     /// The file's text (it holds refresh tokens: it is only ever written 0600).
     pub fn render(&self) -> String {
         json_file::render(self, self.logins.is_empty())
