@@ -125,17 +125,17 @@ fn run(env: &TestEnv, args: &[&str], stdin: impl Into<Vec<u8>>) -> Output {
         .unwrap()
 }
 
+/// `login prefix.dev` against `issuer`, then `extra`.
+fn prefix_login<'a>(issuer: &'a FakeIssuer, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["login", "prefix.dev", "--base-url", issuer.url()];
+    args.extend_from_slice(extra);
+    args
+}
+
 /// `login prefix.dev --oauth-flow auth-code` against `issuer`, in the background, for the test
 /// to play the browser.
 fn start_browser_login(env: &TestEnv, issuer: &FakeIssuer, extra: &[&str]) -> Running {
-    let mut args = vec![
-        "login",
-        "prefix.dev",
-        "--base-url",
-        issuer.url(),
-        "--oauth-flow",
-        "auth-code",
-    ];
+    let mut args = prefix_login(issuer, &["--oauth-flow", "auth-code"]);
     args.extend_from_slice(extra);
     Running::start(env, &args)
 }
@@ -549,13 +549,7 @@ fn an_api_key_is_checked_with_graphql_and_goes_to_pixi_as_a_bearer_token() {
     let key = "pfx_0123456789abcdefghijklmnopqrstuv";
     let out = run(
         &env,
-        &[
-            "login",
-            "prefix.dev",
-            "--base-url",
-            issuer.url(),
-            "--with-token",
-        ],
+        &prefix_login(&issuer, &["--with-token"]),
         format!("{key}\n"),
     );
     assert_success(&out);
@@ -581,14 +575,7 @@ fn an_api_key_is_checked_with_graphql_and_goes_to_pixi_as_a_bearer_token() {
     let pixi_before = read(&pixi_file(&env));
     let out = run(
         &env,
-        &[
-            "login",
-            "prefix.dev",
-            "--base-url",
-            issuer.url(),
-            "--with-token",
-            "--yes",
-        ],
+        &prefix_login(&issuer, &["--with-token", "--yes"]),
         "not-a-known-key-0123456789\n",
     );
     assert_clean_failure(&out, 1);
@@ -608,17 +595,7 @@ fn no_pixi_writes_only_netrc() {
         authorization: false,
         device: true,
     });
-    let out = run(
-        &env,
-        &[
-            "login",
-            "prefix.dev",
-            "--base-url",
-            issuer.url(),
-            "--no-pixi",
-        ],
-        "",
-    );
+    let out = run(&env, &prefix_login(&issuer, &["--no-pixi"]), "");
     assert_success(&out);
     assert!(!pixi_file(&env).exists());
     assert!(read(&env.netrc()).contains("machine prefix.dev"));
@@ -633,14 +610,7 @@ fn a_flow_the_issuer_lacks_is_refused_before_anything_happens() {
     });
     let out = run(
         &env,
-        &[
-            "login",
-            "prefix.dev",
-            "--base-url",
-            issuer.url(),
-            "--oauth-flow",
-            "auth-code",
-        ],
+        &prefix_login(&issuer, &["--oauth-flow", "auth-code"]),
         "",
     );
     assert_clean_failure(&out, 1);
@@ -690,16 +660,10 @@ fn a_real_browser_opened_through_browser_completes_the_login() {
     );
     let out = env
         .cmd()
-        .args([
-            "login",
-            "prefix.dev",
-            "--base-url",
-            issuer.url(),
-            "--oauth-flow",
-            "auth-code",
-            "--oauth-timeout",
-            "90",
-        ])
+        .args(prefix_login(
+            &issuer,
+            &["--oauth-flow", "auth-code", "--oauth-timeout", "90"],
+        ))
         .env("BROWSER", browser)
         .env("RATTLER_AUTH_FILE", pixi_file(&env))
         .timeout(Duration::from_secs(120))
