@@ -109,11 +109,9 @@ impl Http {
         url: &Url,
         form: &[(&str, &str)],
     ) -> std::result::Result<Response, Unreachable> {
-        let body = form
-            .iter()
-            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
         let request = self
             .client
             .post(url.clone())
@@ -169,21 +167,6 @@ async fn read(request: reqwest::RequestBuilder) -> std::result::Result<Response,
         headers,
         body,
     })
-}
-
-/// `application/x-www-form-urlencoded` encoding of one key or value.
-fn encode(text: &str) -> String {
-    let mut out = String::new();
-    for b in text.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
 }
 
 /// A reqwest error in a few words, without the URL's query (which never holds a token here, but
@@ -268,11 +251,16 @@ mod tests {
 
     #[test]
     fn forms_are_encoded() {
+        let encode = |pairs: &[(&str, &str)]| {
+            url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs)
+                .finish()
+        };
         assert_eq!(
-            encode("urn:ietf:params:oauth:grant-type:device_code"),
-            "urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code"
+            encode(&[("grant_type", "urn:ietf:params:oauth:grant-type:device_code")]),
+            "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code"
         );
-        assert_eq!(encode("read:org repo"), "read%3Aorg+repo");
+        assert_eq!(encode(&[("scope", "read:org repo")]), "scope=read%3Aorg+repo");
     }
 
     #[test]

@@ -144,7 +144,7 @@ pub const BACKUPS_KEPT: usize = 5;
 /// Copies `contents` (nix.conf before a change) to `NAME.backup-YYYYMMDDTHHMMSS.NNNNNNNNNZ` in
 /// `dir`, created 0600 (a nix.conf may hold tokens), and keeps only the newest [`BACKUPS_KEPT`].
 pub fn backup(lock: &LockGuard, dir: &Path, name: &str, contents: &[u8]) -> Result<PathBuf> {
-    let stamp = utc_stamp(SystemTime::now());
+    let stamp = crate::time::utc_stamp(SystemTime::now());
     let prefix = format!("{name}.backup-");
     let mut path = dir.join(format!("{prefix}{stamp}"));
     let mut n = 1;
@@ -194,28 +194,9 @@ fn prune_backups(_lock: &LockGuard, dir: &Path, prefix: &str) -> Result<()> {
     Ok(())
 }
 
-/// `YYYYMMDDTHHMMSS.NNNNNNNNNZ` in UTC, which sorts in time order.
-fn utc_stamp(t: SystemTime) -> String {
-    let c = crate::time::Civil::of(t);
-    format!(
-        "{:04}{:02}{:02}T{:02}{:02}{:02}.{:09}Z",
-        c.year, c.month, c.day, c.hour, c.minute, c.second, c.nanos
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
-
-    #[test]
-    fn stamps_are_utc_calendar_times() {
-        assert_eq!(utc_stamp(UNIX_EPOCH), "19700101T000000.000000000Z");
-        let t = UNIX_EPOCH + Duration::new(1_795_459_713, 5);
-        assert_eq!(utc_stamp(t), "20261123T184833.000000005Z");
-        let leap = UNIX_EPOCH + Duration::from_secs(951_782_400);
-        assert_eq!(utc_stamp(leap), "20000229T000000.000000000Z");
-    }
 
     #[test]
     fn backups_never_collide_and_are_pruned() {
