@@ -4,12 +4,14 @@
 //! and an exit code; nothing below it prints errors or exits.
 
 mod cli;
+mod context;
 mod error;
 mod flows;
 mod gitcred;
 mod http;
 mod keyring;
 mod nixconf;
+mod ops;
 mod providers;
 mod secret;
 mod time;

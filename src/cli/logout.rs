@@ -1,20 +1,14 @@
-//! `nix-tokens logout [PROVIDER|HOST]`: remove a host's token from every file nix-tokens manages.
+//! `nix-tokens logout [PROVIDER|HOST]`: remove a host's token from every file nix-tokens manages
+//! (see [`crate::ops::logout`]), and with `--revoke` revoke it at its provider.
 
 use std::process::ExitCode;
 
 use clap::Args;
 
-use super::Context;
-use crate::error::{Error, Result, exit};
-use crate::http::{self, Http};
-use crate::nixconf::hosts::{HostInfo, Hosts};
-use crate::nixconf::pixi;
-use crate::nixconf::store::{Note, Session};
-use crate::nixconf::tokens::{host_without_port, key_host};
-use crate::nixconf::view;
-use crate::providers::Provider;
-use crate::providers::revoke::{OAuthRevocation, Revoked, revoke};
-use crate::secret::Secret;
+use crate::context::Context;
+use crate::error::{Result, exit};
+use crate::ops::logout::{self, LogoutPlan, Which};
+use crate::providers::Registry;
 
 #[derive(Debug, Args)]
 pub struct LogoutArgs {
@@ -42,305 +36,65 @@ pub struct LogoutArgs {
     pub revoke: bool,
 }
 
-/// A token to revoke once it is out of the files.
-struct ToRevoke {
-    key: String,
-    host: String,
-    provider: Provider,
-    base: reqwest::Url,
-    token: Secret<String>,
-    client_id: Option<String>,
-    client_secret: Option<Secret<String>>,
-    refresh_token: Option<Secret<String>>,
-    revocation_endpoint: Option<String>,
-}
-
 pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
-    let before = ctx.nix_tokens_now();
     let registry = ctx.registry()?;
-    let mut session = Session::open(&ctx.layout)?;
-    let managed = session.managed_keys();
-    let keys: Vec<String> = if args.all {
-        managed.clone()
-    } else if let Some(target) = args.target.as_deref().or(args.host.as_deref()) {
-        vec![registry.resolve_target(target, args.provider.as_deref())?.0]
-    } else {
-        vec![choose(ctx, &managed)?]
-    };
-    if keys.is_empty() {
-        ctx.ui.info("There are no tokens to remove.");
-        return Ok(ExitCode::from(exit::OK));
-    }
-
-    let remembered = Hosts::load(&ctx.layout.hosts)?;
-    let mut to_revoke = Vec::new();
-    let mut cannot = Vec::new();
-    if args.revoke {
-        for key in &keys {
-            let host = key_host(key).to_owned();
-            let token = session
-                .tokens()
-                .get(key)
-                .cloned()
-                .or_else(|| session.nix_conf_tokens().get(key).cloned())
-                .or_else(|| session.netrc().get(&host).and_then(|e| e.password.clone()));
-            let info = remembered.get(&host);
-            let provider = info
-                .and_then(|i| registry.by_name(&i.provider))
-                .or_else(|| registry.by_host(&host));
-            match (token, provider) {
-                (Some(token), Some(provider)) => {
-                    let base = http::base_url(&host, info.and_then(|i| i.base_url.as_deref()))?;
-                    let login = session.oauth_logins().get(key);
-                    to_revoke.push(ToRevoke {
-                        key: key.clone(),
-                        host,
-                        provider: provider.clone(),
-                        base,
-                        token,
-                        client_id: login.map(|l| l.client_id.clone()),
-                        client_secret: login.and_then(|l| l.client_secret.clone()),
-                        refresh_token: login.and_then(|_| session.refresh_token(key).ok()),
-                        revocation_endpoint: login.and_then(|l| l.revocation_endpoint.clone()),
-                    });
-                }
-                (Some(_), None) => cannot.push(format!(
-                    "nix-tokens does not know what {host} runs, so it cannot revoke the token for {key}; revoke it in {host}'s settings"
-                )),
-                (None, _) => {}
-            }
-        }
-    }
-
-    let mut files = Vec::new();
-    for key in &keys {
-        if let Some(file) = remove_pixi_login(&mut session, &remembered, key)? {
-            files.push(file);
-        }
-        let from = session.remove(key)?;
-        if from.is_empty() {
-            ctx.show_notes(&session.notes);
-            return Err(not_found(ctx, key));
-        }
-        for f in from {
-            if !files.contains(&f) {
-                files.push(f);
-            }
-        }
-    }
-    let listed: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
-    let question = format!(
-        "Remove the token(s) for {} from {}?",
-        keys.join(", "),
-        listed.join(", ")
-    );
-    let refusal = || {
-        format!(
-            "removing the token(s) for {} needs a confirmation and there is no terminal to ask; pass --yes",
-            keys.join(", ")
-        )
-    };
-    if !args.dry_run && !args.force && !ctx.ui.confirm(&question, refusal)? {
-        ctx.ui.info("Nothing changed.");
-        return Ok(ExitCode::from(exit::FAILURE));
-    }
-    let report = session.commit(args.dry_run)?;
-    ctx.show_report(&report, args.dry_run);
-    if !args.dry_run {
-        ctx.ui
-            .info(&format!("Removed the token(s) for {}.", keys.join(", ")));
-        ctx.warn_surprises(&before, None, &keys);
-    }
-    if !args.revoke {
-        return Ok(ExitCode::from(exit::OK));
-    }
-    if args.dry_run {
-        for r in &to_revoke {
-            ctx.ui.info(&format!(
-                "would revoke the token for {} at {}",
-                r.key, r.host
-            ));
-        }
-        return Ok(ExitCode::from(exit::OK));
-    }
-    let failed = revoke_all(ctx, to_revoke)? + cannot.len();
-    for sentence in &cannot {
-        ctx.ui.warn(sentence);
-    }
-    Ok(ExitCode::from(if failed == 0 {
+    let plan = plan(&args, &registry)?;
+    Ok(ExitCode::from(if logout::run(ctx, &registry, &plan)? {
         exit::OK
     } else {
         exit::FAILURE
     }))
 }
 
-/// Removes the login nix-tokens wrote for `key`'s host in pixi's credential store, if pixi still
-/// holds that login there (and not one of its own). Returns the file when it changes.
-fn remove_pixi_login(
-    session: &mut Session,
-    remembered: &Hosts,
-    key: &str,
-) -> Result<Option<std::path::PathBuf>> {
-    let host = key_host(key);
-    let Some(link) = remembered.get(host).and_then(|i| i.pixi.clone()) else {
-        return Ok(None);
+/// The options as a plan: which tokens (a host or provider as the key Nix matches), and how.
+fn plan(args: &LogoutArgs, registry: &Registry) -> Result<LogoutPlan> {
+    let which = if args.all {
+        Which::All
+    } else if let Some(target) = args.target.as_deref().or(args.host.as_deref()) {
+        Which::Key(registry.resolve_target(target, args.provider.as_deref())?.0)
+    } else {
+        Which::Menu
     };
-    let Some(entry) = session.pixi_entry(&link.file, &link.key)? else {
-        return Ok(None);
-    };
-    let token = session.tokens().get(key).cloned().or_else(|| {
-        session
-            .netrc()
-            .get(host_without_port(host))
-            .and_then(|e| e.password.clone())
-    });
-    let client = session
-        .oauth_logins()
-        .get(key)
-        .map(|l| (l.client_id.clone(), l.token_endpoint.clone()));
-    let client = client.as_ref().map(|(c, e)| (c.as_str(), e.as_str()));
-    if pixi::is_ours(&entry, token.as_ref(), client) {
-        session.set_pixi(&link.file, &link.key, None)?;
-        return Ok(Some(link.file));
-    }
-    session.notes.push(Note::Info(format!(
-        "left the login for {} in {} alone: pixi wrote it, not nix-tokens (`pixi auth logout {host}` removes it)",
-        link.key,
-        link.file.display()
-    )));
-    Ok(None)
-}
-
-/// Revokes each token at its provider; says what happened to each, and returns how many were
-/// not revoked.
-fn revoke_all(ctx: &Context, to_revoke: Vec<ToRevoke>) -> Result<usize> {
-    if to_revoke.is_empty() {
-        return Ok(0);
-    }
-    let http = Http::new()?;
-    let runtime = http::runtime()?;
-    let mut failed = 0;
-    for r in to_revoke {
-        let oauth = r.client_id.as_deref().map(|client_id| OAuthRevocation {
-            client_id,
-            client_secret: r.client_secret.as_ref(),
-            refresh_token: r.refresh_token.clone(),
-            endpoint: r
-                .revocation_endpoint
-                .as_deref()
-                .and_then(|e| reqwest::Url::parse(e).ok()),
-        });
-        let outcome = runtime.block_on(revoke(
-            &http,
-            &r.provider,
-            &r.host,
-            &r.base,
-            &r.token,
-            oauth,
-        ));
-        match outcome {
-            Revoked::Done => ctx
-                .ui
-                .info(&format!("Revoked the token for {} at {}.", r.key, r.host)),
-            Revoked::ByHand(how) => {
-                failed += 1;
-                ctx.ui.warn(&format!(
-                    "nix-tokens cannot revoke {} tokens; {how}",
-                    r.provider.name
-                ));
-            }
-            Revoked::Failed(why) => {
-                failed += 1;
-                ctx.ui.warn(&format!(
-                    "could not revoke the token for {} ({why}); it was removed here, so revoke it in {}'s settings",
-                    r.key, r.host
-                ));
-            }
-        }
-    }
-    Ok(failed)
-}
-
-/// One line of the menu: the key, and who and which provider it belongs to when known.
-fn menu_label(key: &str, info: Option<&HostInfo>) -> String {
-    match info {
-        Some(HostInfo {
-            provider,
-            user: Some(user),
-            ..
-        }) => format!("{key}  ({user} on {provider})"),
-        Some(info) => format!("{key}  ({})", info.provider),
-        None => key.to_owned(),
-    }
-}
-
-/// The menu shown when no host is given, or an error listing the hosts when no one can answer.
-fn choose(ctx: &Context, managed: &[String]) -> Result<String> {
-    if managed.is_empty() {
-        return Err(Error::usage(format!(
-            "there are no tokens in {} to log out of",
-            ctx.layout.token_file.display()
-        )));
-    }
-    if !ctx.ui.interactive {
-        return Err(Error::usage(format!(
-            "name the host to log out of: {} (or pass --all)",
-            managed.join(", ")
-        )));
-    }
-    let hosts = Hosts::load(&ctx.layout.hosts)?;
-    let labels: Vec<String> = managed
-        .iter()
-        .map(|k| menu_label(k, hosts.get(key_host(k))))
-        .collect();
-    let index = dialoguer::Select::new()
-        .with_prompt("Log out of which host?")
-        .items(&labels)
-        .default(0)
-        .interact()
-        .map_err(|e| Error::failed(format!("could not read the choice: {e}")))?;
-    Ok(managed[index].clone())
-}
-
-/// The error for a key nix-tokens does not hold: where Nix gets it instead, if anywhere.
-fn not_found(ctx: &Context, key: &str) -> Error {
-    let files = ctx.layout.nix_read_order();
-    let elsewhere = view::settings_in_order(&files)
-        .map(|s| view::access_tokens(&s))
-        .unwrap_or_default()
-        .into_iter()
-        .find(|t| t.key == key);
-    match elsewhere {
-        Some(t) => Error::failed(format!(
-            "the token for {key} is set in {} line {}, which nix-tokens does not manage; remove it there",
-            t.file.display(),
-            t.line
-        )),
-        None => Error::failed(format!("there is no token for {key} to remove")),
-    }
+    Ok(LogoutPlan {
+        which,
+        revoke: args.revoke,
+        dry_run: args.dry_run,
+        force: args.force,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn args(target: Option<&str>, all: bool) -> LogoutArgs {
+        LogoutArgs {
+            target: target.map(str::to_owned),
+            host: None,
+            provider: None,
+            all,
+            force: false,
+            dry_run: true,
+            revoke: true,
+        }
+    }
+
     #[test]
-    fn menu_lines_name_the_user_and_provider() {
-        let info = HostInfo {
-            provider: "gitlab".into(),
-            base_url: None,
-            user: Some("tanuki".into()),
-            pixi: None,
+    fn the_options_name_the_tokens() {
+        let registry = Registry::load(None).unwrap();
+        let plan = |a: &LogoutArgs| plan(a, &registry).unwrap().which;
+        assert_eq!(plan(&args(None, true)), Which::All);
+        assert_eq!(plan(&args(None, false)), Which::Menu);
+        assert_eq!(
+            plan(&args(Some("gitlab"), false)),
+            Which::Key("gitlab.com".into())
+        );
+        let by_flag = LogoutArgs {
+            host: Some("Codeberg.org".into()),
+            ..args(None, false)
         };
-        assert_eq!(
-            menu_label("gitlab.com", Some(&info)),
-            "gitlab.com  (tanuki on gitlab)"
-        );
-        let anonymous = HostInfo { user: None, ..info };
-        assert_eq!(
-            menu_label("gitlab.com", Some(&anonymous)),
-            "gitlab.com  (gitlab)"
-        );
-        assert_eq!(menu_label("example.org", None), "example.org");
+        assert_eq!(plan(&by_flag), Which::Key("codeberg.org".into()));
+        let p = super::plan(&args(None, true), &registry).unwrap();
+        assert!(p.revoke && p.dry_run && !p.force);
     }
 }

@@ -1,14 +1,14 @@
 //! The command line: global flags, the subcommands, and the dispatch from one to its module.
 //!
 //! Each subcommand lives in its own module as an options struct (clap `Args`) and a `run`
-//! function; they wire the store, providers and flows together and hold no file or protocol logic.
+//! function that turns the options into a plan (a pure function, unit-tested) and hands it to
+//! [`crate::ops`]; they hold no file or protocol logic.
 
 mod completions;
 mod git_credential;
 mod login;
 mod logout;
 mod refresh;
-mod save;
 mod set_token;
 mod status;
 
@@ -17,12 +17,9 @@ use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
 
+use crate::context::Context;
 use crate::error::{Result, exit};
 use crate::nixconf::paths::Layout;
-use crate::nixconf::store::{Note, Report};
-use crate::nixconf::view::{self, SeenToken};
-use crate::providers::{Registry, registry};
-use crate::secret::Secret;
 use crate::ui::{ColorChoice, Ui};
 
 #[derive(Debug, Parser)]
@@ -92,74 +89,6 @@ pub enum Command {
     /// Print the manual page (roff), for packagers
     #[command(hide = true)]
     Man,
-}
-
-/// What every command gets: how to talk to the user and which files to use.
-pub struct Context {
-    pub ui: Ui,
-    pub layout: Layout,
-}
-
-impl Context {
-    /// Shows the notes a store session collected.
-    pub fn show_notes(&self, notes: &[Note]) {
-        for note in notes {
-            match note {
-                Note::Warn(text) => self.ui.warn(text),
-                Note::Info(text) => self.ui.info(text),
-            }
-        }
-    }
-
-    /// The providers: the built-in ones and the user's own files.
-    pub fn registry(&self) -> Result<Registry> {
-        Registry::load(registry::user_dir().as_deref())
-    }
-
-    /// The tokens Nix uses now; empty when its configuration cannot be read (the command that
-    /// follows reports that itself).
-    pub fn nix_tokens_now(&self) -> Vec<SeenToken> {
-        view::effective_tokens(&self.layout.nix_read_order()).unwrap_or_default()
-    }
-
-    /// Warns about what a change did to the tokens Nix uses that the user did not ask for.
-    pub fn warn_surprises(
-        &self,
-        before: &[SeenToken],
-        set: Option<(&str, &Secret<String>)>,
-        removed: &[String],
-    ) {
-        let Ok(settings) = view::settings_in_order(&self.layout.nix_read_order()) else {
-            return;
-        };
-        let mut after = view::access_tokens(&settings);
-        after.retain(|t| t.shadowed_by.is_none());
-        // When Nix does not read the token file at all, the store already said which line to add.
-        let read = settings.iter().any(|s| s.file == self.layout.token_file);
-        for sentence in view::surprises(before, &after, set.filter(|_| read), removed) {
-            self.ui.warn(&sentence);
-        }
-    }
-
-    /// Shows what a commit did: its notes, then the files it wrote (with `-v`), or in a dry run
-    /// the files it would have written.
-    pub fn show_report(&self, report: &Report, dry_run: bool) {
-        self.show_notes(&report.notes);
-        if dry_run {
-            for path in &report.changed {
-                self.ui.info(&format!("would change {}", path.display()));
-            }
-            self.ui.info("Dry run: nothing was written.");
-            return;
-        }
-        if let Some(backup) = &report.backup {
-            self.ui
-                .detail(&format!("nix.conf backed up to {}", backup.display()));
-        }
-        for path in &report.changed {
-            self.ui.detail(&format!("wrote {}", path.display()));
-        }
-    }
 }
 
 /// Parses the command line and runs the command. Errors come back to `main`, which prints them.

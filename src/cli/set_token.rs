@@ -4,8 +4,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use super::Context;
-use super::save::{SaveOptions, Saved, Target, save};
+use crate::context::Context;
+use crate::ops::save::{SaveOptions, Saved, Target, save};
 use crate::error::{Result, exit};
 use crate::flows::token_entry::read_token;
 use crate::secret::mask;

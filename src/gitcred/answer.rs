@@ -10,7 +10,8 @@ use std::net::IpAddr;
 
 use super::protocol::Request;
 use crate::nixconf::tokens::host_without_port;
-use crate::providers::Kind;
+use crate::providers::forge::{Forge, GitAsk, plain_git_credential};
+use crate::providers::kinds;
 use crate::secret::Secret;
 
 /// The host (lower case, with its port) and path a request may be answered for, or `None` when it
@@ -72,33 +73,25 @@ pub fn best_key<'a>(
 }
 
 /// The username and password git should send for `token` (as stored for Nix: GitLab's carry
-/// `PAT:` or `OAuth2:`), in the form the forge accepts over HTTPS:
-/// - GitHub: the user git named, else `x-access-token` (which every GitHub token kind accepts);
-/// - GitLab: `oauth2` with an OAuth token; the user (or `oauth2`) with a personal token;
-/// - Gitea, Forgejo and the rest: the user git named, else the account the token belongs to,
-///   else the netrc login.
+/// `PAT:` or `OAuth2:`), in the form the forge accepts over HTTPS. A token in a kind's own format
+/// is that kind's; else the host's kind (`forge`) decides, and without one the user git named,
+/// the account the token belongs to, or the netrc login goes beside it.
 pub fn credential(
-    kind: Option<Kind>,
+    forge: Option<&dyn Forge>,
     token: &Secret<String>,
     git_user: Option<&str>,
     account: Option<&str>,
     netrc_login: Option<&str>,
 ) -> (String, Secret<String>) {
-    let t = token.expose();
-    let named = git_user.filter(|u| !u.is_empty());
-    if let Some(bare) = t.strip_prefix("OAuth2:") {
-        return ("oauth2".to_owned(), Secret::from(bare));
+    let ask = GitAsk {
+        git_user,
+        account,
+        netrc_login,
+    };
+    match kinds::claiming(token.expose()).or(forge) {
+        Some(forge) => forge.git_credential(token, &ask),
+        None => plain_git_credential(token, &ask),
     }
-    let (bare, gitlab) = match t.strip_prefix("PAT:") {
-        Some(bare) => (bare, true),
-        None => (t.as_str(), kind == Some(Kind::Gitlab)),
-    };
-    let user = match kind {
-        Some(Kind::Github) => named.unwrap_or("x-access-token"),
-        _ if gitlab => named.or(account).unwrap_or("oauth2"),
-        _ => named.or(account).or(netrc_login).unwrap_or("nix-tokens"),
-    };
-    (user.to_owned(), Secret::from(bare))
 }
 
 #[cfg(test)]
@@ -161,8 +154,10 @@ mod tests {
 
     #[test]
     fn each_forge_gets_its_username() {
-        let cred = |kind, token: &str, git_user, account, login| {
-            let (user, password) = credential(kind, &token.into(), git_user, account, login);
+        use crate::providers::Kind;
+        let cred = |kind: Option<Kind>, token: &str, git_user, account, login| {
+            let forge = kind.map(Kind::forge);
+            let (user, password) = credential(forge, &token.into(), git_user, account, login);
             (user, password.expose().clone())
         };
         assert_eq!(

@@ -13,6 +13,7 @@ use std::process::{Command, Output};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::nixconf::document::Document;
 use crate::nixconf::{fsio, json_file};
 
 /// What `--install` added to the git configuration.
@@ -32,14 +33,20 @@ pub struct Entry {
     pub value: String,
 }
 
-impl Installed {
-    pub fn load(path: &Path) -> Result<Self> {
-        let text = fsio::read_optional(path)?;
-        json_file::parse(text.as_deref().unwrap_or(""), path)
+impl Document for Installed {
+    fn parse(text: &str, path: &Path) -> Result<Self> {
+        json_file::parse(text, path)
     }
 
     fn render(&self) -> String {
         json_file::render(self, self.entries.is_empty() && self.sections.is_empty())
+    }
+}
+
+impl Installed {
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = fsio::read_optional(path)?;
+        Document::parse(text.as_deref().unwrap_or(""), path)
     }
 
     /// Writes the record under `lock` (removing the file when nothing is left).

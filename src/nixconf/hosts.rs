@@ -60,6 +60,16 @@ impl Hosts {
     }
 }
 
+impl super::document::Document for Hosts {
+    fn parse(text: &str, path: &Path) -> Result<Self> {
+        Hosts::parse(text, path)
+    }
+
+    fn render(&self) -> String {
+        Hosts::render(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,10 +1,12 @@
 //! Nix's configuration files: the lossless nix.conf model, the `access-tokens` value, netrc,
 //! which files Nix reads, and the locked, atomic, backed-up way nix-tokens changes them.
 //!
-//! Everything here is pure text handling except [`fsio`] (the only module that writes) and the
-//! readers in [`view`] and [`store`].
+//! Everything here is pure text handling except [`fsio`] (the only module that writes), the
+//! readers in [`view`], and [`store`], whose session stages every file as a [`document`] and
+//! commits the changed ones in one loss-free order.
 
 pub mod conf;
+pub mod document;
 pub mod fsio;
 pub mod hosts;
 pub mod json_file;
@@ -14,6 +16,7 @@ pub mod oauth;
 pub mod paths;
 pub mod pixi;
 pub mod store;
+pub mod token_file;
 pub mod tokens;
 pub mod view;
 

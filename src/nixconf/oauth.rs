@@ -100,6 +100,16 @@ mod secret_string {
     }
 }
 
+impl super::document::Document for OAuthLogins {
+    fn parse(text: &str, path: &Path) -> Result<Self> {
+        OAuthLogins::parse(text, path)
+    }
+
+    fn render(&self) -> String {
+        OAuthLogins::render(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -124,6 +124,16 @@ impl Credentials {
     }
 }
 
+impl super::document::Document for Credentials {
+    fn parse(text: &str, path: &Path) -> Result<Self> {
+        Credentials::parse(text, path)
+    }
+
+    fn render(&self) -> String {
+        Credentials::render(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

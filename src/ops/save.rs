@@ -4,13 +4,14 @@
 
 use std::path::PathBuf;
 
-use super::Context;
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::nixconf::hosts::{HostInfo, PixiLink};
 use crate::nixconf::nix_version;
 use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::store::Session;
 use crate::nixconf::tokens::{check_login, check_token, host_without_port, key_host};
+use crate::providers::forge::Origin;
 use crate::providers::{Provider, Registry, Sink};
 use crate::secret::{Secret, mask};
 
@@ -69,7 +70,7 @@ impl<'r> Target<'r> {
     pub fn prepare(&self, token: Secret<String>) -> Result<Secret<String>> {
         check_token(&token, &self.key)?;
         Ok(match (self.provider, self.sink) {
-            (Some(p), Sink::AccessTokens) => p.nix_format(token),
+            (Some(p), Sink::AccessTokens) => p.forge().access_token(token, Origin::Personal),
             _ => token,
         })
     }
@@ -118,85 +119,25 @@ pub fn save(
     token: Secret<String>,
     options: SaveOptions,
 ) -> Result<Saved> {
-    let SaveOptions {
-        force,
-        dry_run,
-        base_url,
-        oauth,
-        user,
-        pixi,
-    } = options;
-    let key = &target.key;
     let before = ctx.nix_tokens_now();
     let mut session = Session::open(&ctx.layout)?;
-    let (existing, file) = match target.sink {
-        Sink::AccessTokens => (
-            session
-                .tokens()
-                .get(key)
-                .cloned()
-                .or_else(|| session.nix_conf_tokens().get(key).cloned()),
-            ctx.layout.token_file.clone(),
-        ),
-        Sink::Netrc => (
-            session
-                .netrc()
-                .get(&target.host)
-                .and_then(|e| e.password.clone()),
-            session.netrc_path().to_path_buf(),
-        ),
-    };
+    let (existing, file) = existing_token(ctx, &session, target);
     let unchanged = existing.as_ref() == Some(&token);
-    if let Some(old) = existing.filter(|_| !(unchanged || force || dry_run)) {
-        let question = format!(
-            "{key} already has a token ({}) in {}. Replace it with {}?",
-            mask(&old),
-            file.display(),
-            mask(&token)
-        );
-        let refusal = || {
-            format!(
-                "{key} already has a token ({}) in {}; pass --force to replace it",
-                mask(&old),
-                file.display()
-            )
-        };
-        if !ctx.ui.confirm(&question, refusal)? {
-            ctx.ui.info("Nothing changed.");
-            return Ok(Saved::Declined);
-        }
+    if let Some(old) = existing.filter(|_| !(unchanged || options.force || options.dry_run))
+        && !confirm_replace(ctx, &target.key, &old, &token, &file)?
+    {
+        ctx.ui.info("Nothing changed.");
+        return Ok(Saved::Declined);
     }
+    let dry_run = options.dry_run;
     let check = (target.sink == Sink::AccessTokens).then(|| token.clone());
-    if let Some(provider) = target.provider {
-        session.remember_host(
-            &target.host,
-            HostInfo {
-                provider: provider.name.clone(),
-                base_url: base_url.map(str::to_owned),
-                user,
-                pixi: pixi.as_ref().map(|p| p.link.clone()),
-            },
-        );
-    }
-    if let Some(pixi) = pixi {
-        session.set_pixi(&pixi.link.file, &pixi.link.key, Some(pixi.entry))?;
-    }
-    match target.sink {
-        Sink::AccessTokens => {
-            session.set_access_token(key, token);
-        }
-        Sink::Netrc => session.set_netrc(&target.host, &target.login, &token)?,
-    }
-    session.set_oauth_login(key, oauth);
-    // Nix never reads a token for a Gitea or Forgejo host from access-tokens (nix-auth put them
-    // there): it goes, now that the token is where Nix reads it.
-    let useless = target.provider.is_some_and(|p| p.sink == Sink::Netrc)
-        && session.remove_access_token(key).is_some();
+    let useless = stage(&mut session, target, token, options)?;
     let report = session.commit(dry_run)?;
     ctx.show_report(&report, dry_run);
     if dry_run {
         return Ok(Saved::DryRun);
     }
+    let key = &target.key;
     let removed = if useless {
         vec![key.clone()]
     } else {
@@ -220,4 +161,97 @@ pub fn save(
     } else {
         Saved::Written(file)
     })
+}
+
+/// The token `target` has now, and the file it is (or will be) in.
+fn existing_token(
+    ctx: &Context,
+    session: &Session,
+    target: &Target,
+) -> (Option<Secret<String>>, PathBuf) {
+    match target.sink {
+        Sink::AccessTokens => (
+            session
+                .tokens()
+                .get(&target.key)
+                .cloned()
+                .or_else(|| session.nix_conf_tokens().get(&target.key).cloned()),
+            ctx.layout.token_file.clone(),
+        ),
+        Sink::Netrc => (
+            session
+                .netrc()
+                .get(&target.host)
+                .and_then(|e| e.password.clone()),
+            session.netrc_path().to_path_buf(),
+        ),
+    }
+}
+
+/// Asks before `old` in `file` is replaced by `new` (an error saying to pass `--force` when no one
+/// can be asked).
+fn confirm_replace(
+    ctx: &Context,
+    key: &str,
+    old: &Secret<String>,
+    new: &Secret<String>,
+    file: &std::path::Path,
+) -> Result<bool> {
+    let question = format!(
+        "{key} already has a token ({}) in {}. Replace it with {}?",
+        mask(old),
+        file.display(),
+        mask(new)
+    );
+    let refusal = || {
+        format!(
+            "{key} already has a token ({}) in {}; pass --force to replace it",
+            mask(old),
+            file.display()
+        )
+    };
+    ctx.ui.confirm(&question, refusal)
+}
+
+/// Stages the token and what goes with it (the host's facts, pixi's entry, the OAuth login) in
+/// `session`. Returns whether a token nix-auth left in access-tokens, where Nix never reads it for
+/// this provider, was taken out.
+fn stage(
+    session: &mut Session,
+    target: &Target,
+    token: Secret<String>,
+    options: SaveOptions,
+) -> Result<bool> {
+    let SaveOptions {
+        base_url,
+        oauth,
+        user,
+        pixi,
+        ..
+    } = options;
+    if let Some(provider) = target.provider {
+        session.remember_host(
+            &target.host,
+            HostInfo {
+                provider: provider.name.clone(),
+                base_url: base_url.map(str::to_owned),
+                user,
+                pixi: pixi.as_ref().map(|p| p.link.clone()),
+            },
+        );
+    }
+    if let Some(pixi) = pixi {
+        session.set_pixi(&pixi.link.file, &pixi.link.key, Some(pixi.entry))?;
+    }
+    match target.sink {
+        Sink::AccessTokens => {
+            session.set_access_token(&target.key, token);
+        }
+        Sink::Netrc => session.set_netrc(&target.host, &target.login, &token)?,
+    }
+    session.set_oauth_login(&target.key, oauth);
+    // Nix never reads a token for a Gitea or Forgejo host from access-tokens (nix-auth put them
+    // there): it goes, now that the token is where Nix reads it.
+    Ok(target.provider.is_some_and(|p| p.sink == Sink::Netrc)
+        && session.remove_access_token(&target.key).is_some())
 }

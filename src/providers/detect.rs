@@ -1,39 +1,43 @@
-//! Detecting what a host runs when no provider file names it: a few anonymous probes, at once,
-//! each with a short timeout (REFERENCE.md §3). Forgejo is asked before Gitea, since Forgejo also
-//! answers Gitea's endpoint and its version string does not say "forgejo".
+//! Detecting what a host runs when no provider file names it: every kind's anonymous probe at
+//! once, each with a short timeout, the first match in [`kinds::ALL`]'s order winning; and, for a
+//! token no provider is known for, recognising the forge and checking the token in one round trip.
 
 use std::time::Duration;
 
+use futures_util::future::join_all;
 use reqwest::Url;
-use serde_json::Value;
 
-use super::Kind;
+use super::forge::{Forge, Site};
+use super::kinds;
+use super::provider::{Kind, Provider};
+use super::shared::Verdict;
 use crate::http::{Http, Response, join};
+use crate::secret::Secret;
 
 /// How long one probe may take.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(4);
 
 /// What one probe saw, for the report when nothing matches.
-struct Probe {
+struct Seen {
     what: String,
     answer: Option<Response>,
     why: String,
 }
 
-async fn probe(http: &Http, base: &Url, path: &str) -> Probe {
+async fn probe(http: &Http, base: &Url, path: &str) -> Seen {
     let url = join(base, path);
     match tokio::time::timeout(PROBE_TIMEOUT, http.get(&url, None)).await {
-        Ok(Ok(response)) => Probe {
+        Ok(Ok(response)) => Seen {
             why: format!("HTTP {}", response.status.as_u16()),
             what: url.to_string(),
             answer: Some(response),
         },
-        Ok(Err(e)) => Probe {
+        Ok(Err(e)) => Seen {
             what: url.to_string(),
             answer: None,
             why: e.0,
         },
-        Err(_) => Probe {
+        Err(_) => Seen {
             what: url.to_string(),
             answer: None,
             why: format!("no answer within {} seconds", PROBE_TIMEOUT.as_secs()),
@@ -41,119 +45,94 @@ async fn probe(http: &Http, base: &Url, path: &str) -> Probe {
     }
 }
 
-fn json_with(answer: &Option<Response>, key: &str) -> bool {
-    answer.as_ref().is_some_and(|r| {
-        r.status.is_success()
-            && serde_json::from_slice::<Value>(&r.body)
-                .ok()
-                .is_some_and(|v| v.get(key).is_some())
-    })
+/// Whether `forge`'s probe matches what it saw.
+fn matched(forge: &dyn Forge, seen: &Seen) -> bool {
+    let (Some(probe), Some(answer)) = (forge.probe(), &seen.answer) else {
+        return false;
+    };
+    (probe.matches)(answer)
+}
+
+/// Runs the probes of `forges` at once; the answers come back in the same order.
+async fn probe_all(http: &Http, base: &Url, forges: &[&'static dyn Forge]) -> Vec<Seen> {
+    let probes = forges.iter().filter_map(|f| f.probe()).map(|p| probe(http, base, p.path));
+    join_all(probes).await
 }
 
 /// The kind of forge at `base`, or what was tried (one line each) when nothing matched.
 pub async fn detect(http: &Http, base: &Url) -> Result<Kind, Vec<String>> {
-    let (github, gitlab, forgejo, gitea, oidc) = tokio::join!(
-        probe(http, base, "api/v3"),
-        probe(http, base, "users/sign_in"),
-        probe(http, base, "api/forgejo/v1/version"),
-        probe(http, base, "api/v1/version"),
-        probe(http, base, ".well-known/openid-configuration"),
-    );
-    let has_header = |p: &Probe, name: &str| {
-        p.answer
-            .as_ref()
-            .is_some_and(|r| r.headers.contains_key(name))
-    };
-    if json_with(&github.answer, "current_user_url")
-        || has_header(&github, "x-github-enterprise-version")
-    {
-        return Ok(Kind::Github);
+    let forges: Vec<&'static dyn Forge> = kinds::ALL
+        .iter()
+        .copied()
+        .filter(|f| f.probe().is_some())
+        .collect();
+    let seen = probe_all(http, base, &forges).await;
+    if let Some((forge, _)) = forges.iter().zip(&seen).find(|(f, s)| matched(**f, s)) {
+        return Ok(forge.kind());
     }
-    if has_header(&gitlab, "x-gitlab-meta") {
-        return Ok(Kind::Gitlab);
-    }
-    if json_with(&forgejo.answer, "version") {
-        return Ok(Kind::Forgejo);
-    }
-    if json_with(&gitea.answer, "version") {
-        return Ok(Kind::Gitea);
-    }
-    // A forge may also be an issuer (GitLab is), so discovery is the last thing asked.
-    if json_with(&oidc.answer, "token_endpoint") {
-        return Ok(Kind::Oidc);
-    }
-    Err([
-        (github, "GitHub Enterprise"),
-        (gitlab, "GitLab (X-Gitlab-Meta)"),
-        (forgejo, "Forgejo"),
-        (gitea, "Gitea"),
-        (oidc, "OpenID Connect"),
-    ]
-    .into_iter()
-    .map(|(p, kind)| format!("{kind}: {} ({})", p.what, p.why))
-    .collect())
+    Err(forges
+        .iter()
+        .zip(seen)
+        .map(|(f, s)| {
+            let label = f.probe().map_or("?", |p| p.label);
+            format!("{label}: {} ({})", s.what, s.why)
+        })
+        .collect())
 }
 
-/// For a token no provider is known for: asks every kind of forge's "who am I" endpoint on the
-/// token's own host at once (and Forgejo's version endpoint, to tell it from Gitea), so that one
-/// round trip both recognises the forge and checks the token. Returns the verdict and the kind
-/// whose endpoint answered, if any.
+/// For a token no provider is known for: checks it as every kind that [identifies
+/// tokens](Forge::identifies_tokens) would, on the token's own host and all at once (with the
+/// probes of those kinds' variants, to tell Forgejo from Gitea), so that one round trip both
+/// recognises the forge and checks the token. `providers` gives the built-in provider of a kind.
+/// Returns the verdict and the kind that answered, if any.
 pub async fn identify_and_check(
     http: &Http,
-    providers: &IdentifyWith<'_>,
+    providers: &(dyn Fn(Kind) -> Option<Provider> + Sync),
     host: &str,
     base: &Url,
-    token: &crate::secret::Secret<String>,
-) -> (super::check::Verdict, Option<Kind>) {
-    use super::check::{Verdict, check};
-    let (github, gitlab, gitea, forgejo) = tokio::join!(
-        check(http, providers.github, host, base, token),
-        check(http, providers.gitlab, host, base, token),
-        check(http, providers.gitea, host, base, token),
-        probe(http, base, "api/forgejo/v1/version"),
-    );
-    let gitea_kind = if json_with(&forgejo.answer, "version") {
-        Kind::Forgejo
-    } else {
-        Kind::Gitea
-    };
+    token: &Secret<String>,
+) -> (Verdict, Option<Kind>) {
+    let asked: Vec<(&'static dyn Forge, Provider)> = kinds::ALL
+        .iter()
+        .copied()
+        .filter(|f| f.identifies_tokens())
+        .filter_map(|f| Some((f, providers(f.kind())?)))
+        .collect();
+    let variants: Vec<&'static dyn Forge> = kinds::ALL
+        .iter()
+        .copied()
+        .filter(|f| f.variant_of().is_some_and(|of| asked.iter().any(|(a, _)| a.kind() == of)))
+        .collect();
+    let checks = asked.iter().map(|(forge, provider)| async move {
+        let site = Site {
+            http,
+            provider,
+            host,
+            base,
+        };
+        let verdict = forge.check(&site, token).await;
+        verdict.unwrap_or_else(|e| Verdict::Unreachable(e.0))
+    });
+    let (verdicts, seen) = tokio::join!(join_all(checks), probe_all(http, base, &variants));
     // The forge that accepted the token, else the one that refused it.
-    let mut answers = vec![
-        (github, Kind::Github),
-        (gitlab, Kind::Gitlab),
-        (gitea, gitea_kind),
-    ];
-    let position = |wanted: fn(&Verdict) -> bool| answers.iter().position(|(v, _)| wanted(v));
+    let position = |wanted: fn(&Verdict) -> bool| verdicts.iter().position(wanted);
     let found = position(|v| matches!(v, Verdict::Valid(_)))
         .or_else(|| position(|v| matches!(v, Verdict::Rejected(_))));
-    if let Some(i) = found {
-        let (verdict, kind) = answers.swap_remove(i);
-        return (verdict, Some(kind));
-    }
-    (
-        Verdict::Unverified(
-            "no forge API on this host accepted or refused the token; log in with --provider"
-                .into(),
-        ),
-        None,
-    )
-}
-
-/// The built-in providers [`identify_and_check`] asks as.
-pub struct IdentifyWith<'a> {
-    pub github: &'a super::Provider,
-    pub gitlab: &'a super::Provider,
-    pub gitea: &'a super::Provider,
-}
-
-/// The built-in provider named after a kind.
-pub fn provider_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Github => "github",
-        Kind::Gitlab => "gitlab",
-        Kind::Gitea => "gitea",
-        Kind::Forgejo => "forgejo",
-        Kind::Sourcehut => "sourcehut",
-        Kind::Oidc => "oidc",
-    }
+    let Some(i) = found else {
+        return (
+            Verdict::Unverified(
+                "no forge API on this host accepted or refused the token; log in with --provider"
+                    .into(),
+            ),
+            None,
+        );
+    };
+    let kind = asked[i].0.kind();
+    let variant = variants
+        .iter()
+        .zip(&seen)
+        .find(|(v, s)| v.variant_of() == Some(kind) && matched(**v, s))
+        .map(|(v, _)| v.kind());
+    let verdict = verdicts.into_iter().nth(i).expect("found above");
+    (verdict, Some(variant.unwrap_or(kind)))
 }

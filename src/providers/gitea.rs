@@ -1,33 +1,97 @@
 //! Gitea, Forgejo and Codeberg: checking a token with `GET /api/v1/user` and
-//! `Authorization: token …`. These forges do not tell a token's scopes.
+//! `Authorization: token …` (these forges do not tell a token's scopes). Both answer `GET
+//! /api/v1/version`; only Forgejo answers `/api/forgejo/v1/version`, and its version string does
+//! not say "forgejo", so that endpoint is what tells them apart. Nix has no fetcher for them: their
+//! tokens go to netrc, and tokens are revoked by hand.
 
-use reqwest::Url;
-use serde_json::Value;
+use async_trait::async_trait;
 
-use super::check::{Identity, Verdict, json_body};
-use crate::http::{Http, Unreachable, join};
+use super::forge::{Forge, Probe, Site};
+use super::provider::Kind;
+use super::shared::{Identity, Verdict, json_body, json_with, named_user};
+use crate::http::{Response, Unreachable, join};
 use crate::secret::Secret;
 
-pub async fn check(
-    http: &Http,
-    base: &Url,
-    token: &Secret<String>,
-) -> Result<Verdict, Unreachable> {
+pub struct Gitea;
+
+/// Forgejo, which speaks Gitea's API.
+pub struct Forgejo;
+
+async fn check(site: &Site<'_>, token: &Secret<String>) -> Result<Verdict, Unreachable> {
     let header = Secret::new(format!("token {}", token.expose()));
-    let response = http
-        .get(&join(base, "api/v1/user"), Some(("authorization", &header)))
+    let response = site
+        .http
+        .get(
+            &join(site.base, "api/v1/user"),
+            Some(("authorization", &header)),
+        )
         .await?;
-    let body = match json_body(&response, "Gitea or Forgejo") {
-        Ok(body) => body,
-        Err(verdict) => return Ok(verdict),
-    };
-    match body.get("login").and_then(Value::as_str) {
-        Some(user) => Ok(Verdict::Valid(Identity {
-            user: crate::ui::printable(user),
-            ..Identity::default()
-        })),
-        None => Ok(Verdict::Unreachable(
-            "answered without a user name, so it does not look like Gitea or Forgejo".into(),
-        )),
+    let service = "Gitea or Forgejo";
+    Ok(
+        match json_body(&response, service).and_then(|b| named_user(&b, "login", service)) {
+            Ok(user) => Verdict::Valid(Identity {
+                user,
+                ..Identity::default()
+            }),
+            Err(verdict) => verdict,
+        },
+    )
+}
+
+fn answers_version(answer: &Response) -> bool {
+    json_with(answer, "version")
+}
+
+#[async_trait]
+impl Forge for Gitea {
+    fn kind(&self) -> Kind {
+        Kind::Gitea
+    }
+
+    fn name(&self) -> &'static str {
+        "gitea"
+    }
+
+    async fn check(&self, site: &Site<'_>, token: &Secret<String>) -> Result<Verdict, Unreachable> {
+        check(site, token).await
+    }
+
+    fn probe(&self) -> Option<Probe> {
+        Some(Probe {
+            path: "api/v1/version",
+            matches: answers_version,
+            label: "Gitea",
+        })
+    }
+
+    fn identifies_tokens(&self) -> bool {
+        true
+    }
+}
+
+#[async_trait]
+impl Forge for Forgejo {
+    fn kind(&self) -> Kind {
+        Kind::Forgejo
+    }
+
+    fn name(&self) -> &'static str {
+        "forgejo"
+    }
+
+    async fn check(&self, site: &Site<'_>, token: &Secret<String>) -> Result<Verdict, Unreachable> {
+        check(site, token).await
+    }
+
+    fn probe(&self) -> Option<Probe> {
+        Some(Probe {
+            path: "api/forgejo/v1/version",
+            matches: answers_version,
+            label: "Forgejo",
+        })
+    }
+
+    fn variant_of(&self) -> Option<Kind> {
+        Some(Kind::Gitea)
     }
 }

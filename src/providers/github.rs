@@ -1,17 +1,23 @@
-//! GitHub and GitHub Enterprise Server: checking a token.
+//! GitHub and GitHub Enterprise Server.
 //!
 //! The API is at `https://api.github.com` for github.com and at `BASE/api/v3` elsewhere (GHES).
 //! `GET /user` names the owner; `X-OAuth-Scopes` lists a classic token's scopes (it is empty for
 //! fine-grained tokens); `GitHub-Authentication-Token-Expiration` gives an expiry where there is
-//! one; `X-RateLimit-*` the hourly budget.
+//! one; `X-RateLimit-*` the hourly budget. A GHES answers `GET /api/v3` anonymously with
+//! `current_user_url` or an `X-GitHub-Enterprise-Version` header. Tokens are revoked through the
+//! credential revocation API; git takes any token with the user `x-access-token`.
 
+use async_trait::async_trait;
 use reqwest::Url;
 use reqwest::header::HeaderMap;
-use serde_json::Value;
 
-use super::check::{Identity, Verdict, json_body};
-use crate::http::{Http, Unreachable, join};
+use super::forge::{Forge, GitAsk, Probe, Site};
+use super::provider::Kind;
+use super::shared::{Identity, OAuthRevocation, Revoked, Verdict, json_body, json_with, named_user};
+use crate::http::{Response, Unreachable, join};
 use crate::secret::Secret;
+
+pub struct Github;
 
 /// Where the REST API of `host` is.
 pub fn api_base(host: &str, base: &Url) -> Url {
@@ -22,31 +28,68 @@ pub fn api_base(host: &str, base: &Url) -> Url {
     }
 }
 
-pub async fn check(
-    http: &Http,
-    host: &str,
-    base: &Url,
-    token: &Secret<String>,
-) -> Result<Verdict, Unreachable> {
-    let auth = Secret::new(format!("token {}", token.expose()));
-    let url = join(&api_base(host, base), "user");
-    let response = http.get(&url, Some(("authorization", &auth))).await?;
-    let body = match json_body(&response, "GitHub") {
-        Ok(body) => body,
-        Err(verdict) => return Ok(verdict),
-    };
-    let Some(user) = body.get("login").and_then(Value::as_str) else {
-        return Ok(Verdict::Unreachable(
-            "answered without a user name, so it does not look like GitHub".into(),
-        ));
-    };
-    Ok(Verdict::Valid(Identity {
-        user: crate::ui::printable(user),
-        scopes: scopes(&response.headers),
-        expires_at: header(&response.headers, "github-authentication-token-expiration")
-            .and_then(|e| rfc3339(&e)),
-        rate_limit: rate_limit(&response.headers),
-    }))
+#[async_trait]
+impl Forge for Github {
+    fn kind(&self) -> Kind {
+        Kind::Github
+    }
+
+    fn name(&self) -> &'static str {
+        "github"
+    }
+
+    async fn check(&self, site: &Site<'_>, token: &Secret<String>) -> Result<Verdict, Unreachable> {
+        let auth = Secret::new(format!("token {}", token.expose()));
+        let url = join(&api_base(site.host, site.base), "user");
+        let response = site.http.get(&url, Some(("authorization", &auth))).await?;
+        let user = match json_body(&response, "GitHub").and_then(|b| named_user(&b, "login", "GitHub")) {
+            Ok(user) => user,
+            Err(verdict) => return Ok(verdict),
+        };
+        Ok(Verdict::Valid(Identity {
+            user,
+            scopes: scopes(&response.headers),
+            expires_at: header(&response.headers, "github-authentication-token-expiration")
+                .and_then(|e| crate::time::rfc3339_from_header(&e)),
+            rate_limit: rate_limit(&response.headers),
+        }))
+    }
+
+    fn probe(&self) -> Option<Probe> {
+        Some(Probe {
+            path: "api/v3",
+            matches: is_ghes,
+            label: "GitHub Enterprise",
+        })
+    }
+
+    fn identifies_tokens(&self) -> bool {
+        true
+    }
+
+    async fn revoke(
+        &self,
+        site: &Site<'_>,
+        token: &Secret<String>,
+        _oauth: Option<OAuthRevocation<'_>>,
+    ) -> Revoked {
+        let url = join(&api_base(site.host, site.base), "credentials/revoke");
+        let body = serde_json::json!({ "credentials": [token.expose()] });
+        match site.http.post_json(&url, &body, None).await {
+            Ok(r) => Revoked::from_status(site.host, r.status),
+            Err(e) => Revoked::Failed(e.0),
+        }
+    }
+
+    /// The user git named, else `x-access-token`, which every kind of GitHub token accepts.
+    fn git_credential(&self, token: &Secret<String>, ask: &GitAsk<'_>) -> (String, Secret<String>) {
+        let user = ask.named().unwrap_or("x-access-token");
+        (user.to_owned(), token.clone())
+    }
+}
+
+fn is_ghes(answer: &Response) -> bool {
+    json_with(answer, "current_user_url") || answer.headers.contains_key("x-github-enterprise-version")
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -76,36 +119,9 @@ fn rate_limit(headers: &HeaderMap) -> Option<(u64, u64)> {
     ))
 }
 
-/// `2026-12-01 12:00:00 UTC` (or `+0200`) as RFC 3339.
-fn rfc3339(text: &str) -> Option<String> {
-    let mut parts = text.split_whitespace();
-    let (date, time, zone) = (parts.next()?, parts.next()?, parts.next()?);
-    let zone = match zone {
-        "UTC" | "+0000" => "Z".to_owned(),
-        z if z.len() == 5 && (z.starts_with('+') || z.starts_with('-')) => {
-            format!("{}:{}", &z[..3], &z[3..])
-        }
-        _ => return None,
-    };
-    (date.len() == 10 && time.len() == 8).then(|| format!("{date}T{time}{zone}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn expiry_headers_become_rfc3339() {
-        assert_eq!(
-            rfc3339("2026-12-01 12:00:00 UTC").as_deref(),
-            Some("2026-12-01T12:00:00Z")
-        );
-        assert_eq!(
-            rfc3339("2026-12-01 12:00:00 +0200").as_deref(),
-            Some("2026-12-01T12:00:00+02:00")
-        );
-        assert_eq!(rfc3339("soon"), None);
-    }
 
     #[test]
     fn the_api_of_github_com_and_of_ghes() {

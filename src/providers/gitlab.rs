@@ -1,81 +1,186 @@
-//! GitLab (gitlab.com and self-managed): checking a token.
+//! GitLab (gitlab.com and self-managed).
 //!
 //! A token stored for Nix carries `PAT:` (sent as `PRIVATE-TOKEN`) or `OAuth2:` (sent as
-//! `Authorization: Bearer`). `GET /api/v4/user` names the owner; a personal token's scopes and
-//! expiry come from `/api/v4/personal_access_tokens/self`, an OAuth token's from
-//! `/oauth/token/info`.
+//! `Authorization: Bearer`); a bare one makes Nix print it in a warning and fail. `GET
+//! /api/v4/user` names the owner; a personal token's scopes and expiry come from
+//! `/api/v4/personal_access_tokens/self`, an OAuth token's from `/oauth/token/info`. Anonymous
+//! answers carry `X-Gitlab-Meta`. A personal token revokes itself; an OAuth login is revoked at
+//! `/oauth/revoke` (RFC 7009). OAuth tokens last two hours and are renewed in access-tokens.
 
+use async_trait::async_trait;
 use reqwest::Url;
 use serde_json::Value;
 
-use super::check::{Identity, Verdict, json, json_body};
-use crate::http::{Http, Unreachable, join};
+use super::forge::{Forge, GitAsk, Origin, Probe, Site};
+use super::provider::Kind;
+use super::shared::{
+    Identity, OAuthRevocation, Revoked, Verdict, json, json_body, named_user, rfc7009,
+};
+use crate::http::{Http, Response, Unreachable, join};
 use crate::secret::Secret;
 
-pub async fn check(
-    http: &Http,
-    base: &Url,
-    token: &Secret<String>,
-) -> Result<Verdict, Unreachable> {
+pub struct Gitlab;
+
+/// A token as stored for Nix: whether it is an OAuth token, and the token without its prefix.
+fn split(token: &Secret<String>) -> (bool, &str) {
     let t = token.expose();
-    let (oauth, bare) = match (t.strip_prefix("OAuth2:"), t.strip_prefix("PAT:")) {
+    match (t.strip_prefix("OAuth2:"), t.strip_prefix("PAT:")) {
         (Some(rest), _) => (true, rest),
         (None, Some(rest)) => (false, rest),
         (None, None) => (false, t.as_str()),
-    };
-    let (name, value) = if oauth {
-        ("authorization", Secret::new(format!("Bearer {bare}")))
-    } else {
-        ("private-token", Secret::new(bare.to_owned()))
-    };
-    let response = http
-        .get(&join(base, "api/v4/user"), Some((name, &value)))
-        .await?;
-    let body = match json_body(&response, "GitLab") {
-        Ok(body) => body,
-        Err(verdict) => return Ok(verdict),
-    };
-    let Some(user) = body.get("username").and_then(Value::as_str) else {
-        return Ok(Verdict::Unreachable(
-            "answered without a user name, so it does not look like GitLab".into(),
-        ));
-    };
-    let info_path = if oauth {
+    }
+}
+
+#[async_trait]
+impl Forge for Gitlab {
+    fn kind(&self) -> Kind {
+        Kind::Gitlab
+    }
+
+    fn name(&self) -> &'static str {
+        "gitlab"
+    }
+
+    async fn check(&self, site: &Site<'_>, token: &Secret<String>) -> Result<Verdict, Unreachable> {
+        let (oauth, bare) = split(token);
+        let (name, value) = if oauth {
+            ("authorization", Secret::new(format!("Bearer {bare}")))
+        } else {
+            ("private-token", Secret::new(bare.to_owned()))
+        };
+        let response = site
+            .http
+            .get(&join(site.base, "api/v4/user"), Some((name, &value)))
+            .await?;
+        let user = match json_body(&response, "GitLab")
+            .and_then(|b| named_user(&b, "username", "GitLab"))
+        {
+            Ok(user) => user,
+            Err(verdict) => return Ok(verdict),
+        };
+        let info = token_info(site.http, site.base, oauth, (name, &value)).await?;
+        if info
+            .as_ref()
+            .is_some_and(|i| i.get("active") == Some(&Value::Bool(false)))
+        {
+            return Ok(Verdict::Rejected("the token is revoked or expired".into()));
+        }
+        let (scopes, expires_at) = match &info {
+            Some(info) if oauth => (
+                list(info.get("scope").or_else(|| info.get("scopes"))),
+                info.get("expires_in")
+                    .and_then(Value::as_u64)
+                    .map(crate::time::rfc3339_in),
+            ),
+            Some(info) => (
+                list(info.get("scopes")),
+                info.get("expires_at")
+                    .and_then(Value::as_str)
+                    .map(|date| format!("{date}T00:00:00Z")),
+            ),
+            None => (None, None),
+        };
+        Ok(Verdict::Valid(Identity {
+            user,
+            scopes,
+            expires_at,
+            rate_limit: None,
+        }))
+    }
+
+    fn probe(&self) -> Option<Probe> {
+        Some(Probe {
+            path: "users/sign_in",
+            matches: |answer: &Response| answer.headers.contains_key("x-gitlab-meta"),
+            label: "GitLab (X-Gitlab-Meta)",
+        })
+    }
+
+    fn identifies_tokens(&self) -> bool {
+        true
+    }
+
+    /// `api` grants `read_api` and `read_repository`; `write_repository` grants `read_repository`.
+    fn grants(&self, have: &str, want: &str) -> bool {
+        have == want
+            || (have == "api" && matches!(want, "read_api" | "read_repository"))
+            || (have == "write_repository" && want == "read_repository")
+    }
+
+    /// `PAT:` for a personal token unless it carries a prefix already, `OAuth2:` for an OAuth one.
+    fn access_token(&self, token: Secret<String>, origin: Origin) -> Secret<String> {
+        let t = token.expose();
+        match origin {
+            Origin::OAuth => Secret::new(format!("OAuth2:{t}")),
+            Origin::Personal if self.claims_token(t) => token,
+            Origin::Personal => Secret::new(format!("PAT:{t}")),
+        }
+    }
+
+    fn claims_token(&self, token: &str) -> bool {
+        token.starts_with("PAT:") || token.starts_with("OAuth2:")
+    }
+
+    fn oauth_netrc_refusal(&self) -> Option<&'static str> {
+        Some(
+            "a GitLab OAuth login expires after two hours and is renewed in access-tokens, not in netrc; drop --netrc, or log in with --flow token for a personal token in netrc",
+        )
+    }
+
+    async fn revoke(
+        &self,
+        site: &Site<'_>,
+        token: &Secret<String>,
+        oauth: Option<OAuthRevocation<'_>>,
+    ) -> Revoked {
+        let (is_oauth, bare) = split(token);
+        let bare = Secret::new(bare.to_owned());
+        match (is_oauth, oauth) {
+            (true, Some(oauth)) => {
+                let url = join(site.base, "oauth/revoke");
+                rfc7009(site.http, site.host, &url, &oauth, &bare).await
+            }
+            (true, None) => Revoked::ByHand(format!(
+                "revoke it under Applications at {}",
+                join(site.base, "-/user_settings/applications")
+            )),
+            (false, _) => {
+                let url = join(site.base, "api/v4/personal_access_tokens/self");
+                match site.http.delete(&url, ("private-token", &bare)).await {
+                    Ok(r) => Revoked::from_status(site.host, r.status),
+                    Err(e) => Revoked::Failed(e.0),
+                }
+            }
+        }
+    }
+
+    /// `oauth2` with an OAuth token; with a personal token the user git named, else the token's
+    /// account, else `oauth2`. Nix's prefixes are not sent.
+    fn git_credential(&self, token: &Secret<String>, ask: &GitAsk<'_>) -> (String, Secret<String>) {
+        let (oauth, bare) = split(token);
+        let user = match oauth {
+            true => "oauth2",
+            false => ask.named().or(ask.account).unwrap_or("oauth2"),
+        };
+        (user.to_owned(), Secret::from(bare))
+    }
+}
+
+/// The token's own record: scopes, expiry, and whether it is still active; `None` when GitLab
+/// does not give it.
+async fn token_info(
+    http: &Http,
+    base: &Url,
+    oauth: bool,
+    auth: (&'static str, &Secret<String>),
+) -> Result<Option<Value>, Unreachable> {
+    let path = if oauth {
         "oauth/token/info"
     } else {
         "api/v4/personal_access_tokens/self"
     };
-    let info = http
-        .get(&join(base, info_path), Some((name, &value)))
-        .await?;
-    let info = json(&info).filter(|_| info.status.is_success());
-    let (scopes, expires_at) = match &info {
-        Some(info) if oauth => (
-            list(info.get("scope").or_else(|| info.get("scopes"))),
-            info.get("expires_in")
-                .and_then(Value::as_u64)
-                .map(crate::time::rfc3339_in),
-        ),
-        Some(info) => (
-            list(info.get("scopes")),
-            info.get("expires_at")
-                .and_then(Value::as_str)
-                .map(|date| format!("{date}T00:00:00Z")),
-        ),
-        None => (None, None),
-    };
-    if info
-        .as_ref()
-        .is_some_and(|i| i.get("active") == Some(&Value::Bool(false)))
-    {
-        return Ok(Verdict::Rejected("the token is revoked or expired".into()));
-    }
-    Ok(Verdict::Valid(Identity {
-        user: crate::ui::printable(user),
-        scopes,
-        expires_at,
-        rate_limit: None,
-    }))
+    let info = http.get(&join(base, path), Some(auth)).await?;
+    Ok(json(&info).filter(|_| info.status.is_success()))
 }
 
 /// A scope list given as a JSON array or as one space-separated string.
@@ -90,5 +195,39 @@ fn list(value: Option<&Value>) -> Option<Vec<String>> {
         ),
         Value::String(s) => Some(s.split_whitespace().map(str::to_owned).collect()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn broader_scopes_grant_narrower_ones() {
+        let wanted = strings(&["read_api", "read_repository"]);
+        assert!(Gitlab.missing_scopes(&wanted, &strings(&["api"])).is_empty());
+        assert_eq!(
+            Gitlab.missing_scopes(&wanted, &strings(&["read_repository"])),
+            ["read_api"]
+        );
+        assert_eq!(
+            super::super::github::Github.missing_scopes(&strings(&["repo"]), &strings(&["gist"])),
+            ["repo"]
+        );
+    }
+
+    #[test]
+    fn tokens_always_carry_a_prefix() {
+        let nix = |t: &str| Gitlab.access_token(t.into(), Origin::Personal).expose().clone();
+        assert_eq!(nix("glpat-x"), "PAT:glpat-x");
+        assert_eq!(nix("OAuth2:y"), "OAuth2:y");
+        assert_eq!(
+            Gitlab.access_token("z".into(), Origin::OAuth).expose(),
+            "OAuth2:z"
+        );
     }
 }

@@ -1,145 +1,25 @@
 //! Providers: what kind of service a host runs, and what that means for its token — the format Nix
-//! expects and the file (sink) Nix reads it from.
+//! expects, the file (sink) Nix reads it from, and how the service checks and revokes it.
 //!
-//! Providers are data: one TOML file each in `providers/` (embedded at build time) plus the user's
-//! own in `$XDG_CONFIG_HOME/nix-tokens/providers/`; [`registry`] loads them. The protocol
-//! knowledge tied to a provider's kind (GitLab's token prefixes, say) lives here.
+//! - [`provider`]: one provider as its TOML file describes it (data only); [`registry`] loads the
+//!   built-in files (`providers/*.toml`, embedded at build time) and the user's own.
+//! - [`forge`]: the [`Forge`](forge::Forge) trait, what differs per kind; [`shared`]: the types and
+//!   helpers the kinds share.
+//! - One module per kind: [`github`], [`gitlab`], [`gitea`] (Gitea and Forgejo), [`sourcehut`],
+//!   [`oidc`]; [`kinds`] lists them.
+//! - [`detect`]: which kind an unknown host runs.
 
-pub mod check;
 pub mod detect;
-mod gitea;
-mod github;
-mod gitlab;
+pub mod forge;
+pub mod gitea;
+pub mod github;
+pub mod gitlab;
+pub mod kinds;
 pub mod oidc;
+pub mod provider;
 pub mod registry;
-pub mod revoke;
+pub mod shared;
+pub mod sourcehut;
 
-use serde::Deserialize;
-
+pub use provider::{Kind, Provider, Sink};
 pub use registry::Registry;
-
-use crate::secret::Secret;
-
-/// The protocol family of a provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Kind {
-    Github,
-    Gitlab,
-    Gitea,
-    Forgejo,
-    Sourcehut,
-    Oidc,
-}
-
-/// Where Nix reads a host's token from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Sink {
-    /// The `access-tokens` setting, read by Nix's `github:`, `gitlab:` and `sourcehut:` fetchers.
-    AccessTokens,
-    /// A netrc entry, read by every curl download Nix makes.
-    Netrc,
-}
-
-/// One provider, as its file describes it.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Provider {
-    pub name: String,
-    pub kind: Kind,
-    #[serde(default)]
-    pub aliases: Vec<String>,
-    /// The host a bare provider name means (`github` → github.com), if there is one.
-    pub default_host: Option<String>,
-    pub sink: Sink,
-    /// The netrc login written beside a token; the forges accept any name beside a token.
-    #[serde(default = "default_login")]
-    pub netrc_login: String,
-    /// The scopes a token needs for Nix to read private repositories.
-    #[serde(default)]
-    pub scopes: Vec<String>,
-    /// Where a person creates a token by hand, `{host}` standing for the host.
-    pub token_page: Option<String>,
-    /// The OAuth device flow, where the provider offers one.
-    pub device: Option<DeviceFlow>,
-    /// The OpenID Connect issuer, for `kind = "oidc"`.
-    pub oidc: Option<OidcIssuer>,
-}
-
-/// An OpenID Connect provider's issuer and public client; its endpoints come from discovery.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OidcIssuer {
-    /// The issuer URL for the provider's default host (other hosts: `https://HOST`, or
-    /// `--oauth-issuer-url`).
-    pub issuer: Option<String>,
-    /// The public client for the default host; other hosts need `--oauth-client-id`.
-    pub client_id: Option<String>,
-    /// Where a GraphQL API answers `query { viewer { login } }` (prefix.dev), relative to the
-    /// host's base URL; without it a token is checked at the issuer's `userinfo_endpoint`.
-    pub graphql_path: Option<String>,
-}
-
-/// A provider's OAuth device flow: endpoints relative to the host's base URL.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DeviceFlow {
-    /// The public OAuth app for the provider's default host; other hosts need `--client-id`.
-    pub client_id: Option<String>,
-    pub authorization_path: String,
-    pub token_path: String,
-}
-
-fn default_login() -> String {
-    "nix-tokens".to_owned()
-}
-
-impl Provider {
-    /// The token as Nix must see it in `access-tokens`: GitLab tokens always carry `PAT:` or
-    /// `OAuth2:` (a bare one makes Nix print it in a warning and fail), others are written as given.
-    pub fn nix_format(&self, token: Secret<String>) -> Secret<String> {
-        let t = token.expose();
-        if self.kind == Kind::Gitlab && !t.starts_with("PAT:") && !t.starts_with("OAuth2:") {
-            return Secret::new(format!("PAT:{t}"));
-        }
-        token
-    }
-
-    /// An access token from an OAuth flow as Nix must see it: GitLab's carry `OAuth2:` (sent as
-    /// `Authorization: Bearer`), others are written as given.
-    pub fn oauth_format(&self, token: Secret<String>) -> Secret<String> {
-        if self.kind == Kind::Gitlab {
-            return Secret::new(format!("OAuth2:{}", token.expose()));
-        }
-        token
-    }
-
-    pub fn token_page_for(&self, host: &str) -> Option<String> {
-        self.token_page.as_ref().map(|p| p.replace("{host}", host))
-    }
-
-    /// The device flow's client id for `host`: `--client-id`, else the provider's own app when
-    /// `host` is its default host.
-    pub fn device_client_id(&self, host: &str, given: Option<&str>) -> Option<String> {
-        let device = self.device.as_ref()?;
-        given.map(str::to_owned).or_else(|| {
-            device
-                .client_id
-                .clone()
-                .filter(|_| self.default_host.as_deref() == Some(host))
-        })
-    }
-
-    /// One sentence telling a person where to create a token for `host` and what to tick.
-    pub fn token_advice(&self, host: &str) -> Option<String> {
-        let page = self.token_page_for(host)?;
-        Some(match self.scopes.as_slice() {
-            [] => format!("create a token at {page}"),
-            scopes => format!(
-                "create a token with the scopes {} at {page}",
-                scopes.join(", ")
-            ),
-        })
-    }
-}

@@ -1,16 +1,71 @@
 //! OpenID Connect issuers (prefix.dev, and Keycloak, Okta, Auth0 or any other): finding their
 //! endpoints through discovery (`ISSUER/.well-known/openid-configuration`), and checking a token
 //! — with a GraphQL `viewer` query where the provider file names one (prefix.dev), else at the
-//! issuer's `userinfo_endpoint`.
+//! issuer's `userinfo_endpoint`. Logins go through the issuer (authorization code with PKCE, or
+//! its device flow), and are revoked at its revocation endpoint (RFC 7009).
 
+use async_trait::async_trait;
 use reqwest::Url;
 use serde_json::Value;
 
-use super::check::{Identity, Verdict, json_body};
+use super::forge::{Forge, Probe, Site};
+use super::provider::Kind;
+use super::shared::{Identity, OAuthRevocation, Revoked, Verdict, json_body, json_with, rfc7009};
 use crate::error::{Error, Result};
-use crate::http::{self, Http, Unreachable, join};
+use crate::http::{self, Http, Response, Unreachable, join};
 use crate::secret::Secret;
 use crate::ui::printable;
+
+pub struct Oidc;
+
+#[async_trait]
+impl Forge for Oidc {
+    fn kind(&self) -> Kind {
+        Kind::Oidc
+    }
+
+    fn name(&self) -> &'static str {
+        "oidc"
+    }
+
+    /// `site.base` is the host's API for a provider with a GraphQL path, else the issuer.
+    async fn check(
+        &self,
+        site: &Site<'_>,
+        token: &Secret<String>,
+    ) -> std::result::Result<Verdict, Unreachable> {
+        let graphql = site.provider.oidc.as_ref().and_then(|o| o.graphql_path.as_deref());
+        match graphql {
+            Some(path) => check_graphql(site.http, &join(site.base, path), token).await,
+            None => check_userinfo(site.http, site.base, token).await,
+        }
+    }
+
+    /// A forge may also be an issuer (GitLab is), so discovery is the last thing detection asks.
+    fn probe(&self) -> Option<Probe> {
+        Some(Probe {
+            path: ".well-known/openid-configuration",
+            matches: |answer: &Response| json_with(answer, "token_endpoint"),
+            label: "OpenID Connect",
+        })
+    }
+
+    fn logs_in_at_issuer(&self) -> bool {
+        true
+    }
+
+    async fn revoke(
+        &self,
+        site: &Site<'_>,
+        token: &Secret<String>,
+        oauth: Option<OAuthRevocation<'_>>,
+    ) -> Revoked {
+        match oauth.as_ref().and_then(|o| Some((o, o.endpoint.as_ref()?))) {
+            Some((oauth, url)) => rfc7009(site.http, site.host, url, oauth, token).await,
+            None => Revoked::by_hand(site.provider, site.host),
+        }
+    }
+}
 
 /// The endpoints an issuer publishes.
 #[derive(Debug, Clone)]
@@ -85,70 +140,70 @@ pub async fn discover(http: &Http, issuer: &Url) -> Result<Discovery> {
     })
 }
 
-/// Checks a bearer token: a GraphQL `viewer` query at `base` + `graphql_path` when the provider
-/// has one (`base` is then the host's API), else at the `userinfo_endpoint` of the issuer `base`.
-pub async fn check(
+/// Checks a bearer token with a GraphQL `viewer` query at `url` (prefix.dev's API).
+async fn check_graphql(
     http: &Http,
-    base: &Url,
-    graphql_path: Option<&str>,
+    url: &Url,
     token: &Secret<String>,
 ) -> std::result::Result<Verdict, Unreachable> {
-    let issuer = base;
     let bearer = Secret::new(format!("Bearer {}", token.expose()));
-    match graphql_path {
-        Some(path) => {
-            let query = serde_json::json!({ "query": "query { viewer { login } }" });
-            let response = http
-                .post_json(&join(base, path), &query, Some(("authorization", &bearer)))
-                .await?;
-            let body = match json_body(&response, "a GraphQL API") {
-                Ok(body) => body,
-                Err(verdict) => return Ok(verdict),
-            };
-            let Some(viewer) = body.get("data").and_then(|d| d.get("viewer")) else {
-                return Ok(Verdict::Unreachable(
-                    "answered the GraphQL query without `data.viewer`".into(),
-                ));
-            };
-            Ok(match viewer.get("login").and_then(Value::as_str) {
-                Some(user) => Verdict::Valid(Identity {
-                    user: printable(user),
-                    ..Identity::default()
-                }),
-                None => Verdict::Rejected("the API does not know the token (no viewer)".into()),
-            })
-        }
-        None => {
-            let Ok(discovery) = discover(http, issuer).await else {
-                return Err(Unreachable(format!(
-                    "no usable discovery document at {}",
-                    discovery_url(issuer)
-                )));
-            };
-            let Some(userinfo) = discovery.userinfo_endpoint else {
-                return Ok(Verdict::Unverified(format!(
-                    "{issuer} publishes no userinfo endpoint to check the token with"
-                )));
-            };
-            let response = http
-                .get(&userinfo, Some(("authorization", &bearer)))
-                .await?;
-            let body = match json_body(&response, "an OpenID Connect userinfo endpoint") {
-                Ok(body) => body,
-                Err(verdict) => return Ok(verdict),
-            };
-            let user = ["preferred_username", "email", "sub"]
-                .iter()
-                .find_map(|k| body.get(*k).and_then(Value::as_str));
-            Ok(match user {
-                Some(user) => Verdict::Valid(Identity {
-                    user: printable(user),
-                    ..Identity::default()
-                }),
-                None => Verdict::Unreachable("the userinfo answer names no user".into()),
-            })
-        }
-    }
+    let query = serde_json::json!({ "query": "query { viewer { login } }" });
+    let response = http
+        .post_json(url, &query, Some(("authorization", &bearer)))
+        .await?;
+    let body = match json_body(&response, "a GraphQL API") {
+        Ok(body) => body,
+        Err(verdict) => return Ok(verdict),
+    };
+    let Some(viewer) = body.get("data").and_then(|d| d.get("viewer")) else {
+        return Ok(Verdict::Unreachable(
+            "answered the GraphQL query without `data.viewer`".into(),
+        ));
+    };
+    Ok(match viewer.get("login").and_then(Value::as_str) {
+        Some(user) => Verdict::Valid(Identity {
+            user: printable(user),
+            ..Identity::default()
+        }),
+        None => Verdict::Rejected("the API does not know the token (no viewer)".into()),
+    })
+}
+
+/// Checks a bearer token at the `userinfo_endpoint` of the issuer `issuer`.
+async fn check_userinfo(
+    http: &Http,
+    issuer: &Url,
+    token: &Secret<String>,
+) -> std::result::Result<Verdict, Unreachable> {
+    let bearer = Secret::new(format!("Bearer {}", token.expose()));
+    let Ok(discovery) = discover(http, issuer).await else {
+        return Err(Unreachable(format!(
+            "no usable discovery document at {}",
+            discovery_url(issuer)
+        )));
+    };
+    let Some(userinfo) = discovery.userinfo_endpoint else {
+        return Ok(Verdict::Unverified(format!(
+            "{issuer} publishes no userinfo endpoint to check the token with"
+        )));
+    };
+    let response = http
+        .get(&userinfo, Some(("authorization", &bearer)))
+        .await?;
+    let body = match json_body(&response, "an OpenID Connect userinfo endpoint") {
+        Ok(body) => body,
+        Err(verdict) => return Ok(verdict),
+    };
+    let user = ["preferred_username", "email", "sub"]
+        .iter()
+        .find_map(|k| body.get(*k).and_then(Value::as_str));
+    Ok(match user {
+        Some(user) => Verdict::Valid(Identity {
+            user: printable(user),
+            ..Identity::default()
+        }),
+        None => Verdict::Unreachable("the userinfo answer names no user".into()),
+    })
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::Provider;
+use super::provider::Provider;
 use crate::error::{Error, Result};
 use crate::nixconf::tokens::{key_host, normalize_key};
 use crate::ui::printable;
@@ -143,7 +143,8 @@ impl Registry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::providers::{Kind, Sink};
+    use crate::providers::forge::Origin;
+    use crate::providers::provider::{Kind, Sink};
     use proptest::prelude::*;
 
     fn builtin() -> Registry {
@@ -181,11 +182,13 @@ mod tests {
     #[test]
     fn gitlab_tokens_always_carry_a_prefix() {
         let r = builtin();
-        let gl = r.by_name("gitlab").unwrap();
-        assert_eq!(gl.nix_format("glpat-x".into()).expose(), "PAT:glpat-x");
-        assert_eq!(gl.nix_format("OAuth2:y".into()).expose(), "OAuth2:y");
-        let gh = r.by_name("GitHub").unwrap();
-        assert_eq!(gh.nix_format("ghp_x".into()).expose(), "ghp_x");
+        let nix = |name: &str, token: &str| {
+            let p = r.by_name(name).unwrap();
+            p.forge().access_token(token.into(), Origin::Personal).expose().clone()
+        };
+        assert_eq!(nix("gitlab", "glpat-x"), "PAT:glpat-x");
+        assert_eq!(nix("gitlab", "OAuth2:y"), "OAuth2:y");
+        assert_eq!(nix("GitHub", "ghp_x"), "ghp_x");
     }
 
     #[test]

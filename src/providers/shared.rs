@@ -1,9 +1,12 @@
-//! Asking a provider who a token belongs to: the verdict, and the identity behind a valid token.
+//! What every kind of provider shares: the verdict on a token and the identity behind a valid one,
+//! the outcome of a revocation, reading a provider's JSON answers, and OAuth token revocation
+//! (RFC 7009). The kinds import this module; it imports none of them.
 
+use reqwest::Url;
 use serde_json::Value;
 
-use super::{Kind, Provider, gitea, github, gitlab, oidc};
-use crate::http::{Http, Response, Unreachable};
+use super::provider::Provider;
+use crate::http::{Http, Response};
 use crate::secret::Secret;
 use crate::ui::printable;
 
@@ -28,51 +31,6 @@ pub enum Verdict {
     Unreachable(String),
     /// nix-tokens cannot check this kind of token.
     Unverified(String),
-}
-
-/// Checks `token` (as stored for Nix, GitLab's `PAT:`/`OAuth2:` included) against the provider's
-/// API at `base` (for an OpenID Connect provider without an API of its own: its issuer).
-pub async fn check(
-    http: &Http,
-    provider: &Provider,
-    host: &str,
-    base: &reqwest::Url,
-    token: &Secret<String>,
-) -> Verdict {
-    let result = match provider.kind {
-        Kind::Github => github::check(http, host, base, token).await,
-        Kind::Gitlab => gitlab::check(http, base, token).await,
-        Kind::Gitea | Kind::Forgejo => gitea::check(http, base, token).await,
-        Kind::Oidc => {
-            let graphql = provider
-                .oidc
-                .as_ref()
-                .and_then(|o| o.graphql_path.as_deref());
-            oidc::check(http, base, graphql, token).await
-        }
-        Kind::Sourcehut => {
-            return Verdict::Unverified(format!(
-                "nix-tokens cannot check {} tokens yet",
-                provider.name
-            ));
-        }
-    };
-    result.unwrap_or_else(|Unreachable(why)| Verdict::Unreachable(why))
-}
-
-/// The scopes in `wanted` that `scopes` does not grant, where a broader scope grants a narrower
-/// one (GitLab's `api` grants `read_api` and `read_repository`).
-pub fn missing_scopes(wanted: &[String], scopes: &[String]) -> Vec<String> {
-    let grants = |have: &str, want: &str| {
-        have == want
-            || (have == "api" && matches!(want, "read_api" | "read_repository"))
-            || (have == "write_repository" && want == "read_repository")
-    };
-    wanted
-        .iter()
-        .filter(|w| !scopes.iter().any(|s| grants(s, w)))
-        .cloned()
-        .collect()
 }
 
 /// What an answer that is not 200 means: refused (401/403) or no usable answer.
@@ -114,25 +72,89 @@ pub fn json_body(response: &Response, service: &str) -> Result<Value, Verdict> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// Whether an answer is a 200 with a JSON object holding `key`.
+pub fn json_with(answer: &Response, key: &str) -> bool {
+    answer.status.is_success() && json(answer).is_some_and(|v| v.get(key).is_some())
+}
 
-    fn strings(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
+/// The user a valid answer names under `key`, or why the answer does not look like `service`.
+pub fn named_user(body: &Value, key: &str, service: &str) -> Result<String, Verdict> {
+    body.get(key)
+        .and_then(Value::as_str)
+        .map(printable)
+        .ok_or_else(|| {
+            Verdict::Unreachable(format!(
+                "answered without a user name, so it does not look like {service}"
+            ))
+        })
+}
+
+/// What a revocation came to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Revoked {
+    Done,
+    /// The provider offers no way for nix-tokens; the text says where to do it.
+    ByHand(String),
+    /// The provider was asked and did not confirm; the text says why.
+    Failed(String),
+}
+
+impl Revoked {
+    /// The outcome an answer's status means.
+    pub fn from_status(host: &str, status: reqwest::StatusCode) -> Revoked {
+        if status.is_success() {
+            Revoked::Done
+        } else {
+            Revoked::Failed(format!("{host} answered HTTP {}", status.as_u16()))
+        }
     }
 
-    #[test]
-    fn broader_scopes_grant_narrower_ones() {
-        let wanted = strings(&["read_api", "read_repository"]);
-        assert!(missing_scopes(&wanted, &strings(&["api"])).is_empty());
-        assert_eq!(
-            missing_scopes(&wanted, &strings(&["read_repository"])),
-            ["read_api"]
-        );
-        assert_eq!(
-            missing_scopes(&strings(&["repo"]), &strings(&["gist"])),
-            ["repo"]
-        );
+    /// Where to revoke a token for `host` by hand.
+    pub fn by_hand(provider: &Provider, host: &str) -> Revoked {
+        Revoked::ByHand(match provider.token_page_for(host) {
+            Some(page) => format!("revoke it at {page}"),
+            None => format!("revoke it in {host}'s settings"),
+        })
     }
+}
+
+/// An OAuth login's revocation details.
+pub struct OAuthRevocation<'a> {
+    pub client_id: &'a str,
+    pub client_secret: Option<&'a Secret<String>>,
+    pub refresh_token: Option<Secret<String>>,
+    /// The issuer's revocation endpoint, where discovery named one.
+    pub endpoint: Option<Url>,
+}
+
+/// RFC 7009: the refresh token first (which, on most servers, ends the whole grant), then the
+/// access token. The outcome is the last answer's.
+pub async fn rfc7009(
+    http: &Http,
+    host: &str,
+    url: &Url,
+    oauth: &OAuthRevocation<'_>,
+    access: &Secret<String>,
+) -> Revoked {
+    let mut last = Revoked::Done;
+    let tokens = oauth
+        .refresh_token
+        .iter()
+        .map(|r| (r, "refresh_token"))
+        .chain([(access, "access_token")]);
+    for (secret, hint) in tokens {
+        let mut form = vec![
+            ("client_id", oauth.client_id),
+            ("token", secret.expose().as_str()),
+            ("token_type_hint", hint),
+        ];
+        if let Some(s) = oauth.client_secret {
+            form.push(("client_secret", s.expose().as_str()));
+        }
+        last = match http.post_form(url, &form).await {
+            Ok(r) => Revoked::from_status(host, r.status),
+            Err(e) => Revoked::Failed(e.0),
+        };
+    }
+    last
 }

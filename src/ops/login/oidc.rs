@@ -1,4 +1,4 @@
-//! `login` for an OpenID Connect provider (prefix.dev, or any issuer with `--oauth`): discovery,
+//! A login at an OpenID Connect issuer (prefix.dev, or any issuer with `--oauth`): discovery,
 //! then the authorization-code flow with PKCE where a browser can be opened here and the device
 //! flow where it cannot, and the renewable login that results.
 
@@ -6,70 +6,34 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use super::{Flow, LoginArgs, device_login};
-use crate::cli::Context;
+use super::{IssuerFlow, IssuerPlan, LoginPlan, device};
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::flows::auth_code::{self, AuthCodeParams};
 use crate::flows::device_code::DeviceParams;
 use crate::flows::{Tokens, browser};
-use crate::http::{self, Http};
+use crate::http::Http;
 use crate::nixconf::oauth::OAuthLogin;
-use crate::providers::oidc::Discovery;
-use crate::providers::{OidcIssuer, Provider};
-use crate::secret::Secret;
-
-/// Who the login is with: the client, and the flow chosen.
-pub struct Plan {
-    pub client_id: String,
-    pub flow: Flow,
-}
-
-/// A setting of the provider file's `[oidc]` table, which holds for its default host only.
-fn own<'p>(
-    provider: &'p Provider,
-    host: &str,
-    field: fn(&OidcIssuer) -> &Option<String>,
-) -> Option<&'p str> {
-    let oidc = provider.oidc.as_ref()?;
-    field(oidc)
-        .as_deref()
-        .filter(|_| provider.default_host.as_deref() == Some(host))
-}
-
-/// The issuer: `--oauth-issuer-url`, else the base URL given with `--base-url`, else the
-/// provider's own issuer for its default host, else `https://HOST`.
-pub fn issuer(provider: &Provider, host: &str, args: &LoginArgs) -> Result<Url> {
-    let own = own(provider, host, |o| &o.issuer);
-    let text = args
-        .oauth_issuer_url
-        .as_deref()
-        .or(args.base_url.as_deref())
-        .or(own);
-    http::base_url(host, text)
-}
-
-/// The client id: `--oauth-client-id`, else the provider's public client for its default host.
-pub fn client_id(provider: &Provider, host: &str, args: &LoginArgs) -> Result<String> {
-    let own = own(provider, host, |o| &o.client_id).map(str::to_owned);
-    args.client_id.clone().or(own).ok_or_else(|| {
-        Error::usage(format!(
-            "pass --oauth-client-id with the id of the OAuth client registered for nix-tokens (or pixi) at the issuer of {host}"
-        ))
-    })
-}
+use crate::providers::oidc::{Discovery, discover};
 
 /// Whether a browser can be opened for the person: a display, a terminal, no SSH session, and
 /// no `--no-browser`.
-fn browser_here(args: &LoginArgs) -> bool {
+fn browser_here(no_browser: bool) -> bool {
     let ssh = ["SSH_CONNECTION", "SSH_TTY"]
         .iter()
         .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
-    !args.no_browser && !ssh && browser::available()
+    !no_browser && !ssh && browser::available()
 }
 
 /// The flow to run: the one asked for, or for `auto` the authorization-code flow where a browser
-/// can be opened here, else the device flow; either needs its endpoint in the discovery document.
-pub fn choose_flow(args: &LoginArgs, discovery: &Discovery, host: &str) -> Result<Flow> {
+/// can be opened here (`browser`), else the device flow; either needs its endpoint in the
+/// discovery document.
+pub fn choose_flow(
+    asked: IssuerFlow,
+    browser: bool,
+    discovery: &Discovery,
+    host: &str,
+) -> Result<IssuerFlow> {
     let auth_code = discovery.authorization_endpoint.is_some();
     let device = discovery.device_authorization_endpoint.is_some();
     let missing = |what: &str, other: &str| {
@@ -78,15 +42,14 @@ pub fn choose_flow(args: &LoginArgs, discovery: &Discovery, host: &str) -> Resul
             discovery.issuer
         ))
     };
-    match args.flow {
-        Flow::AuthCode if !auth_code => Err(missing("authorization-code", "device-code")),
-        Flow::DeviceCode if !device => Err(missing("device", "auth-code")),
-        Flow::AuthCode | Flow::DeviceCode => Ok(args.flow),
-        Flow::Token => Ok(Flow::Token),
-        Flow::Auto => match (auth_code, device) {
-            (true, true) if browser_here(args) => Ok(Flow::AuthCode),
-            (_, true) => Ok(Flow::DeviceCode),
-            (true, false) => Ok(Flow::AuthCode),
+    match asked {
+        IssuerFlow::AuthCode if !auth_code => Err(missing("authorization-code", "device-code")),
+        IssuerFlow::DeviceCode if !device => Err(missing("device", "auth-code")),
+        IssuerFlow::AuthCode | IssuerFlow::DeviceCode => Ok(asked),
+        IssuerFlow::Auto => match (auth_code, device) {
+            (true, true) if browser => Ok(IssuerFlow::AuthCode),
+            (_, true) => Ok(IssuerFlow::DeviceCode),
+            (true, false) => Ok(IssuerFlow::AuthCode),
             (false, false) => Err(Error::failed(format!(
                 "the issuer {} of {host} offers neither the authorization-code nor the device flow; log in with --flow token",
                 discovery.issuer
@@ -95,58 +58,21 @@ pub fn choose_flow(args: &LoginArgs, discovery: &Discovery, host: &str) -> Resul
     }
 }
 
-/// Runs the chosen flow and returns the tokens and the renewable login they make.
-#[allow(clippy::too_many_arguments)]
+/// Reads the issuer's discovery document, runs the flow it allows, and returns the tokens and the
+/// renewable login they make.
 pub async fn obtain(
     ctx: &Context,
     http: &Http,
-    args: &LoginArgs,
-    provider: &Provider,
-    host: &str,
-    discovery: &Discovery,
-    plan: &Plan,
-    scopes: &[String],
+    plan: &LoginPlan<'_>,
+    issuer: &IssuerPlan,
 ) -> Result<(Tokens, Option<OAuthLogin>)> {
-    let secret = args.oauth_client_secret.clone().map(Secret::new);
-    let tokens = match plan.flow {
-        Flow::AuthCode => {
-            let params = AuthCodeParams {
-                authorization_url: discovery
-                    .authorization_endpoint
-                    .clone()
-                    .expect("chosen only with the endpoint"),
-                token_url: discovery.token_endpoint.clone(),
-                client_id: &plan.client_id,
-                client_secret: secret.as_ref(),
-                scopes,
-                redirect_uri: args.oauth_redirect_uri.as_deref(),
-                host,
-            };
-            let pending = auth_code::start(&params).await?;
-            ctx.ui.essential(&format!(
-                "To log in to {host}, open this address in your browser:\n  {}",
-                pending.url
-            ));
-            // The flow is settled: the browser opens wherever one can be started.
-            if !args.no_browser && browser::can_open() && browser::open(pending.url.as_str()) {
-                ctx.ui.info("Opened your browser.");
-            }
-            let deadline = Duration::from_secs(args.oauth_timeout);
-            let spinner = ctx.ui.progress.then(|| {
-                let bar = indicatif::ProgressBar::new_spinner();
-                bar.enable_steady_tick(Duration::from_millis(120));
-                bar.set_message(format!(
-                    "Waiting for the login in the browser (up to {} minutes)",
-                    deadline.as_secs().div_ceil(60)
-                ));
-                bar
-            });
-            let tokens = auth_code::finish(http, &params, pending, deadline).await;
-            if let Some(bar) = spinner {
-                bar.finish_and_clear();
-            }
-            tokens?
-        }
+    let host = plan.target.host.as_str();
+    ctx.ui
+        .detail(&format!("reading the discovery document of {}", issuer.issuer));
+    let discovery = discover(http, &issuer.issuer).await?;
+    let flow = choose_flow(issuer.flow, browser_here(plan.no_browser), &discovery, host)?;
+    let tokens = match flow {
+        IssuerFlow::AuthCode => auth_code_login(ctx, http, plan, issuer, &discovery).await?,
         _ => {
             let params = DeviceParams {
                 device_url: discovery
@@ -154,23 +80,23 @@ pub async fn obtain(
                     .clone()
                     .expect("chosen only with the endpoint"),
                 token_url: discovery.token_endpoint.clone(),
-                client_id: &plan.client_id,
-                client_secret: secret.as_ref(),
-                scopes,
+                client_id: &issuer.client_id,
+                client_secret: issuer.client_secret.as_ref(),
+                scopes: &plan.scopes,
                 host,
             };
-            device_login(ctx, http, &params, args.no_browser).await?
+            device::login(ctx, http, &params, plan.no_browser).await?
         }
     };
     let login = match (&tokens.refresh_token, tokens.expires_in) {
         (Some(refresh_token), Some(expires_in)) => Some(OAuthLogin {
-            provider: provider.name.clone(),
-            client_id: plan.client_id.clone(),
+            provider: plan.provider.name.clone(),
+            client_id: issuer.client_id.clone(),
             token_endpoint: discovery.token_endpoint.to_string(),
             expires_at: crate::time::unix_now().saturating_add(expires_in),
             refresh_token: Some(refresh_token.clone()),
             revocation_endpoint: discovery.revocation_endpoint.as_ref().map(Url::to_string),
-            client_secret: secret,
+            client_secret: issuer.client_secret.clone(),
             ..OAuthLogin::default()
         }),
         (None, Some(_)) => {
@@ -182,4 +108,52 @@ pub async fn obtain(
         _ => None,
     };
     Ok((tokens, login))
+}
+
+/// The authorization-code flow: the address to open (the browser opens where one can be started),
+/// and a spinner while the loopback listener waits for the browser.
+async fn auth_code_login(
+    ctx: &Context,
+    http: &Http,
+    plan: &LoginPlan<'_>,
+    issuer: &IssuerPlan,
+    discovery: &Discovery,
+) -> Result<Tokens> {
+    let host = plan.target.host.as_str();
+    let params = AuthCodeParams {
+        authorization_url: discovery
+            .authorization_endpoint
+            .clone()
+            .expect("chosen only with the endpoint"),
+        token_url: discovery.token_endpoint.clone(),
+        client_id: &issuer.client_id,
+        client_secret: issuer.client_secret.as_ref(),
+        scopes: &plan.scopes,
+        redirect_uri: issuer.redirect_uri.as_deref(),
+        host,
+    };
+    let pending = auth_code::start(&params).await?;
+    ctx.ui.essential(&format!(
+        "To log in to {host}, open this address in your browser:\n  {}",
+        pending.url
+    ));
+    // The flow is settled: the browser opens wherever one can be started.
+    if !plan.no_browser && browser::can_open() && browser::open(pending.url.as_str()) {
+        ctx.ui.info("Opened your browser.");
+    }
+    let deadline = issuer.timeout;
+    let spinner = ctx.ui.progress.then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar.set_message(format!(
+            "Waiting for the login in the browser (up to {} minutes)",
+            deadline.as_secs().div_ceil(60)
+        ));
+        bar
+    });
+    let tokens = auth_code::finish(http, &params, pending, deadline).await;
+    if let Some(bar) = spinner {
+        bar.finish_and_clear();
+    }
+    tokens
 }

@@ -1,0 +1,256 @@
+//! `login`'s options as a plan: which host, key, provider and file, how the token is obtained, which
+//! scopes and client, where it is checked, and every combination of flags that cannot work, each
+//! refused with one sentence. Pure: what it needs from the world comes in as [`Facts`].
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::Url;
+
+use super::{Flow, LoginArgs};
+use crate::error::{Error, Result};
+use crate::http;
+use crate::ops::login::{IssuerFlow, IssuerPlan, LoginPlan, Obtain};
+use crate::ops::save::Target;
+use crate::providers::{Kind, Provider, Registry};
+use crate::secret::Secret;
+
+/// What the plan needs to know of the world.
+pub struct Facts {
+    /// What detection found the host runs, once it ran.
+    pub detected: Option<Kind>,
+    /// Standard input is a terminal (so `--with-token` has nothing to read).
+    pub stdin_is_terminal: bool,
+    /// pixi's credential store (`RATTLER_AUTH_FILE`, else `~/.rattler/credentials.json`).
+    pub pixi_file: Option<PathBuf>,
+}
+
+/// A plan, or the detection it needs first.
+pub enum Planned<'r> {
+    Ready(Box<Ready<'r>>),
+    /// No provider file names the host: detect what `base` runs, then plan again.
+    Detect { host: String, base: Url },
+}
+
+/// A login plan, and the warnings the options deserve.
+pub struct Ready<'r> {
+    pub login: LoginPlan<'r>,
+    pub warnings: Vec<String>,
+}
+
+/// Turns `login`'s options into a plan; see the module documentation.
+pub fn plan<'r>(args: &LoginArgs, registry: &'r Registry, facts: &Facts) -> Result<Planned<'r>> {
+    let mut target_arg = args.target.as_deref().unwrap_or("github").to_owned();
+    if let Some(owner) = &args.owner {
+        target_arg = owner_key(registry, &target_arg, args.provider.as_deref(), owner)?;
+    }
+    let resolve = |provider: Option<&str>| {
+        Target::resolve(registry, &target_arg, provider, args.netrc, None)
+    };
+    let mut target = resolve(args.provider.as_deref())?;
+    // `--oauth` names the kind of login for a host no provider file knows: OpenID Connect.
+    let oauth_asked = args.oauth || args.oauth_issuer_url.is_some();
+    match target.provider {
+        None if oauth_asked => target = resolve(Some(Kind::Oidc.name()))?,
+        Some(p) if oauth_asked && !p.forge().logs_in_at_issuer() => {
+            return Err(Error::usage(format!(
+                "--oauth is for hosts an OpenID Connect issuer guards, and {} runs {}; drop it",
+                target.host, p.name
+            )));
+        }
+        _ => {}
+    }
+    let base = http::base_url(&target.host, args.base_url.as_deref())?;
+    if target.provider.is_none() {
+        match facts.detected {
+            Some(kind) => target = resolve(Some(kind.name()))?,
+            None => {
+                return Ok(Planned::Detect {
+                    host: target.host,
+                    base,
+                });
+            }
+        }
+    }
+    let Some(provider) = target.provider else {
+        return Err(Error::usage(format!(
+            "pass --provider for {} with one of: {}",
+            target.host,
+            registry.names().join(", ")
+        )));
+    };
+    let mut warnings = Vec::new();
+    let choice = choose(args, provider, &target, &mut warnings)?;
+    if args.with_token && facts.stdin_is_terminal {
+        return Err(Error::usage(
+            "--with-token reads the token from standard input; pipe it in, for example `gh auth token | nix-tokens login github --with-token`",
+        ));
+    }
+    let scopes = if args.scopes.is_empty() {
+        provider.scopes.clone()
+    } else {
+        args.scopes.clone()
+    };
+    let at_issuer = provider.forge().logs_in_at_issuer();
+    // An OpenID Connect provider without an API of its own has its tokens checked at the issuer.
+    let issuer = at_issuer
+        .then(|| issuer_url(provider, &target.host, args))
+        .transpose()?;
+    let graphql = provider.oidc.as_ref().and_then(|o| o.graphql_path.as_ref());
+    let (check_base, remembered_base) = match (&issuer, graphql) {
+        (Some(issuer), None) => (issuer.clone(), Some(issuer.to_string())),
+        _ => (base, args.base_url.clone()),
+    };
+    let obtain = match (choice, issuer) {
+        (Choice::Issuer(flow), Some(issuer)) => Obtain::Issuer(IssuerPlan {
+            client_id: issuer_client_id(provider, &target.host, args)?,
+            issuer,
+            flow,
+            client_secret: args.oauth_client_secret.clone().map(Secret::new),
+            redirect_uri: args.oauth_redirect_uri.clone(),
+            timeout: Duration::from_secs(args.oauth_timeout),
+        }),
+        (Choice::Device(client_id), _) => Obtain::Device {
+            endpoints: provider
+                .forge()
+                .device_endpoints(provider, &check_base)
+                .ok_or_else(|| Error::usage(format!("{} has no device flow", provider.name)))?,
+            client_id,
+        },
+        (_, _) => Obtain::Token {
+            with_token: args.with_token,
+        },
+    };
+    let pixi_file = (at_issuer && !args.no_pixi)
+        .then(|| facts.pixi_file.clone())
+        .flatten();
+    Ok(Planned::Ready(Box::new(Ready {
+        login: LoginPlan {
+            target,
+            provider,
+            obtain,
+            scopes,
+            check_base,
+            remembered_base,
+            pixi_file,
+            force: args.force,
+            no_browser: args.no_browser,
+        },
+        warnings,
+    })))
+}
+
+/// How the token will be obtained, before the issuer or endpoints are known.
+enum Choice {
+    Token,
+    /// The device flow on the host, as this client.
+    Device(String),
+    Issuer(IssuerFlow),
+}
+
+/// Checks the flags that choose how the token is obtained, and chooses: `--flow` and
+/// `--with-token` say, and `auto` means OAuth for an issuer, or where the provider has a device
+/// flow and a client id for the host.
+fn choose(
+    args: &LoginArgs,
+    provider: &Provider,
+    target: &Target,
+    warnings: &mut Vec<String>,
+) -> Result<Choice> {
+    let at_issuer = provider.forge().logs_in_at_issuer();
+    let issuer_only = [
+        (args.oauth_client_secret.is_some(), "--oauth-client-secret"),
+        (args.oauth_redirect_uri.is_some(), "--oauth-redirect-uri"),
+        (args.flow == Flow::AuthCode, "--oauth-flow auth-code"),
+    ];
+    if let Some((_, flag)) = issuer_only.iter().find(|(given, _)| *given && !at_issuer) {
+        return Err(Error::usage(format!(
+            "{flag} is for OpenID Connect issuers, and {} is not one; drop it",
+            provider.name
+        )));
+    }
+    let client_id = provider.device_client_id(&target.host, args.client_id.as_deref());
+    let oauth = match (args.flow, args.with_token) {
+        (Flow::Token, _) | (_, true) => false,
+        (Flow::Auto, false) => at_issuer || client_id.is_some(),
+        (Flow::AuthCode, false) => true,
+        (Flow::DeviceCode, false) => {
+            if provider.device.is_none() && !at_issuer {
+                return Err(Error::usage(format!(
+                    "{} has no device flow; log in with --flow token",
+                    provider.name
+                )));
+            }
+            if client_id.is_none() && !at_issuer {
+                return Err(Error::usage(format!(
+                    "the device flow on {} needs the client id of an OAuth app registered there; pass --client-id",
+                    target.host
+                )));
+            }
+            true
+        }
+    };
+    if oauth
+        && args.netrc
+        && let Some(refusal) = provider.forge().oauth_netrc_refusal()
+    {
+        return Err(Error::usage(refusal));
+    }
+    if args.client_id.is_some() && provider.device.is_none() && !at_issuer {
+        warnings.push(format!(
+            "--client-id is ignored: {} logs in with a personal token",
+            provider.name
+        ));
+    }
+    Ok(match (oauth, at_issuer, client_id) {
+        (false, _, _) => Choice::Token,
+        (true, true, _) => Choice::Issuer(match args.flow {
+            Flow::AuthCode => IssuerFlow::AuthCode,
+            Flow::DeviceCode => IssuerFlow::DeviceCode,
+            Flow::Auto | Flow::Token => IssuerFlow::Auto,
+        }),
+        (true, false, Some(client_id)) => Choice::Device(client_id),
+        (true, false, None) => Choice::Token,
+    })
+}
+
+/// The issuer: `--oauth-issuer-url`, else the base URL given with `--base-url`, else the
+/// provider's own issuer for its default host, else `https://HOST`.
+fn issuer_url(provider: &Provider, host: &str, args: &LoginArgs) -> Result<Url> {
+    let own = provider.own_oidc(host, |o| &o.issuer);
+    let text = args
+        .oauth_issuer_url
+        .as_deref()
+        .or(args.base_url.as_deref())
+        .or(own);
+    http::base_url(host, text)
+}
+
+/// The client id at the issuer: `--oauth-client-id`, else the provider's public client for its
+/// default host.
+fn issuer_client_id(provider: &Provider, host: &str, args: &LoginArgs) -> Result<String> {
+    let own = provider.own_oidc(host, |o| &o.client_id).map(str::to_owned);
+    args.client_id.clone().or(own).ok_or_else(|| {
+        Error::usage(format!(
+            "pass --oauth-client-id with the id of the OAuth client registered for nix-tokens (or pixi) at the issuer of {host}"
+        ))
+    })
+}
+
+/// The key `HOST/OWNER` for `login TARGET --owner OWNER`.
+fn owner_key(
+    registry: &Registry,
+    target: &str,
+    provider: Option<&str>,
+    owner: &str,
+) -> Result<String> {
+    let (key, _) = registry.resolve_target(target, provider)?;
+    let owner = owner.trim().trim_matches('/');
+    if key.contains('/') || owner.is_empty() {
+        return Err(Error::usage(format!(
+            "--owner takes one owner (such as my-org) for a host; give `{}` and the owner alone",
+            crate::nixconf::tokens::key_host(&key)
+        )));
+    }
+    Ok(format!("{key}/{owner}"))
+}

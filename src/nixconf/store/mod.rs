@@ -1,0 +1,248 @@
+//! One locked read-modify-write of the files beside nix.conf.
+//!
+//! [`Session::open`] takes the lock and reads every file as a [`Staged`] document: nix.conf, the
+//! token file, the netrc Nix reads, the OAuth logins and the host facts (pixi's credential store
+//! when a command first touches it). The editing methods change them in memory —
+//! [`tokens`](self::tokens) for tokens, netrc and nix.conf, [`logins`](self::logins) for OAuth
+//! logins, host facts and pixi — and [`Session::commit`] hands the changed documents to
+//! [`document::commit`], which writes them in its loss-free order and puts them back on failure.
+
+mod access;
+mod logins;
+#[cfg(test)]
+mod tests;
+mod tokens;
+
+use std::path::{Path, PathBuf};
+
+pub use access::NixConfAccess;
+
+use super::conf::ConfFile;
+use super::document::{self, BackupTo, Role, Staged, Write};
+use super::fsio::{self, LockGuard};
+use super::hosts::Hosts;
+use super::netrc::Netrc;
+use super::oauth::OAuthLogins;
+use super::paths::Layout;
+use super::pixi::Credentials;
+use super::token_file::TokenFile;
+use super::tokens::{ACCESS_TOKENS, EXTRA_ACCESS_TOKENS};
+use super::view;
+use crate::error::{Error, Result};
+use crate::keyring;
+use crate::secret::fingerprint;
+
+/// Something the user should hear about after the operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Note {
+    Warn(String),
+    Info(String),
+}
+
+/// The files one operation changed (or, in a dry run, would change), and what to tell the user.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub changed: Vec<PathBuf>,
+    pub backup: Option<PathBuf>,
+    pub notes: Vec<Note>,
+}
+
+/// A locked editing session; see the module documentation.
+pub struct Session<'a> {
+    guard: LockGuard,
+    layout: &'a Layout,
+    access: NixConfAccess,
+    nix_conf: Staged<ConfFile>,
+    token_file: Staged<TokenFile>,
+    netrc: Staged<Netrc>,
+    /// Whether nix-tokens chose the netrc (and so must point `netrc-file` at it).
+    netrc_is_ours: bool,
+    hosts: Staged<Hosts>,
+    oauth: Staged<OAuthLogins>,
+    /// Keys whose refresh token the keyring should forget once the commit is written.
+    keyring_forget: Vec<String>,
+    /// pixi's credential store once the session reads it, and whether an entry changed.
+    pixi: Option<(Staged<Credentials>, bool)>,
+    pub notes: Vec<Note>,
+}
+
+impl<'a> Session<'a> {
+    /// Takes the lock and reads every file the session may change.
+    pub fn open(layout: &'a Layout) -> Result<Self> {
+        let guard = fsio::lock(&layout.lock)?;
+        fsio::remove_stale_temp_files(&guard, layout.dir());
+        let access = access::nix_conf_access(layout)?;
+        if let NixConfAccess::Writable { real_path, .. } = &access
+            && let Some(dir) = real_path.parent()
+        {
+            fsio::remove_stale_temp_files(&guard, dir);
+        }
+        let mut nix_conf = Staged::read(&layout.nix_conf, 0o644)?;
+        if let NixConfAccess::Writable { real_path, mode } = &access {
+            nix_conf.mode = *mode;
+            nix_conf.write_path = Some(real_path.clone());
+        }
+        let token_file = Staged::read(&layout.token_file, 0o600)?;
+        // The netrc Nix reads for this user: one nix.conf itself names, else ours. The last
+        // `netrc-file` wins; the token file's own line is nix-tokens' to manage.
+        let settings = view::file_settings(std::slice::from_ref(&layout.nix_conf))?;
+        let (netrc_path, netrc_is_ours) =
+            match settings.iter().rev().find(|s| s.name == "netrc-file") {
+                Some(s) => (PathBuf::from(&s.value), s.file == layout.token_file),
+                None => (layout.netrc.clone(), true),
+            };
+        Ok(Session {
+            netrc: Staged::read(&netrc_path, 0o600)?,
+            hosts: Staged::read(&layout.hosts, 0o600)?,
+            oauth: Staged::read(&layout.oauth, 0o600)?,
+            guard,
+            layout,
+            access,
+            nix_conf,
+            token_file,
+            netrc_is_ours,
+            keyring_forget: Vec::new(),
+            pixi: None,
+            notes: Vec::new(),
+        })
+    }
+
+    fn nix_conf_editable(&self) -> bool {
+        !matches!(self.access, NixConfAccess::ReadOnly { .. })
+    }
+
+    /// Writes every file that changed (nothing, when `dry_run`). A failure puts back the files
+    /// already written and leaves nix.conf as it was.
+    pub fn commit(mut self, dry_run: bool) -> Result<Report> {
+        self.settle_logins(dry_run);
+        self.settle_tokens();
+        let writes = document::plan(self.writes()?);
+        let mut report = Report {
+            changed: writes.iter().map(|w| w.path.clone()).collect(),
+            backup: None,
+            notes: std::mem::take(&mut self.notes),
+        };
+        if let NixConfAccess::ReadOnly { why } = &self.access
+            && writes.iter().any(|w| w.role == Role::NixConf)
+        {
+            return Err(Error::failed(format!(
+                "{why}, so nix-tokens cannot change it"
+            )));
+        }
+        if dry_run {
+            return Ok(report);
+        }
+        tighten(&self.layout.token_file, &mut report.notes)?;
+        if let Some((pixi, true)) = &self.pixi {
+            create_private_dir(&pixi.path)?;
+        }
+        let name = self.layout.nix_conf.file_name().map_or_else(
+            || "nix.conf".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let backup = BackupTo {
+            dir: self.layout.dir(),
+            name: &name,
+        };
+        report.backup = document::commit(&self.guard, &writes, &backup)?;
+        for key in &self.keyring_forget {
+            keyring::delete(&logins::keyring_account(self.layout.dir(), key));
+        }
+        Ok(report)
+    }
+
+    /// Every document the session holds, as writes (unchanged ones included).
+    fn writes(&self) -> Result<Vec<Write>> {
+        let mut writes = vec![
+            self.oauth.write(Role::OAuthLogins)?,
+            self.token_file.write(Role::TokenFile)?,
+            self.netrc.write(Role::Netrc)?,
+            self.hosts.write(Role::Hosts)?,
+            self.nix_conf.write(Role::NixConf)?,
+        ];
+        if let Some((pixi, true)) = &self.pixi {
+            writes.push(pixi.write(Role::Pixi)?);
+        }
+        Ok(writes)
+    }
+
+    /// Before a commit: the access-token fingerprints of the OAuth logins, and their refresh
+    /// tokens into the OS keyring where one answers (the file then only says so).
+    fn settle_logins(&mut self, dry_run: bool) {
+        let prints: Vec<(String, Option<String>)> = self
+            .oauth
+            .doc
+            .logins
+            .keys()
+            .map(|key| (key.clone(), self.stored_token(key).map(fingerprint)))
+            .collect();
+        for (key, print) in prints {
+            if let Some(login) = self.oauth.doc.logins.get_mut(&key) {
+                login.access_fingerprint = print;
+            }
+        }
+        if dry_run {
+            return;
+        }
+        for (key, login) in self.oauth.doc.logins.iter_mut() {
+            if let Some(token) = &login.refresh_token
+                && keyring::set(&logins::keyring_account(self.layout.dir(), key), token)
+            {
+                login.refresh_token = None;
+                login.in_keyring = true;
+            }
+        }
+    }
+
+    /// How the token file sets its tokens. `extra-access-tokens` adds them to what Nix already has
+    /// and so hides nothing, but never overrides a key set elsewhere; when another file Nix reads
+    /// sets one of the same keys, `access-tokens` makes these win (and replaces the rest of that
+    /// map, which the caller warns about).
+    fn token_setting_name(&self) -> &'static str {
+        let Ok(settings) = view::settings_in_order(&self.layout.nix_read_order()) else {
+            return ACCESS_TOKENS;
+        };
+        let ours = |file: &Path| {
+            file == self.layout.token_file
+                || (file == self.layout.nix_conf && self.nix_conf_editable())
+        };
+        let others: Vec<view::Setting> = settings.into_iter().filter(|s| !ours(&s.file)).collect();
+        let conflict = view::access_tokens(&others)
+            .iter()
+            .any(|t| t.shadowed_by.is_none() && self.token_file.doc.tokens.contains(&t.key));
+        if conflict {
+            ACCESS_TOKENS
+        } else {
+            EXTRA_ACCESS_TOKENS
+        }
+    }
+}
+
+/// Creates the directory of a file that will hold secrets, private (0700), when it is missing.
+fn create_private_dir(file: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    match file.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| Error::io("create", dir, &e)),
+        _ => Ok(()),
+    }
+}
+
+/// Makes an existing secret file private (0600), with a warning when it was not.
+fn tighten(path: &Path, notes: &mut Vec<Note>) -> Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    if let Some(mode) = fsio::mode_of(path)
+        && mode & 0o077 != 0
+    {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::io("make private", path, &e))?;
+        notes.push(Note::Warn(format!(
+            "{} was readable by others (mode {mode:o}); it is now 0600. Consider replacing the tokens it held",
+            path.display()
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,257 @@
+//! git's credential requests, answered from the tokens Nix sees (the longest `host/owner` key that
+//! covers the repository, else the host's, else its netrc entry), renewing an expiring OAuth login
+//! first; and adding the helper to the user's git configuration, or taking out exactly what was
+//! added.
+
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::gitcred::answer::{self, best_key, credential};
+use crate::gitcred::gitconfig::{self, GitConfig, Installed, Wanted};
+use crate::gitcred::protocol::{Answer, Request};
+use crate::nixconf::hosts::Hosts;
+use crate::nixconf::netrc::Netrc;
+use crate::nixconf::oauth::OAuthLogins;
+use crate::nixconf::tokens::{host_without_port, key_host};
+use crate::nixconf::view::{self, SeenToken};
+use crate::nixconf::{fsio, paths::Layout};
+use crate::ops::refresh::renew_due;
+use crate::providers::{Provider, Registry};
+use crate::time::unix_now;
+
+/// `get` renews an OAuth login with less than this many seconds left, so that a clone or fetch
+/// does not outlive its token.
+const REFRESH_WITHIN: u64 = 10 * 60;
+
+/// The record of what `--install` added, beside nix.conf.
+const RECORD_FILE: &str = ".nix-tokens-git.json";
+
+/// The arguments after `git-credential` in the helper git runs (`--config PATH`).
+pub type HelperArgs = Vec<String>;
+
+/// The credential for `request`, or `None` to let git ask its next helper.
+pub fn get(ctx: &Context, request: &Request) -> Result<Option<Answer>> {
+    let Some((host, path)) = answer::target(request) else {
+        return Ok(None);
+    };
+    let registry = ctx.registry()?;
+    let files = ctx.layout.nix_read_order();
+    let key_for = |tokens: &[SeenToken]| {
+        best_key(
+            tokens.iter().map(|t| t.key.as_str()),
+            &host,
+            path.as_deref(),
+        )
+        .map(str::to_owned)
+    };
+    let mut tokens = view::effective_tokens(&files)?;
+    let mut expires_at = None;
+    if let Some(key) = key_for(&tokens) {
+        match renew_if_due(ctx, &registry, &key)? {
+            Renewed::NoLogin => {}
+            Renewed::Valid { at, renewed } => {
+                expires_at = at;
+                if renewed {
+                    tokens = view::effective_tokens(&files)?;
+                }
+            }
+            // A token that has run out is no use to git: let it ask elsewhere.
+            Renewed::Expired => return Ok(None),
+        }
+    }
+    let hosts = Hosts::load(&ctx.layout.hosts)?;
+    let provider = |host: &str| {
+        hosts
+            .get(host)
+            .and_then(|h| registry.by_name(&h.provider))
+            .or_else(|| registry.by_host(host))
+    };
+    let account = |host: &str| hosts.get(host).and_then(|h| h.user.clone());
+    if let Some(key) = key_for(&tokens)
+        && let Some(seen) = tokens.iter().find(|t| t.key == key)
+    {
+        let host = key_host(&key);
+        let (username, password) = credential(
+            provider(host).map(Provider::forge),
+            &seen.token,
+            request.username.as_deref(),
+            account(host).as_deref(),
+            None,
+        );
+        return Ok(Some(Answer {
+            username,
+            password,
+            expires_at,
+        }));
+    }
+    // Tokens for Gitea, Forgejo and the like are in netrc, which curl matches by name alone.
+    let Some(netrc) = nix_netrc(&ctx.layout)? else {
+        return Ok(None);
+    };
+    let name = host_without_port(&host);
+    let Some(entry) = netrc.get(name) else {
+        return Ok(None);
+    };
+    let Some(token) = &entry.password else {
+        return Ok(None);
+    };
+    let (username, password) = credential(
+        provider(&host).or(provider(name)).map(Provider::forge),
+        token,
+        request.username.as_deref(),
+        account(&host).or(account(name)).as_deref(),
+        entry.login.as_deref(),
+    );
+    Ok(Some(Answer {
+        username,
+        password,
+        expires_at: None,
+    }))
+}
+
+/// What became of the OAuth login of a key before git gets its token.
+enum Renewed {
+    /// The key has no renewable login.
+    NoLogin,
+    /// The token is good until `at`; `renewed` when it was renewed just now.
+    Valid { at: Option<u64>, renewed: bool },
+    /// It expired and could not be renewed.
+    Expired,
+}
+
+/// Renews `key`'s OAuth login, exactly as `refresh` does, when it has little time left.
+fn renew_if_due(ctx: &Context, registry: &Registry, key: &str) -> Result<Renewed> {
+    let logins = OAuthLogins::load(&ctx.layout.oauth)?;
+    let Some(login) = logins.logins.get(key) else {
+        return Ok(Renewed::NoLogin);
+    };
+    if login.expires_at > unix_now().saturating_add(REFRESH_WITHIN) {
+        return Ok(Renewed::Valid {
+            at: Some(login.expires_at),
+            renewed: false,
+        });
+    }
+    let wanted = [key.to_owned()];
+    for failure in &renew_due(ctx, registry, &wanted, REFRESH_WITHIN)?.failed {
+        ctx.ui.warn(failure);
+    }
+    let at = OAuthLogins::load(&ctx.layout.oauth)?
+        .logins
+        .get(key)
+        .map(|l| l.expires_at);
+    Ok(match at {
+        Some(at) if at <= unix_now() => Renewed::Expired,
+        at => Renewed::Valid { at, renewed: true },
+    })
+}
+
+/// The netrc Nix reads, when there is one.
+fn nix_netrc(layout: &Layout) -> Result<Option<Netrc>> {
+    let settings = view::settings_in_order(&layout.nix_read_order())?;
+    let path = view::netrc_file(&settings, &layout.system_dir);
+    Ok(fsio::read_optional(&path)
+        .ok()
+        .flatten()
+        .map(|text| Netrc::parse(&text)))
+}
+
+/// The hosts that have a token Nix sees, each with whether it has owner keys.
+fn hosts_with_tokens(ctx: &Context) -> Result<Vec<(String, bool)>> {
+    let mut hosts: Vec<(String, bool)> = Vec::new();
+    let mut add = |host: &str, owner: bool| match hosts.iter_mut().find(|(h, _)| h == host) {
+        Some((_, o)) => *o |= owner,
+        None => hosts.push((host.to_owned(), owner)),
+    };
+    for seen in view::effective_tokens(&ctx.layout.nix_read_order())? {
+        add(key_host(&seen.key), seen.key.contains('/'));
+    }
+    if let Some(netrc) = nix_netrc(&ctx.layout)? {
+        for entry in netrc.entries() {
+            if let (Some(machine), Some(_)) = (&entry.machine, &entry.password) {
+                add(machine, false);
+            }
+        }
+    }
+    Ok(hosts)
+}
+
+/// Adds the helper to the global git configuration for every host that has a token (`only`
+/// some of them, when given).
+pub fn install(ctx: &Context, only: &[String], helper_args: &HelperArgs) -> Result<()> {
+    let registry = ctx.registry()?;
+    let mut hosts = hosts_with_tokens(ctx)?;
+    if !only.is_empty() {
+        let wanted: Vec<String> = only
+            .iter()
+            .map(|h| registry.resolve_target(h, None).map(|(k, _)| k))
+            .collect::<Result<_>>()?;
+        if let Some(w) = wanted
+            .iter()
+            .find(|w| !hosts.iter().any(|(h, _)| h == key_host(w)))
+        {
+            return Err(Error::usage(format!(
+                "Nix has no token for {w}; log in first with `nix-tokens login {w}`"
+            )));
+        }
+        hosts.retain(|(h, _)| wanted.iter().any(|w| key_host(w) == h));
+    }
+    if hosts.is_empty() {
+        return Err(Error::usage(
+            "Nix has no tokens yet, so there is nothing for git to ask; log in first with `nix-tokens login`",
+        ));
+    }
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::failed(format!("could not tell where nix-tokens is installed: {e}")))?;
+    let helper = gitconfig::helper_value(&exe, gitconfig::on_path(&exe), helper_args);
+    let remembered = Hosts::load(&ctx.layout.hosts)?;
+    let wanted: Vec<Wanted> = hosts
+        .iter()
+        .map(|(host, owners)| {
+            // A forge reached over plain http (a loopback address only) is asked that way.
+            let http = remembered
+                .get(host)
+                .and_then(|h| h.base_url.as_deref())
+                .is_some_and(|b| b.starts_with("http://"));
+            Wanted {
+                url: format!("{}://{host}", if http { "http" } else { "https" }),
+                helper: helper.clone(),
+                use_http_path: *owners,
+            }
+        })
+        .collect();
+    let record_path = ctx.layout.dir().join(RECORD_FILE);
+    let lock = fsio::lock(&ctx.layout.lock)?;
+    let mut record = Installed::load(&record_path)?;
+    let result = gitconfig::install(&GitConfig::new(), &wanted, &mut record);
+    // What was added is recorded even when a later addition failed, so --uninstall finds it.
+    record.save(&lock, &record_path)?;
+    let added = result?;
+    if added.is_empty() {
+        ctx.ui
+            .info("git already asks nix-tokens for every host that has a token; nothing changed.");
+    } else {
+        ctx.ui.info(&format!(
+            "git now asks nix-tokens for {}; undo with `nix-tokens git-credential --uninstall`.",
+            added.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+/// Removes exactly what [`install`] added.
+pub fn uninstall(ctx: &Context) -> Result<()> {
+    let record_path = ctx.layout.dir().join(RECORD_FILE);
+    let lock = fsio::lock(&ctx.layout.lock)?;
+    let record = Installed::load(&record_path)?;
+    if record.entries.is_empty() && record.sections.is_empty() {
+        ctx.ui
+            .info("nix-tokens added nothing to your git configuration; nothing changed.");
+        return Ok(());
+    }
+    gitconfig::uninstall(&GitConfig::new(), &record)?;
+    Installed::default().save(&lock, &record_path)?;
+    ctx.ui.info(&format!(
+        "Removed the {} git setting(s) nix-tokens had added.",
+        record.entries.len()
+    ));
+    Ok(())
+}

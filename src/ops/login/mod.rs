@@ -1,0 +1,301 @@
+//! Running a login plan: obtain the token (guided entry, the device flow on the host, or an OpenID
+//! Connect issuer's flows), check it with the provider, and save it where Nix reads it — in pixi's
+//! credential store too, for an issuer's login. Only a token the provider accepts is saved, unless
+//! the plan says `force`.
+
+mod device;
+mod oidc;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use reqwest::Url;
+
+use super::save::{PixiWrite, SaveOptions, Saved, Target, save};
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::flows::{browser, token_entry::read_token};
+use crate::http::Http;
+use crate::nixconf::hosts::PixiLink;
+use crate::nixconf::oauth::OAuthLogin;
+use crate::nixconf::pixi;
+use crate::providers::Provider;
+use crate::providers::forge::{DeviceEndpoints, Site};
+use crate::providers::shared::{Identity, Verdict};
+use crate::secret::Secret;
+
+/// Everything a login will do, decided before any token is read.
+pub struct LoginPlan<'r> {
+    /// The key, host, provider, file and netrc login the token is stored with.
+    pub target: Target<'r>,
+    pub provider: &'r Provider,
+    pub obtain: Obtain,
+    /// The scopes an OAuth flow asks for (and a person is told to tick).
+    pub scopes: Vec<String>,
+    /// Where the token is checked: the host's API, or an issuer without one.
+    pub check_base: Url,
+    /// The base URL to remember for the host.
+    pub remembered_base: Option<String>,
+    /// pixi's credential store, for an issuer's login.
+    pub pixi_file: Option<PathBuf>,
+    /// Save a refused or unchecked token, and replace another without asking.
+    pub force: bool,
+    pub no_browser: bool,
+}
+
+/// How the token is obtained.
+pub enum Obtain {
+    /// Guided entry: a hidden prompt, or standard input (`--with-token`, which opens no page).
+    Token { with_token: bool },
+    /// The OAuth device flow on the host.
+    Device {
+        client_id: String,
+        endpoints: DeviceEndpoints,
+    },
+    /// An OpenID Connect issuer's flows, whose endpoints come from its discovery document.
+    Issuer(IssuerPlan),
+}
+
+/// A login at an OpenID Connect issuer.
+pub struct IssuerPlan {
+    pub issuer: Url,
+    pub client_id: String,
+    pub flow: IssuerFlow,
+    pub client_secret: Option<Secret<String>>,
+    pub redirect_uri: Option<String>,
+    /// How long to wait for the browser in the authorization-code flow.
+    pub timeout: Duration,
+}
+
+/// The issuer flow asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssuerFlow {
+    /// The authorization-code flow where a browser can be opened here, else the device flow.
+    Auto,
+    AuthCode,
+    DeviceCode,
+}
+
+impl LoginPlan<'_> {
+    /// One sentence saying what the login would do, for `--dry-run`.
+    pub fn describe(&self, token_file: &Path, netrc: &Path) -> String {
+        let file = match self.target.sink {
+            crate::providers::Sink::AccessTokens => token_file,
+            crate::providers::Sink::Netrc => netrc,
+        };
+        let (flow, issuer) = match &self.obtain {
+            Obtain::Token { .. } => ("personal token".to_owned(), String::new()),
+            Obtain::Device { .. } => ("device-code".to_owned(), String::new()),
+            Obtain::Issuer(i) => (
+                match i.flow {
+                    IssuerFlow::Auto => "auth-code (or device-code without a browser)",
+                    IssuerFlow::AuthCode => "auth-code",
+                    IssuerFlow::DeviceCode => "device-code",
+                }
+                .to_owned(),
+                format!(" at the issuer {} as the client {}", i.issuer, i.client_id),
+            ),
+        };
+        let scopes = if self.scopes.is_empty() {
+            String::new()
+        } else {
+            format!(" (scopes {})", self.scopes.join(", "))
+        };
+        let pixi = self
+            .pixi_file
+            .as_ref()
+            .map(|p| format!(" and in pixi's {}", p.display()))
+            .unwrap_or_default();
+        format!(
+            "Dry run: would log in to {} (provider {}) with the {flow} flow{issuer}{scopes}, check the token with {}, and store it for {} in {}{pixi}. Nothing was read or written.",
+            self.target.host,
+            self.provider.name,
+            self.check_base,
+            self.target.key,
+            file.display()
+        )
+    }
+}
+
+/// Runs `plan`: obtains the token, checks it, and saves it. Returns whether it was saved.
+pub fn run(ctx: &Context, plan: LoginPlan) -> Result<bool> {
+    let http = Http::new()?;
+    let runtime = crate::http::runtime()?;
+    let (token, oauth) = runtime.block_on(obtain(ctx, &http, &plan))?;
+    ctx.ui
+        .detail(&format!("checking the token with {}", plan.check_base));
+    let site = Site {
+        http: &http,
+        provider: plan.provider,
+        host: &plan.target.host,
+        base: &plan.check_base,
+    };
+    let verdict = runtime
+        .block_on(plan.provider.forge().check(&site, &token))
+        .unwrap_or_else(|e| Verdict::Unreachable(e.0));
+    let identity = accept(ctx, &plan, verdict)?;
+    if let Some(scopes) = identity.as_ref().and_then(|i| i.scopes.as_ref()) {
+        let missing = plan
+            .provider
+            .forge()
+            .missing_scopes(&plan.provider.scopes, scopes);
+        if !missing.is_empty() {
+            ctx.ui.warn(&format!(
+                "the token lacks the scope(s) {} that Nix needs to read private repositories",
+                missing.join(", ")
+            ));
+        }
+    }
+    store(ctx, &plan, token, oauth, identity)
+}
+
+/// Obtains the token as the plan says, in the format Nix reads it in; with the renewable login it
+/// makes, for an OAuth flow that issued a refresh token.
+async fn obtain(
+    ctx: &Context,
+    http: &Http,
+    plan: &LoginPlan<'_>,
+) -> Result<(Secret<String>, Option<OAuthLogin>)> {
+    let target = &plan.target;
+    let netrc_login = (target.sink == crate::providers::Sink::Netrc).then(|| target.login.clone());
+    match &plan.obtain {
+        Obtain::Issuer(issuer) => {
+            let (tokens, login) = oidc::obtain(ctx, http, plan, issuer).await?;
+            let login = login.map(|l| OAuthLogin { netrc_login, ..l });
+            Ok((target.prepare(tokens.access_token)?, login))
+        }
+        Obtain::Device {
+            client_id,
+            endpoints,
+        } => {
+            let (token, login) = device::obtain(ctx, http, plan, client_id, endpoints).await?;
+            let login = login.map(|l| OAuthLogin { netrc_login, ..l });
+            Ok((target.prepare(token)?, login))
+        }
+        Obtain::Token { with_token } => {
+            let host = &target.host;
+            let advice = plan.provider.token_advice(host);
+            // The token page, pre-filled where the provider allows it, opens beside the prompt.
+            if let Some(page) = plan.provider.token_page_for(host)
+                && !with_token
+                && !plan.no_browser
+                && browser::available()
+                && browser::open(&page)
+            {
+                ctx.ui.info("Opened the token page in your browser.");
+            }
+            let (token, _source) = read_token(&ctx.ui, &target.key, None, advice.as_deref())?;
+            Ok((target.prepare(token)?, None))
+        }
+    }
+}
+
+/// The identity behind an accepted token (`None` when it could not be checked and is saved
+/// anyway), or the error that a refused or unchecked token is.
+fn accept(ctx: &Context, plan: &LoginPlan, verdict: Verdict) -> Result<Option<Identity>> {
+    let host = &plan.target.host;
+    match verdict {
+        Verdict::Valid(identity) => Ok(Some(identity)),
+        Verdict::Unverified(why) => {
+            ctx.ui.info(&format!("{why}; saving it unchecked."));
+            Ok(None)
+        }
+        Verdict::Rejected(why) | Verdict::Unreachable(why) if plan.force => {
+            ctx.ui.warn(&format!(
+                "{host} did not accept the token ({why}); saving it anyway (--force)"
+            ));
+            Ok(None)
+        }
+        Verdict::Rejected(why) => Err(Error::failed(format!(
+            "{host} refused the token ({why}); nothing was saved. Check that you copied the whole token, or pass --force to save it anyway"
+        ))),
+        Verdict::Unreachable(why) => Err(Error::failed(format!(
+            "could not check the token with {} ({why}); nothing was saved. Check the host (or --base-url), or pass --force to save it unchecked",
+            plan.check_base
+        ))),
+    }
+}
+
+/// Saves the checked token (and pixi's entry), and says so.
+fn store(
+    ctx: &Context,
+    plan: &LoginPlan,
+    token: Secret<String>,
+    oauth: Option<OAuthLogin>,
+    identity: Option<Identity>,
+) -> Result<bool> {
+    let target = &plan.target;
+    let pixi = plan.pixi_file.clone().map(|file| PixiWrite {
+        entry: pixi_entry(&token, oauth.as_ref()),
+        link: PixiLink {
+            key: pixi::key_for(&target.host),
+            file,
+        },
+    });
+    let pixi_key = pixi.as_ref().map(|p| p.link.key.clone());
+    let options = SaveOptions {
+        force: plan.force,
+        dry_run: false,
+        base_url: plan.remembered_base.as_deref(),
+        oauth,
+        user: identity.as_ref().map(|i| i.user.clone()),
+        pixi,
+    };
+    match save(ctx, target, token, options)? {
+        Saved::Written(file) | Saved::Unchanged(file) => {
+            ctx.ui.info(&summary(&target.key, identity.as_ref(), &file));
+            if let Some(key) = pixi_key {
+                warn_pixi_keyring(ctx, &target.host, &key);
+            }
+            Ok(true)
+        }
+        Saved::DryRun => Ok(true),
+        Saved::Declined => Ok(false),
+    }
+}
+
+/// pixi reads its keyring entry before its credential file unless `RATTLER_AUTH_FILE` is set: an
+/// older login it kept there would hide the one just written.
+fn warn_pixi_keyring(ctx: &Context, host: &str, key: &str) {
+    if std::env::var_os("RATTLER_AUTH_FILE").is_none() && crate::keyring::holds("rattler", key) {
+        ctx.ui.warn(&format!(
+            "pixi keeps an older login for {key} in the OS keyring, which it reads before its credential file; run `pixi auth logout {host}` so that pixi uses this login"
+        ));
+    }
+}
+
+/// The login as pixi keeps it: an OAuth login it can renew, else a bearer token.
+fn pixi_entry(token: &Secret<String>, oauth: Option<&OAuthLogin>) -> serde_json::Value {
+    match oauth {
+        Some(login) => pixi::OAuthEntry {
+            access_token: token,
+            refresh_token: login.refresh_token.as_ref(),
+            expires_at: login.expires_at,
+            token_endpoint: &login.token_endpoint,
+            revocation_endpoint: login.revocation_endpoint.as_deref(),
+            client_id: &login.client_id,
+        }
+        .to_json(),
+        None => pixi::bearer_entry(token),
+    }
+}
+
+/// One line: host, user, scopes, expiry, and the file written.
+fn summary(key: &str, identity: Option<&Identity>, file: &Path) -> String {
+    let Some(id) = identity else {
+        return format!("Saved the token for {key} in {}.", file.display());
+    };
+    let scopes = match &id.scopes {
+        Some(s) => format!("scopes {}", s.join(", ")),
+        None => "scopes not reported".to_owned(),
+    };
+    let expiry = id
+        .expires_at
+        .as_ref()
+        .map_or_else(|| "no expiry".to_owned(), |e| format!("expires {e}"));
+    format!(
+        "Logged in to {key} as {} ({scopes}; {expiry}); the token is in {}.",
+        id.user,
+        file.display()
+    )
+}

@@ -1,0 +1,19 @@
+//! What the commands do once their options are a plan: each operation runs a plan against the
+//! store ([`crate::nixconf`]), the providers and the flows, and says what happened through the
+//! [`Context`](crate::context::Context)'s `Ui`.
+//!
+//! - [`save`]: storing a token (`login`, `set-token`): its key, file and format, the question
+//!   before replacing another token, the locked write.
+//! - [`login`]: running a login plan: obtaining the token through a flow, checking it, saving it.
+//! - [`refresh`]: renewing OAuth logins (`refresh`, and `status` and `git-credential` before they
+//!   use a token).
+//! - [`status`]: every token Nix sees, checked at once.
+//! - [`logout`]: removing tokens, and revoking them at their providers.
+//! - [`git_credential`]: git's credential requests, and adding the helper to git's configuration.
+
+pub mod git_credential;
+pub mod login;
+pub mod logout;
+pub mod refresh;
+pub mod save;
+pub mod status;

@@ -1,0 +1,161 @@
+//! Asking every row's provider about its token, all at once, each check with its own timeout; a
+//! token no provider is known for is recognised and checked in the same round trip.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Row;
+use crate::error::Result;
+use crate::http::{self, Http};
+use crate::nixconf::hosts::Hosts;
+use crate::nixconf::tokens;
+use crate::providers::detect;
+use crate::providers::forge::Site;
+use crate::providers::shared::Verdict;
+use crate::providers::{Provider, Registry};
+use crate::time;
+
+/// How long one token's check may take, all requests included.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Asks every row's provider about its token, all at once, and fills in the verdicts.
+pub fn check_all(registry: &Registry, remembered: &Hosts, rows: &mut [Row]) -> Result<()> {
+    let http = Http::new()?;
+    let runtime = http::runtime()?;
+    let builtin = Arc::new(registry.clone());
+    runtime.block_on(async {
+        let mut checks = tokio::task::JoinSet::new();
+        for (i, row) in rows.iter_mut().enumerate() {
+            let Some(secret) = row.secret.clone() else {
+                continue;
+            };
+            let host = tokens::key_host(&row.host).to_owned();
+            let base = remembered.get(&host).and_then(|h| h.base_url.clone());
+            let base = match http::base_url(&host, base.as_deref()) {
+                Ok(base) => base,
+                Err(e) => {
+                    row.status = "unreachable";
+                    row.message = Some(e.to_string());
+                    continue;
+                }
+            };
+            let job = Check {
+                http: http.clone(),
+                // A token added by hand for a host no one named is recognised and checked at once.
+                provider: row.provider.as_deref().and_then(|n| registry.by_name(n)).cloned(),
+                builtin: builtin.clone(),
+                host,
+                base,
+                secret,
+            };
+            checks.spawn(async move {
+                let (verdict, provider) = tokio::time::timeout(CHECK_TIMEOUT, job.run())
+                    .await
+                    .unwrap_or_else(|_| {
+                        let why = format!("no answer within {} seconds", CHECK_TIMEOUT.as_secs());
+                        (Verdict::Unreachable(why), None)
+                    });
+                (i, verdict, provider)
+            });
+        }
+        while let Some(done) = checks.join_next().await {
+            if let Ok((i, verdict, provider)) = done {
+                if let Some(p) = &provider {
+                    rows[i].provider = Some(p.name.clone());
+                }
+                apply(&mut rows[i], verdict, provider.as_ref());
+            }
+        }
+    });
+    Ok(())
+}
+
+/// One token's check, owning what it needs to run on its own task.
+struct Check {
+    http: Http,
+    /// The token's provider, when it is known.
+    provider: Option<Provider>,
+    /// The providers, for the built-in one of a kind detection finds.
+    builtin: Arc<Registry>,
+    host: String,
+    base: reqwest::Url,
+    secret: crate::secret::Secret<String>,
+}
+
+impl Check {
+    /// The verdict, and the provider that gave it.
+    async fn run(self) -> (Verdict, Option<Provider>) {
+        if let Some(provider) = self.provider {
+            let site = Site {
+                http: &self.http,
+                provider: &provider,
+                host: &self.host,
+                base: &self.base,
+            };
+            let verdict = provider.forge().check(&site, &self.secret).await;
+            let verdict = verdict.unwrap_or_else(|e| Verdict::Unreachable(e.0));
+            return (verdict, Some(provider));
+        }
+        let builtin = |kind: crate::providers::Kind| self.builtin.by_name(kind.name()).cloned();
+        let (verdict, kind) =
+            detect::identify_and_check(&self.http, &builtin, &self.host, &self.base, &self.secret)
+                .await;
+        (verdict, kind.and_then(builtin))
+    }
+}
+
+/// Puts a provider's verdict into a row: status, user, scopes, expiry, and a note.
+fn apply(row: &mut Row, verdict: Verdict, provider: Option<&Provider>) {
+    let mut notes: Vec<String> = row.message.take().into_iter().collect();
+    match verdict {
+        Verdict::Valid(id) => {
+            let now = time::unix_now();
+            let expires = id.expires_at.as_deref().and_then(time::parse_rfc3339);
+            row.status = if expires.is_some_and(|e| e <= now) {
+                "expired"
+            } else {
+                "valid"
+            };
+            if let Some(left) = expires.and_then(|e| e.checked_sub(now))
+                && left < 14 * 86_400
+            {
+                notes.push(format!("expires in {} days", left / 86_400));
+            }
+            if let (Some(scopes), Some(p)) = (&id.scopes, provider) {
+                let missing = p.forge().missing_scopes(&p.scopes, scopes);
+                if !missing.is_empty() {
+                    notes.push(format!(
+                        "lacks the scope(s) {} that Nix needs for private repositories",
+                        missing.join(", ")
+                    ));
+                }
+            }
+            if let Some((left, limit)) = id.rate_limit {
+                notes.push(format!("rate limit {left} of {limit} left this hour"));
+            }
+            row.user = Some(id.user);
+            row.scopes = id.scopes.unwrap_or_default();
+            row.expires_at = id.expires_at;
+        }
+        Verdict::Rejected(why) => {
+            // Providers say why in their own words (GitLab: "Token was revoked", "Token is
+            // expired"); the verdict follows them, and is "invalid" otherwise.
+            let lower = why.to_lowercase();
+            row.status = if lower.contains("revoked") {
+                "revoked"
+            } else if lower.contains("expired") {
+                "expired"
+            } else {
+                "invalid"
+            };
+            notes.push(why);
+        }
+        Verdict::Unreachable(why) => {
+            row.status = "unreachable";
+            notes.push(why);
+        }
+        Verdict::Unverified(why) => notes.push(why),
+    }
+    row.message = (!notes.is_empty()).then(|| notes.join("; "));
+}
+

@@ -1,0 +1,164 @@
+//! [`Forge`]: what differs from one kind of provider to the next, behind one trait. Each kind's
+//! module implements it; [`super::kinds`] hands out the implementation of a [`Kind`].
+//!
+//! Everything a kind answers has a default that suits a plain forge reached through netrc (Gitea
+//! and the like): a kind overrides only where its protocol differs.
+
+use async_trait::async_trait;
+use reqwest::Url;
+
+use super::provider::{Kind, Provider};
+use super::shared::{OAuthRevocation, Revoked, Verdict};
+use crate::http::{Http, Response, Unreachable, join};
+use crate::secret::Secret;
+
+/// Where a kind is asked about a token: the client, the host, its provider and base URL.
+pub struct Site<'a> {
+    pub http: &'a Http,
+    pub provider: &'a Provider,
+    pub host: &'a str,
+    pub base: &'a Url,
+}
+
+/// An anonymous request that tells a kind from the others: the path under the base URL, what
+/// marks this kind's answer, and the kind's name in a report of what was tried.
+pub struct Probe {
+    pub path: &'static str,
+    pub matches: fn(&Response) -> bool,
+    pub label: &'static str,
+}
+
+/// How a token came to nix-tokens, which decides its format for Nix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A token a person made and entered.
+    Personal,
+    /// An access token from an OAuth flow.
+    OAuth,
+}
+
+/// What git has and knows when it asks for a host's credential.
+pub struct GitAsk<'a> {
+    /// The user git named (in the URL, or its `credential.username`).
+    pub git_user: Option<&'a str>,
+    /// The account the token belongs to, remembered at login.
+    pub account: Option<&'a str>,
+    /// The login beside the token in netrc.
+    pub netrc_login: Option<&'a str>,
+}
+
+impl GitAsk<'_> {
+    /// The user git named, unless it named none.
+    pub fn named(&self) -> Option<&str> {
+        self.git_user.filter(|u| !u.is_empty())
+    }
+}
+
+/// The device flow's endpoints on a host.
+pub struct DeviceEndpoints {
+    pub device_url: Url,
+    pub token_url: Url,
+}
+
+/// One kind of provider; see the module documentation.
+#[async_trait]
+pub trait Forge: Sync {
+    /// The kind this implements.
+    fn kind(&self) -> Kind;
+
+    /// The kind as provider files name it (`kind = "github"`); the built-in provider of that name
+    /// speaks for the kind.
+    fn name(&self) -> &'static str;
+
+    /// Asks the provider who `token` (as stored for Nix) belongs to, what it may do and when it
+    /// expires.
+    async fn check(&self, site: &Site<'_>, token: &Secret<String>) -> Result<Verdict, Unreachable>;
+
+    /// The anonymous request that recognises this kind on an unknown host, if any.
+    fn probe(&self) -> Option<Probe> {
+        None
+    }
+
+    /// Whether [`check`](Self::check) on a host no provider is known for both recognises this
+    /// kind and checks the token (a "who am I" endpoint that only this kind has).
+    fn identifies_tokens(&self) -> bool {
+        false
+    }
+
+    /// The kind whose API this one also answers (Forgejo answers Gitea's): a token that kind
+    /// accepts belongs to this one when this kind's [`probe`](Self::probe) matches too.
+    fn variant_of(&self) -> Option<Kind> {
+        None
+    }
+
+    /// Whether a scope the token has grants one Nix needs (a broader scope grants narrower ones).
+    fn grants(&self, have: &str, want: &str) -> bool {
+        have == want
+    }
+
+    /// The scopes in `wanted` that `scopes` does not grant.
+    fn missing_scopes(&self, wanted: &[String], scopes: &[String]) -> Vec<String> {
+        wanted
+            .iter()
+            .filter(|w| !scopes.iter().any(|s| self.grants(s, w)))
+            .cloned()
+            .collect()
+    }
+
+    /// The token as Nix must see it in `access-tokens` (netrc holds tokens as they are).
+    fn access_token(&self, token: Secret<String>, _origin: Origin) -> Secret<String> {
+        token
+    }
+
+    /// Whether `token`, as stored for Nix, is in this kind's own format (GitLab's `PAT:`).
+    fn claims_token(&self, _token: &str) -> bool {
+        false
+    }
+
+    /// Whether logins go through an OpenID Connect issuer found by discovery, rather than a
+    /// device flow on the host itself.
+    fn logs_in_at_issuer(&self) -> bool {
+        false
+    }
+
+    /// Why an OAuth login of this kind cannot be put in netrc with `--netrc`, if it cannot.
+    fn oauth_netrc_refusal(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// The device flow's endpoints at `base`, from the provider file's `[device]` table.
+    fn device_endpoints(&self, provider: &Provider, base: &Url) -> Option<DeviceEndpoints> {
+        let device = provider.device.as_ref()?;
+        Some(DeviceEndpoints {
+            device_url: join(base, &device.authorization_path),
+            token_url: join(base, &device.token_path),
+        })
+    }
+
+    /// Revokes `token` (as stored for Nix) at the provider, where it allows that.
+    async fn revoke(
+        &self,
+        site: &Site<'_>,
+        _token: &Secret<String>,
+        _oauth: Option<OAuthRevocation<'_>>,
+    ) -> Revoked {
+        Revoked::by_hand(site.provider, site.host)
+    }
+
+    /// The username and password git should send for `token` (as stored for Nix) over HTTPS;
+    /// by default [`plain_git_credential`].
+    fn git_credential(&self, token: &Secret<String>, ask: &GitAsk<'_>) -> (String, Secret<String>) {
+        plain_git_credential(token, ask)
+    }
+}
+
+/// The credential a forge reached over netrc takes: the user git named, else the account the
+/// token belongs to, else the netrc login, beside the token itself.
+pub fn plain_git_credential(token: &Secret<String>, ask: &GitAsk<'_>) -> (String, Secret<String>) {
+    let user = ask
+        .named()
+        .or(ask.account)
+        .or(ask.netrc_login)
+        .unwrap_or("nix-tokens");
+    (user.to_owned(), token.clone())
+}

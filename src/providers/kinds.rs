@@ -1,0 +1,72 @@
+//! The kinds of provider nix-tokens knows, and the module that implements each. This is the one
+//! place kinds are listed: a new kind is a module implementing [`Forge`], its variant in
+//! [`Kind`], and its line in [`ALL`] (whose order is the order detection tries them in).
+
+use super::forge::Forge;
+use super::provider::{Kind, Provider};
+use super::{gitea, github, gitlab, oidc, sourcehut};
+
+/// Every kind, in the order detection asks them: GitHub Enterprise and GitLab mark their answers
+/// plainly; Forgejo before Gitea, since Forgejo answers Gitea's endpoint too; OpenID Connect last,
+/// since a forge may also be an issuer.
+pub const ALL: &[&dyn Forge] = &[
+    &github::Github,
+    &gitlab::Gitlab,
+    &gitea::Forgejo,
+    &gitea::Gitea,
+    &oidc::Oidc,
+    &sourcehut::Sourcehut,
+];
+
+impl Kind {
+    /// The implementation of this kind.
+    pub fn forge(self) -> &'static dyn Forge {
+        *ALL.iter()
+            .find(|f| f.kind() == self)
+            .expect("every kind is listed in ALL")
+    }
+
+    /// The name provider files use for the kind, which is also its built-in provider's.
+    pub fn name(self) -> &'static str {
+        self.forge().name()
+    }
+}
+
+impl Provider {
+    /// What this provider's kind does.
+    pub fn forge(&self) -> &'static dyn Forge {
+        self.kind.forge()
+    }
+}
+
+/// The kind whose own format `token` (as stored for Nix) is in, if any (GitLab's `PAT:`).
+pub fn claiming(token: &str) -> Option<&'static dyn Forge> {
+    ALL.iter().copied().find(|f| f.claims_token(token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_listed_once() {
+        for kind in [
+            Kind::Github,
+            Kind::Gitlab,
+            Kind::Gitea,
+            Kind::Forgejo,
+            Kind::Sourcehut,
+            Kind::Oidc,
+        ] {
+            assert_eq!(ALL.iter().filter(|f| f.kind() == kind).count(), 1, "{kind:?}");
+            assert_eq!(kind.forge().kind(), kind);
+            // The name is the one provider files use.
+            #[derive(serde::Deserialize)]
+            struct File {
+                kind: Kind,
+            }
+            let file: File = toml::from_str(&format!("kind = \"{}\"", kind.name())).unwrap();
+            assert_eq!(file.kind, kind);
+        }
+    }
+}
