@@ -3,6 +3,8 @@
 //! the types NixOS, home-manager and nix-darwin give them (`nix/` here). The modules are taken
 //! from flake.nix's outputs, called with stub inputs (see `nix/eval.nix`).
 
+mod git_order;
+mod home_manager;
 mod nixos;
 
 use crate::support::module_eval::{ModuleEval, Nix};
