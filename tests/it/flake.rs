@@ -108,9 +108,13 @@ fn the_flake_has_every_output() {
           checks = names "checks";
           devShells = names "devShells";
           formatter = builtins.attrNames outputs.formatter;
+          modules = map (attr: builtins.attrNames outputs.${{attr}}) [
+            "nixosModules" "homeManagerModules" "darwinModules"
+          ];
           functions = map builtins.isFunction [
             outputs.nixosModules.default
             outputs.homeManagerModules.default
+            outputs.darwinModules.default
             outputs.overlays.default
           ];
         }}"#,
@@ -130,15 +134,16 @@ fn the_flake_has_every_output() {
     assert_eq!(
         got,
         serde_json::json!({
-            "outputs": ["apps", "checks", "devShells", "formatter", "homeManagerModules",
-                        "nixosModules", "overlays", "packages"],
+            "outputs": ["apps", "checks", "darwinModules", "devShells", "formatter",
+                        "homeManagerModules", "nixosModules", "overlays", "packages"],
             "inputs": ["nixpkgs"],
             "packages": per_system(&["default", "nix-tokens"]),
             "apps": per_system(&["default"]),
             "checks": per_system(&["clippy", "fmt", "package"]),
             "devShells": per_system(&["default"]),
             "formatter": ["aarch64-darwin", "aarch64-linux", "x86_64-darwin", "x86_64-linux"],
-            "functions": [true, true, true],
+            "modules": [["default"], ["default"], ["default"]],
+            "functions": [true, true, true, true],
         })
     );
 }
