@@ -47,39 +47,47 @@ fn token_files_and_system_tokens_are_included_and_the_package_installed() {
 
 #[test]
 fn the_refresh_daemon_runs_system_refresh_once_the_store_is_mounted() {
+    // The default interval, and another.
     each_nix(|eval, nix| {
-        let got = eval.eval_ok(
-            nix,
-            Kind::Darwin,
-            MAC,
-            &[r#"{
-              programs.nix-tokens = { enable = true; systemTokens = true; refresh = { enable = true; interval = 15; }; };
-            }"#],
-            r#"let daemon = config.launchd.daemons.nix-tokens-refresh; in {
+        for (interval, setting) in [(30, ""), (15, "interval = 15;")] {
+            let module = format!(
+                "{{ programs.nix-tokens = {{ enable = true; systemTokens = true; refresh = {{ enable = true; {setting} }}; }}; }}"
+            );
+            let got = eval.eval_ok(
+                nix,
+                Kind::Darwin,
+                MAC,
+                &[&module],
+                r#"let daemon = config.launchd.daemons.nix-tokens-refresh; in {
               serviceConfig = lib.filterAttrs (_: v: v != null) daemon.serviceConfig;
               inherit warnings;
             }"#,
-        );
-        assert_eq!(
-            got,
-            json!({
-                "serviceConfig": {
-                    "Label": "org.nixos.nix-tokens-refresh",
-                    "ProgramArguments": [
-                        "/bin/sh",
-                        "-c",
-                        format!("/bin/wait4path /nix/store && exec {} --system refresh --quiet --threshold 30", exe(MAC)),
-                    ],
-                    "StartInterval": 900,
-                    "RunAtLoad": true,
-                    "ProcessType": "Background",
-                    "StandardErrorPath": "/var/log/nix-tokens-refresh.log",
-                },
-                "warnings": [],
-            }),
-            "{}",
-            nix.version
-        );
+            );
+            assert_eq!(
+                got,
+                json!({
+                    "serviceConfig": {
+                        "Label": "org.nixos.nix-tokens-refresh",
+                        "ProgramArguments": [
+                            "/bin/sh",
+                            "-c",
+                            format!(
+                                "/bin/wait4path /nix/store && exec {} --system refresh --quiet --threshold {}",
+                                exe(MAC),
+                                2 * interval
+                            ),
+                        ],
+                        "StartInterval": interval * 60,
+                        "RunAtLoad": true,
+                        "ProcessType": "Background",
+                        "StandardErrorPath": "/var/log/nix-tokens-refresh.log",
+                    },
+                    "warnings": [],
+                }),
+                "{}",
+                nix.version
+            );
+        }
     });
 }
 

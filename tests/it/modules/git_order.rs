@@ -81,6 +81,28 @@ fn beside_gh_the_lists_merge_and_gh_answering_first_is_said() {
 }
 
 #[test]
+fn asking_nix_tokens_first_replaces_other_lists_for_the_host() {
+    each_nix(|eval, nix| {
+        let ours = format!("!{} git-credential", exe(LINUX));
+        let mine =
+            r#"{ programs.git.settings.credential."https://github.com".helper = [ "!mine" ]; }"#;
+        for (gh_first, helpers) in [
+            ("false", json!(["", ours, GH_HELPER])),
+            ("null", json!(["!mine", "", GH_HELPER, ours])),
+        ] {
+            let got = eval.eval_ok(
+                nix,
+                Kind::HomeManagerWithGh,
+                LINUX,
+                &[&with_gh(gh_first), mine],
+                r#"config.programs.git.settings.credential."https://github.com".helper"#,
+            );
+            assert_eq!(got, helpers, "{} ghFirst = {gh_first}", nix.version);
+        }
+    });
+}
+
+#[test]
 fn a_string_helper_beside_gh_is_refused() {
     // What the module used to define: one string, which gh's list cannot merge with.
     each_nix(|eval, nix| {

@@ -144,41 +144,50 @@ fn the_git_helper_without_programs_git_warns() {
 
 #[test]
 fn the_refresh_timer_is_a_systemd_user_timer_on_linux() {
+    // The default interval, and another.
     each_nix(|eval, nix| {
-        let got = eval.eval_ok(
-            nix,
-            Kind::HomeManager,
-            LINUX,
-            &["{ programs.nix-tokens = { enable = true; refresh = { enable = true; interval = 20; }; }; }"],
-            r#"{
+        for (interval, setting) in [(30, ""), (20, "interval = 20;")] {
+            let module = format!(
+                "{{ programs.nix-tokens = {{ enable = true; refresh = {{ enable = true; {setting} }}; }}; }}"
+            );
+            let got = eval.eval_ok(
+                nix,
+                Kind::HomeManager,
+                LINUX,
+                &[&module],
+                r#"{
               service = config.systemd.user.services.nix-tokens-refresh;
               timer = config.systemd.user.timers.nix-tokens-refresh;
               agents = config.launchd.agents;
               inherit failedAssertions;
             }"#,
-        );
-        assert_eq!(
-            got,
-            json!({
-                "service": {
-                    "Unit": {"Description": "Renew expiring Nix access tokens", "Documentation": []},
-                    "Service": {
-                        "Type": "oneshot",
-                        "ExecStart": [format!("{} refresh --quiet --threshold 40", exe(LINUX))],
-                        "Environment": [],
+            );
+            assert_eq!(
+                got,
+                json!({
+                    "service": {
+                        "Unit": {"Description": "Renew expiring Nix access tokens", "Documentation": []},
+                        "Service": {
+                            "Type": "oneshot",
+                            "ExecStart": [format!("{} refresh --quiet --threshold {}", exe(LINUX), 2 * interval)],
+                            "Environment": [],
+                        },
                     },
-                },
-                "timer": {
-                    "Unit": {"Description": "Renew expiring Nix access tokens every 20 minutes", "Documentation": []},
-                    "Timer": {"OnStartupSec": "2min", "OnUnitActiveSec": "20min"},
-                    "Install": {"WantedBy": ["timers.target"]},
-                },
-                "agents": {},
-                "failedAssertions": [],
-            }),
-            "{}",
-            nix.version
-        );
+                    "timer": {
+                        "Unit": {
+                            "Description": format!("Renew expiring Nix access tokens every {interval} minutes"),
+                            "Documentation": [],
+                        },
+                        "Timer": {"OnStartupSec": "2min", "OnUnitActiveSec": format!("{interval}min")},
+                        "Install": {"WantedBy": ["timers.target"]},
+                    },
+                    "agents": {},
+                    "failedAssertions": [],
+                }),
+                "{}",
+                nix.version
+            );
+        }
     });
 }
 

@@ -72,15 +72,18 @@ fn nothing_is_set_until_it_is_enabled() {
 
 #[test]
 fn the_refresh_timer_runs_system_refresh_with_twice_the_interval_as_threshold() {
+    // The default interval, and another.
     each_nix(|eval, nix| {
-        let got = eval.eval_ok(
-            nix,
-            Kind::NixOS,
-            LINUX,
-            &[r#"{
-              programs.nix-tokens = { enable = true; systemTokens = true; refresh = { enable = true; interval = 45; }; };
-            }"#],
-            r#"let
+        for (interval, setting) in [(30, ""), (45, "interval = 45;")] {
+            let module = format!(
+                "{{ programs.nix-tokens = {{ enable = true; systemTokens = true; refresh = {{ enable = true; {setting} }}; }}; }}"
+            );
+            let got = eval.eval_ok(
+                nix,
+                Kind::NixOS,
+                LINUX,
+                &[&module],
+                r#"let
               service = config.systemd.services.nix-tokens-refresh;
               timer = config.systemd.timers.nix-tokens-refresh;
             in {
@@ -88,37 +91,38 @@ fn the_refresh_timer_runs_system_refresh_with_twice_the_interval_as_threshold() 
               timer = { inherit (timer) description wantedBy timerConfig; };
               inherit warnings;
             }"#,
-        );
-        assert_eq!(
-            got,
-            json!({
-                "service": {
-                    "description": "Renew expiring Nix access tokens",
-                    "after": ["network-online.target"],
-                    "wants": ["network-online.target"],
-                    "wantedBy": [],
-                    "serviceConfig": {
-                        "Type": "oneshot",
-                        "ExecStart": format!("{} --system refresh --quiet --threshold 90", exe(LINUX)),
-                        "PrivateTmp": true,
-                        "ProtectHome": true,
-                        "NoNewPrivileges": true,
+            );
+            assert_eq!(
+                got,
+                json!({
+                    "service": {
+                        "description": "Renew expiring Nix access tokens",
+                        "after": ["network-online.target"],
+                        "wants": ["network-online.target"],
+                        "wantedBy": [],
+                        "serviceConfig": {
+                            "Type": "oneshot",
+                            "ExecStart": format!("{} --system refresh --quiet --threshold {}", exe(LINUX), 2 * interval),
+                            "PrivateTmp": true,
+                            "ProtectHome": true,
+                            "NoNewPrivileges": true,
+                        },
                     },
-                },
-                "timer": {
-                    "description": "Renew expiring Nix access tokens every 45 minutes",
-                    "wantedBy": ["timers.target"],
-                    "timerConfig": {
-                        "OnBootSec": "2min",
-                        "OnUnitActiveSec": "45min",
-                        "RandomizedDelaySec": "30s",
+                    "timer": {
+                        "description": format!("Renew expiring Nix access tokens every {interval} minutes"),
+                        "wantedBy": ["timers.target"],
+                        "timerConfig": {
+                            "OnBootSec": "2min",
+                            "OnUnitActiveSec": format!("{interval}min"),
+                            "RandomizedDelaySec": "30s",
+                        },
                     },
-                },
-                "warnings": [],
-            }),
-            "{}",
-            nix.version
-        );
+                    "warnings": [],
+                }),
+                "{}",
+                nix.version
+            );
+        }
     });
 }
 
