@@ -36,6 +36,8 @@
 
       homeManagerModules.default = import ./nix/home-manager-module.nix self;
 
+      darwinModules.default = import ./nix/darwin-module.nix self;
+
       devShells = forAllSystems (pkgs: {
         default = pkgs.mkShell {
           packages = with pkgs; [

@@ -5,23 +5,49 @@
 # module adds `!include access-tokens.conf` through `nix.extraOptions` and the two never fight.
 # With `gitCredentialHelper.enable`, git asks nix-tokens for the tokens of the hosts listed, so
 # `git+https` flake inputs get them too (the same setting `nix-tokens git-credential --install`
-# writes, here through `programs.git`).
+# writes, here through `programs.git.settings`). Each host's helper is a list, as `programs.gh`
+# defines its own, so that the two merge; nix-tokens comes after the helpers other modules set for
+# the host, unless `gitCredentialHelper.ghFirst = false` puts it before gh's.
 self:
 {
   config,
   lib,
+  options,
   pkgs,
   ...
 }:
 let
   cfg = config.programs.nix-tokens;
+  git = cfg.gitCredentialHelper;
   exe = lib.getExe cfg.package;
+  helper = "!${exe} git-credential";
   refreshArgs = [
     "refresh"
     "--quiet"
     "--threshold"
     (toString (2 * cfg.refresh.interval))
   ];
+
+  # The URLs for which programs.gh defines its helper list `[ "" "…/gh auth git-credential" ]`.
+  gh = config.programs.gh;
+  ghUrls = lib.optionals (
+    options ? programs.gh && gh.enable && gh.gitCredentialHelper.enable
+  ) gh.gitCredentialHelper.hosts;
+  ghHelper = "${gh.package}/bin/gh auth git-credential";
+  url = host: "https://${host}";
+  sharedWithGh = lib.filter (host: lib.elem (url host) ghUrls) git.hosts;
+
+  hostHelpers =
+    host:
+    if git.ghFirst == false && lib.elem host sharedWithGh then
+      # gh's own list, with nix-tokens between its reset and gh.
+      lib.mkForce [
+        ""
+        helper
+        ghHelper
+      ]
+    else
+      lib.mkAfter [ helper ];
 in
 {
   options.programs.nix-tokens = {
@@ -47,7 +73,7 @@ in
     };
 
     gitCredentialHelper = {
-      enable = lib.mkEnableOption "nix-tokens as git's credential helper for `hosts`, so that git+https inputs get the tokens too";
+      enable = lib.mkEnableOption "nix-tokens as git's credential helper for `hosts`, so that git+https inputs get the tokens too (needs `programs.git.enable`)";
 
       hosts = lib.mkOption {
         type = lib.types.listOf lib.types.str;
@@ -60,8 +86,10 @@ in
           "git.example.com"
         ];
         description = ''
-          The hosts git asks nix-tokens for (`credential."https://HOST".helper`). Other helpers you
-          set stay in place; a host without a token gets no answer, and git asks the next helper.
+          The hosts git asks nix-tokens for (`credential."https://HOST".helper`, a list). Other
+          helpers stay in place and are asked first: those set for all hosts
+          (`credential.helper`), then those other modules set for the host. A host without a
+          token gets no answer from nix-tokens.
         '';
       };
 
@@ -71,6 +99,21 @@ in
         description = ''
           Set `credential."https://HOST".useHttpPath`, so that git names the repository and a
           token stored for one owner (`nix-tokens login github --owner my-org`) is chosen for it.
+        '';
+      };
+
+      ghFirst = lib.mkOption {
+        type = lib.types.nullOr lib.types.bool;
+        default = null;
+        example = false;
+        description = ''
+          For the hosts in `hosts` for which `programs.gh` also sets its helper (by default
+          github.com): whether git asks gh first. `true` or `null` (the default, which also
+          warns): gh answers whenever `gh auth login` was done, and nix-tokens only when gh has
+          no login, so nix-tokens' tokens (owner tokens included) are not used by git for these
+          hosts. `false`: nix-tokens answers first when it has a token, and gh otherwise; the
+          host's helper list is then set to `[ "" nix-tokens gh ]`, replacing any other list
+          defined for that host.
         '';
       };
     };
@@ -96,11 +139,26 @@ in
         nix.extraOptions = lib.mkIf cfg.includeTokenFile "!include access-tokens.conf\n";
       }
 
-      (lib.mkIf cfg.gitCredentialHelper.enable {
-        programs.git.extraConfig.credential = lib.genAttrs (map (host: "https://${host}") cfg.gitCredentialHelper.hosts) (_: {
-          helper = "!${exe} git-credential";
-          useHttpPath = cfg.gitCredentialHelper.useHttpPath;
-        });
+      (lib.mkIf git.enable {
+        programs.git.settings.credential = lib.genAttrs (map url git.hosts) (
+          u:
+          {
+            helper = hostHelpers (lib.removePrefix "https://" u);
+          }
+          // lib.optionalAttrs git.useHttpPath { useHttpPath = true; }
+        );
+
+        warnings =
+          lib.optional (!config.programs.git.enable) ''
+            programs.nix-tokens.gitCredentialHelper is enabled but programs.git.enable is not, so
+            home-manager writes no git configuration and git never asks nix-tokens. Set
+            programs.git.enable = true.''
+          ++ lib.optional (git.ghFirst == null && sharedWithGh != [ ]) ''
+            programs.gh's credential helper answers first for ${lib.concatMapStringsSep ", " url sharedWithGh}:
+            git uses gh's token there whenever `gh auth login` was done, and asks nix-tokens only
+            when gh has none. Set programs.nix-tokens.gitCredentialHelper.ghFirst = false to ask
+            nix-tokens first (gh then answers when nix-tokens has no token), or true to keep this
+            order without this warning.'';
       })
 
       (lib.mkIf (cfg.refresh.enable && pkgs.stdenv.hostPlatform.isLinux) {

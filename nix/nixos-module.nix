@@ -2,7 +2,8 @@
 #
 # Tokens never enter the Nix store: `tokenFiles` are secret files (sops-nix, agenix, …) that the
 # system nix.conf reads at run time through `!include`, which skips a missing or unreadable file
-# (a plain `include` would fail NixOS's build-time check of nix.conf).
+# (a plain `include` would fail NixOS's build-time check of nix.conf). The timer runs
+# `nix-tokens --system refresh`, which renews the OAuth logins kept in /etc/nix.
 self:
 {
   config,
@@ -77,6 +78,10 @@ in
     environment.systemPackages = [ cfg.package ];
 
     nix.extraOptions = lib.concatMapStrings (file: "!include ${file}\n") includes;
+
+    warnings = lib.optional (cfg.refresh.enable && !cfg.systemTokens) ''
+      programs.nix-tokens.refresh renews the tokens in ${systemTokenFile}, but the system nix.conf
+      includes that file only with programs.nix-tokens.systemTokens = true.'';
 
     systemd.services.nix-tokens-refresh = lib.mkIf cfg.refresh.enable {
       description = "Renew expiring Nix access tokens";

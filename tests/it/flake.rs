@@ -1,7 +1,8 @@
 //! The flake: every `.nix` file parses with the real Nix, `flake.lock` pins the agreed nixpkgs,
 //! and the flake has every output by name. nixpkgs itself cannot be fetched here, so the outputs
 //! are evaluated against a stand-in that offers only `lib.genAttrs` and throws on any package:
-//! attribute names are all that is forced.
+//! attribute names are all that is forced. The modules themselves are evaluated with nixpkgs'
+//! module system in `modules/`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -107,9 +108,13 @@ fn the_flake_has_every_output() {
           checks = names "checks";
           devShells = names "devShells";
           formatter = builtins.attrNames outputs.formatter;
+          modules = map (attr: builtins.attrNames outputs.${{attr}}) [
+            "nixosModules" "homeManagerModules" "darwinModules"
+          ];
           functions = map builtins.isFunction [
             outputs.nixosModules.default
             outputs.homeManagerModules.default
+            outputs.darwinModules.default
             outputs.overlays.default
           ];
         }}"#,
@@ -129,15 +134,16 @@ fn the_flake_has_every_output() {
     assert_eq!(
         got,
         serde_json::json!({
-            "outputs": ["apps", "checks", "devShells", "formatter", "homeManagerModules",
-                        "nixosModules", "overlays", "packages"],
+            "outputs": ["apps", "checks", "darwinModules", "devShells", "formatter",
+                        "homeManagerModules", "nixosModules", "overlays", "packages"],
             "inputs": ["nixpkgs"],
             "packages": per_system(&["default", "nix-tokens"]),
             "apps": per_system(&["default"]),
             "checks": per_system(&["clippy", "fmt", "package"]),
             "devShells": per_system(&["default"]),
             "formatter": ["aarch64-darwin", "aarch64-linux", "x86_64-darwin", "x86_64-linux"],
-            "functions": [true, true, true],
+            "modules": [["default"], ["default"], ["default"]],
+            "functions": [true, true, true, true],
         })
     );
 }
@@ -159,62 +165,4 @@ fn the_package_builds_from_the_lock_file_and_installs_docs() {
     ] {
         assert!(package.contains(needle), "nix/package.nix lacks `{needle}`");
     }
-}
-
-#[test]
-fn the_home_manager_module_sets_the_git_credential_helper() {
-    let Some(mut cmd) = nix_instantiate() else {
-        return;
-    };
-    // The module's `config` against a stand-in for nixpkgs' lib, in which `mkIf` and `mkMerge`
-    // do what the module system makes of them.
-    let module = repo().join("nix/home-manager-module.nix");
-    let expr = format!(
-        r#"
-        let
-          lib = {{
-            mkIf = cond: value: if cond then value else {{ }};
-            mkMerge = builtins.foldl' (a: b: a // b) {{ }};
-            getExe = _: "/nix/store/0-nix-tokens/bin/nix-tokens";
-            genAttrs = names: f: builtins.listToAttrs (map (name: {{ inherit name; value = f name; }}) names);
-            escapeShellArgs = builtins.concatStringsSep " ";
-          }};
-          cfg = helper: {{
-            enable = true;
-            includeTokenFile = false;
-            refresh = {{ enable = false; interval = 30; }};
-            gitCredentialHelper = helper;
-          }};
-          eval = helper: (import {module} {{ }} {{
-            inherit lib;
-            config.programs.nix-tokens = cfg helper;
-            pkgs.stdenv.hostPlatform = {{ isLinux = true; isDarwin = false; }};
-          }}).config;
-        in {{
-          on = (eval {{ enable = true; hosts = [ "github.com" "git.example.com" ]; useHttpPath = true; }}).programs.git.extraConfig.credential;
-          off = (eval {{ enable = false; hosts = [ ]; useHttpPath = true; }}) ? programs;
-        }}"#,
-        module = module.display()
-    );
-    let out = cmd
-        .args(["--eval", "--strict", "--json", "-E", &expr])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let helper = serde_json::json!({
-        "helper": "!/nix/store/0-nix-tokens/bin/nix-tokens git-credential",
-        "useHttpPath": true,
-    });
-    assert_eq!(
-        got,
-        serde_json::json!({
-            "on": {"https://github.com": helper, "https://git.example.com": helper},
-            "off": false,
-        })
-    );
 }

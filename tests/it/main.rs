@@ -14,6 +14,7 @@ mod hostile_server;
 mod keyring;
 mod login;
 mod logout;
+mod modules;
 mod netrc;
 mod nix_agrees;
 mod no_permission;

@@ -6,6 +6,7 @@
 pub mod fake_forge;
 pub mod fake_oidc;
 pub mod git_server;
+pub mod module_eval;
 
 use std::collections::BTreeMap;
 use std::fs;

@@ -1,0 +1,107 @@
+# nix-darwin module: programs.nix-tokens.
+#
+# As on NixOS, tokens never enter the Nix store: `tokenFiles` (sops-nix, agenix, …) and, with
+# `systemTokens`, /etc/nix/access-tokens.conf are added to the /etc/nix/nix.conf nix-darwin writes
+# with `!include`, which skips a missing or unreadable file. With `nix.enable = false` (Nix managed
+# by its installer, as with Determinate Nix) nix-darwin writes no nix.conf, so the module says
+# which lines to add instead. The refresh job is a launchd daemon running
+# `nix-tokens --system refresh` as root.
+self:
+{
+  config,
+  lib,
+  pkgs,
+  ...
+}:
+let
+  cfg = config.programs.nix-tokens;
+  systemTokenFile = "/etc/nix/access-tokens.conf";
+  includes = cfg.tokenFiles ++ lib.optional cfg.systemTokens systemTokenFile;
+  includeLines = lib.concatMapStrings (file: "!include ${file}\n") includes;
+in
+{
+  options.programs.nix-tokens = {
+    enable = lib.mkEnableOption "nix-tokens, which puts code forge access tokens where Nix reads them";
+
+    package = lib.mkOption {
+      type = lib.types.package;
+      default = self.packages.${pkgs.stdenv.hostPlatform.system}.default;
+      defaultText = lib.literalExpression "nix-tokens.packages.\${system}.default";
+      description = "The nix-tokens package to install.";
+    };
+
+    tokenFiles = lib.mkOption {
+      type = lib.types.listOf (
+        lib.types.pathWith {
+          inStore = false;
+          absolute = true;
+        }
+      );
+      default = [ ];
+      example = lib.literalExpression ''[ config.sops.secrets."nix-access-tokens".path ]'';
+      description = ''
+        Secret files, each holding lines such as `access-tokens = github.com=ghp_…`, added to
+        /etc/nix/nix.conf with `!include`. They are read when Nix runs and are never copied to the
+        store. Nix reads a file only when the process running Nix can: the nix-daemon always, a
+        user's own `nix` (which fetches flake inputs) only when the file's permissions allow it.
+      '';
+    };
+
+    systemTokens = lib.mkOption {
+      type = lib.types.bool;
+      default = false;
+      description = ''
+        Include ${systemTokenFile}, the file that `sudo nix-tokens --system login` and
+        `sudo nix-tokens --system set-token` manage (mode 0600, owned by root: only root and the
+        nix-daemon can use those tokens).
+      '';
+    };
+
+    refresh = {
+      enable = lib.mkEnableOption "a launchd daemon that renews expiring OAuth tokens in ${systemTokenFile}";
+
+      interval = lib.mkOption {
+        type = lib.types.ints.positive;
+        default = 30;
+        description = ''
+          Minutes between two runs of `nix-tokens --system refresh`. Each run renews tokens with
+          less than twice this long left, so a token never expires between two runs.
+        '';
+      };
+    };
+  };
+
+  config = lib.mkIf cfg.enable {
+    environment.systemPackages = [ cfg.package ];
+
+    nix.extraOptions = lib.mkIf config.nix.enable includeLines;
+
+    warnings =
+      lib.optional (!config.nix.enable && includes != [ ]) ''
+        nix.enable is off, so nix-darwin writes no /etc/nix/nix.conf and programs.nix-tokens cannot
+        add its includes there. Add these lines to the nix.conf your Nix installation reads
+        (with Determinate Nix, /etc/nix/nix.custom.conf):
+        ${includeLines}''
+      ++ lib.optional (cfg.refresh.enable && !cfg.systemTokens) ''
+        programs.nix-tokens.refresh renews the tokens in ${systemTokenFile}, but /etc/nix/nix.conf
+        includes that file only with programs.nix-tokens.systemTokens = true.'';
+
+    launchd.daemons.nix-tokens-refresh = lib.mkIf cfg.refresh.enable {
+      # nix-darwin runs it as `/bin/wait4path /nix/store && exec COMMAND`.
+      command = lib.escapeShellArgs [
+        (lib.getExe cfg.package)
+        "--system"
+        "refresh"
+        "--quiet"
+        "--threshold"
+        (toString (2 * cfg.refresh.interval))
+      ];
+      serviceConfig = {
+        StartInterval = cfg.refresh.interval * 60;
+        RunAtLoad = true;
+        ProcessType = "Background";
+        StandardErrorPath = "/var/log/nix-tokens-refresh.log";
+      };
+    };
+  };
+}

@@ -1,0 +1,186 @@
+//! The NixOS module: the `!include` lines of `nix.extraOptions`, the package, the systemd
+//! service and timer of `--system refresh`, and the values it refuses.
+
+use serde_json::json;
+
+use super::{assert_refused, each_nix, exe, package};
+use crate::support::module_eval::Kind;
+
+const LINUX: &str = "x86_64-linux";
+
+#[test]
+fn token_files_and_system_tokens_are_included_and_the_package_installed() {
+    each_nix(|eval, nix| {
+        let got = eval.eval_ok(
+            nix,
+            Kind::NixOS,
+            LINUX,
+            &[r#"{
+              programs.nix-tokens = {
+                enable = true;
+                tokenFiles = [ "/run/secrets/nix-access-tokens" "/run/agenix/work-tokens" ];
+                systemTokens = true;
+              };
+            }"#],
+            r#"{
+              extraOptions = config.nix.extraOptions;
+              packages = config.environment.systemPackages;
+              services = builtins.attrNames config.systemd.services;
+              timers = builtins.attrNames config.systemd.timers;
+              inherit warnings failedAssertions;
+            }"#,
+        );
+        assert_eq!(
+            got,
+            json!({
+                "extraOptions": "!include /run/secrets/nix-access-tokens\n!include /run/agenix/work-tokens\n!include /etc/nix/access-tokens.conf\n",
+                "packages": [package(LINUX)],
+                "services": [],
+                "timers": [],
+                "warnings": [],
+                "failedAssertions": [],
+            }),
+            "{}",
+            nix.version
+        );
+    });
+}
+
+#[test]
+fn nothing_is_set_until_it_is_enabled() {
+    each_nix(|eval, nix| {
+        let got = eval.eval_ok(
+            nix,
+            Kind::NixOS,
+            LINUX,
+            &[r#"{ programs.nix-tokens = { tokenFiles = [ "/run/secrets/t" ]; refresh.enable = true; }; }"#],
+            r#"{
+              extraOptions = config.nix.extraOptions;
+              packages = config.environment.systemPackages;
+              services = config.systemd.services;
+              inherit warnings;
+            }"#,
+        );
+        assert_eq!(
+            got,
+            json!({"extraOptions": "", "packages": [], "services": {}, "warnings": []}),
+            "{}",
+            nix.version
+        );
+    });
+}
+
+#[test]
+fn the_refresh_timer_runs_system_refresh_with_twice_the_interval_as_threshold() {
+    // The default interval, and another.
+    each_nix(|eval, nix| {
+        for (interval, setting) in [(30, ""), (45, "interval = 45;")] {
+            let module = format!(
+                "{{ programs.nix-tokens = {{ enable = true; systemTokens = true; refresh = {{ enable = true; {setting} }}; }}; }}"
+            );
+            let got = eval.eval_ok(
+                nix,
+                Kind::NixOS,
+                LINUX,
+                &[&module],
+                r#"let
+              service = config.systemd.services.nix-tokens-refresh;
+              timer = config.systemd.timers.nix-tokens-refresh;
+            in {
+              service = { inherit (service) description after wants wantedBy serviceConfig; };
+              timer = { inherit (timer) description wantedBy timerConfig; };
+              inherit warnings;
+            }"#,
+            );
+            assert_eq!(
+                got,
+                json!({
+                    "service": {
+                        "description": "Renew expiring Nix access tokens",
+                        "after": ["network-online.target"],
+                        "wants": ["network-online.target"],
+                        "wantedBy": [],
+                        "serviceConfig": {
+                            "Type": "oneshot",
+                            "ExecStart": format!("{} --system refresh --quiet --threshold {}", exe(LINUX), 2 * interval),
+                            "PrivateTmp": true,
+                            "ProtectHome": true,
+                            "NoNewPrivileges": true,
+                        },
+                    },
+                    "timer": {
+                        "description": format!("Renew expiring Nix access tokens every {interval} minutes"),
+                        "wantedBy": ["timers.target"],
+                        "timerConfig": {
+                            "OnBootSec": "2min",
+                            "OnUnitActiveSec": format!("{interval}min"),
+                            "RandomizedDelaySec": "30s",
+                        },
+                    },
+                    "warnings": [],
+                }),
+                "{}",
+                nix.version
+            );
+        }
+    });
+}
+
+#[test]
+fn refreshing_tokens_the_system_does_not_include_warns() {
+    each_nix(|eval, nix| {
+        let got = eval.eval_ok(
+            nix,
+            Kind::NixOS,
+            LINUX,
+            &["{ programs.nix-tokens = { enable = true; refresh.enable = true; }; }"],
+            "warnings",
+        );
+        let warnings = got.as_array().unwrap();
+        assert_eq!(warnings.len(), 1, "{}: {got}", nix.version);
+        let text = warnings[0].as_str().unwrap();
+        assert!(
+            text.contains("/etc/nix/access-tokens.conf")
+                && text.contains("programs.nix-tokens.systemTokens = true"),
+            "{}: {text}",
+            nix.version
+        );
+    });
+}
+
+#[test]
+fn invalid_values_are_refused() {
+    each_nix(|eval, nix| {
+        for (module, option, why) in [
+            (
+                r#"{ programs.nix-tokens.tokenFiles = [ "secrets/tokens.conf" ]; }"#,
+                "programs.nix-tokens.tokenFiles",
+                "absolute path",
+            ),
+            (
+                r#"{ programs.nix-tokens.tokenFiles = [ "/nix/store/00000000000000000000000000000000-tokens.conf" ]; }"#,
+                "programs.nix-tokens.tokenFiles",
+                "not in the Nix store",
+            ),
+            (
+                "{ programs.nix-tokens.refresh.interval = 0; }",
+                "programs.nix-tokens.refresh.interval",
+                "positive integer",
+            ),
+            (
+                r#"{ programs.nix-tokens.systemTokens = "yes"; }"#,
+                "programs.nix-tokens.systemTokens",
+                "boolean",
+            ),
+        ] {
+            let err = eval.eval_err(
+                nix,
+                Kind::NixOS,
+                LINUX,
+                &["{ programs.nix-tokens.enable = true; }", module],
+                "{ e = config.nix.extraOptions; cfg = config.programs.nix-tokens; }",
+            );
+            assert_refused(&err, option, why, nix);
+        }
+    });
+}
