@@ -260,7 +260,10 @@ mod tests {
             encode(&[("grant_type", "urn:ietf:params:oauth:grant-type:device_code")]),
             "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code"
         );
-        assert_eq!(encode(&[("scope", "read:org repo")]), "scope=read%3Aorg+repo");
+        assert_eq!(
+            encode(&[("scope", "read:org repo")]),
+            "scope=read%3Aorg+repo"
+        );
     }
 
     #[test]

@@ -42,4 +42,3 @@ pub fn run(ctx: &Context, args: RefreshArgs) -> Result<ExitCode> {
         exit::FAILURE
     }))
 }
-

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::context::Context;
-use crate::ops::save::{SaveOptions, Saved, Target, save};
 use crate::error::{Result, exit};
 use crate::flows::token_entry::read_token;
+use crate::ops::save::{SaveOptions, Saved, Target, save};
 use crate::secret::mask;
 
 #[derive(Debug, Args)]

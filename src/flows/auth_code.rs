@@ -185,57 +185,97 @@ async fn callback(pending: &Pending, host: &str) -> Result<Secret<String>> {
             .await;
             continue;
         };
-        let get = |key: &str| {
-            url.query_pairs()
-                .find(|(k, _)| k == key)
-                .map(|(_, v)| v.into_owned())
-        };
-        let state = get("state");
-        let error = get("error");
-        if state.as_deref() != Some(pending.state.as_str()) && !(state.is_none() && error.is_some())
-        {
-            respond(&mut stream, 400, "Login not completed", "This answer does not belong to the login nix-tokens started, so it was ignored. Run the login again from your terminal.").await;
-            return Err(Error::failed(format!(
-                "the browser came back with an answer that does not belong to this login (its state does not match), so it may not come from {host}; nothing was saved. Run the login again"
-            )));
+        let (page, outcome) = outcome(&url, pending, host);
+        respond(&mut stream, page.status, page.title, &page.body).await;
+        return outcome;
+    }
+}
+
+/// The page the browser is shown.
+struct Page {
+    status: u16,
+    title: &'static str,
+    body: String,
+}
+
+impl Page {
+    fn new(status: u16, title: &'static str, body: impl Into<String>) -> Self {
+        Page {
+            status,
+            title,
+            body: body.into(),
         }
-        if let Some(error) = error {
-            let mut json = serde_json::json!({ "error": error });
-            if let Some(description) = get("error_description") {
-                json["error_description"] = Value::String(description);
-            }
-            let why = super::describe_error(&json).unwrap_or_default();
-            respond(
-                &mut stream,
-                200,
+    }
+}
+
+/// What the browser's answer at `url` means: the page to show, and the authorization code or
+/// the error that ends the login.
+fn outcome(url: &Url, pending: &Pending, host: &str) -> (Page, Result<Secret<String>>) {
+    let get = |key: &str| {
+        url.query_pairs()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.into_owned())
+    };
+    let state = get("state");
+    let error = get("error");
+    if state.as_deref() != Some(pending.state.as_str()) && !(state.is_none() && error.is_some()) {
+        return (
+            Page::new(
+                400,
                 "Login not completed",
-                &format!(
-                    "{} did not authorize nix-tokens. You can close this tab.",
-                    html_escape(host)
-                ),
-            )
-            .await;
-            return Err(Error::failed(if error == "access_denied" {
+                "This answer does not belong to the login nix-tokens started, so it was ignored. Run the login again from your terminal.",
+            ),
+            Err(Error::failed(format!(
+                "the browser came back with an answer that does not belong to this login (its state does not match), so it may not come from {host}; nothing was saved. Run the login again"
+            ))),
+        );
+    }
+    if let Some(error) = error {
+        let mut json = serde_json::json!({ "error": error });
+        if let Some(description) = get("error_description") {
+            json["error_description"] = Value::String(description);
+        }
+        let why = super::describe_error(&json).unwrap_or_default();
+        let page = Page::new(
+            200,
+            "Login not completed",
+            format!(
+                "{} did not authorize nix-tokens. You can close this tab.",
+                html_escape(host)
+            ),
+        );
+        return (
+            page,
+            Err(Error::failed(if error == "access_denied" {
                 format!("the authorization for {host} was denied ({why}); nothing was saved")
             } else {
                 format!("{host} ended the login with {why}; nothing was saved. Run the login again")
-            }));
-        }
-        let Some(code) = get("code").filter(|c| !c.is_empty()) else {
-            respond(
-                &mut stream,
+            })),
+        );
+    }
+    let Some(code) = get("code").filter(|c| !c.is_empty()) else {
+        return (
+            Page::new(
                 400,
                 "Login not completed",
                 "The answer held no authorization code. Run the login again from your terminal.",
-            )
-            .await;
-            return Err(Error::failed(format!(
+            ),
+            Err(Error::failed(format!(
                 "{host} sent the browser back without an authorization code; nothing was saved. Run the login again"
-            )));
-        };
-        respond(&mut stream, 200, "Logged in", &format!("nix-tokens is logged in to {}. You can close this tab and go back to the terminal.", html_escape(host))).await;
-        return Ok(Secret::new(code));
-    }
+            ))),
+        );
+    };
+    (
+        Page::new(
+            200,
+            "Logged in",
+            format!(
+                "nix-tokens is logged in to {}. You can close this tab and go back to the terminal.",
+                html_escape(host)
+            ),
+        ),
+        Ok(Secret::new(code)),
+    )
 }
 
 /// The request target of a `GET`, read within a few seconds, or `None` for anything else.

@@ -152,7 +152,12 @@ fn write_one(
     if w.role == Role::NixConf
         && let Some(old) = &w.old
     {
-        *made = Some(fsio::backup(guard, backup.dir, backup.name, old.as_bytes())?);
+        *made = Some(fsio::backup(
+            guard,
+            backup.dir,
+            backup.name,
+            old.as_bytes(),
+        )?);
     }
     fsio::write_atomic(guard, &w.path, w.new.as_bytes(), w.mode)
 }

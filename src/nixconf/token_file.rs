@@ -80,7 +80,8 @@ impl TokenFile {
     pub fn finish(&mut self, name: &str, new: bool) {
         let value = self.tokens.render();
         let value = (!value.expose().is_empty()).then(|| value.expose().clone());
-        self.conf.set_setting_as(ACCESS_TOKENS, name, value.as_deref());
+        self.conf
+            .set_setting_as(ACCESS_TOKENS, name, value.as_deref());
         if new && !self.conf.is_empty() {
             let body = self.conf.render();
             self.conf = ConfFile::parse(&format!("{HEADER}{body}"));

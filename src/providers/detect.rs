@@ -55,7 +55,10 @@ fn matched(forge: &dyn Forge, seen: &Seen) -> bool {
 
 /// Runs the probes of `forges` at once; the answers come back in the same order.
 async fn probe_all(http: &Http, base: &Url, forges: &[&'static dyn Forge]) -> Vec<Seen> {
-    let probes = forges.iter().filter_map(|f| f.probe()).map(|p| probe(http, base, p.path));
+    let probes = forges
+        .iter()
+        .filter_map(|f| f.probe())
+        .map(|p| probe(http, base, p.path));
     join_all(probes).await
 }
 
@@ -101,7 +104,10 @@ pub async fn identify_and_check(
     let variants: Vec<&'static dyn Forge> = kinds::ALL
         .iter()
         .copied()
-        .filter(|f| f.variant_of().is_some_and(|of| asked.iter().any(|(a, _)| a.kind() == of)))
+        .filter(|f| {
+            f.variant_of()
+                .is_some_and(|of| asked.iter().any(|(a, _)| a.kind() == of))
+        })
         .collect();
     let checks = asked.iter().map(|(forge, provider)| async move {
         let site = Site {

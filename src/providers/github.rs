@@ -13,7 +13,9 @@ use reqwest::header::HeaderMap;
 
 use super::forge::{Forge, GitAsk, Probe, Site};
 use super::provider::Kind;
-use super::shared::{Identity, OAuthRevocation, Revoked, Verdict, json_body, json_with, named_user};
+use super::shared::{
+    Identity, OAuthRevocation, Revoked, Verdict, json_body, json_with, named_user,
+};
 use crate::http::{Response, Unreachable, join};
 use crate::secret::Secret;
 
@@ -42,10 +44,11 @@ impl Forge for Github {
         let auth = Secret::new(format!("token {}", token.expose()));
         let url = join(&api_base(site.host, site.base), "user");
         let response = site.http.get(&url, Some(("authorization", &auth))).await?;
-        let user = match json_body(&response, "GitHub").and_then(|b| named_user(&b, "login", "GitHub")) {
-            Ok(user) => user,
-            Err(verdict) => return Ok(verdict),
-        };
+        let user =
+            match json_body(&response, "GitHub").and_then(|b| named_user(&b, "login", "GitHub")) {
+                Ok(user) => user,
+                Err(verdict) => return Ok(verdict),
+            };
         Ok(Verdict::Valid(Identity {
             user,
             scopes: scopes(&response.headers),
@@ -89,7 +92,8 @@ impl Forge for Github {
 }
 
 fn is_ghes(answer: &Response) -> bool {
-    json_with(answer, "current_user_url") || answer.headers.contains_key("x-github-enterprise-version")
+    json_with(answer, "current_user_url")
+        || answer.headers.contains_key("x-github-enterprise-version")
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {

@@ -209,7 +209,11 @@ mod tests {
     #[test]
     fn broader_scopes_grant_narrower_ones() {
         let wanted = strings(&["read_api", "read_repository"]);
-        assert!(Gitlab.missing_scopes(&wanted, &strings(&["api"])).is_empty());
+        assert!(
+            Gitlab
+                .missing_scopes(&wanted, &strings(&["api"]))
+                .is_empty()
+        );
         assert_eq!(
             Gitlab.missing_scopes(&wanted, &strings(&["read_repository"])),
             ["read_api"]
@@ -222,7 +226,12 @@ mod tests {
 
     #[test]
     fn tokens_always_carry_a_prefix() {
-        let nix = |t: &str| Gitlab.access_token(t.into(), Origin::Personal).expose().clone();
+        let nix = |t: &str| {
+            Gitlab
+                .access_token(t.into(), Origin::Personal)
+                .expose()
+                .clone()
+        };
         assert_eq!(nix("glpat-x"), "PAT:glpat-x");
         assert_eq!(nix("OAuth2:y"), "OAuth2:y");
         assert_eq!(

@@ -58,7 +58,11 @@ mod tests {
             Kind::Sourcehut,
             Kind::Oidc,
         ] {
-            assert_eq!(ALL.iter().filter(|f| f.kind() == kind).count(), 1, "{kind:?}");
+            assert_eq!(
+                ALL.iter().filter(|f| f.kind() == kind).count(),
+                1,
+                "{kind:?}"
+            );
             assert_eq!(kind.forge().kind(), kind);
             // The name is the one provider files use.
             #[derive(serde::Deserialize)]

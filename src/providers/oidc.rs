@@ -34,7 +34,11 @@ impl Forge for Oidc {
         site: &Site<'_>,
         token: &Secret<String>,
     ) -> std::result::Result<Verdict, Unreachable> {
-        let graphql = site.provider.oidc.as_ref().and_then(|o| o.graphql_path.as_deref());
+        let graphql = site
+            .provider
+            .oidc
+            .as_ref()
+            .and_then(|o| o.graphql_path.as_deref());
         match graphql {
             Some(path) => check_graphql(site.http, &join(site.base, path), token).await,
             None => check_userinfo(site.http, site.base, token).await,

@@ -184,7 +184,10 @@ mod tests {
         let r = builtin();
         let nix = |name: &str, token: &str| {
             let p = r.by_name(name).unwrap();
-            p.forge().access_token(token.into(), Origin::Personal).expose().clone()
+            p.forge()
+                .access_token(token.into(), Origin::Personal)
+                .expose()
+                .clone()
         };
         assert_eq!(nix("gitlab", "glpat-x"), "PAT:glpat-x");
         assert_eq!(nix("gitlab", "OAuth2:y"), "OAuth2:y");

@@ -22,7 +22,11 @@ impl Forge for Sourcehut {
         "sourcehut"
     }
 
-    async fn check(&self, site: &Site<'_>, _token: &Secret<String>) -> Result<Verdict, Unreachable> {
+    async fn check(
+        &self,
+        site: &Site<'_>,
+        _token: &Secret<String>,
+    ) -> Result<Verdict, Unreachable> {
         Ok(Verdict::Unverified(format!(
             "nix-tokens cannot check {} tokens yet",
             site.provider.name

@@ -52,9 +52,8 @@ fn new_entries_go_before_default() {
     let mut n = Netrc::parse(SAMPLE);
     n.set("z.example", "bot", &"t".into());
     assert!(
-        n.render().ends_with(
-            "machine z.example login bot password t\ndefault login anon password x\n"
-        ),
+        n.render()
+            .ends_with("machine z.example login bot password t\ndefault login anon password x\n"),
         "{}",
         n.render()
     );
@@ -141,9 +140,8 @@ fn an_entry_behind_default_moves_in_front_of_it() {
 
 #[test]
 fn inserting_before_a_default_that_shares_a_line_keeps_the_entry_whole() {
-    let mut n = Netrc::parse(
-        "machine h login me\n  password mypw default login anon password anonpw\n",
-    );
+    let mut n =
+        Netrc::parse("machine h login me\n  password mypw default login anon password anonpw\n");
     n.set("new", "x", &"t".into());
     let h = n.get("h").unwrap();
     assert_eq!(h.password.as_ref().unwrap().expose(), "mypw");

@@ -55,4 +55,3 @@ pub(super) fn nix_conf_access(layout: &Layout) -> Result<NixConfAccess> {
         }
     })
 }
-

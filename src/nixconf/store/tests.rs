@@ -77,5 +77,8 @@ fn migration_keeps_what_nix_uses_and_every_other_key() {
     // a=1, hidden by the token file, is kept too.
     let expected = [("b", "5"), ("d", "6"), ("c", "4"), ("a", "1")];
     assert_eq!(tokens, expected.map(|(k, v)| (k.to_owned(), v.to_owned())));
-    assert_eq!(session.nix_conf.doc.render(), "!include access-tokens.conf\n");
+    assert_eq!(
+        session.nix_conf.doc.render(),
+        "!include access-tokens.conf\n"
+    );
 }

@@ -9,7 +9,9 @@ use crate::error::{Error, Result};
 use crate::nixconf::conf::{ConfFile, Entry};
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::paths::TOKEN_FILE;
-use crate::nixconf::tokens::{ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap, host_without_port, key_host};
+use crate::nixconf::tokens::{
+    ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap, host_without_port, key_host,
+};
 use crate::nixconf::view;
 use crate::secret::Secret;
 
@@ -115,7 +117,10 @@ impl Session<'_> {
                     self.layout.token_file.display()
                 )));
             }
-            _ => self.nix_conf.doc.append_line(&format!("!include {TOKEN_FILE}")),
+            _ => self
+                .nix_conf
+                .doc
+                .append_line(&format!("!include {TOKEN_FILE}")),
         }
     }
 
@@ -154,7 +159,10 @@ impl Session<'_> {
         if self.netrc_is_ours {
             let path = self.netrc.path.display().to_string();
             if self.token_file.doc.conf.last_value("netrc-file").as_deref() != Some(path.as_str()) {
-                self.token_file.doc.conf.set_setting("netrc-file", Some(&path));
+                self.token_file
+                    .doc
+                    .conf
+                    .set_setting("netrc-file", Some(&path));
                 self.warn_hidden_system_netrc();
             }
         }

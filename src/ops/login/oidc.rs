@@ -67,8 +67,10 @@ pub async fn obtain(
     issuer: &IssuerPlan,
 ) -> Result<(Tokens, Option<OAuthLogin>)> {
     let host = plan.target.host.as_str();
-    ctx.ui
-        .detail(&format!("reading the discovery document of {}", issuer.issuer));
+    ctx.ui.detail(&format!(
+        "reading the discovery document of {}",
+        issuer.issuer
+    ));
     let discovery = discover(http, &issuer.issuer).await?;
     let flow = choose_flow(issuer.flow, browser_here(plan.no_browser), &discovery, host)?;
     let tokens = match flow {

@@ -42,7 +42,11 @@ pub fn check_all(registry: &Registry, remembered: &Hosts, rows: &mut [Row]) -> R
             let job = Check {
                 http: http.clone(),
                 // A token added by hand for a host no one named is recognised and checked at once.
-                provider: row.provider.as_deref().and_then(|n| registry.by_name(n)).cloned(),
+                provider: row
+                    .provider
+                    .as_deref()
+                    .and_then(|n| registry.by_name(n))
+                    .cloned(),
                 builtin: builtin.clone(),
                 host,
                 base,
@@ -158,4 +162,3 @@ fn apply(row: &mut Row, verdict: Verdict, provider: Option<&Provider>) {
     }
     row.message = (!notes.is_empty()).then(|| notes.join("; "));
 }
-
