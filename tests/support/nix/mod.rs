@@ -1,17 +1,18 @@
 //! The real Nix, every one found: Debian's (2.8) on `PATH`, and a recent one named by
 //! `NIX_TOKENS_TEST_RECENT_NIX` (the wrapper `.ci/recent-nix` writes around a Debian sid chroot).
 //! Each is asked for its effective configuration the way its version wants (`nix config show`
-//! from 2.20, `show-config` before), and can fetch into a store of the test's own, with no daemon
-//! and no cache, from the HTTPS forges of [`forge`] behind the test CA of [`tls`].
+//! from 2.20, `show-config` before); [`fetching`] has it fetch into a store of the test's own,
+//! with no daemon and no cache, from the HTTPS forges of [`forge`] behind the test CA of [`tls`].
 //! [`each_nix!`](crate::each_nix) turns one test function into one test per Nix.
 
+pub mod fetching;
 pub mod forge;
 pub mod https;
 pub mod tls;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -208,68 +209,6 @@ impl Nix {
         );
         serde_json::from_slice(&out.stdout).expect("nix prints JSON")
     }
-
-    /// `nix ARGS` with a store of the test's own (`local?root=`, no daemon), no sandbox or build
-    /// users, no substituters, one download attempt, and no cache (`tarball-ttl = 0` and a fresh
-    /// `XDG_CACHE_HOME`), so that every fetch reaches the server. TLS is checked against `ca_file`
-    /// only (Nix's curl, and git's).
-    pub fn fetching(&self, env: &TestEnv, ca_file: &Path, args: &[&str]) -> Output {
-        let settings = env.etc.join("nix.conf");
-        if !settings.exists() {
-            // An empty flake registry: Nix would download the global one from the internet.
-            let registry = env.etc.join("registry.json");
-            env.write(&registry, r#"{"flakes": [], "version": 2}"#);
-            env.write(
-                &settings,
-                &format!(
-                    "build-users-group =\nsandbox = false\nsubstituters =\ntarball-ttl = 0\n\
-                     download-attempts = 1\nconnect-timeout = 5\nwarn-dirty = false\n\
-                     experimental-features = nix-command flakes\nflake-registry = {}\n",
-                    registry.display()
-                ),
-            );
-        }
-        let store = format!("local?root={}", store_root(env).display());
-        self.command(env)
-            .env("NIX_SSL_CERT_FILE", ca_file)
-            .env("GIT_SSL_CAINFO", ca_file)
-            .env("GIT_CONFIG_GLOBAL", env.root.join("gitconfig"))
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .env_remove("GIT_ASKPASS")
-            .env_remove("SSH_ASKPASS")
-            .args(["--store", &store])
-            .args(args)
-            .output()
-            .expect("run nix")
-    }
-
-    /// `nix eval --impure --raw --expr EXPR`, fetching as [`Nix::fetching`] does.
-    pub fn eval(&self, env: &TestEnv, ca_file: &Path, expr: &str) -> Output {
-        self.fetching(env, ca_file, &["eval", "--impure", "--raw", "--expr", expr])
-    }
-
-    /// The flake reference `url` fetched as a flake input is (`nix flake prefetch`): on success,
-    /// standard output is replaced by the README of what landed in the store.
-    pub fn fetch_tree(&self, env: &TestEnv, ca_file: &Path, url: &str) -> Output {
-        let mut out = self.fetching(env, ca_file, &["flake", "prefetch", "--json", url]);
-        if out.status.success() {
-            let json: serde_json::Value =
-                serde_json::from_slice(&out.stdout).expect("nix flake prefetch prints JSON");
-            let path = json["storePath"].as_str().expect("a store path");
-            let file = store_root(env)
-                .join(path.trim_start_matches('/'))
-                .join("README");
-            out.stdout = std::fs::read(&file)
-                .unwrap_or_else(|e| panic!("{self} fetched {url} without {}: {e}", file.display()));
-        }
-        out
-    }
-}
-
-/// Where the store of [`Nix::fetching`] lives (its `/nix/store` is under it).
-fn store_root(env: &TestEnv) -> PathBuf {
-    env.root.join("nix-root")
 }
 
 /// Runs `test` against the Nix `which` names (skipping, after saying so, when there is none
