@@ -242,12 +242,14 @@ fn owner_keys_on_one_host(nix: &Nix) {
     owners(nix, &GITLAB);
 }
 
+type Handler = dyn Fn(&Request) -> Answer + Send + Sync;
+
 /// How a forge kind is set up and what Nix sends it.
 struct Kind {
     scheme: &'static str,
     api: &'static str,
     header: &'static str,
-    handler: fn(Vec<Repo>, forge::Grants) -> Box<dyn Fn(&Request) -> Answer + Send + Sync>,
+    handler: fn(Vec<Repo>, forge::Grants) -> Box<Handler>,
     /// The credential as the forge's grants name it, and the header's value Nix sends.
     credential: fn(&str) -> String,
     sent: fn(&str) -> String,
