@@ -77,14 +77,28 @@ impl Fetching {
     }
 
     /// Makes `name` resolve to `ip` for the Nix on `PATH` (through a private `/etc/hosts`
-    /// mounted over the real one in its own mount namespace), as a forge's DNS name would.
-    pub fn resolve(&mut self, name: &str, ip: &str) {
+    /// mounted over the real one in its own mount namespace), as a forge's DNS name would; `false`
+    /// (after saying so) where the system allows no mount namespace, outside CI.
+    pub fn resolve(&mut self, name: &str, ip: &str) -> bool {
+        let namespace = std::process::Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "true"])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !namespace {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI runs the tests as root with mount namespaces (unshare --mount)"
+            );
+            eprintln!("skipping: no mount namespace (unshare --mount) for a private /etc/hosts");
+            return false;
+        }
         let file = self.env.root.join("hosts");
         let mut text =
             std::fs::read_to_string(&file).unwrap_or_else(|_| "127.0.0.1 localhost\n".to_owned());
         text.push_str(&format!("{ip} {name}\n"));
         std::fs::write(&file, text).unwrap();
         self.hosts = Some(file);
+        true
     }
 
     /// `nix-tokens ARGS` with `token` on standard input and this Nix first on `PATH` (so that
