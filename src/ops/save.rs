@@ -146,7 +146,7 @@ pub fn save(
     ctx.warn_surprises(&before, check.as_ref().map(|t| (key.as_str(), t)), &removed);
     if target.sink == Sink::AccessTokens
         && key.contains('/')
-        && let Some(warning) = nix_version::owner_key_warning(key)
+        && let Some(warning) = nix_version::stored_owner_key_warning(key)
     {
         ctx.ui.warn(&warning);
     }

@@ -23,6 +23,7 @@ mod parallel;
 mod providers;
 mod read_only;
 mod read_only_mount;
+mod real_fetch;
 mod refresh;
 mod revoke;
 mod set_token;

@@ -1,9 +1,19 @@
 //! The real Nix reads what nix-tokens writes: after each step, Nix's own effective configuration
-//! holds exactly the expected `access-tokens` and `netrc-file`.
+//! holds exactly the expected `access-tokens` and `netrc-file`. Each test runs once against each
+//! Nix found (`path_nix`: Debian's 2.8 in CI; `recent_nix`: the recent one), naming it.
 
 use std::collections::BTreeMap;
 
+use crate::support::nix::Nix;
 use crate::support::*;
+
+crate::each_nix!(
+    nix_sees_set_replace_migrate_and_logout,
+    nix_reads_the_token_file_through_a_store_linked_nix_conf,
+    system_tokens_stay_visible_unless_the_user_overrides_one,
+    a_token_a_later_include_hides_is_reported,
+    an_unrelated_change_that_swaps_a_token_is_named,
+);
 
 fn expect(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
     pairs
@@ -12,8 +22,7 @@ fn expect(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
-#[test]
-fn nix_sees_set_replace_migrate_and_logout() {
+fn nix_sees_set_replace_migrate_and_logout(nix: &Nix) {
     let env = TestEnv::new();
     env.write(
         &env.etc.join("nix.conf"),
@@ -23,9 +32,7 @@ fn nix_sees_set_replace_migrate_and_logout() {
         &env.nix_conf(),
         "# user settings\nmax-jobs = 3\naccess-tokens = old.example=oldtoken1234567890\n",
     );
-    let Some(config) = nix_config(&env) else {
-        return;
-    };
+    let config = nix.config(&env);
     assert_eq!(
         nix_access_tokens(&config),
         expect(&[("old.example", "oldtoken1234567890")])
@@ -33,7 +40,7 @@ fn nix_sees_set_replace_migrate_and_logout() {
 
     // Set: the nix.conf token migrates, the new one joins it.
     env.set_token("github.com", "ghp_firstfirstfirstfirst1234");
-    let config = nix_config(&env).unwrap();
+    let config = nix.config(&env);
     assert_eq!(
         nix_access_tokens(&config),
         expect(&[
@@ -50,7 +57,7 @@ fn nix_sees_set_replace_migrate_and_logout() {
     );
     assert_success(&out);
     env.set_token("gitlab.com", "glpat-abcdefghijklmnopqrst");
-    let config = nix_config(&env).unwrap();
+    let config = nix.config(&env);
     assert_eq!(
         nix_access_tokens(&config),
         expect(&[
@@ -62,7 +69,7 @@ fn nix_sees_set_replace_migrate_and_logout() {
 
     // Netrc for a Forgejo host.
     env.set_token("codeberg.org", "forgejotokenabcdef123456");
-    let config = nix_config(&env).unwrap();
+    let config = nix.config(&env);
     assert_eq!(
         config["netrc-file"]["value"],
         env.netrc().display().to_string()
@@ -78,7 +85,7 @@ fn nix_sees_set_replace_migrate_and_logout() {
     assert_success(&out);
     let out = env.run(&["logout", "hand.example", "--yes"], "");
     assert_success(&out);
-    let config = nix_config(&env).unwrap();
+    let config = nix.config(&env);
     assert_eq!(
         nix_access_tokens(&config),
         expect(&[
@@ -91,44 +98,37 @@ fn nix_sees_set_replace_migrate_and_logout() {
     // Logging out of everything leaves Nix with no tokens and a nix.conf it still reads.
     let out = env.run(&["logout", "--all", "--yes"], "");
     assert_success(&out);
-    let config = nix_config(&env).unwrap();
+    let config = nix.config(&env);
     assert_eq!(nix_access_tokens(&config), BTreeMap::new());
     assert_eq!(config["max-jobs"]["value"], 3);
 }
 
-#[test]
-fn nix_reads_the_token_file_through_a_store_linked_nix_conf() {
+fn nix_reads_the_token_file_through_a_store_linked_nix_conf(nix: &Nix) {
     // The line nix-tokens tells home-manager users to add works as promised.
     let env = TestEnv::new();
     let target = env.store.join("0123456789abcdfghijklmnpqrsvwxyz-nix.conf");
     env.write(&target, "!include access-tokens.conf\n");
     std::os::unix::fs::symlink(&target, env.nix_conf()).unwrap();
     env.set_token("github.com", "ghp_storestorestorestore1234");
-    let Some(config) = nix_config(&env) else {
-        return;
-    };
+    let config = nix.config(&env);
     assert_eq!(
         nix_access_tokens(&config),
         expect(&[("github.com", "ghp_storestorestorestore1234")])
     );
 }
 
-#[test]
-fn system_tokens_stay_visible_unless_the_user_overrides_one() {
+fn system_tokens_stay_visible_unless_the_user_overrides_one(nix: &Nix) {
     let env = TestEnv::new();
     env.write(
         &env.etc.join("nix.conf"),
         "access-tokens = gitlab.com=PAT:glpat-systemsystemsystem github.com=ghp_SYSTEMsystemsystemsys\n",
     );
     env.write(&env.nix_conf(), "");
-    let Some(_) = nix_config(&env) else {
-        return;
-    };
 
     // A key the system does not set is added beside the system's tokens.
     env.set_token("example.org", "exampletoken1234567890");
     assert_eq!(
-        nix_access_tokens(&nix_config(&env).unwrap()),
+        nix_access_tokens(&nix.config(&env)),
         expect(&[
             ("gitlab.com", "PAT:glpat-systemsystemsystem"),
             ("github.com", "ghp_SYSTEMsystemsystemsys"),
@@ -146,7 +146,7 @@ fn system_tokens_stay_visible_unless_the_user_overrides_one() {
     );
     assert_no_leak(&out, &["glpat-systemsystemsystem", "ghp_SYSTEM"]);
     assert_eq!(
-        nix_access_tokens(&nix_config(&env).unwrap()),
+        nix_access_tokens(&nix.config(&env)),
         expect(&[
             ("example.org", "exampletoken1234567890"),
             ("github.com", "ghp_USERuseruseruseruser12"),
@@ -162,7 +162,7 @@ fn system_tokens_stay_visible_unless_the_user_overrides_one() {
         stderr(&out)
     );
     assert_eq!(
-        nix_access_tokens(&nix_config(&env).unwrap()),
+        nix_access_tokens(&nix.config(&env)),
         expect(&[
             ("gitlab.com", "PAT:glpat-systemsystemsystem"),
             ("github.com", "ghp_SYSTEMsystemsystemsys"),
@@ -171,8 +171,7 @@ fn system_tokens_stay_visible_unless_the_user_overrides_one() {
     );
 }
 
-#[test]
-fn a_token_a_later_include_hides_is_reported() {
+fn a_token_a_later_include_hides_is_reported(nix: &Nix) {
     let env = TestEnv::new();
     env.write(
         &env.nix_conf(),
@@ -188,17 +187,14 @@ fn a_token_a_later_include_hides_is_reported() {
         "{}",
         stderr(&out)
     );
-    let Some(config) = nix_config(&env) else {
-        return;
-    };
+    let config = nix.config(&env);
     assert_eq!(
         nix_access_tokens(&config),
         expect(&[("corp.example", "corptoken1234567890")])
     );
 }
 
-#[test]
-fn an_unrelated_change_that_swaps_a_token_is_named() {
+fn an_unrelated_change_that_swaps_a_token_is_named(nix: &Nix) {
     // The system sets github.com; the user's nix.conf has a stale `extra-` one that Nix ignores.
     // Moving it into the token file next to an override makes Nix use it, which is said.
     let env = TestEnv::new();
@@ -210,9 +206,7 @@ fn an_unrelated_change_that_swaps_a_token_is_named() {
         &env.nix_conf(),
         "extra-access-tokens = github.com=ghp_STALEstalestalestale1\n",
     );
-    let Some(config) = nix_config(&env) else {
-        return;
-    };
+    let config = nix.config(&env);
     assert_eq!(
         nix_access_tokens(&config),
         expect(&[("github.com", "ghp_SYSTEMsystemsystemsys")])
@@ -220,7 +214,7 @@ fn an_unrelated_change_that_swaps_a_token_is_named() {
     let out = env.set_token("gitlab.com", "glpat-abcdefghijklmnopqrst");
     let err = stderr(&out);
     // No token is dropped: the stale one now wins over the system's, and the user is told.
-    let now = nix_access_tokens(&nix_config(&env).unwrap());
+    let now = nix_access_tokens(&nix.config(&env));
     assert_eq!(now["github.com"], "ghp_STALEstalestalestale1");
     assert!(err.contains("different token for github.com"), "{err}");
     assert_no_leak(&out, &["ghp_SYSTEM", "ghp_STALE"]);

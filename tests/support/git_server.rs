@@ -1,6 +1,7 @@
 //! A smart-HTTP git server on 127.0.0.1 that demands basic auth: each request is checked against
 //! the accepted username/password pairs, then handed to the real `git http-backend` as CGI.
 //! Every `Authorization` the server received is recorded, decoded, for the test to inspect.
+//! It also runs behind TLS on port 443 of its own loopback address, for Nix's `git+https`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -15,8 +16,10 @@ type Pairs = Arc<Mutex<Vec<(String, String)>>>;
 pub struct GitServer {
     /// `http://127.0.0.1:PORT`
     pub url: String,
-    /// `127.0.0.1:PORT`, the host git names in credential requests.
+    /// `127.0.0.1:PORT` (or the bare IP address on port 443), the host git names in credential
+    /// requests.
     pub host: String,
+    addr: std::net::SocketAddr,
     pub root: PathBuf,
     accepted: Pairs,
     tried: Pairs,
@@ -27,6 +30,43 @@ impl GitServer {
     /// Serves the bare repositories under `root`, to clients with one of `accepted`.
     pub fn start(root: &Path, accepted: &[(&str, &str)]) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let addr = listener.local_addr().unwrap();
+        Self::launch(
+            listener,
+            None,
+            format!("http://{addr}"),
+            addr.to_string(),
+            root,
+            accepted,
+        )
+    }
+
+    /// The same server through TLS with `tls` on port 443 of `ip` (see `nix::tls::listen_443`):
+    /// `https://IP`, the host a bare IP address.
+    pub fn start_https(
+        (listener, ip): (TcpListener, std::net::Ipv4Addr),
+        tls: Arc<rustls::ServerConfig>,
+        root: &Path,
+        accepted: &[(&str, &str)],
+    ) -> Self {
+        Self::launch(
+            listener,
+            Some(tls),
+            format!("https://{ip}"),
+            ip.to_string(),
+            root,
+            accepted,
+        )
+    }
+
+    fn launch(
+        listener: TcpListener,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        url: String,
+        host: String,
+        root: &Path,
+        accepted: &[(&str, &str)],
+    ) -> Self {
         let addr = listener.local_addr().unwrap();
         let accepted: Pairs = Arc::new(Mutex::new(
             accepted
@@ -44,15 +84,28 @@ impl GitServer {
                     if stop.load(Ordering::SeqCst) {
                         break;
                     }
-                    let Ok(tcp) = stream else { continue };
+                    let Ok(mut tcp) = stream else { continue };
                     let (accepted, tried, root) = (accepted.clone(), tried.clone(), root.clone());
-                    thread::spawn(move || serve(tcp, &root, &accepted, &tried));
+                    let tls = tls.clone();
+                    thread::spawn(move || match tls {
+                        None => serve(&mut tcp, &root, &accepted, &tried),
+                        Some(config) => {
+                            let Ok(conn) = rustls::ServerConnection::new(config) else {
+                                return;
+                            };
+                            let mut stream = rustls::StreamOwned::new(conn, tcp);
+                            serve(&mut stream, &root, &accepted, &tried);
+                            stream.conn.send_close_notify();
+                            let _ = stream.flush();
+                        }
+                    });
                 }
             });
         }
         GitServer {
-            url: format!("http://{addr}"),
-            host: addr.to_string(),
+            url,
+            host,
+            addr,
             root: root.to_path_buf(),
             accepted,
             tried,
@@ -76,7 +129,7 @@ impl GitServer {
 impl Drop for GitServer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.host.as_str());
+        let _ = TcpStream::connect(self.addr);
     }
 }
 
@@ -123,7 +176,7 @@ pub fn make_repo(root: &Path, path: &str, content: &str) {
     );
 }
 
-fn serve(tcp: TcpStream, root: &Path, accepted: &Pairs, tried: &Pairs) {
+fn serve<S: Read + Write>(tcp: &mut S, root: &Path, accepted: &Pairs, tried: &Pairs) {
     let mut reader = BufReader::new(tcp);
     let mut line = String::new();
     if reader.read_line(&mut line).unwrap_or(0) == 0 {
@@ -149,7 +202,7 @@ fn serve(tcp: TcpStream, root: &Path, accepted: &Pairs, tried: &Pairs) {
             .map(|(_, v)| v.clone())
     };
     let body = read_body(&mut reader, &header);
-    let mut tcp = reader.into_inner();
+    let tcp = reader.into_inner();
 
     let user = header("authorization")
         .and_then(|a| a.strip_prefix("Basic ").map(decode_base64))

@@ -7,6 +7,7 @@ pub mod fake_forge;
 pub mod fake_oidc;
 pub mod git_server;
 pub mod module_eval;
+pub mod nix;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -280,53 +281,26 @@ pub fn assert_no_leak(out: &Output, secrets: &[&str]) {
 }
 
 /// The real Nix's effective configuration for this home, read as Nix reads it: `NIX_CONF_DIR` and
-/// `NIX_USER_CONF_FILES` point at the test directory and nothing else is read. `None` only when
-/// Nix is not installed outside CI; on CI a missing Nix fails the test.
+/// `NIX_USER_CONF_FILES` point at the test directory and nothing else is read. Every Nix found
+/// (see [`nix::Nix::all`]) is asked, and each must see the same `access-tokens` and `netrc-file`
+/// (what nix-tokens writes); the first one's configuration is returned. `None` only when no Nix is
+/// installed outside CI; on CI a missing Nix fails the test.
 pub fn nix_config(env: &TestEnv) -> Option<serde_json::Value> {
-    let nix = which("nix");
-    let Some(nix) = nix else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install Nix (apt-get install nix-bin) for this test"
-        );
-        eprintln!("skipping: nix is not installed");
-        return None;
-    };
-    let attempts: [&[&str]; 2] = [
-        &[
-            "--extra-experimental-features",
-            "nix-command",
-            "config",
-            "show",
-            "--json",
-        ],
-        &[
-            "--extra-experimental-features",
-            "nix-command",
-            "show-config",
-            "--json",
-        ],
-    ];
-    let mut last = String::new();
-    for args in attempts {
-        let out = std::process::Command::new(&nix)
-            .args(args)
-            .env_remove("NIX_CONFIG")
-            .env_remove("NIX_CONFIG_HOME")
-            .env_remove("NIX_REMOTE")
-            .env("HOME", &env.home)
-            .env("XDG_CONFIG_HOME", env.home.join(".config"))
-            .env("XDG_CACHE_HOME", env.root.join("cache"))
-            .env("NIX_CONF_DIR", &env.etc)
-            .env("NIX_USER_CONF_FILES", env.nix_conf())
-            .output()
-            .expect("run nix");
-        if out.status.success() {
-            return Some(serde_json::from_slice(&out.stdout).expect("nix prints JSON"));
+    let mut seen: Option<(nix::Nix, serde_json::Value)> = None;
+    for nix in nix::Nix::all() {
+        let config = nix.config(env);
+        if let Some((first, want)) = &seen {
+            for setting in ["access-tokens", "netrc-file"] {
+                assert_eq!(
+                    config[setting]["value"], want[setting]["value"],
+                    "{setting}: {nix} sees something else than {first}"
+                );
+            }
+        } else {
+            seen = Some((nix, config));
         }
-        last = String::from_utf8_lossy(&out.stderr).into_owned();
     }
-    panic!("nix could not show its configuration:\n{last}");
+    seen.map(|(_, config)| config)
 }
 
 /// The `access-tokens` map Nix ends up with.
