@@ -7,7 +7,8 @@ use clap::Args;
 use crate::context::Context;
 use crate::error::{Result, exit};
 use crate::flows::token_entry::read_token;
-use crate::ops::save::{SaveOptions, Saved, Target, save};
+use crate::nixconf::install::Install;
+use crate::ops::save::{SaveOptions, Saved, Target, check_cache_destination, save};
 use crate::secret::mask;
 
 #[derive(Debug, Args)]
@@ -43,6 +44,11 @@ pub fn run(ctx: &Context, args: SetTokenArgs) -> Result<ExitCode> {
         args.netrc,
         args.login.as_deref(),
     )?;
+    if let Some(p) = target.provider.filter(|p| p.forge().serves_substitutes()) {
+        let again = format!("set-token {} --provider {}", target.host, p.name);
+        let install = Install::detect(&ctx.layout)?;
+        check_cache_destination(&target, &install, ctx.layout.system, &again)?;
+    }
     let advice = target.provider.and_then(|p| p.token_advice(&target.host));
     let (token, _source) = read_token(&ctx.ui, &target.key, args.token, advice.as_deref())?;
     let token = target.prepare(token)?;

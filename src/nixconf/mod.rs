@@ -9,6 +9,7 @@ pub mod conf;
 pub mod document;
 pub mod fsio;
 pub mod hosts;
+pub mod install;
 pub mod json_file;
 pub mod netrc;
 pub mod nix_version;

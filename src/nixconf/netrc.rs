@@ -241,12 +241,17 @@ impl Netrc {
         }
     }
 
-    /// Writes `machine HOST login LOGIN password TOKEN`. The first entry for the host that curl
+    /// Writes `machine HOST login LOGIN password TOKEN` (without `login` when `login` is empty:
+    /// curl then sends an empty user name). The first entry for the host that curl
     /// can reach (one before `default`) is replaced where it stands and every other entry for the
     /// host removed; without one, the entry goes just before `default` (which ends curl's search),
     /// or at the end.
     pub fn set(&mut self, host: &str, login: &str, token: &Secret<String>) {
-        let line = format!("machine {host} login {login} password {}\n", token.expose());
+        let login = match login {
+            "" => String::new(),
+            login => format!(" login {login}"),
+        };
+        let line = format!("machine {host}{login} password {}\n", token.expose());
         let reachable = self.get(host).map(|e| self.whole_lines(e.span.clone()));
         let mut text = self.text.clone();
         let spans = self.spans_of(host);

@@ -38,6 +38,8 @@ pub struct Layout {
     pub system_dir: PathBuf,
     /// `--config` chose nix.conf, so it stands in for the user's nix.conf files.
     pub explicit_config: bool,
+    /// `--system`: the system's nix.conf, which the nix-daemon reads.
+    pub system: bool,
     /// The Nix store (`$NIX_STORE_DIR` or `/nix/store`): a nix.conf inside it is never edited.
     pub store_dir: PathBuf,
 }
@@ -103,6 +105,7 @@ impl Layout {
             nix_conf,
             system_dir: system_dir(),
             explicit_config: config.is_some(),
+            system: system && config.is_none(),
             store_dir: var("NIX_STORE_DIR").unwrap_or_else(|| PathBuf::from("/nix/store")),
         })
     }

@@ -71,7 +71,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &LogoutPlan) -> Result<bool
     } else {
         (Vec::new(), Vec::new())
     };
-    let files = remove_all(ctx, &mut session, &remembered, &keys)?;
+    let files = remove_all(ctx, registry, &mut session, &remembered, &keys)?;
     if !plan.dry_run && !plan.force && !confirm(ctx, &keys, &files)? {
         ctx.ui.info("Nothing changed.");
         return Ok(false);
@@ -153,6 +153,7 @@ fn revocations(
 /// nix-tokens does not hold.
 fn remove_all(
     ctx: &Context,
+    registry: &Registry,
     session: &mut Session,
     remembered: &Hosts,
     keys: &[String],
@@ -162,10 +163,20 @@ fn remove_all(
         if let Some(file) = remove_pixi_login(session, remembered, key)? {
             files.push(file);
         }
-        let from = session.remove(key)?;
+        let mut from = session.remove(key)?;
         if from.is_empty() {
             ctx.show_notes(&session.notes);
             return Err(not_found(ctx, key));
+        }
+        // A token that serves several hosts (FlakeHub's) goes from each.
+        let host = key_host(key);
+        let provider = remembered
+            .get(host)
+            .and_then(|i| registry.by_name(&i.provider))
+            .or_else(|| registry.by_host(host));
+        let others = provider.map_or_else(Vec::new, |p| p.netrc_hosts(host));
+        for other in others.iter().filter(|h| *h != host && !key.contains('/')) {
+            from.extend(session.remove(other)?);
         }
         for f in from {
             if !files.contains(&f) {
@@ -254,6 +265,7 @@ fn revoke_all(ctx: &Context, to_revoke: Vec<ToRevoke>) -> Result<usize> {
             provider: &r.provider,
             host: &r.host,
             base: &r.base,
+            login: None,
         };
         let outcome = runtime.block_on(r.provider.forge().revoke(&site, &r.token, oauth));
         match outcome {

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::nixconf::hosts::{HostInfo, PixiLink};
+use crate::nixconf::install::Install;
 use crate::nixconf::nix_version;
 use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::store::Session;
@@ -50,7 +51,10 @@ impl<'r> Target<'r> {
             .or(provider.map(|p| p.netrc_login.as_str()))
             .unwrap_or("nix-tokens")
             .to_owned();
-        check_login(&login)?;
+        // A provider may write no login (curl then sends an empty user); `--login` names one.
+        if login_flag.is_some() || !login.is_empty() {
+            check_login(&login)?;
+        }
         if sink == Sink::Netrc && key.contains('/') {
             return Err(Error::usage(format!(
                 "netrc holds one token per host, so `{key}` cannot go there; give the host alone ({host})"
@@ -74,6 +78,27 @@ impl<'r> Target<'r> {
             _ => token,
         })
     }
+}
+
+/// Refuses to put a binary cache's token where the process that downloads from the cache never
+/// reads it: on a multi-user install the nix-daemon reads only the system's netrc, so such a token
+/// needs `--system` (as root). `again` is the command to run instead, without `nix-tokens`.
+pub fn check_cache_destination(
+    target: &Target,
+    install: &Install,
+    system: bool,
+    again: &str,
+) -> Result<()> {
+    let cache = target
+        .provider
+        .is_some_and(|p| p.forge().serves_substitutes());
+    if cache && install.daemon && !system {
+        return Err(Error::usage(format!(
+            "on this machine the nix-daemon downloads from binary caches, and it reads only {}; run the command as root with --system: `sudo nix-tokens --system {again}`",
+            install.netrc.display()
+        )));
+    }
+    Ok(())
 }
 
 /// What [`save`] did.
@@ -229,16 +254,23 @@ fn stage(
         pixi,
         ..
     } = options;
+    // One token may serve several hosts (FlakeHub's), each with its netrc entry.
+    let hosts = match (target.sink, target.provider) {
+        (Sink::Netrc, Some(p)) => p.netrc_hosts(&target.host),
+        _ => vec![target.host.clone()],
+    };
     if let Some(provider) = target.provider {
-        session.remember_host(
-            &target.host,
-            HostInfo {
-                provider: provider.name.clone(),
-                base_url: base_url.map(str::to_owned),
-                user,
-                pixi: pixi.as_ref().map(|p| p.link.clone()),
-            },
-        );
+        for host in &hosts {
+            session.remember_host(
+                host,
+                HostInfo {
+                    provider: provider.name.clone(),
+                    base_url: base_url.map(str::to_owned),
+                    user: user.clone(),
+                    pixi: pixi.as_ref().map(|p| p.link.clone()),
+                },
+            );
+        }
     }
     if let Some(pixi) = pixi {
         session.set_pixi(&pixi.link.file, &pixi.link.key, Some(pixi.entry))?;
@@ -247,7 +279,11 @@ fn stage(
         Sink::AccessTokens => {
             session.set_access_token(&target.key, token);
         }
-        Sink::Netrc => session.set_netrc(&target.host, &target.login, &token)?,
+        Sink::Netrc => {
+            for host in &hosts {
+                session.set_netrc(host, &target.login, &token)?;
+            }
+        }
     }
     session.set_oauth_login(&target.key, oauth);
     // Nix never reads a token for a Gitea or Forgejo host from access-tokens (nix-auth put them

@@ -115,6 +115,7 @@ pub async fn identify_and_check(
             provider,
             host,
             base,
+            login: None,
         };
         let verdict = forge.check(&site, token).await;
         verdict.unwrap_or_else(|e| Verdict::Unreachable(e.0))

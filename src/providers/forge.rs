@@ -18,6 +18,9 @@ pub struct Site<'a> {
     pub provider: &'a Provider,
     pub host: &'a str,
     pub base: &'a Url,
+    /// The netrc login beside the token, for kinds that are sent netrc's basic auth (default:
+    /// the provider's).
+    pub login: Option<&'a str>,
 }
 
 /// An anonymous request that tells a kind from the others: the path under the base URL, what
@@ -112,6 +115,12 @@ pub trait Forge: Sync {
 
     /// Whether `token`, as stored for Nix, is in this kind's own format (GitLab's `PAT:`).
     fn claims_token(&self, _token: &str) -> bool {
+        false
+    }
+
+    /// Whether the kind serves substitutes: a binary cache, whose token the process that downloads
+    /// from substituters must read (the nix-daemon, on a multi-user install).
+    fn serves_substitutes(&self) -> bool {
         false
     }
 

@@ -55,6 +55,7 @@ impl Forge for Github {
             expires_at: header(&response.headers, "github-authentication-token-expiration")
                 .and_then(|e| crate::time::rfc3339_from_header(&e)),
             rate_limit: rate_limit(&response.headers),
+            remark: None,
         }))
     }
 

@@ -85,6 +85,7 @@ impl Forge for Gitlab {
             scopes,
             expires_at,
             rate_limit: None,
+            remark: None,
         }))
     }
 

@@ -4,16 +4,17 @@
 
 use super::forge::Forge;
 use super::provider::{Kind, Provider};
-use super::{gitea, github, gitlab, oidc, sourcehut};
+use super::{cache, gitea, github, gitlab, oidc, sourcehut};
 
 /// Every kind, in the order detection asks them: GitHub Enterprise and GitLab mark their answers
-/// plainly; Forgejo before Gitea, since Forgejo answers Gitea's endpoint too; OpenID Connect last,
-/// since a forge may also be an issuer.
+/// plainly; Forgejo before Gitea, since Forgejo answers Gitea's endpoint too; then a binary cache;
+/// OpenID Connect last, since a forge may also be an issuer.
 pub const ALL: &[&dyn Forge] = &[
     &github::Github,
     &gitlab::Gitlab,
     &gitea::Forgejo,
     &gitea::Gitea,
+    &cache::NixCache,
     &oidc::Oidc,
     &sourcehut::Sourcehut,
 ];
@@ -57,6 +58,7 @@ mod tests {
             Kind::Forgejo,
             Kind::Sourcehut,
             Kind::Oidc,
+            Kind::NixCache,
         ] {
             assert_eq!(
                 ALL.iter().filter(|f| f.kind() == kind).count(),

@@ -6,9 +6,10 @@
 //! - [`forge`]: the [`Forge`](forge::Forge) trait, what differs per kind; [`shared`]: the types and
 //!   helpers the kinds share.
 //! - One module per kind: [`github`], [`gitlab`], [`gitea`] (Gitea and Forgejo), [`sourcehut`],
-//!   [`oidc`]; [`kinds`] lists them.
+//!   [`oidc`], [`cache`] (Nix binary caches); [`kinds`] lists them.
 //! - [`detect`]: which kind an unknown host runs.
 
+pub mod cache;
 pub mod detect;
 pub mod forge;
 pub mod gitea;

@@ -14,6 +14,8 @@ pub enum Kind {
     Forgejo,
     Sourcehut,
     Oidc,
+    #[serde(rename = "nix-cache")]
+    NixCache,
 }
 
 /// Where Nix reads a host's token from.
@@ -37,7 +39,8 @@ pub struct Provider {
     /// The host a bare provider name means (`github` → github.com), if there is one.
     pub default_host: Option<String>,
     pub sink: Sink,
-    /// The netrc login written beside a token; the forges accept any name beside a token.
+    /// The netrc login written beside a token; the forges accept any name beside a token. Empty:
+    /// no login at all (curl then sends the token as the password of an empty user).
     #[serde(default = "default_login")]
     pub netrc_login: String,
     /// The scopes a token needs for Nix to read private repositories.
@@ -45,10 +48,33 @@ pub struct Provider {
     pub scopes: Vec<String>,
     /// Where a person creates a token by hand, `{host}` standing for the host.
     pub token_page: Option<String>,
+    /// What to tell a person about making a token, instead of the token page and scopes;
+    /// `{host}` and `{cache}` stand for the host and the cache.
+    pub token_help: Option<String>,
+    /// Where or how to revoke a token by hand, instead of the token page; `{host}` stands for
+    /// the host.
+    pub revoke_hint: Option<String>,
     /// The OAuth device flow, where the provider offers one.
     pub device: Option<DeviceFlow>,
     /// The OpenID Connect issuer, for `kind = "oidc"`.
     pub oidc: Option<OidcIssuer>,
+    /// The binary cache, for `kind = "nix-cache"`.
+    pub cache: Option<CacheSpec>,
+}
+
+/// A binary cache provider: where its substituter is and which hosts its token is written for.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSpec {
+    /// The substituter's URL: `{host}` stands for the host, `{cache}` for the cache's name
+    /// (`login … --cache NAME`).
+    pub substituter: String,
+    /// The host of the cache `{cache}` (`{cache}.cachix.org`), for providers whose caches each
+    /// have a host of their own.
+    pub host: Option<String>,
+    /// Every host whose netrc entry carries the token (default: the host alone).
+    #[serde(default)]
+    pub hosts: Vec<String>,
 }
 
 /// An OpenID Connect provider's issuer and public client; its endpoints come from discovery.
@@ -98,6 +124,10 @@ impl Provider {
 
     /// One sentence telling a person where to create a token for `host` and what to tick.
     pub fn token_advice(&self, host: &str) -> Option<String> {
+        if let Some(help) = &self.token_help {
+            let cache = self.cache_name(host).unwrap_or("CACHE");
+            return Some(help.replace("{host}", host).replace("{cache}", cache));
+        }
         let page = self.token_page_for(host)?;
         Some(match self.scopes.as_slice() {
             [] => format!("create a token at {page}"),
@@ -114,5 +144,50 @@ impl Provider {
         field(oidc)
             .as_deref()
             .filter(|_| self.default_host.as_deref() == Some(host))
+    }
+
+    /// The host of the cache `name`, for a provider whose caches each have a host.
+    pub fn cache_host(&self, name: &str) -> Option<String> {
+        let pattern = self.cache.as_ref()?.host.as_ref()?;
+        Some(pattern.replace("{cache}", name))
+    }
+
+    /// The cache `host` is the host of, for a provider whose caches each have a host
+    /// (`mycache.cachix.org` → `mycache`).
+    pub fn cache_name<'h>(&self, host: &'h str) -> Option<&'h str> {
+        let pattern = self.cache.as_ref()?.host.as_ref()?;
+        let (before, after) = pattern.split_once("{cache}")?;
+        let name = host.strip_prefix(before)?.strip_suffix(after)?;
+        (!name.is_empty() && !name.contains('.')).then_some(name)
+    }
+
+    /// The substituter of the cache `cache` on `host`, or `None` when the provider's URL needs a
+    /// cache name and none is known.
+    pub fn substituter(&self, host: &str, cache: Option<&str>) -> Option<String> {
+        let template = &self.cache.as_ref()?.substituter;
+        let cache = cache.or_else(|| self.cache_name(host));
+        match cache {
+            Some(cache) => Some(template.replace("{cache}", cache)),
+            None if template.contains("{cache}") => None,
+            None => Some(template.clone()),
+        }
+        .map(|url| url.replace("{host}", host))
+    }
+
+    /// Every host whose netrc entry carries the token for `host`.
+    pub fn netrc_hosts(&self, host: &str) -> Vec<String> {
+        match self.cache.as_ref().map(|c| c.hosts.as_slice()) {
+            Some(hosts) if !hosts.is_empty() => hosts.to_vec(),
+            _ => vec![host.to_owned()],
+        }
+    }
+
+    /// One sentence on where to revoke a token for `host` by hand.
+    pub fn revoke_by_hand(&self, host: &str) -> String {
+        match (&self.revoke_hint, self.token_page_for(host)) {
+            (Some(hint), _) => hint.replace("{host}", host),
+            (None, Some(page)) => format!("revoke it at {page}"),
+            (None, None) => format!("revoke it in {host}'s settings"),
+        }
     }
 }

@@ -104,12 +104,20 @@ impl Registry {
         })
     }
 
-    /// The provider whose default host is `host`; a user's file wins over a built-in one.
+    /// The provider whose default host is `host`, else one of whose caches or netrc hosts `host`
+    /// is (`mycache.cachix.org`, `api.flakehub.com`); a user's file wins over a built-in one.
     pub fn by_host(&self, host: &str) -> Option<&Provider> {
-        self.providers
-            .iter()
-            .rev()
+        let hosts = |p: &&Provider| {
+            p.cache_name(host).is_some()
+                || p.cache
+                    .as_ref()
+                    .is_some_and(|c| c.hosts.iter().any(|h| h == host))
+        };
+        let found = self.providers.iter().rev();
+        found
+            .clone()
             .find(|p| p.default_host.as_deref() == Some(host))
+            .or_else(|| found.clone().find(hosts))
     }
 
     /// Reads a `PROVIDER|HOST` argument (and `--provider`) into the token key and its provider:

@@ -20,6 +20,8 @@ pub struct Identity {
     pub expires_at: Option<String>,
     /// GitHub's remaining and total requests per hour.
     pub rate_limit: Option<(u64, u64)>,
+    /// What else the answer showed that a person should know (a cache that needs no token).
+    pub remark: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,10 +113,7 @@ impl Revoked {
 
     /// Where to revoke a token for `host` by hand.
     pub fn by_hand(provider: &Provider, host: &str) -> Revoked {
-        Revoked::ByHand(match provider.token_page_for(host) {
-            Some(page) => format!("revoke it at {page}"),
-            None => format!("revoke it in {host}'s settings"),
-        })
+        Revoked::ByHand(provider.revoke_by_hand(host))
     }
 }
 

@@ -16,6 +16,7 @@ use clap::{Args, ValueEnum};
 use crate::context::Context;
 use crate::error::{Error, Result, exit};
 use crate::http::{self, Http};
+use crate::nixconf::install::Install;
 use crate::nixconf::pixi;
 use crate::ops::login;
 use crate::providers::detect;
@@ -103,6 +104,10 @@ pub struct LoginArgs {
     /// Write the token to netrc instead of access-tokens
     #[arg(long)]
     pub netrc: bool,
+    /// The binary cache to log in to: its name on Cachix (`login cachix --cache NAME`) or on an
+    /// Attic server (`login HOST --provider attic --cache NAME`)
+    #[arg(long, value_name = "NAME")]
+    pub cache: Option<String>,
 }
 
 pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
@@ -111,6 +116,8 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
         detected: None,
         stdin_is_terminal: std::io::stdin().is_terminal(),
         pixi_file: pixi::path(),
+        install: Install::detect(&ctx.layout)?,
+        system: ctx.layout.system,
     };
     let plan = loop {
         match plan::plan(&args, &registry, &facts)? {

@@ -19,6 +19,7 @@ fn layout(dir: &Path) -> Layout {
         oauth: conf_dir.join(".nix-tokens-oauth.json"),
         system_dir: dir.join("etc"),
         explicit_config: true,
+        system: false,
         store_dir: dir.join("store"),
     }
 }

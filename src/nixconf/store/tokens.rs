@@ -156,7 +156,9 @@ impl Session<'_> {
         }
         self.migrate();
         self.netrc.doc.set(host, login, token);
-        if self.netrc_is_ours {
+        // The netrc Nix reads by default needs no `netrc-file` (and so no include either).
+        let default = self.layout.system_dir.join("netrc");
+        if self.netrc_is_ours && self.netrc.path != default {
             let path = self.netrc.path.display().to_string();
             if self.token_file.doc.conf.last_value("netrc-file").as_deref() != Some(path.as_str()) {
                 self.token_file

@@ -129,11 +129,15 @@ pub fn run(ctx: &Context, plan: LoginPlan) -> Result<bool> {
         provider: plan.provider,
         host: &plan.target.host,
         base: &plan.check_base,
+        login: Some(&plan.target.login),
     };
     let verdict = runtime
         .block_on(plan.provider.forge().check(&site, &token))
         .unwrap_or_else(|e| Verdict::Unreachable(e.0));
     let identity = accept(ctx, &plan, verdict)?;
+    if let Some(remark) = identity.as_ref().and_then(|i| i.remark.as_ref()) {
+        ctx.ui.info(&format!("{remark}."));
+    }
     if let Some(scopes) = identity.as_ref().and_then(|i| i.scopes.as_ref()) {
         let missing = plan
             .provider
@@ -243,7 +247,7 @@ fn store(
     };
     match save(ctx, target, token, options)? {
         Saved::Written(file) | Saved::Unchanged(file) => {
-            ctx.ui.info(&summary(&target.key, identity.as_ref(), &file));
+            ctx.ui.info(&summary(plan, identity.as_ref(), &file));
             if let Some(key) = pixi_key {
                 warn_pixi_keyring(ctx, &target.host, &key);
             }
@@ -281,10 +285,19 @@ fn pixi_entry(token: &Secret<String>, oauth: Option<&OAuthLogin>) -> serde_json:
 }
 
 /// One line: host, user, scopes, expiry, and the file written.
-fn summary(key: &str, identity: Option<&Identity>, file: &Path) -> String {
+fn summary(plan: &LoginPlan, identity: Option<&Identity>, file: &Path) -> String {
+    let key = &plan.target.key;
     let Some(id) = identity else {
         return format!("Saved the token for {key} in {}.", file.display());
     };
+    // A binary cache knows no user: it takes the token or not.
+    if id.user.is_empty() {
+        return format!(
+            "Logged in to {key}: {} accepts the token, which is in {}.",
+            plan.check_base,
+            file.display()
+        );
+    }
     let scopes = match &id.scopes {
         Some(s) => format!("scopes {}", s.join(", ")),
         None => "scopes not reported".to_owned(),

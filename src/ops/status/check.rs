@@ -5,9 +5,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::Row;
+use super::caches::{self, CacheRow};
 use crate::error::Result;
 use crate::http::{self, Http};
 use crate::nixconf::hosts::Hosts;
+use crate::nixconf::install::Install;
 use crate::nixconf::tokens;
 use crate::providers::detect;
 use crate::providers::forge::Site;
@@ -18,60 +20,90 @@ use crate::time;
 /// How long one token's check may take, all requests included.
 const CHECK_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Asks every row's provider about its token, all at once, and fills in the verdicts.
-pub fn check_all(registry: &Registry, remembered: &Hosts, rows: &mut [Row]) -> Result<()> {
+/// Asks every row's provider about its token and every cache about its credential, all at once,
+/// and fills in the verdicts.
+pub fn check_all(
+    registry: &Registry,
+    remembered: &Hosts,
+    urls: &[String],
+    rows: &mut [Row],
+    caches: &mut [CacheRow],
+    install: &Install,
+) -> Result<()> {
     let http = Http::new()?;
     let runtime = http::runtime()?;
-    let builtin = Arc::new(registry.clone());
     runtime.block_on(async {
-        let mut checks = tokio::task::JoinSet::new();
-        for (i, row) in rows.iter_mut().enumerate() {
-            let Some(secret) = row.secret.clone() else {
-                continue;
-            };
-            let host = tokens::key_host(&row.host).to_owned();
-            let base = remembered.get(&host).and_then(|h| h.base_url.clone());
-            let base = match http::base_url(&host, base.as_deref()) {
-                Ok(base) => base,
-                Err(e) => {
-                    row.status = "unreachable";
-                    row.message = Some(e.to_string());
-                    continue;
-                }
-            };
-            let job = Check {
-                http: http.clone(),
-                // A token added by hand for a host no one named is recognised and checked at once.
-                provider: row
-                    .provider
-                    .as_deref()
-                    .and_then(|n| registry.by_name(n))
-                    .cloned(),
-                builtin: builtin.clone(),
-                host,
-                base,
-                secret,
-            };
-            checks.spawn(async move {
-                let (verdict, provider) = tokio::time::timeout(CHECK_TIMEOUT, job.run())
-                    .await
-                    .unwrap_or_else(|_| {
-                        let why = format!("no answer within {} seconds", CHECK_TIMEOUT.as_secs());
-                        (Verdict::Unreachable(why), None)
-                    });
-                (i, verdict, provider)
-            });
-        }
-        while let Some(done) = checks.join_next().await {
-            if let Ok((i, verdict, provider)) = done {
-                if let Some(p) = &provider {
-                    rows[i].provider = Some(p.name.clone());
-                }
-                apply(&mut rows[i], verdict, provider.as_ref());
-            }
-        }
+        let tokens = check_tokens(&http, registry, remembered, urls, rows);
+        let caches = tokio::time::timeout(
+            CHECK_TIMEOUT,
+            caches::check(&http, caches, install, registry),
+        );
+        let ((), _) = tokio::join!(tokens, caches);
     });
     Ok(())
+}
+
+/// Asks every row's provider about its token, each on its own task with its own timeout.
+async fn check_tokens(
+    http: &Http,
+    registry: &Registry,
+    remembered: &Hosts,
+    urls: &[String],
+    rows: &mut [Row],
+) {
+    let builtin = Arc::new(registry.clone());
+    let mut checks = tokio::task::JoinSet::new();
+    for (i, row) in rows.iter_mut().enumerate() {
+        let Some(secret) = row.secret.clone() else {
+            continue;
+        };
+        let host = tokens::key_host(&row.host).to_owned();
+        // A cache's token is checked at its substituter.
+        let cache = row
+            .provider
+            .as_deref()
+            .and_then(|p| super::cache_url(registry, remembered, urls, &host, p));
+        let base = cache.or_else(|| remembered.get(&host).and_then(|h| h.base_url.clone()));
+        let base = match http::base_url(&host, base.as_deref()) {
+            Ok(base) => base,
+            Err(e) => {
+                row.status = "unreachable";
+                row.message = Some(e.to_string());
+                continue;
+            }
+        };
+        let job = Check {
+            http: http.clone(),
+            // A token added by hand for a host no one named is recognised and checked at once.
+            provider: row
+                .provider
+                .as_deref()
+                .and_then(|n| registry.by_name(n))
+                .cloned(),
+            builtin: builtin.clone(),
+            host,
+            base,
+            secret,
+            login: row.netrc_login.clone(),
+        };
+        checks.spawn(async move {
+            let (verdict, provider) = tokio::time::timeout(CHECK_TIMEOUT, job.run())
+                .await
+                .unwrap_or_else(|_| {
+                    let why = format!("no answer within {} seconds", CHECK_TIMEOUT.as_secs());
+                    (Verdict::Unreachable(why), None)
+                });
+            (i, verdict, provider)
+        });
+    }
+    while let Some(done) = checks.join_next().await {
+        if let Ok((i, verdict, provider)) = done {
+            if let Some(p) = &provider {
+                rows[i].provider = Some(p.name.clone());
+            }
+            apply(&mut rows[i], verdict, provider.as_ref());
+        }
+    }
 }
 
 /// One token's check, owning what it needs to run on its own task.
@@ -84,6 +116,8 @@ struct Check {
     host: String,
     base: reqwest::Url,
     secret: crate::secret::Secret<String>,
+    /// The netrc login beside the token.
+    login: Option<String>,
 }
 
 impl Check {
@@ -95,6 +129,7 @@ impl Check {
                 provider: &provider,
                 host: &self.host,
                 base: &self.base,
+                login: self.login.as_deref(),
             };
             let verdict = provider.forge().check(&site, &self.secret).await;
             let verdict = verdict.unwrap_or_else(|e| Verdict::Unreachable(e.0));
@@ -137,7 +172,8 @@ fn apply(row: &mut Row, verdict: Verdict, provider: Option<&Provider>) {
             if let Some((left, limit)) = id.rate_limit {
                 notes.push(format!("rate limit {left} of {limit} left this hour"));
             }
-            row.user = Some(id.user);
+            notes.extend(id.remark);
+            row.user = (!id.user.is_empty()).then_some(id.user);
             row.scopes = id.scopes.unwrap_or_default();
             row.expires_at = id.expires_at;
         }

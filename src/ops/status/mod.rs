@@ -2,6 +2,7 @@
 //! provider says of it, all checks at once (see [`check`]); shown as a table ([`table`]) or one
 //! JSON document whose keys the README documents.
 
+mod caches;
 mod check;
 mod table;
 
@@ -13,6 +14,7 @@ use super::refresh::renew_due;
 use crate::context::Context;
 use crate::error::Result;
 use crate::nixconf::hosts::Hosts;
+use crate::nixconf::install::Install;
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::oauth::OAuthLogins;
 use crate::nixconf::{fsio, nix_version, tokens, view};
@@ -46,6 +48,7 @@ pub enum Outcome {
 /// One token as `status` reports it; the JSON keys are documented in the README.
 #[derive(Debug, Serialize)]
 struct Row {
+    kind: &'static str,
     host: String,
     provider: Option<String>,
     user: Option<String>,
@@ -58,6 +61,9 @@ struct Row {
     /// The token to check; `None` for one Nix does not use.
     #[serde(skip)]
     secret: Option<Secret<String>>,
+    /// The netrc login beside the token, for a netrc entry.
+    #[serde(skip)]
+    netrc_login: Option<String>,
 }
 
 /// `status` renews OAuth logins with less than this many seconds left.
@@ -71,14 +77,24 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
         }
     }
     let remembered = Hosts::load(&ctx.layout.hosts)?;
-    let mut rows = rows(ctx, registry, &remembered)?;
+    let files = ctx.layout.nix_read_order();
+    for f in &files {
+        ctx.ui.detail(&format!("reading {}", f.display()));
+    }
+    let settings = view::settings_in_order(&files)?;
+    let mut rows = rows(ctx, registry, &remembered, &settings)?;
+    let install = Install::detect(&ctx.layout)?;
+    let urls = caches::substituters(&settings);
+    let mut caches = caches::rows(&urls, &install);
     let mut missing = Vec::new();
     if !plan.wanted.is_empty() {
-        rows.retain(|r| {
+        let wanted = |host: &str| {
             plan.wanted
                 .iter()
-                .any(|w| r.host == *w || r.host.starts_with(&format!("{w}/")))
-        });
+                .any(|w| host == w || host.starts_with(&format!("{w}/")))
+        };
+        rows.retain(|r| wanted(&r.host));
+        caches.retain(|c| wanted(&c.host));
         missing = plan
             .wanted
             .iter()
@@ -90,17 +106,38 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
             .cloned()
             .collect();
     }
+    flag_unused_cache_tokens(registry, &remembered, &urls, &mut rows);
     if !plan.offline {
-        check::check_all(registry, &remembered, &mut rows)?;
+        check::check_all(
+            registry,
+            &remembered,
+            &urls,
+            &mut rows,
+            &mut caches,
+            &install,
+        )?;
     }
     add_login_expiry(ctx, &mut rows)?;
     if plan.json {
-        let json = serde_json::to_string_pretty(&rows).expect("status rows always serialize");
+        let mut all: Vec<serde_json::Value> = Vec::new();
+        all.extend(
+            rows.iter()
+                .map(|r| serde_json::to_value(r).expect("plain data")),
+        );
+        all.extend(
+            caches
+                .iter()
+                .map(|c| serde_json::to_value(c).expect("plain data")),
+        );
+        let json = serde_json::to_string_pretty(&all).expect("status rows always serialize");
         println!("{json}");
-    } else if rows.is_empty() {
-        ctx.ui.info("Nix sees no access tokens. Add one with `nix-tokens login` or `nix-tokens set-token HOST`.");
     } else {
-        table::print(&rows);
+        if rows.is_empty() {
+            ctx.ui.info("Nix sees no access tokens. Add one with `nix-tokens login` or `nix-tokens set-token HOST`.");
+        } else {
+            table::print(&rows);
+        }
+        table::print_caches(&caches);
     }
     if let Some(owner) = rows
         .iter()
@@ -112,8 +149,11 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
     for host in &missing {
         ctx.ui.warn(&format!("Nix has no token for {host}"));
     }
-    let any = |wanted: &[&str]| rows.iter().any(|r| wanted.contains(&r.status));
-    Ok(if any(&["invalid", "expired", "revoked"]) {
+    let any = |wanted: &[&str]| {
+        rows.iter().any(|r| wanted.contains(&r.status))
+            || caches.iter().any(|c| wanted.contains(&c.status))
+    };
+    Ok(if any(&["invalid", "expired", "revoked", "missing"]) {
         Outcome::Invalid
     } else if any(&["unreachable"]) {
         Outcome::Unreachable
@@ -126,7 +166,12 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
 
 /// Every token Nix reads, from access-tokens and from its netrc, unchecked; with a warning for
 /// each file Nix cannot read or others can.
-fn rows(ctx: &Context, registry: &Registry, remembered: &Hosts) -> Result<Vec<Row>> {
+fn rows(
+    ctx: &Context,
+    registry: &Registry,
+    remembered: &Hosts,
+    settings: &[view::Setting],
+) -> Result<Vec<Row>> {
     // The provider nix-tokens remembers for a host, else the one whose default host it is.
     let provider_of = |host: &str| {
         remembered
@@ -134,12 +179,8 @@ fn rows(ctx: &Context, registry: &Registry, remembered: &Hosts) -> Result<Vec<Ro
             .map(|h| h.provider.clone())
             .or_else(|| registry.by_host(host).map(|p| p.name.clone()))
     };
-    let files = ctx.layout.nix_read_order();
-    for f in &files {
-        ctx.ui.detail(&format!("reading {}", f.display()));
-    }
-    let settings = view::settings_in_order(&files)?;
     // Nix skips a file it may not read without a word; say so, or its tokens vanish unexplained.
+    let files = ctx.layout.nix_read_order();
     for f in files.iter().chain([&ctx.layout.token_file]) {
         if let Err(e) = std::fs::File::open(f)
             && e.kind() == std::io::ErrorKind::PermissionDenied
@@ -150,9 +191,10 @@ fn rows(ctx: &Context, registry: &Registry, remembered: &Hosts) -> Result<Vec<Ro
             ));
         }
     }
-    let mut rows: Vec<Row> = view::access_tokens(&settings)
+    let mut rows: Vec<Row> = view::access_tokens(settings)
         .into_iter()
         .map(|t| Row {
+            kind: "token",
             provider: provider_of(tokens::key_host(&t.key)),
             host: t.key,
             user: None,
@@ -161,13 +203,14 @@ fn rows(ctx: &Context, registry: &Registry, remembered: &Hosts) -> Result<Vec<Ro
             status: "unverified",
             token: mask(&t.token),
             secret: t.shadowed_by.is_none().then_some(t.token),
+            netrc_login: None,
             message: t
                 .shadowed_by
                 .map(|by| format!("not used by Nix: overridden by {}", by.display())),
             source: t.file,
         })
         .collect();
-    let netrc_path = view::netrc_file(&settings, &ctx.layout.system_dir);
+    let netrc_path = view::netrc_file(settings, &ctx.layout.system_dir);
     if let Ok(Some(text)) = fsio::read_optional(&netrc_path) {
         rows.extend(netrc_rows(&Netrc::parse(&text), &netrc_path, &provider_of));
     }
@@ -195,6 +238,7 @@ fn netrc_rows(
             continue;
         };
         rows.push(Row {
+            kind: "token",
             host: host.clone(),
             provider: provider_of(host),
             user: None,
@@ -204,6 +248,7 @@ fn netrc_rows(
             source: path.to_path_buf(),
             token: mask(password),
             secret: Some(password.clone()),
+            netrc_login: Some(entry.login.clone().unwrap_or_default()),
             message: entry.login.as_ref().map(|l| {
                 // Some set-ups put the token in the login; it is masked like one.
                 let shown = if tokens::looks_like_token(l) || l.len() >= 30 {
@@ -216,6 +261,55 @@ fn netrc_rows(
         });
     }
     rows
+}
+
+/// The substituter a cache token is for: the one remembered at login, else its provider's for the
+/// host, else one Nix reads on the same host.
+fn cache_url(
+    registry: &Registry,
+    remembered: &Hosts,
+    urls: &[String],
+    host: &str,
+    provider: &str,
+) -> Option<String> {
+    let provider = registry
+        .by_name(provider)
+        .filter(|p| p.forge().serves_substitutes())?;
+    remembered
+        .get(host)
+        .and_then(|h| h.base_url.clone())
+        .or_else(|| provider.substituter(host, None))
+        .or_else(|| {
+            urls.iter()
+                .find(|u| reqwest::Url::parse(u).is_ok_and(|u| u.host_str() == Some(host)))
+                .cloned()
+        })
+}
+
+/// A cache's token that no `substituters` setting uses is said to be unused.
+fn flag_unused_cache_tokens(
+    registry: &Registry,
+    remembered: &Hosts,
+    urls: &[String],
+    rows: &mut [Row],
+) {
+    let same = |a: &str, b: &str| a.trim_end_matches('/') == b.trim_end_matches('/');
+    for row in rows.iter_mut() {
+        let Some(provider) = row.provider.as_deref() else {
+            continue;
+        };
+        let Some(url) = cache_url(registry, remembered, urls, &row.host, provider) else {
+            continue;
+        };
+        if !urls.iter().any(|u| same(u, &url)) {
+            let note =
+                format!("no substituters setting names {url}, so Nix never downloads from it");
+            row.message = Some(match row.message.take() {
+                Some(m) => format!("{m}; {note}"),
+                None => note,
+            });
+        }
+    }
 }
 
 /// An OAuth login knows when its token expires, where the provider does not say.

@@ -15,6 +15,11 @@ fn facts() -> Facts {
         detected: None,
         stdin_is_terminal: false,
         pixi_file: Some(PathBuf::from("/home/me/.rattler/credentials.json")),
+        install: Install {
+            daemon: false,
+            netrc: PathBuf::from("/home/me/.config/nix/netrc"),
+        },
+        system: false,
     }
 }
 

@@ -1,0 +1,267 @@
+//! `status`'s binary caches: every substituter Nix reads, the credential the process that
+//! downloads from it will send (from the nix-daemon's netrc on a multi-user install, else the
+//! user's), and what the cache says to that: `valid`, `invalid`, `public` (no token needed),
+//! `missing` (private, and no credential where it is read), `unreachable`, or `unverified`.
+
+use std::path::PathBuf;
+
+use reqwest::Url;
+use serde::Serialize;
+
+use crate::http::{self, Http};
+use crate::nixconf::fsio;
+use crate::nixconf::install::Install;
+use crate::nixconf::netrc::Netrc;
+use crate::nixconf::view::Setting;
+use crate::providers::Registry;
+use crate::providers::cache::{CacheAnswer, ask};
+use crate::secret::Secret;
+
+/// The settings that name substituters.
+const SETTINGS: &[&str] = &[
+    "substituters",
+    "extra-substituters",
+    "trusted-substituters",
+    "extra-trusted-substituters",
+];
+
+/// One substituter as `status` reports it; the JSON keys are documented in the README.
+#[derive(Debug, Serialize)]
+pub struct CacheRow {
+    kind: &'static str,
+    pub host: String,
+    pub url: String,
+    pub status: &'static str,
+    /// The netrc the downloading process reads.
+    pub source: PathBuf,
+    pub message: Option<String>,
+    /// The login and token that process will send, when it has one and may send it (https, or
+    /// plain http to this machine).
+    #[serde(skip)]
+    credential: Option<(String, Secret<String>)>,
+    #[serde(skip)]
+    parsed: Option<Url>,
+}
+
+/// Every substituter `settings` name, once each, in their order.
+pub fn substituters(settings: &[Setting]) -> Vec<String> {
+    let mut urls: Vec<String> = Vec::new();
+    for s in settings
+        .iter()
+        .filter(|s| SETTINGS.contains(&s.name.as_str()))
+    {
+        for url in s.value.split_whitespace() {
+            let url = url.trim_end_matches('/').to_owned();
+            if !urls.contains(&url) {
+                urls.push(url);
+            }
+        }
+    }
+    urls
+}
+
+/// The rows of `urls`, with the credential the downloading process of `install` will send.
+pub fn rows(urls: &[String], install: &Install) -> Vec<CacheRow> {
+    let netrc = fsio::read_optional(&install.netrc)
+        .ok()
+        .flatten()
+        .map(|text| Netrc::parse(&text))
+        .unwrap_or_default();
+    urls.iter()
+        .map(|url| {
+            let parsed = Url::parse(url).ok();
+            let host = parsed
+                .as_ref()
+                .and_then(|u| u.host_str())
+                .unwrap_or_default()
+                .to_owned();
+            let https = parsed
+                .as_ref()
+                .is_some_and(|u| http::base_url(&host, Some(u.as_str())).is_ok());
+            let credential = netrc
+                .get(&host)
+                .filter(|_| https)
+                .and_then(|e| Some((e.login.clone().unwrap_or_default(), e.password.clone()?)));
+            let http = parsed
+                .as_ref()
+                .is_some_and(|u| u.scheme().starts_with("http"));
+            let (status, message) = match (http, https) {
+                (false, _) => (
+                    "unverified",
+                    Some("not an HTTP cache; not checked".to_owned()),
+                ),
+                (true, false) => (
+                    "unverified",
+                    Some("plain http: Nix's credentials are never sent to it".to_owned()),
+                ),
+                (true, true) => ("unverified", None),
+            };
+            CacheRow {
+                kind: "substituter",
+                host,
+                url: url.clone(),
+                status,
+                source: install.netrc.clone(),
+                message,
+                credential,
+                parsed: parsed.filter(|_| http),
+            }
+        })
+        .collect()
+}
+
+/// Asks each cache, all at once: anonymously, then with the credential when it refuses.
+pub async fn check(http: &Http, rows: &mut [CacheRow], install: &Install, registry: &Registry) {
+    let asks = rows.iter().map(|row| async move {
+        let url = row.parsed.as_ref()?;
+        let anonymous = ask(http, url, None).await;
+        let with_token = match (&anonymous, &row.credential) {
+            (CacheAnswer::Refused(_), Some((login, token))) => {
+                Some(ask(http, url, Some((login, token))).await)
+            }
+            _ => None,
+        };
+        Some((anonymous, with_token))
+    });
+    let answers = futures_util::future::join_all(asks).await;
+    for (row, answer) in rows.iter_mut().zip(answers) {
+        let Some((anonymous, with_token)) = answer else {
+            continue;
+        };
+        let (status, message) = verdict(row, anonymous, with_token, install, registry);
+        row.status = status;
+        row.message = message.or(row.message.take());
+    }
+}
+
+/// The status and message of a cache's answers.
+fn verdict(
+    row: &CacheRow,
+    anonymous: CacheAnswer,
+    with_token: Option<CacheAnswer>,
+    install: &Install,
+    registry: &Registry,
+) -> (&'static str, Option<String>) {
+    match (anonymous, with_token) {
+        (CacheAnswer::Cache, _) if row.credential.is_some() => (
+            "public",
+            Some("public: Nix needs no token for it".to_owned()),
+        ),
+        (CacheAnswer::Cache, _) => ("public", None),
+        (CacheAnswer::Unreachable(why), _) => ("unreachable", Some(why)),
+        (CacheAnswer::Refused(_), Some(CacheAnswer::Cache)) => ("valid", None),
+        (CacheAnswer::Refused(_), Some(CacheAnswer::Refused(why))) => (
+            "invalid",
+            Some(format!(
+                "{why}: the credential for {} in {} does not work",
+                row.host,
+                row.source.display()
+            )),
+        ),
+        (CacheAnswer::Refused(_), Some(CacheAnswer::Unreachable(why))) => {
+            ("unreachable", Some(why))
+        }
+        (CacheAnswer::Refused(why), None) => {
+            ("missing", Some(missing(row, &why, install, registry)))
+        }
+    }
+}
+
+/// Why a private cache gets no credential, and the command that gives it one.
+fn missing(row: &CacheRow, why: &str, install: &Install, registry: &Registry) -> String {
+    let reader = if install.daemon {
+        "which the nix-daemon reads"
+    } else {
+        "which Nix reads"
+    };
+    let provider = registry
+        .by_host(&row.host)
+        .filter(|p| p.forge().serves_substitutes())
+        .map_or("nix-cache", |p| p.name.as_str());
+    let sudo = if install.daemon {
+        "sudo nix-tokens --system"
+    } else {
+        "nix-tokens"
+    };
+    format!(
+        "private ({why}), and {} ({reader}) has no credential for {}; run `{sudo} login {} --provider {provider}`",
+        row.source.display(),
+        row.host,
+        row.host
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setting(name: &str, value: &str) -> Setting {
+        Setting {
+            file: "/etc/nix/nix.conf".into(),
+            line: 1,
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+
+    #[test]
+    fn every_setting_that_names_substituters_counts_once() {
+        let settings = [
+            setting("substituters", "https://cache.nixos.org/ https://a.example"),
+            setting("max-jobs", "4"),
+            setting("extra-substituters", "https://a.example/ s3://bucket"),
+            setting("trusted-substituters", "https://t.example"),
+            setting("extra-trusted-substituters", "http://10.0.0.1:5000"),
+        ];
+        assert_eq!(
+            substituters(&settings),
+            [
+                "https://cache.nixos.org",
+                "https://a.example",
+                "s3://bucket",
+                "https://t.example",
+                "http://10.0.0.1:5000"
+            ]
+        );
+    }
+
+    #[test]
+    fn plain_http_and_other_stores_get_no_credential() {
+        let dir = tempfile::tempdir().unwrap();
+        let netrc = dir.path().join("netrc");
+        std::fs::write(
+            &netrc,
+            "machine a.example password ta\nmachine 10.0.0.1 password tb\nmachine 127.0.0.1 login u password tc\n",
+        )
+        .unwrap();
+        let install = Install {
+            daemon: true,
+            netrc: netrc.clone(),
+        };
+        let urls = [
+            "https://a.example".to_owned(),
+            "http://10.0.0.1:5000".to_owned(),
+            "http://127.0.0.1:8080".to_owned(),
+            "s3://bucket".to_owned(),
+        ];
+        let rows = rows(&urls, &install);
+        let sent: Vec<Option<(&str, &str)>> = rows
+            .iter()
+            .map(|r| {
+                r.credential
+                    .as_ref()
+                    .map(|(l, t)| (l.as_str(), t.expose().as_str()))
+            })
+            .collect();
+        assert_eq!(sent, [Some(("", "ta")), None, Some(("u", "tc")), None]);
+        assert_eq!(
+            rows[1].message.as_deref(),
+            Some("plain http: Nix's credentials are never sent to it")
+        );
+        assert!(rows[3].parsed.is_none());
+        assert!(
+            rows.iter()
+                .all(|r| r.source == netrc && r.kind == "substituter")
+        );
+    }
+}
