@@ -4,6 +4,7 @@
 mod support;
 
 mod bad_input;
+mod caches;
 mod cli_surface;
 mod crash;
 mod detect;
@@ -23,6 +24,7 @@ mod parallel;
 mod providers;
 mod read_only;
 mod read_only_mount;
+mod real_cache;
 mod real_fetch;
 mod refresh;
 mod revoke;

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod fake_cache;
 pub mod fake_forge;
 pub mod fake_oidc;
 pub mod git_server;

@@ -78,29 +78,27 @@ pub fn rows(urls: &[String], install: &Install) -> Vec<CacheRow> {
             let https = parsed
                 .as_ref()
                 .is_some_and(|u| http::base_url(&host, Some(u.as_str())).is_ok());
-            let credential = netrc
+            let entry = netrc
                 .get(&host)
-                .filter(|_| https)
                 .and_then(|e| Some((e.login.clone().unwrap_or_default(), e.password.clone()?)));
             let http = parsed
                 .as_ref()
                 .is_some_and(|u| u.scheme().starts_with("http"));
-            let (status, message) = match (http, https) {
-                (false, _) => (
-                    "unverified",
-                    Some("not an HTTP cache; not checked".to_owned()),
-                ),
-                (true, false) => (
-                    "unverified",
-                    Some("plain http: Nix's credentials are never sent to it".to_owned()),
-                ),
-                (true, true) => ("unverified", None),
+            let message = match (http, https, &entry) {
+                (false, _, _) => Some("not an HTTP cache; not checked".to_owned()),
+                (true, false, Some(_)) => Some(format!(
+                    "plain http: nix-tokens sends it no credential, but Nix's curl sends the one in {} unencrypted; use https",
+                    install.netrc.display()
+                )),
+                (true, false, None) => Some("plain http: nix-tokens sends it no credential".to_owned()),
+                (true, true, _) => None,
             };
+            let credential = entry.filter(|_| https);
             CacheRow {
                 kind: "substituter",
                 host,
                 url: url.clone(),
-                status,
+                status: "unverified",
                 source: install.netrc.clone(),
                 message,
                 credential,
@@ -254,9 +252,10 @@ mod tests {
             })
             .collect();
         assert_eq!(sent, [Some(("", "ta")), None, Some(("u", "tc")), None]);
-        assert_eq!(
-            rows[1].message.as_deref(),
-            Some("plain http: Nix's credentials are never sent to it")
+        let warned = rows[1].message.as_deref().unwrap_or_default();
+        assert!(
+            warned.contains("but Nix's curl sends the one in"),
+            "{warned}"
         );
         assert!(rows[3].parsed.is_none());
         assert!(

@@ -263,8 +263,8 @@ fn netrc_rows(
     rows
 }
 
-/// The substituter a cache token is for: the one remembered at login, else its provider's for the
-/// host, else one Nix reads on the same host.
+/// The substituter a cache token is for: the one remembered at login, else one Nix reads on the
+/// same host, else its provider's for the host.
 fn cache_url(
     registry: &Registry,
     remembered: &Hosts,
@@ -278,12 +278,12 @@ fn cache_url(
     remembered
         .get(host)
         .and_then(|h| h.base_url.clone())
-        .or_else(|| provider.substituter(host, None))
         .or_else(|| {
             urls.iter()
                 .find(|u| reqwest::Url::parse(u).is_ok_and(|u| u.host_str() == Some(host)))
                 .cloned()
         })
+        .or_else(|| provider.substituter(host, None))
 }
 
 /// A cache's token that no `substituters` setting uses is said to be unused.
