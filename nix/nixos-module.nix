@@ -60,6 +60,47 @@ in
       '';
     };
 
+    cacheTokens = lib.mkOption {
+      type = lib.types.attrsOf (
+        lib.types.submodule {
+          options = {
+            file = lib.mkOption {
+              type = lib.types.pathWith {
+                inStore = false;
+                absolute = true;
+              };
+              description = "A secret file holding the cache's token alone.";
+            };
+            provider = lib.mkOption {
+              type = lib.types.str;
+              default = "nix-cache";
+              example = "cachix";
+              description = "The cache's provider (cachix, attic, flakehub or nix-cache).";
+            };
+            login = lib.mkOption {
+              type = lib.types.nullOr lib.types.str;
+              default = null;
+              description = "The netrc login beside the token (default: the provider's).";
+            };
+          };
+        }
+      );
+      default = { };
+      example = lib.literalExpression ''
+        {
+          "mycache.cachix.org" = { file = config.sops.secrets.cachix.path; provider = "cachix"; };
+          "attic.example.com".file = config.age.secrets.attic.path;
+        }
+      '';
+      description = ''
+        Binary cache tokens, by the cache's host, merged into the netrc the nix-daemon reads
+        (`/etc/nix/netrc`, or the system's `netrc-file`) when the system starts and on every switch
+        that changes them. The daemon, not a user's `nix`, downloads from substituters, so this is
+        where their credentials must be. The secret files (sops-nix, agenix, …) are read by the
+        service at run time and never copied to the store; every other netrc entry is kept.
+      '';
+    };
+
     refresh = {
       enable = lib.mkEnableOption "a systemd timer that renews expiring OAuth tokens in ${systemTokenFile}";
 
@@ -82,6 +123,44 @@ in
     warnings = lib.optional (cfg.refresh.enable && !cfg.systemTokens) ''
       programs.nix-tokens.refresh renews the tokens in ${systemTokenFile}, but the system nix.conf
       includes that file only with programs.nix-tokens.systemTokens = true.'';
+
+    systemd.services.nix-tokens-cache-tokens = lib.mkIf (cfg.cacheTokens != { }) {
+      description = "Merge binary cache tokens into the nix-daemon's netrc";
+      wantedBy = [ "multi-user.target" ];
+      before = [ "nix-daemon.service" ];
+      # Restarted by a switch whenever the hosts, files or providers change.
+      restartTriggers = [ (builtins.toJSON cfg.cacheTokens) ];
+      serviceConfig = {
+        Type = "oneshot";
+        RemainAfterExit = true;
+        PrivateTmp = true;
+        ProtectHome = true;
+        NoNewPrivileges = true;
+      };
+      script = lib.concatStrings (
+        lib.mapAttrsToList (
+          host: token:
+          lib.escapeShellArgs (
+            [
+              (lib.getExe cfg.package)
+              "--system"
+              "--quiet"
+              "set-token"
+              host
+              "--provider"
+              token.provider
+              "--netrc"
+              "--force"
+            ]
+            ++ lib.optionals (token.login != null) [
+              "--login"
+              token.login
+            ]
+          )
+          + " < ${lib.escapeShellArg token.file}\n"
+        ) cfg.cacheTokens
+      );
+    };
 
     systemd.services.nix-tokens-refresh = lib.mkIf cfg.refresh.enable {
       description = "Renew expiring Nix access tokens";

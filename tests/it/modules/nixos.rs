@@ -184,3 +184,122 @@ fn invalid_values_are_refused() {
         }
     });
 }
+
+/// The cache tokens service, evaluated, then its script run for real (with the real binary in
+/// place of the stub package's) against a system configuration directory of the test's own: the
+/// daemon's netrc gets each cache's entry, and keeps its other entries.
+#[test]
+fn cache_tokens_merge_into_the_daemons_netrc() {
+    each_nix(|eval, nix| {
+        let env = crate::support::TestEnv::new();
+        let cachix = env.root.join("cachix-token");
+        let attic = env.root.join("attic-token");
+        env.write(&cachix, "cachixtoken0123456789\n");
+        env.write(&attic, "attictoken0123456789\n");
+        let module = format!(
+            r#"{{
+              programs.nix-tokens = {{
+                enable = true;
+                cacheTokens = {{
+                  "team.cachix.org" = {{ file = "{}"; provider = "cachix"; }};
+                  "attic.example.com" = {{ file = "{}"; login = "ci"; }};
+                }};
+              }};
+            }}"#,
+            cachix.display(),
+            attic.display()
+        );
+        let got = eval.eval_ok(
+            nix,
+            Kind::NixOS,
+            LINUX,
+            &[&module],
+            r#"{
+              service = {
+                inherit (config.systemd.services.nix-tokens-cache-tokens) wantedBy before script;
+                type = config.systemd.services.nix-tokens-cache-tokens.serviceConfig.Type;
+                triggers = builtins.length config.systemd.services.nix-tokens-cache-tokens.restartTriggers;
+              };
+              inherit warnings;
+            }"#,
+        );
+        let service = &got["service"];
+        assert_eq!(
+            service["wantedBy"],
+            json!(["multi-user.target"]),
+            "{}",
+            nix.version
+        );
+        assert_eq!(service["before"], json!(["nix-daemon.service"]));
+        assert_eq!(
+            (service["type"].clone(), service["triggers"].clone()),
+            (json!("oneshot"), json!(1))
+        );
+        let script = service["script"].as_str().unwrap();
+        assert_eq!(
+            script,
+            format!(
+                "{exe} --system --quiet set-token attic.example.com --provider nix-cache --netrc --force --login ci < {attic}\n\
+                 {exe} --system --quiet set-token team.cachix.org --provider cachix --netrc --force < {cachix}\n",
+                exe = exe(LINUX),
+                attic = attic.display(),
+                cachix = cachix.display()
+            )
+        );
+        // The script as systemd runs it, with the real binary.
+        env.write(
+            &env.etc.join("netrc"),
+            "machine other.example login me password keep0123456789\n",
+        );
+        let real = env.cmd().get_program().to_string_lossy().into_owned();
+        let template = env.std_cmd();
+        let mut sh = std::process::Command::new("sh");
+        for (k, v) in template.get_envs() {
+            match v {
+                Some(v) => sh.env(k, v),
+                None => sh.env_remove(k),
+            };
+        }
+        let out = sh
+            .arg("-c")
+            .arg(script.replace(&exe(LINUX), &real))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            std::fs::read_to_string(env.etc.join("netrc")).unwrap(),
+            "machine other.example login me password keep0123456789\n\
+             machine attic.example.com login ci password attictoken0123456789\n\
+             machine team.cachix.org password cachixtoken0123456789\n"
+        );
+    });
+}
+
+#[test]
+fn cache_token_files_stay_out_of_the_store() {
+    each_nix(|eval, nix| {
+        for (file, why) in [
+            ("secrets/cachix", "absolute path"),
+            (
+                "/nix/store/00000000000000000000000000000000-cachix",
+                "not in the Nix store",
+            ),
+        ] {
+            let module = format!(
+                r#"{{ programs.nix-tokens = {{ enable = true; cacheTokens."c.cachix.org".file = "{file}"; }}; }}"#
+            );
+            let err = eval.eval_err(
+                nix,
+                Kind::NixOS,
+                LINUX,
+                &[&module],
+                "{ s = config.systemd.services.nix-tokens-cache-tokens.script; }",
+            );
+            assert_refused(&err, "programs.nix-tokens.cacheTokens", why, nix);
+        }
+    });
+}

@@ -87,6 +87,15 @@ let
         type = types.addCheck (types.attrsOf unitOption) checkService;
         default = { };
       };
+      # nixos/lib/systemd-unit-options.nix: serviceOptions and stage2ServiceOptions.
+      options.script = mkOption {
+        type = types.lines;
+        default = "";
+      };
+      options.restartTriggers = mkOption {
+        type = types.listOf types.unspecified;
+        default = [ ];
+      };
     }
   ];
 
