@@ -163,3 +163,62 @@ fn a_config_directory_that_cannot_be_written_is_named() {
     }
     chmod(&env.config_dir(), 0o755);
 }
+
+/// A user who may not write the Nix store's state directory, beside the nix-daemon's socket, is on
+/// a multi-user install: the daemon downloads from binary caches, so a cache's token is refused
+/// for the user's own netrc, with the command that puts it in the daemon's.
+#[test]
+fn beside_a_daemon_socket_a_cache_token_needs_the_system_netrc() {
+    if !running_as_root() {
+        eprintln!(
+            "skipping: the daemon's socket must be in a directory the test user may not write"
+        );
+        return;
+    }
+    let env = populated();
+    let state = env.root.join("state");
+    std::fs::create_dir_all(state.join("daemon-socket")).unwrap();
+    let socket = state.join("daemon-socket/socket");
+    let daemon = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let before = env.snapshot();
+    let set_token = || {
+        let mut cmd = Command::new("setpriv");
+        cmd.args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--",
+        ])
+        .arg(env.root.join("bin").join("nix-tokens"));
+        for (k, v) in env.std_cmd().get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        cmd.env("NIX_STATE_DIR", &state)
+            .current_dir(&env.root)
+            .args(["set-token", "team.cachix.org", "-p", "cachix"]);
+        assert_cmd::Command::from_std(cmd)
+            .write_stdin(format!("{GL}\n"))
+            .output()
+            .unwrap()
+    };
+    let out = set_token();
+    assert_clean_failure(&out, 2);
+    assert!(
+        stderr(&out).contains("the nix-daemon downloads from binary caches")
+            && stderr(&out)
+                .contains("`sudo nix-tokens --system set-token team.cachix.org --provider cachix`"),
+        "{}",
+        stderr(&out)
+    );
+    assert_no_leak(&out, &[GL]);
+    assert_eq!(env.snapshot(), before);
+    // Without the socket, the same user's own netrc is where Nix reads it.
+    drop(daemon);
+    std::fs::remove_file(&socket).unwrap();
+    assert_success(&set_token());
+    assert!(read(&env.netrc()).contains("machine team.cachix.org password"));
+}
