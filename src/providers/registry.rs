@@ -182,6 +182,10 @@ mod tests {
             "codeberg",
             "sourcehut",
             "prefix-dev",
+            "cachix",
+            "attic",
+            "flakehub",
+            "nix-cache",
         ] {
             assert!(r.by_name(name).is_some(), "{name}");
         }
@@ -232,6 +236,54 @@ mod tests {
         assert_eq!(r.by_name("forgejo").unwrap().sink, Sink::Netrc);
         let err = r.require("bitbucket").unwrap_err().to_string();
         assert!(err.contains("github"), "{err}");
+    }
+
+    #[test]
+    fn binary_caches_are_found_by_their_hosts() {
+        let r = builtin();
+        let cachix = r.by_host("team.cachix.org").unwrap();
+        assert_eq!(cachix.name, "cachix");
+        assert_eq!(cachix.cache_name("team.cachix.org"), Some("team"));
+        assert_eq!(cachix.cache_name("a.b.cachix.org"), None);
+        assert_eq!(
+            cachix.substituter("team.cachix.org", None).as_deref(),
+            Some("https://team.cachix.org")
+        );
+        let advice = cachix.token_advice("team.cachix.org").unwrap();
+        assert!(
+            advice.contains(
+                "read-only token in the Settings of the cache at https://app.cachix.org/cache/team"
+            ),
+            "{advice}"
+        );
+        assert_eq!(r.by_host("api.flakehub.com").unwrap().name, "flakehub");
+        assert_eq!(
+            r.by_name("flakehub").unwrap().netrc_hosts("flakehub.com"),
+            ["flakehub.com", "api.flakehub.com", "cache.flakehub.com"]
+        );
+        let attic = r.by_name("attic").unwrap();
+        assert_eq!(attic.substituter("attic.example.com", None), None);
+        assert_eq!(
+            attic
+                .substituter("attic.example.com", Some("main"))
+                .as_deref(),
+            Some("https://attic.example.com/main")
+        );
+        assert!(
+            attic
+                .token_advice("attic.example.com")
+                .unwrap()
+                .contains("--pull CACHE")
+        );
+        assert!(
+            attic
+                .revoke_by_hand("attic.example.com")
+                .contains("administrator of attic.example.com")
+        );
+        assert_eq!(
+            r.by_host("cache.example.com").map(|p| p.name.as_str()),
+            None
+        );
     }
 
     #[test]
