@@ -118,27 +118,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
         )?;
     }
     add_login_expiry(ctx, &mut rows)?;
-    if plan.json {
-        let mut all: Vec<serde_json::Value> = Vec::new();
-        all.extend(
-            rows.iter()
-                .map(|r| serde_json::to_value(r).expect("plain data")),
-        );
-        all.extend(
-            caches
-                .iter()
-                .map(|c| serde_json::to_value(c).expect("plain data")),
-        );
-        let json = serde_json::to_string_pretty(&all).expect("status rows always serialize");
-        println!("{json}");
-    } else {
-        if rows.is_empty() {
-            ctx.ui.info("Nix sees no access tokens. Add one with `nix-tokens login` or `nix-tokens set-token HOST`.");
-        } else {
-            table::print(&rows);
-        }
-        table::print_caches(&caches);
-    }
+    show(ctx, plan, &rows, &caches);
     if let Some(owner) = rows
         .iter()
         .find(|r| r.secret.is_some() && r.host.contains('/'))
@@ -162,6 +142,27 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
     } else {
         Outcome::Fine
     })
+}
+
+/// Prints the tokens, then the binary caches: one JSON array, or the tables.
+fn show(ctx: &Context, plan: &StatusPlan, rows: &[Row], caches: &[caches::CacheRow]) {
+    if plan.json {
+        let value = |v: Result<serde_json::Value, _>| v.expect("status rows are plain data");
+        let all: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|r| value(serde_json::to_value(r)))
+            .chain(caches.iter().map(|c| value(serde_json::to_value(c))))
+            .collect();
+        let json = serde_json::to_string_pretty(&all).expect("status rows always serialize");
+        println!("{json}");
+        return;
+    }
+    if rows.is_empty() {
+        ctx.ui.info("Nix sees no access tokens. Add one with `nix-tokens login` or `nix-tokens set-token HOST`.");
+    } else {
+        table::print(rows);
+    }
+    table::print_caches(caches);
 }
 
 /// Every token Nix reads, from access-tokens and from its netrc, unchecked; with a warning for
