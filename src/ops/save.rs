@@ -89,13 +89,15 @@ pub fn check_cache_destination(
     system: bool,
     again: &str,
 ) -> Result<()> {
-    let cache = target
-        .provider
-        .is_some_and(|p| p.forge().serves_substitutes());
-    if cache && install.daemon && !system {
+    let Some(provider) = target.provider.filter(|p| p.forge().serves_substitutes()) else {
+        return Ok(());
+    };
+    if install.daemon && !system {
         return Err(Error::usage(format!(
-            "on this machine the nix-daemon downloads from binary caches, and it reads only {}; run the command as root with --system: `sudo nix-tokens --system {again}`",
-            install.netrc.display()
+            "on this machine the nix-daemon downloads from binary caches, and it reads only {}; run the command as root with --system: `sudo nix-tokens --system {again}` (on NixOS: `programs.nix-tokens.cacheTokens.\"{}\" = {{ file = …; provider = \"{}\"; }};`)",
+            install.netrc.display(),
+            target.host,
+            provider.name
         )));
     }
     Ok(())

@@ -4,6 +4,7 @@
 //! substituter Nix reads with the credential that process will send.
 
 use crate::support::fake_cache::{self, basic};
+use crate::support::fake_forge;
 use crate::support::*;
 
 const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.cachetoken0123456789";
@@ -236,7 +237,7 @@ fn with_a_nix_daemon_the_token_goes_to_the_system_netrc_or_nowhere() {
     let out = daemon(&login);
     assert_clean_failure(&out, 2);
     let said = format!(
-        "on this machine the nix-daemon downloads from binary caches, and it reads only {}; run the command as root with --system: `sudo nix-tokens --system login team.cachix.org --provider cachix --cache team --base-url {}`",
+        "on this machine the nix-daemon downloads from binary caches, and it reads only {}; run the command as root with --system: `sudo nix-tokens --system login team.cachix.org --provider cachix --cache team --base-url {}` (on NixOS: `programs.nix-tokens.cacheTokens.\"team.cachix.org\" = {{ file = …; provider = \"cachix\"; }};`)",
         env.etc.join("netrc").display(),
         cache.url
     );
@@ -443,4 +444,31 @@ fn cache_tokens_are_revoked_by_hand() {
         stderr(&out)
     );
     assert_eq!(read(&env.netrc()), "");
+}
+
+#[test]
+fn a_cache_that_never_answers_is_unreachable_within_the_timeout() {
+    let env = TestEnv::new();
+    let silent = fake_forge::RawServer::start(None);
+    env.write(
+        &env.etc.join("nix.conf"),
+        &format!("substituters = {}\n", silent.url),
+    );
+    let out = env
+        .cmd()
+        .args(["status", "--json"])
+        .env("NIX_TOKENS_HTTP_TIMEOUT", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    let caches = rows_of(&out, "substituter");
+    assert_eq!(caches[0]["status"], "unreachable");
+    assert!(
+        caches[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no answer within 1 seconds"),
+        "{}",
+        caches[0]
+    );
 }
