@@ -57,6 +57,16 @@ fn populated() -> TestEnv {
 
 /// `nix-tokens ARGS…` with `stdin`, as `nobody` when the tests run as root.
 fn run_unprivileged(env: &TestEnv, args: &[&str], stdin: &str) -> Output {
+    run_unprivileged_with(env, args, stdin, &[])
+}
+
+/// [`run_unprivileged`] with the environment variables `vars` too.
+fn run_unprivileged_with(
+    env: &TestEnv,
+    args: &[&str],
+    stdin: &str,
+    vars: &[(&str, &Path)],
+) -> Output {
     let template = env.std_cmd();
     let mut cmd = if running_as_root() {
         let mut cmd = Command::new("setpriv");
@@ -77,6 +87,9 @@ fn run_unprivileged(env: &TestEnv, args: &[&str], stdin: &str) -> Output {
             Some(v) => cmd.env(k, v),
             None => cmd.env_remove(k),
         };
+    }
+    for (k, v) in vars {
+        cmd.env(k, v);
     }
     cmd.current_dir(&env.root).args(args);
     assert_cmd::Command::from_std(cmd)
@@ -182,28 +195,13 @@ fn beside_a_daemon_socket_a_cache_token_needs_the_system_netrc() {
     let daemon = std::os::unix::net::UnixListener::bind(&socket).unwrap();
     let before = env.snapshot();
     let set_token = || {
-        let mut cmd = Command::new("setpriv");
-        cmd.args([
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--",
-        ])
-        .arg(env.root.join("bin").join("nix-tokens"));
-        for (k, v) in env.std_cmd().get_envs() {
-            match v {
-                Some(v) => cmd.env(k, v),
-                None => cmd.env_remove(k),
-            };
-        }
-        cmd.env("NIX_STATE_DIR", &state)
-            .current_dir(&env.root)
-            .args(["set-token", "team.cachix.org", "-p", "cachix"]);
-        assert_cmd::Command::from_std(cmd)
-            .write_stdin(format!("{GL}\n"))
-            .output()
-            .unwrap()
+        let args = ["set-token", "team.cachix.org", "-p", "cachix"];
+        run_unprivileged_with(
+            &env,
+            &args,
+            &format!("{GL}\n"),
+            &[("NIX_STATE_DIR", &state)],
+        )
     };
     let out = set_token();
     assert_clean_failure(&out, 2);

@@ -218,9 +218,25 @@ impl Drop for RawServer {
 
 fn serve<S: Read + Write>(stream: S, requests: &Mutex<Vec<Request>>, handler: &Handler) {
     let mut reader = BufReader::new(stream);
+    let Some(request) = read_request(&mut reader) else {
+        return;
+    };
+    requests.lock().unwrap().push(request.clone());
+    let reply = handler(&request);
+    let mut stream = reader.into_inner();
+    write_answer(
+        &mut stream,
+        reply.status,
+        &reply.headers,
+        reply.body.as_bytes(),
+    );
+}
+
+/// Reads one request: its head, and a body of its `Content-Length`.
+pub fn read_request<R: BufRead>(reader: &mut R) -> Option<Request> {
     let mut line = String::new();
     if reader.read_line(&mut line).unwrap_or(0) == 0 {
-        return;
+        return None;
     }
     let mut parts = line.split_whitespace();
     let (method, path) = (
@@ -244,25 +260,31 @@ fn serve<S: Read + Write>(stream: S, requests: &Mutex<Vec<Request>>, handler: &H
         .unwrap_or(0);
     let mut body = vec![0; length];
     let _ = reader.read_exact(&mut body);
-    let request = Request {
+    Some(Request {
         method,
         path,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
-    };
-    requests.lock().unwrap().push(request.clone());
-    let reply = handler(&request);
-    let mut out = format!("HTTP/1.1 {} X\r\n", reply.status);
-    for (k, v) in &reply.headers {
-        out.push_str(&format!("{k}: {v}\r\n"));
+    })
+}
+
+/// Writes an answer that closes the connection.
+pub fn write_answer<W: Write>(
+    stream: &mut W,
+    status: u16,
+    headers: &[(String, String)],
+    body: &[u8],
+) {
+    let mut head = format!("HTTP/1.1 {status} X\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
     }
-    out.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n{}",
-        reply.body.len(),
-        reply.body
+    head.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
     ));
-    let mut stream = reader.into_inner();
-    let _ = stream.write_all(out.as_bytes());
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(body);
     let _ = stream.flush();
 }
 

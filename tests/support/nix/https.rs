@@ -1,13 +1,14 @@
 //! An HTTPS/1.1 server on port 443 of its own loopback address, with binary answers (tarballs),
 //! recording every request for the test to inspect. The forges of [`super::forge`] run on it.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
 pub use crate::support::fake_forge::Request;
+use crate::support::fake_forge::{read_request, write_answer};
 
 /// An answer: status, headers and body bytes.
 #[derive(Debug, Clone)]
@@ -109,52 +110,13 @@ type Tls = rustls::StreamOwned<rustls::ServerConnection, TcpStream>;
 
 fn serve(stream: Tls, requests: &Mutex<Vec<Request>>, handler: &Handler) {
     let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+    let Some(request) = read_request(&mut reader) else {
         return;
-    }
-    let mut parts = line.split_whitespace();
-    let (method, path) = (
-        parts.next().unwrap_or("").to_owned(),
-        parts.next().unwrap_or("").to_owned(),
-    );
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" || h == "\n" {
-            break;
-        }
-        if let Some((k, v)) = h.trim_end().split_once(':') {
-            headers.push((k.trim().to_owned(), v.trim().to_owned()));
-        }
-    }
-    let length: usize = headers
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    let _ = reader.read_exact(&mut body);
-    let request = Request {
-        method,
-        path,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
     };
     requests.lock().unwrap().push(request.clone());
     let answer = handler(&request);
-    let mut head = format!("HTTP/1.1 {} X\r\n", answer.status);
-    for (k, v) in &answer.headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        answer.body.len()
-    ));
     let mut stream = reader.into_inner();
-    let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(&answer.body);
-    let _ = stream.flush();
+    write_answer(&mut stream, answer.status, &answer.headers, &answer.body);
     // A clean TLS close, so that the client reads the whole answer.
     stream.conn.send_close_notify();
     let _ = stream.flush();
