@@ -1,10 +1,20 @@
-//! `status`'s table: one line per token, and its message indented below.
+//! `status`'s table: one line per token (with one word for what it may do: `read-only`,
+//! `read-write`, `broad`, `unknown`, or `-` before its provider checked it), and its message
+//! indented below.
 
 use super::Row;
 
 pub fn print(rows: &[Row]) {
-    let header = ["HOST", "PROVIDER", "USER", "TOKEN", "STATUS", "SOURCE"];
-    let cells: Vec<[String; 6]> = rows
+    let header = [
+        "HOST",
+        "PROVIDER",
+        "USER",
+        "TOKEN",
+        "STATUS",
+        "PRIVILEGES",
+        "SOURCE",
+    ];
+    let cells: Vec<[String; 7]> = rows
         .iter()
         .map(|r| {
             [
@@ -13,6 +23,7 @@ pub fn print(rows: &[Row]) {
                 r.user.clone().unwrap_or_else(|| "-".to_owned()),
                 r.token.clone(),
                 r.status.to_owned(),
+                r.privileges.as_ref().map_or("-", |p| p.word()).to_owned(),
                 r.source.display().to_string(),
             ]
         })
@@ -23,7 +34,7 @@ pub fn print(rows: &[Row]) {
             *w = (*w).max(c.chars().count());
         }
     }
-    let line = |cols: [&str; 6]| {
+    let line = |cols: [&str; 7]| {
         let mut out = String::new();
         for (i, c) in cols.iter().enumerate() {
             if i + 1 == cols.len() {
@@ -36,7 +47,7 @@ pub fn print(rows: &[Row]) {
     };
     line(header);
     for (row, r) in cells.iter().zip(rows) {
-        line([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]]);
+        line(row.each_ref().map(String::as_str));
         if let Some(m) = &r.message {
             println!("  {m}");
         }
