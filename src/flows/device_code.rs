@@ -50,7 +50,11 @@ fn text(v: &Value, key: &str) -> Option<String> {
 pub async fn start(http: &Http, p: &DeviceParams<'_>) -> Result<Authorization> {
     let scope = p.scopes.join(" ");
     let text = |v: &Value, key: &str| text(v, key).map(|t| printable(&t));
-    let mut form = vec![("client_id", p.client_id), ("scope", scope.as_str())];
+    let mut form = vec![("client_id", p.client_id)];
+    // No scope at all is asked without the field (GitHub: a token for public data only).
+    if !scope.is_empty() {
+        form.push(("scope", scope.as_str()));
+    }
     if let Some(secret) = p.client_secret {
         form.push(("client_secret", secret.expose().as_str()));
     }

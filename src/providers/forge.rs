@@ -2,13 +2,14 @@
 //! module implements it; [`super::kinds`] hands out the implementation of a [`Kind`].
 //!
 //! Everything a kind answers has a default that suits a plain forge reached through netrc (Gitea
-//! and the like): a kind overrides only where its protocol differs.
+//! and the like): a kind overrides only where its protocol differs. That includes the privilege
+//! audit: what a valid token may do beyond reading, which each kind knows from its own scopes.
 
 use async_trait::async_trait;
 use reqwest::Url;
 
 use super::provider::{Kind, Provider};
-use super::shared::{OAuthRevocation, Revoked, Verdict};
+use super::shared::{Identity, OAuthRevocation, Privileges, ReadOnlyCheck, Revoked, Verdict};
 use crate::http::{Http, Response, Unreachable, join};
 use crate::secret::Secret;
 
@@ -55,6 +56,23 @@ impl GitAsk<'_> {
     pub fn named(&self) -> Option<&str> {
         self.git_user.filter(|u| !u.is_empty())
     }
+}
+
+/// A valid token under audit: its provider and host, the token as stored for Nix, and the scopes
+/// its check reported (`None` where the provider does not report them).
+pub struct Audit<'a> {
+    pub provider: &'a Provider,
+    pub host: &'a str,
+    pub token: &'a Secret<String>,
+    pub scopes: Option<&'a [String]>,
+}
+
+/// Guided entry of a token a person makes: the page where it is made (pre-filled where the
+/// provider allows it), and what to pick there, as a clause ("create a token with … at URL").
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenEntry {
+    pub page: Option<String>,
+    pub advice: Option<String>,
 }
 
 /// The device flow's endpoints on a host.
@@ -106,6 +124,68 @@ pub trait Forge: Sync {
             .filter(|w| !scopes.iter().any(|s| self.grants(s, w)))
             .cloned()
             .collect()
+    }
+
+    /// Whether `scope` grants reading alone; the audit counts every other scope as more than Nix
+    /// needs. By default, the scopes whose names begin with `read`.
+    fn reads_only(&self, scope: &str) -> bool {
+        scope.starts_with("read")
+    }
+
+    /// What a valid token may do beyond reading (the privilege audit), from the scopes its check
+    /// reported; where the provider reports none, "unknown", with the page where it was made.
+    fn privileges(&self, audit: &Audit<'_>) -> Privileges {
+        match audit.scopes {
+            Some(scopes) => {
+                Privileges::from_scopes(scopes, |s| self.reads_only(s), &audit.provider.scopes)
+            }
+            None => {
+                let page = audit
+                    .provider
+                    .token_page_for(audit.host)
+                    .map(|p| format!(" (see {p})"))
+                    .unwrap_or_default();
+                Privileges::unknown(format!(
+                    "may do what its scopes allow, which {} does not tell{page}",
+                    audit.provider.name
+                ))
+            }
+        }
+    }
+
+    /// Guided entry of a token that can only read, for `login --read-only`, where this kind's
+    /// plain login can write; `None` where there is no such login (its logins read only already).
+    fn read_only_entry(&self, _host: &str, _owner: Option<&str>) -> Option<TokenEntry> {
+        None
+    }
+
+    /// For `login --read-only`: whether the valid `token` (as stored for Nix) reads and cannot
+    /// write (for `owner`'s repositories, when one is named), or why it is refused. By default,
+    /// what the audit says.
+    async fn check_read_only(
+        &self,
+        site: &Site<'_>,
+        token: &Secret<String>,
+        identity: &Identity,
+        _owner: Option<&str>,
+    ) -> Result<ReadOnlyCheck, Unreachable> {
+        let audit = Audit {
+            provider: site.provider,
+            host: site.host,
+            token,
+            scopes: identity.scopes.as_deref(),
+        };
+        let privileges = self.privileges(&audit);
+        Ok(match privileges.read_only {
+            Some(true) => ReadOnlyCheck::Reads(privileges.summary),
+            _ => ReadOnlyCheck::Refused(format!("the token {}", privileges.summary)),
+        })
+    }
+
+    /// Whether the device flow asking for no scope at all gives a token for public data, for
+    /// `login --public` (GitHub: its higher rate limit, and no private code).
+    fn public_login(&self) -> bool {
+        false
     }
 
     /// The token as Nix must see it in `access-tokens` (netrc holds tokens as they are).

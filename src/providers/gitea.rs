@@ -1,5 +1,6 @@
 //! Gitea, Forgejo and Codeberg: checking a token with `GET /api/v1/user` and
-//! `Authorization: token …` (these forges do not tell a token's scopes). Both answer `GET
+//! `Authorization: token …`. No endpoint tells a token its own scopes (the list of a user's tokens
+//! takes basic authentication as the account), so the audit says "unknown". Both answer `GET
 //! /api/v1/version`; only Forgejo answers `/api/forgejo/v1/version`, and its version string does
 //! not say "forgejo", so that endpoint is what tells them apart. Nix has no fetcher for them: their
 //! tokens go to netrc, and tokens are revoked by hand.
@@ -93,5 +94,31 @@ impl Forge for Forgejo {
 
     fn variant_of(&self) -> Option<Kind> {
         Some(Kind::Gitea)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::forge::Audit;
+
+    #[test]
+    fn the_audit_of_a_token_whose_scopes_are_not_told_is_unknown() {
+        let registry = crate::providers::Registry::load(None).unwrap();
+        let privileges = Forgejo.privileges(&Audit {
+            provider: registry.by_name("codeberg").unwrap(),
+            host: "codeberg.org",
+            token: &Secret::from("0123456789abcdef"),
+            scopes: None,
+        });
+        assert_eq!(
+            (privileges.read_only, privileges.beyond_nix.as_ref()),
+            (None, None)
+        );
+        assert_eq!(
+            privileges.summary,
+            "may do what its scopes allow, which codeberg does not tell (see https://codeberg.org/user/settings/applications)"
+        );
+        assert_eq!(privileges.word(), "unknown");
     }
 }

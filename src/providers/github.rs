@@ -1,9 +1,12 @@
 //! GitHub and GitHub Enterprise Server.
 //!
 //! The API is at `https://api.github.com` for github.com and at `BASE/api/v3` elsewhere (GHES).
-//! `GET /user` names the owner; `X-OAuth-Scopes` lists a classic token's scopes (it is empty for
-//! fine-grained tokens); `GitHub-Authentication-Token-Expiration` gives an expiry where there is
-//! one; `X-RateLimit-*` the hourly budget. A GHES answers `GET /api/v3` anonymously with
+//! `GET /user` names the owner; `X-OAuth-Scopes` lists a classic or OAuth token's scopes (empty for
+//! one with no scope) and is absent for fine-grained (`github_pat_`) and GitHub App user (`ghu_`)
+//! tokens, whose permissions GitHub does not tell; `GitHub-Authentication-Token-Expiration` gives an
+//! expiry where there is one; `X-RateLimit-*` the hourly budget. `repo`, the only classic scope
+//! that reads private repositories, also writes to them: a read-only login takes a fine-grained
+//! token, checked to read a private repository's contents (see [`read_only`]). A GHES answers `GET /api/v3` anonymously with
 //! `current_user_url` or an `X-GitHub-Enterprise-Version` header. Tokens are revoked through the
 //! credential revocation API; git takes any token with the user `x-access-token`.
 
@@ -11,13 +14,16 @@ use async_trait::async_trait;
 use reqwest::Url;
 use reqwest::header::HeaderMap;
 
-use super::forge::{Forge, GitAsk, Probe, Site};
+use super::forge::{Audit, Forge, GitAsk, Probe, Site, TokenEntry};
 use super::provider::Kind;
 use super::shared::{
-    Identity, OAuthRevocation, Revoked, Verdict, json_body, json_with, named_user,
+    Identity, OAuthRevocation, Privileges, ReadOnlyCheck, Revoked, Verdict, json_body, json_with,
+    named_user,
 };
 use crate::http::{Response, Unreachable, join};
 use crate::secret::Secret;
+
+pub mod read_only;
 
 pub struct Github;
 
@@ -71,6 +77,66 @@ impl Forge for Github {
         true
     }
 
+    /// `read:…` scopes and `user:email` only read.
+    fn reads_only(&self, scope: &str) -> bool {
+        scope.starts_with("read:") || scope == "user:email"
+    }
+
+    /// `repo` is what Nix needs for private repositories, and it writes to them too; every other
+    /// scope but the read-only ones is more than Nix needs. Without `X-OAuth-Scopes`, the token's
+    /// kind says where its permissions are set.
+    fn privileges(&self, audit: &Audit<'_>) -> Privileges {
+        let Some(scopes) = audit.scopes else {
+            return read_only::permissions_token(audit.host, audit.token);
+        };
+        let private = scopes.iter().any(|s| s == "repo");
+        let beyond: Vec<String> = scopes
+            .iter()
+            .filter(|s| *s != "repo" && !self.reads_only(s))
+            .cloned()
+            .collect();
+        let more = beyond.join(", ");
+        let mut summary = match (private, beyond.is_empty()) {
+            (true, true) => "can read and write your private repositories".to_owned(),
+            (true, false) => format!(
+                "can read and write your private repositories, and more than Nix needs: {more}"
+            ),
+            (false, true) => {
+                "reads public repositories only, with 5,000 API requests an hour".to_owned()
+            }
+            (false, false) => format!(
+                "cannot read your private repositories but can do more than Nix needs: {more}"
+            ),
+        };
+        let read_only = !private && beyond.is_empty();
+        if !read_only {
+            summary.push_str("; `--read-only` for a read-only token");
+        }
+        Privileges {
+            read_only: Some(read_only),
+            beyond_nix: Some(beyond),
+            summary,
+        }
+    }
+
+    fn read_only_entry(&self, host: &str, owner: Option<&str>) -> Option<TokenEntry> {
+        Some(read_only::entry(host, owner))
+    }
+
+    async fn check_read_only(
+        &self,
+        site: &Site<'_>,
+        token: &Secret<String>,
+        identity: &Identity,
+        owner: Option<&str>,
+    ) -> Result<ReadOnlyCheck, Unreachable> {
+        read_only::check(site, token, identity, owner).await
+    }
+
+    fn public_login(&self) -> bool {
+        true
+    }
+
     async fn revoke(
         &self,
         site: &Site<'_>,
@@ -104,16 +170,17 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// A classic token's scopes; `None` when GitHub does not say (fine-grained tokens).
+/// A classic or OAuth token's scopes (none, when the header is empty); `None` when GitHub sends no
+/// `X-OAuth-Scopes` (fine-grained and GitHub App user tokens).
 fn scopes(headers: &HeaderMap) -> Option<Vec<String>> {
     let list = header(headers, "x-oauth-scopes")?;
-    let scopes: Vec<String> = list
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
-        .collect();
-    (!scopes.is_empty()).then_some(scopes)
+    Some(
+        list.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    )
 }
 
 fn rate_limit(headers: &HeaderMap) -> Option<(u64, u64)> {
@@ -127,6 +194,96 @@ fn rate_limit(headers: &HeaderMap) -> Option<(u64, u64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::Registry;
+
+    /// The audit of `token` with these scopes (`None`: no `X-OAuth-Scopes` header).
+    fn audit(token: &str, scopes: Option<&[&str]>) -> Privileges {
+        let registry = Registry::load(None).unwrap();
+        let scopes: Option<Vec<String>> = scopes.map(|s| s.iter().map(|s| s.to_string()).collect());
+        Github.privileges(&Audit {
+            provider: registry.by_name("github").unwrap(),
+            host: "github.com",
+            token: &Secret::from(token),
+            scopes: scopes.as_deref(),
+        })
+    }
+
+    #[test]
+    fn the_audit_flags_what_a_classic_token_can_do_beyond_reading() {
+        let broad = audit(
+            "ghp_x",
+            Some(&[
+                "repo",
+                "workflow",
+                "read:org",
+                "delete_repo",
+                "user:email",
+                "admin:org",
+            ]),
+        );
+        assert_eq!(broad.read_only, Some(false));
+        assert_eq!(
+            broad.beyond_nix.as_deref(),
+            Some(
+                &[
+                    "workflow".to_owned(),
+                    "delete_repo".into(),
+                    "admin:org".into()
+                ][..]
+            )
+        );
+        assert_eq!(
+            broad.summary,
+            "can read and write your private repositories, and more than Nix needs: workflow, delete_repo, admin:org; `--read-only` for a read-only token"
+        );
+        assert_eq!(broad.word(), "broad");
+        let repo = audit("gho_x", Some(&["repo", "read:org"]));
+        assert_eq!((repo.read_only, repo.word()), (Some(false), "read-write"));
+        assert_eq!(
+            repo.summary,
+            "can read and write your private repositories; `--read-only` for a read-only token"
+        );
+        let public = audit("gho_x", Some(&[]));
+        assert_eq!((public.read_only, public.word()), (Some(true), "read-only"));
+        assert_eq!(
+            public.summary,
+            "reads public repositories only, with 5,000 API requests an hour"
+        );
+        let gist = audit("ghp_x", Some(&["gist"]));
+        assert_eq!(
+            gist.summary,
+            "cannot read your private repositories but can do more than Nix needs: gist; `--read-only` for a read-only token"
+        );
+    }
+
+    #[test]
+    fn without_a_scopes_header_the_token_kind_says_where_its_permissions_are() {
+        let fine = audit("github_pat_11ABC", None);
+        assert_eq!((fine.read_only, fine.beyond_nix.as_ref()), (None, None));
+        assert_eq!(fine.word(), "unknown");
+        assert_eq!(
+            fine.summary,
+            "is fine-grained: it may do what the permissions chosen when it was made allow (see https://github.com/settings/personal-access-tokens)"
+        );
+        assert!(
+            audit("ghu_abc", None)
+                .summary
+                .starts_with("is a GitHub App user token:")
+        );
+    }
+
+    #[test]
+    fn an_empty_scopes_header_means_no_scope_and_none_means_not_told() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(scopes(&headers), None);
+        headers.insert("x-oauth-scopes", "".parse().unwrap());
+        assert_eq!(scopes(&headers), Some(vec![]));
+        headers.insert("x-oauth-scopes", "repo, read:org".parse().unwrap());
+        assert_eq!(
+            scopes(&headers),
+            Some(vec!["repo".into(), "read:org".into()])
+        );
+    }
 
     #[test]
     fn the_api_of_github_com_and_of_ghes() {

@@ -3,7 +3,9 @@
 //! A token stored for Nix carries `PAT:` (sent as `PRIVATE-TOKEN`) or `OAuth2:` (sent as
 //! `Authorization: Bearer`); a bare one makes Nix print it in a warning and fail. `GET
 //! /api/v4/user` names the owner; a personal token's scopes and expiry come from
-//! `/api/v4/personal_access_tokens/self`, an OAuth token's from `/oauth/token/info`. Anonymous
+//! `/api/v4/personal_access_tokens/self`, an OAuth token's from `/oauth/token/info`; the audit
+//! counts every scope but the `read_…` ones and OpenID Connect's as more than Nix needs (`api`,
+//! `write_repository`, `write_registry`, `sudo`, `admin_mode`, …). Anonymous
 //! answers carry `X-Gitlab-Meta`. A personal token revokes itself; an OAuth login is revoked at
 //! `/oauth/revoke` (RFC 7009). OAuth tokens last two hours and are renewed in access-tokens.
 
@@ -11,6 +13,8 @@ use async_trait::async_trait;
 use reqwest::Url;
 use serde_json::Value;
 
+#[cfg(test)]
+use super::forge::Audit;
 use super::forge::{Forge, GitAsk, Origin, Probe, Site};
 use super::provider::Kind;
 use super::shared::{
@@ -106,6 +110,11 @@ impl Forge for Gitlab {
         have == want
             || (have == "api" && matches!(want, "read_api" | "read_repository"))
             || (have == "write_repository" && want == "read_repository")
+    }
+
+    /// `read_…` scopes, and OpenID Connect's `openid`, `profile` and `email`, only read.
+    fn reads_only(&self, scope: &str) -> bool {
+        scope.starts_with("read_") || matches!(scope, "openid" | "profile" | "email")
     }
 
     /// `PAT:` for a personal token unless it carries a prefix already, `OAuth2:` for an OAuth one.
@@ -223,6 +232,39 @@ mod tests {
             super::super::github::Github.missing_scopes(&strings(&["repo"]), &strings(&["gist"])),
             ["repo"]
         );
+    }
+
+    #[test]
+    fn the_audit_flags_every_scope_but_the_read_ones() {
+        let registry = crate::providers::Registry::load(None).unwrap();
+        let audit = |scopes: &[&str]| {
+            let scopes = strings(scopes);
+            Gitlab.privileges(&Audit {
+                provider: registry.by_name("gitlab").unwrap(),
+                host: "gitlab.com",
+                token: &Secret::from("PAT:glpat-x"),
+                scopes: Some(&scopes),
+            })
+        };
+        let narrow = audit(&["read_api", "read_repository"]);
+        assert_eq!((narrow.read_only, narrow.word()), (Some(true), "read-only"));
+        assert_eq!(narrow.beyond_nix, Some(vec![]));
+        assert_eq!(
+            narrow.summary,
+            "can only read (scopes read_api, read_repository)"
+        );
+        let broad = audit(&["api", "read_user", "write_repository", "sudo", "admin_mode"]);
+        assert_eq!(
+            broad.beyond_nix,
+            Some(strings(&["api", "write_repository", "sudo", "admin_mode"]))
+        );
+        assert_eq!(
+            broad.summary,
+            "can do more than Nix needs: api, write_repository, sudo, admin_mode; Nix needs only read_api, read_repository"
+        );
+        assert_eq!((broad.read_only, broad.word()), (Some(false), "broad"));
+        assert_eq!(audit(&["openid", "read_registry"]).read_only, Some(true));
+        assert_eq!(audit(&["write_registry"]).read_only, Some(false));
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! What every kind of provider shares: the verdict on a token and the identity behind a valid one,
-//! the outcome of a revocation, reading a provider's JSON answers, and OAuth token revocation
-//! (RFC 7009). The kinds import this module; it imports none of them.
+//! what a valid token may do beyond reading (the privilege audit), the outcome of a revocation,
+//! reading a provider's JSON answers, and OAuth token revocation (RFC 7009). The kinds import this
+//! module; it imports none of them.
 
 use reqwest::Url;
+use serde::Serialize;
 use serde_json::Value;
 
 use super::provider::Provider;
@@ -33,6 +35,78 @@ pub enum Verdict {
     Unreachable(String),
     /// nix-tokens cannot check this kind of token.
     Unverified(String),
+}
+
+/// What a valid token may do beyond what Nix needs (Nix only ever reads), as far as its provider
+/// tells; `status --json` shows it as `privileges`, with the keys the README documents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Privileges {
+    /// Whether the token can only read; `None` where the provider does not tell.
+    pub read_only: Option<bool>,
+    /// Its scopes that grant more than Nix needs (writing, deleting, administering); `None` where
+    /// the provider does not tell.
+    pub beyond_nix: Option<Vec<String>>,
+    /// What it can do, as a clause for people: "can read and write your private repositories".
+    pub summary: String,
+}
+
+impl Privileges {
+    /// A token whose provider does not tell what it may do.
+    pub fn unknown(summary: impl Into<String>) -> Self {
+        Privileges {
+            read_only: None,
+            beyond_nix: None,
+            summary: summary.into(),
+        }
+    }
+
+    /// From the scopes a provider reported: `reads_only` tells a scope that grants reading alone;
+    /// every other scope is more than Nix needs, which is `needed` (the scopes a login asks for).
+    pub fn from_scopes(
+        scopes: &[String],
+        reads_only: impl Fn(&str) -> bool,
+        needed: &[String],
+    ) -> Self {
+        let beyond: Vec<String> = scopes.iter().filter(|s| !reads_only(s)).cloned().collect();
+        let summary = if beyond.is_empty() && scopes.is_empty() {
+            "has no scope".to_owned()
+        } else if beyond.is_empty() {
+            format!("can only read (scopes {})", scopes.join(", "))
+        } else if needed.is_empty() {
+            format!("can do more than Nix needs: {}", beyond.join(", "))
+        } else {
+            format!(
+                "can do more than Nix needs: {}; Nix needs only {}",
+                beyond.join(", "),
+                needed.join(", ")
+            )
+        };
+        Privileges {
+            read_only: Some(beyond.is_empty()),
+            beyond_nix: Some(beyond),
+            summary,
+        }
+    }
+
+    /// One word for a table: `read-only`, `read-write`, `broad` (more than Nix needs) or
+    /// `unknown`.
+    pub fn word(&self) -> &'static str {
+        match (self.read_only, self.beyond_nix.as_deref()) {
+            (None, _) => "unknown",
+            (_, Some([_, ..])) => "broad",
+            (Some(true), _) => "read-only",
+            (Some(false), _) => "read-write",
+        }
+    }
+}
+
+/// What the check of a read-only login found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadOnlyCheck {
+    /// The token reads, as this clause shows ("reads the contents of octo-org/app").
+    Reads(String),
+    /// It is not a read-only token that can read; the sentence says why and what to do.
+    Refused(String),
 }
 
 /// What an answer that is not 200 means: refused (401/403) or no usable answer.

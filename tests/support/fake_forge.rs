@@ -7,6 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
+use super::fake_tokens::{self, Grant};
+
 /// A request as the server received it.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -288,81 +290,33 @@ pub fn write_answer<W: Write>(
     let _ = stream.flush();
 }
 
-/// GitHub Enterprise Server's REST API at `/api/v3`: `/user` answers for `token` with the given
-/// classic scopes (`X-OAuth-Scopes`) and an expiry header; anything else gets 401
-/// "Bad credentials", as GitHub answers.
+/// GitHub Enterprise Server's REST API at `/api/v3` for one classic token with the given scopes
+/// (`X-OAuth-Scopes`) and an expiry header; anything else gets 401 "Bad credentials", as GitHub
+/// answers. See [`fake_tokens::github`] for several tokens and fine-grained ones.
 pub fn github(token: &str, scopes: &str) -> FakeServer {
-    let expected = format!("token {token}");
-    let scopes = scopes.to_owned();
-    FakeServer::start(move |r| match (r.method.as_str(), r.path.as_str()) {
-        ("GET", "/api/v3/user") if r.header("authorization") == Some(expected.as_str()) => {
-            Reply::json(200, serde_json::json!({"login": "octocat", "id": 1}))
-                .header("X-OAuth-Scopes", &scopes)
-                .header(
-                    "GitHub-Authentication-Token-Expiration",
-                    "2099-12-01 12:00:00 UTC",
-                )
-                .header("X-RateLimit-Limit", "5000")
-                .header("X-RateLimit-Remaining", "4999")
-        }
-        ("GET", "/api/v3/user") => Reply::json(
-            401,
-            serde_json::json!({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}),
-        ),
-        // Unauthenticated, as GitHub's credential revocation API is.
-        ("POST", "/api/v3/credentials/revoke") => Reply::json(202, serde_json::json!({})),
-        _ => Reply::json(404, serde_json::json!({"message": "Not Found"})),
-    })
+    fake_tokens::github(vec![(token, Grant::scopes(scopes))])
 }
 
-/// GitLab's REST API: a personal token is sent as `PRIVATE-TOKEN`, an OAuth token as
-/// `Authorization: Bearer`; `/personal_access_tokens/self` and `/oauth/token/info` describe them.
-/// Every answer carries `X-Gitlab-Meta`, as GitLab's do.
+/// GitLab's REST API for one personal token (scopes `read_api`, `read_repository`) and one OAuth
+/// token (scope `read_api`); see [`fake_tokens::gitlab`].
 pub fn gitlab(pat: &str, oauth: &str) -> FakeServer {
-    let (pat, bearer) = (pat.to_owned(), format!("Bearer {oauth}"));
-    FakeServer::start(move |r| {
-        let is_pat = r.header("private-token") == Some(pat.as_str());
-        let is_oauth = r.header("authorization") == Some(bearer.as_str());
-        let reply = match r.path.as_str() {
-            "/api/v4/user" if is_pat || is_oauth => Reply::json(
-                200,
-                serde_json::json!({"username": "tanuki", "name": "Tanuki"}),
-            ),
-            "/api/v4/personal_access_tokens/self" if is_pat && r.method == "DELETE" => Reply {
-                status: 204,
-                headers: Vec::new(),
-                body: String::new(),
-            },
-            "/api/v4/personal_access_tokens/self" if is_pat => Reply::json(
-                200,
-                serde_json::json!({"scopes": ["read_api", "read_repository"], "expires_at": "2099-01-31",
-                                   "active": true, "revoked": false}),
-            ),
-            "/oauth/token/info" if is_oauth => Reply::json(
-                200,
-                serde_json::json!({"scope": ["read_api"], "expires_in": 7200, "resource_owner_id": 1}),
-            ),
-            _ => Reply::json(401, serde_json::json!({"message": "401 Unauthorized"})),
-        };
-        reply.header("X-Gitlab-Meta", r#"{"correlation_id":"x","version":"1"}"#)
-    })
+    fake_tokens::gitlab(
+        vec![(pat, &["read_api", "read_repository"])],
+        vec![(oauth, &["read_api"])],
+    )
 }
 
-/// Gitea and Forgejo: `/api/v1/user` with `Authorization: token …`.
+/// Gitea and Forgejo: `/api/v1/user` with `Authorization: token …`, for one token of scope `all`;
+/// see [`fake_tokens::gitea`].
 pub fn gitea(token: &str) -> FakeServer {
-    let expected = format!("token {token}");
-    FakeServer::start(move |r| match r.path.as_str() {
-        "/api/v1/user" if r.header("authorization") == Some(expected.as_str()) => {
-            Reply::json(200, serde_json::json!({"login": "forge-user", "id": 7}))
-        }
-        "/api/v1/user" => Reply::json(401, serde_json::json!({"message": "token is required"})),
-        _ => Reply::json(404, serde_json::json!({"message": "not found"})),
-    })
+    fake_tokens::gitea(vec![(token, &["all"])])
 }
 
 /// github.com's device flow (`/login/device/code`, `/login/oauth/access_token`, with errors in
-/// HTTP 200 answers as GitHub sends them) in front of [`github`]'s API for the token it issues.
-/// `polls` are the answers to successive polls; after the last, every poll gets the last one.
+/// HTTP 200 answers as GitHub sends them) in front of the API for the token it issues, which has
+/// exactly the scopes the device request asked for (none without a `scope` field): the token
+/// answer's `scope` and `X-OAuth-Scopes` list them, comma-separated, as GitHub does. `polls` are
+/// the answers to successive polls; after the last, every poll gets the last one.
 pub fn github_device(
     token: &str,
     interval: u64,
@@ -371,24 +325,35 @@ pub fn github_device(
 ) -> FakeServer {
     let api = format!("token {token}");
     let polled = std::sync::atomic::AtomicUsize::new(0);
+    let asked = Mutex::new(String::new());
     FakeServer::start(move |r| match (r.method.as_str(), r.path.as_str()) {
-        ("POST", "/login/device/code") => Reply::json(
-            200,
-            serde_json::json!({
-                "device_code": "3584d83530557fdd1f46af8289938c8ef79f9dc5",
-                "user_code": "WDJB-MJHT",
-                "verification_uri": "https://github.com/login/device",
-                "expires_in": expires_in,
-                "interval": interval,
-            }),
-        ),
+        ("POST", "/login/device/code") => {
+            let scope = r.form("scope").unwrap_or_default();
+            let scopes: Vec<&str> = scope.split([' ', ',']).filter(|s| !s.is_empty()).collect();
+            *asked.lock().unwrap() = scopes.join(",");
+            Reply::json(
+                200,
+                serde_json::json!({
+                    "device_code": "3584d83530557fdd1f46af8289938c8ef79f9dc5",
+                    "user_code": "WDJB-MJHT",
+                    "verification_uri": "https://github.com/login/device",
+                    "expires_in": expires_in,
+                    "interval": interval,
+                }),
+            )
+        }
         ("POST", "/login/oauth/access_token") => {
             let n = polled.fetch_add(1, Ordering::SeqCst);
-            Reply::json(200, polls[n.min(polls.len() - 1)].clone())
+            let mut answer = polls[n.min(polls.len() - 1)].clone();
+            if answer.get("access_token").is_some() {
+                answer["scope"] = serde_json::Value::String(asked.lock().unwrap().clone());
+            }
+            Reply::json(200, answer)
         }
         ("GET", "/api/v3/user") if r.header("authorization") == Some(api.as_str()) => {
+            let scopes = asked.lock().unwrap().replace(',', ", ");
             Reply::json(200, serde_json::json!({"login": "octocat"}))
-                .header("X-OAuth-Scopes", "repo")
+                .header("X-OAuth-Scopes", &scopes)
         }
         _ => Reply::json(401, serde_json::json!({"message": "Bad credentials"})),
     })
@@ -461,8 +426,9 @@ fn forward(base: &str, r: &Request) -> Reply {
 
 /// gitlab.com's OAuth: the device grant (`/oauth/authorize_device`, errors as HTTP 400) issuing
 /// 2-hour tokens with a refresh token, and `/oauth/token` refreshes that rotate: each refresh
-/// token works once, and the old access token stops working. `/api/v4/user` accepts only the
-/// current access token. `revoke_all` makes every refresh token invalid.
+/// token works once, and the old access token stops working. `/api/v4/user` and
+/// `/oauth/token/info` accept only the current access token, which has exactly the scopes the
+/// device request asked for. `revoke_all` makes every refresh token invalid.
 pub struct GitlabOAuth {
     pub server: FakeServer,
     state: Arc<Mutex<(u32, bool)>>,
@@ -479,28 +445,24 @@ impl GitlabOAuth {
         let polled = std::sync::atomic::AtomicUsize::new(0);
         let shared = state.clone();
         let poisoned = poison.clone();
+        let asked = Mutex::new(String::new());
         let server = FakeServer::start(move |r| {
             let mut state = shared.lock().unwrap();
             let (generation, revoked) = *state;
             let meta = |reply: Reply| reply.header("X-Gitlab-Meta", r#"{"version":"1"}"#);
             meta(match (r.method.as_str(), r.path.as_str()) {
-                ("POST", "/oauth/authorize_device") => Reply::json(
-                    200,
-                    serde_json::json!({
-                        "device_code": "device-code-1",
-                        "user_code": "0A44L90H",
-                        "verification_uri": "https://gitlab.example/oauth/device",
-                        "verification_uri_complete": "https://gitlab.example/oauth/device?user_code=0A44L90H",
-                        "expires_in": 300,
-                        "interval": 1,
-                    }),
-                ),
+                ("POST", "/oauth/authorize_device") => {
+                    *asked.lock().unwrap() = r.form("scope").unwrap_or_default();
+                    device_authorization()
+                }
                 ("POST", "/oauth/token") => match r.form("grant_type").as_deref() {
                     Some("urn:ietf:params:oauth:grant-type:device_code") => {
                         if polled.fetch_add(1, Ordering::SeqCst) == 0 {
                             Reply::json(400, serde_json::json!({"error": "authorization_pending"}))
                         } else {
-                            Reply::json(200, pair(generation, seconds.load(Ordering::SeqCst)))
+                            let scope = asked.lock().unwrap().clone();
+                            let lifetime = seconds.load(Ordering::SeqCst);
+                            Reply::json(200, pair(generation, lifetime, &scope))
                         }
                     }
                     Some("refresh_token")
@@ -508,7 +470,8 @@ impl GitlabOAuth {
                             && r.form("refresh_token") == Some(format!("refresh-{generation}")) =>
                     {
                         state.0 += 1;
-                        let mut answer = pair(state.0, seconds.load(Ordering::SeqCst));
+                        let scope = asked.lock().unwrap().clone();
+                        let mut answer = pair(state.0, seconds.load(Ordering::SeqCst), &scope);
                         if let Some(evil) = poisoned.lock().unwrap().clone() {
                             answer["access_token"] = serde_json::Value::String(evil);
                         }
@@ -526,10 +489,12 @@ impl GitlabOAuth {
                     Reply::json(200, serde_json::json!({"username": "tanuki"}))
                 }
                 ("POST", "/oauth/revoke") => Reply::json(200, serde_json::json!({})),
-                ("GET", "/oauth/token/info") => Reply::json(
-                    200,
-                    serde_json::json!({"scope": ["read_api", "read_repository"], "expires_in": 7200}),
-                ),
+                ("GET", "/oauth/token/info")
+                    if r.header("authorization")
+                        == Some(format!("Bearer access-{generation}").as_str()) =>
+                {
+                    token_info(&asked.lock().unwrap())
+                }
                 _ => Reply::json(401, serde_json::json!({"message": "401 Unauthorized"})),
             })
         });
@@ -557,13 +522,40 @@ impl GitlabOAuth {
     }
 }
 
-fn pair(generation: u32, lifetime: u64) -> serde_json::Value {
+/// GitLab's answer to a device authorization request.
+fn device_authorization() -> Reply {
+    Reply::json(
+        200,
+        serde_json::json!({
+            "device_code": "device-code-1",
+            "user_code": "0A44L90H",
+            "verification_uri": "https://gitlab.example/oauth/device",
+            "verification_uri_complete": "https://gitlab.example/oauth/device?user_code=0A44L90H",
+            "expires_in": 300,
+            "interval": 1,
+        }),
+    )
+}
+
+/// `/oauth/token/info` for a token with the space-separated `scope`: `scope` as an array, and the
+/// deprecated aliases `scopes` and `expires_in_seconds` GitLab still sends.
+fn token_info(scope: &str) -> Reply {
+    let scopes: Vec<&str> = scope.split_whitespace().collect();
+    Reply::json(
+        200,
+        serde_json::json!({"resource_owner_id": 1, "scope": scopes, "expires_in": 7200,
+                           "application": {"uid": "corp-app-id"}, "created_at": 1_700_000_000,
+                           "scopes": scopes, "expires_in_seconds": 7200}),
+    )
+}
+
+fn pair(generation: u32, lifetime: u64, scope: &str) -> serde_json::Value {
     serde_json::json!({
         "access_token": format!("access-{generation}"),
         "token_type": "Bearer",
         "expires_in": lifetime,
         "refresh_token": format!("refresh-{generation}"),
-        "scope": "read_api read_repository",
+        "scope": scope,
         "created_at": 1_700_000_000,
     })
 }

@@ -6,6 +6,7 @@
 pub mod fake_cache;
 pub mod fake_forge;
 pub mod fake_oidc;
+pub mod fake_tokens;
 pub mod git_server;
 pub mod module_eval;
 pub mod nix;

@@ -1,6 +1,7 @@
 //! `nix-tokens login [PROVIDER|HOST]`: the OAuth device flow where the provider has one (and a
 //! client id for the host), an OpenID Connect issuer's flows, else guided personal-token entry;
-//! either way the token is checked with the provider before anything is saved.
+//! either way the token is checked with the provider before anything is saved. `--read-only` and
+//! `--public` ask for less than the provider's login does (see [`plan`]).
 //!
 //! The options become a [`LoginPlan`](login::LoginPlan) through [`plan::plan`], a pure function
 //! (when no provider file names the host, what it runs is detected first, and the plan made again);
@@ -88,6 +89,14 @@ pub struct LoginArgs {
     /// ~/.rattler/credentials.json)
     #[arg(long)]
     pub no_pixi: bool,
+    /// A token that can only read, entered by hand and checked to read before it is saved (GitHub:
+    /// a fine-grained token with Contents: Read-only; with --owner, the resource owner to pick)
+    #[arg(long)]
+    pub read_only: bool,
+    /// The device flow asking for no scope at all (GitHub): public repositories only, with the
+    /// higher rate limit, and no private code
+    #[arg(long)]
+    pub public: bool,
     /// Read a token from standard input instead of running a flow, for scripts and CI
     #[arg(long, conflicts_with = "flow")]
     pub with_token: bool,

@@ -1,6 +1,7 @@
-//! `login`'s options as a plan: which host, key, provider and file, how the token is obtained, which
-//! scopes and client, where it is checked, and every combination of flags that cannot work, each
-//! refused with one sentence. Pure: what it needs from the world comes in as [`Facts`].
+//! `login`'s options as a plan: which host, key, provider and file, what the token may do (the
+//! provider's scopes, `--read-only` or `--public`), how it is obtained, which scopes and client,
+//! where it is checked, and every combination of flags that cannot work, each refused with one
+//! sentence. Pure: what it needs from the world comes in as [`Facts`].
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,8 +12,9 @@ use super::{Flow, LoginArgs};
 use crate::error::{Error, Result};
 use crate::http;
 use crate::nixconf::install::Install;
-use crate::ops::login::{IssuerFlow, IssuerPlan, LoginPlan, Obtain};
+use crate::ops::login::{Access, IssuerFlow, IssuerPlan, LoginPlan, Obtain};
 use crate::ops::save::{Target, check_cache_destination};
+use crate::providers::forge::TokenEntry;
 use crate::providers::{Kind, Provider, Registry};
 
 /// The built-in provider `--oauth` means for a host no provider file names.
@@ -63,16 +65,22 @@ pub fn plan<'r>(args: &LoginArgs, registry: &'r Registry, facts: &Facts) -> Resu
         )));
     };
     let mut warnings = Vec::new();
-    let choice = choose(args, provider, &target, &mut warnings)?;
+    let (access, entry) = access(args, provider, &target)?;
+    let flow = match access {
+        Access::Default => args.flow,
+        Access::ReadOnly { .. } => Flow::Token,
+        Access::Public => Flow::DeviceCode,
+    };
+    let choice = choose(args, flow, provider, &target, &mut warnings)?;
     if args.with_token && facts.stdin_is_terminal {
         return Err(Error::usage(
             "--with-token reads the token from standard input; pipe it in, for example `gh auth token | nix-tokens login github --with-token`",
         ));
     }
-    let scopes = if args.scopes.is_empty() {
-        provider.scopes.clone()
-    } else {
-        args.scopes.clone()
+    let scopes = match (&access, args.scopes.is_empty()) {
+        (Access::ReadOnly { .. } | Access::Public, _) => Vec::new(),
+        (Access::Default, true) => provider.scopes.clone(),
+        (Access::Default, false) => args.scopes.clone(),
     };
     let at_issuer = provider.forge().logs_in_at_issuer();
     // An OpenID Connect provider without an API of its own has its tokens checked at the issuer.
@@ -103,6 +111,7 @@ pub fn plan<'r>(args: &LoginArgs, registry: &'r Registry, facts: &Facts) -> Resu
         },
         (_, _) => Obtain::Token {
             with_token: args.with_token,
+            entry,
         },
     };
     let pixi_file = (at_issuer && !args.no_pixi)
@@ -112,6 +121,7 @@ pub fn plan<'r>(args: &LoginArgs, registry: &'r Registry, facts: &Facts) -> Resu
         login: LoginPlan {
             target,
             provider,
+            access,
             obtain,
             scopes,
             check_base,
@@ -201,6 +211,79 @@ fn resolve<'r>(
     Ok(Ok((target, base)))
 }
 
+/// What the token may do, from `--read-only` and `--public`, with the flags each cannot go with;
+/// and the guided entry of a token made by hand.
+fn access(args: &LoginArgs, provider: &Provider, target: &Target) -> Result<(Access, TokenEntry)> {
+    let forge = provider.forge();
+    let name = &provider.name;
+    let host = &target.host;
+    let plain = TokenEntry {
+        page: provider.token_page_for(host),
+        advice: provider.token_advice(host),
+    };
+    let flow = match args.flow {
+        Flow::Auto => None,
+        Flow::AuthCode => Some("--flow auth-code"),
+        Flow::DeviceCode => Some("--flow device-code"),
+        Flow::Token => Some("--flow token"),
+    };
+    match (args.read_only, args.public) {
+        (false, false) => Ok((Access::Default, plain)),
+        (true, true) => Err(Error::usage(
+            "--read-only and --public are two different logins; pick one",
+        )),
+        (false, true) => {
+            if !forge.public_login() {
+                return Err(Error::usage(format!(
+                    "{name} has no public login (the device flow asking for no scope); drop --public"
+                )));
+            }
+            let flag = if args.with_token {
+                Some("--with-token")
+            } else {
+                flow.filter(|_| args.flow != Flow::DeviceCode)
+            };
+            if let Some(flag) = flag {
+                return Err(Error::usage(format!(
+                    "--public logs in with the device flow, asking for no scope; drop {flag}"
+                )));
+            }
+            if !args.scopes.is_empty() {
+                return Err(Error::usage(
+                    "--public asks for no scope at all; drop --scope",
+                ));
+            }
+            Ok((Access::Public, plain))
+        }
+        (true, false) => {
+            let owner = target.key.split_once('/').map(|(_, o)| o.to_owned());
+            let Some(entry) = forge.read_only_entry(host, owner.as_deref()) else {
+                let reads = !provider.scopes.is_empty()
+                    && provider.scopes.iter().all(|s| forge.reads_only(s));
+                return Err(Error::usage(if reads {
+                    format!(
+                        "{name} has no read-only login of its own: its logins ask for {} only, which read; drop --read-only",
+                        provider.scopes.join(", ")
+                    )
+                } else {
+                    format!("{name} has no read-only login; drop --read-only")
+                }));
+            };
+            if let Some(flag) = flow.filter(|_| args.flow != Flow::Token) {
+                return Err(Error::usage(format!(
+                    "--read-only takes a token made by hand, not one from an OAuth flow; drop {flag}"
+                )));
+            }
+            if !args.scopes.is_empty() {
+                return Err(Error::usage(
+                    "--read-only takes a token made by hand, which no OAuth scope describes; drop --scope",
+                ));
+            }
+            Ok((Access::ReadOnly { owner }, entry))
+        }
+    }
+}
+
 /// How the token will be obtained, before the issuer or endpoints are known.
 enum Choice {
     Token,
@@ -209,11 +292,12 @@ enum Choice {
     Issuer(IssuerFlow),
 }
 
-/// Checks the flags that choose how the token is obtained, and chooses: `--flow` and
-/// `--with-token` say, and `auto` means OAuth for an issuer, or where the provider has a device
-/// flow and a client id for the host.
+/// Checks the flags that choose how the token is obtained, and chooses: `flow` (`--flow`, or what
+/// the access asked for needs) and `--with-token` say, and `auto` means OAuth for an issuer, or
+/// where the provider has a device flow and a client id for the host.
 fn choose(
     args: &LoginArgs,
+    flow: Flow,
     provider: &Provider,
     target: &Target,
     warnings: &mut Vec<String>,
@@ -222,7 +306,7 @@ fn choose(
     let issuer_only = [
         (args.oauth_client_secret.is_some(), "--oauth-client-secret"),
         (args.oauth_redirect_uri.is_some(), "--oauth-redirect-uri"),
-        (args.flow == Flow::AuthCode, "--oauth-flow auth-code"),
+        (flow == Flow::AuthCode, "--oauth-flow auth-code"),
     ];
     if let Some((_, flag)) = issuer_only.iter().find(|(given, _)| *given && !at_issuer) {
         return Err(Error::usage(format!(
@@ -231,7 +315,7 @@ fn choose(
         )));
     }
     let client_id = provider.device_client_id(&target.host, args.client_id.as_deref());
-    let oauth = match (args.flow, args.with_token) {
+    let oauth = match (flow, args.with_token) {
         (Flow::Token, _) | (_, true) => false,
         (Flow::Auto, false) => at_issuer || client_id.is_some(),
         (Flow::AuthCode, false) => true,
@@ -265,7 +349,7 @@ fn choose(
     }
     Ok(match (oauth, at_issuer, client_id) {
         (false, _, _) => Choice::Token,
-        (true, true, _) => Choice::Issuer(match args.flow {
+        (true, true, _) => Choice::Issuer(match flow {
             Flow::AuthCode => IssuerFlow::AuthCode,
             Flow::DeviceCode => IssuerFlow::DeviceCode,
             Flow::Auto | Flow::Token => IssuerFlow::Auto,

@@ -1,8 +1,10 @@
 //! Running a login plan: obtain the token (guided entry, the device flow on the host, or an OpenID
-//! Connect issuer's flows), check it with the provider, and save it where Nix reads it — in pixi's
-//! credential store too, for an issuer's login. Only a token the provider accepts is saved, unless
-//! the plan says `force`.
+//! Connect issuer's flows), check it with the provider (and, for a read-only login, that it reads
+//! and cannot write; see [`audit`]), and save it where Nix reads it — in pixi's credential store
+//! too, for an issuer's login. Only a token the provider accepts is saved, unless the plan says
+//! `force`; the success line says what the token can do.
 
+mod audit;
 mod device;
 mod oidc;
 
@@ -20,8 +22,8 @@ use crate::nixconf::hosts::PixiLink;
 use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::pixi;
 use crate::providers::Provider;
-use crate::providers::forge::{DeviceEndpoints, Site};
-use crate::providers::shared::{Identity, Verdict};
+use crate::providers::forge::{DeviceEndpoints, Site, TokenEntry};
+use crate::providers::shared::{Identity, Privileges, Verdict};
 use crate::secret::Secret;
 
 /// Everything a login will do, decided before any token is read.
@@ -29,6 +31,8 @@ pub struct LoginPlan<'r> {
     /// The key, host, provider, file and netrc login the token is stored with.
     pub target: Target<'r>,
     pub provider: &'r Provider,
+    /// What the token may do, as asked.
+    pub access: Access,
     pub obtain: Obtain,
     /// The scopes an OAuth flow asks for (and a person is told to tick).
     pub scopes: Vec<String>,
@@ -43,10 +47,23 @@ pub struct LoginPlan<'r> {
     pub no_browser: bool,
 }
 
+/// What the token may do, as the person asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// What the provider's login asks for (on GitHub `repo`, which also writes).
+    Default,
+    /// A token that can only read, made by hand and checked to read (`--read-only`), for the
+    /// owner of an owner key.
+    ReadOnly { owner: Option<String> },
+    /// No scope at all: public data only (`--public`).
+    Public,
+}
+
 /// How the token is obtained.
 pub enum Obtain {
-    /// Guided entry: a hidden prompt, or standard input (`--with-token`, which opens no page).
-    Token { with_token: bool },
+    /// Guided entry: a hidden prompt, or standard input (`--with-token`, which opens no page),
+    /// told where to make the token.
+    Token { with_token: bool, entry: TokenEntry },
     /// The OAuth device flow on the host.
     Device {
         client_id: String,
@@ -83,10 +100,22 @@ impl LoginPlan<'_> {
             crate::providers::Sink::AccessTokens => token_file,
             crate::providers::Sink::Netrc => netrc,
         };
-        let (flow, issuer) = match &self.obtain {
-            Obtain::Token { .. } => ("personal token".to_owned(), String::new()),
-            Obtain::Device { .. } => ("device-code".to_owned(), String::new()),
-            Obtain::Issuer(i) => (
+        let (flow, issuer) = match (&self.obtain, &self.access) {
+            (Obtain::Token { entry, .. }, Access::ReadOnly { .. }) => (
+                "personal token".to_owned(),
+                entry
+                    .page
+                    .as_ref()
+                    .map(|p| format!(" for a read-only token made at {p}"))
+                    .unwrap_or_default(),
+            ),
+            (Obtain::Token { .. }, _) => ("personal token".to_owned(), String::new()),
+            (Obtain::Device { .. }, Access::Public) => (
+                "device-code".to_owned(),
+                " asking for no scope (public data only)".to_owned(),
+            ),
+            (Obtain::Device { .. }, _) => ("device-code".to_owned(), String::new()),
+            (Obtain::Issuer(i), _) => (
                 match i.flow {
                     IssuerFlow::Auto => "auth-code (or device-code without a browser)",
                     IssuerFlow::AuthCode => "auth-code",
@@ -138,19 +167,13 @@ pub fn run(ctx: &Context, plan: LoginPlan) -> Result<bool> {
     if let Some(remark) = identity.as_ref().and_then(|i| i.remark.as_ref()) {
         ctx.ui.info(&format!("{remark}."));
     }
-    if let Some(scopes) = identity.as_ref().and_then(|i| i.scopes.as_ref()) {
-        let missing = plan
-            .provider
-            .forge()
-            .missing_scopes(&plan.provider.scopes, scopes);
-        if !missing.is_empty() {
-            ctx.ui.warn(&format!(
-                "the token lacks the scope(s) {} that Nix needs to read private repositories",
-                missing.join(", ")
-            ));
+    let privileges = match &identity {
+        Some(identity) => {
+            Some(runtime.block_on(audit::audit(ctx, &plan, &site, &token, identity))?)
         }
-    }
-    store(ctx, &plan, token, oauth, identity)
+        None => None,
+    };
+    store(ctx, &plan, token, oauth, identity, privileges)
 }
 
 /// Obtains the token as the plan says, in the format Nix reads it in; with the renewable login it
@@ -176,15 +199,14 @@ async fn obtain(
             let login = login.map(|l| OAuthLogin { netrc_login, ..l });
             Ok((target.prepare(token)?, login))
         }
-        Obtain::Token { with_token } => {
-            let host = &target.host;
-            let advice = plan.provider.token_advice(host);
+        Obtain::Token { with_token, entry } => {
+            let advice = entry.advice.clone();
             // The token page, pre-filled where the provider allows it, opens beside the prompt.
-            if let Some(page) = plan.provider.token_page_for(host)
+            if let Some(page) = &entry.page
                 && !with_token
                 && !plan.no_browser
                 && browser::available()
-                && browser::open(&page)
+                && browser::open(page)
             {
                 ctx.ui.info("Opened the token page in your browser.");
             }
@@ -227,6 +249,7 @@ fn store(
     token: Secret<String>,
     oauth: Option<OAuthLogin>,
     identity: Option<Identity>,
+    privileges: Option<Privileges>,
 ) -> Result<bool> {
     let target = &plan.target;
     let pixi = plan.pixi_file.clone().map(|file| PixiWrite {
@@ -247,7 +270,8 @@ fn store(
     };
     match save(ctx, target, token, options)? {
         Saved::Written(file) | Saved::Unchanged(file) => {
-            ctx.ui.info(&summary(plan, identity.as_ref(), &file));
+            let said = summary(plan, identity.as_ref(), privileges.as_ref(), &file);
+            ctx.ui.info(&said);
             if let Some(key) = pixi_key {
                 warn_pixi_keyring(ctx, &target.host, &key);
             }
@@ -284,8 +308,13 @@ fn pixi_entry(token: &Secret<String>, oauth: Option<&OAuthLogin>) -> serde_json:
     }
 }
 
-/// One line: host, user, scopes, expiry, and the file written.
-fn summary(plan: &LoginPlan, identity: Option<&Identity>, file: &Path) -> String {
+/// One line: host, user, scopes, expiry, the file written, and what the token can do.
+fn summary(
+    plan: &LoginPlan,
+    identity: Option<&Identity>,
+    privileges: Option<&Privileges>,
+    file: &Path,
+) -> String {
     let key = &plan.target.key;
     let Some(id) = identity else {
         return format!("Saved the token for {key} in {}.", file.display());
@@ -298,16 +327,20 @@ fn summary(plan: &LoginPlan, identity: Option<&Identity>, file: &Path) -> String
             file.display()
         );
     }
-    let scopes = match &id.scopes {
+    let scopes = match id.scopes.as_deref() {
+        Some([]) => "no scope".to_owned(),
         Some(s) => format!("scopes {}", s.join(", ")),
         None => "scopes not reported".to_owned(),
     };
+    let can = privileges
+        .map(|p| format!(" and {}", p.summary))
+        .unwrap_or_default();
     let expiry = id
         .expires_at
         .as_ref()
         .map_or_else(|| "no expiry".to_owned(), |e| format!("expires {e}"));
     format!(
-        "Logged in to {key} as {} ({scopes}; {expiry}); the token is in {}.",
+        "Logged in to {key} as {} ({scopes}; {expiry}); the token is in {}{can}.",
         id.user,
         file.display()
     )

@@ -12,7 +12,7 @@ use crate::nixconf::hosts::Hosts;
 use crate::nixconf::install::Install;
 use crate::nixconf::tokens;
 use crate::providers::detect;
-use crate::providers::forge::Site;
+use crate::providers::forge::{Audit, Site};
 use crate::providers::shared::Verdict;
 use crate::providers::{Provider, Registry};
 use crate::time;
@@ -143,7 +143,8 @@ impl Check {
     }
 }
 
-/// Puts a provider's verdict into a row: status, user, scopes, expiry, and a note.
+/// Puts a provider's verdict into a row: status, user, scopes, what the token may do beyond
+/// reading, expiry, and a note.
 fn apply(row: &mut Row, verdict: Verdict, provider: Option<&Provider>) {
     let mut notes: Vec<String> = row.message.take().into_iter().collect();
     match verdict {
@@ -168,6 +169,19 @@ fn apply(row: &mut Row, verdict: Verdict, provider: Option<&Provider>) {
                         missing.join(", ")
                     ));
                 }
+            }
+            if let (Some(p), Some(secret)) = (provider, &row.secret) {
+                let privileges = p.forge().privileges(&Audit {
+                    provider: p,
+                    host: tokens::key_host(&row.host),
+                    token: secret,
+                    scopes: id.scopes.as_deref(),
+                });
+                // A token that can write is valid all the same; the note says what it can do.
+                if privileges.read_only == Some(false) {
+                    notes.push(format!("the token {}", privileges.summary));
+                }
+                row.privileges = Some(privileges);
             }
             if let Some((left, limit)) = id.rate_limit {
                 notes.push(format!("rate limit {left} of {limit} left this hour"));

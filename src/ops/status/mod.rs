@@ -1,6 +1,7 @@
 //! `status`: every token Nix will see, from which file, masked, and (unless offline) what its
-//! provider says of it, all checks at once (see [`check`]); shown as a table ([`table`]) or one
-//! JSON document whose keys the README documents.
+//! provider says of it and what it may do beyond reading, all checks at once (see [`check`]);
+//! shown as a table ([`table`]) or one JSON document whose keys the README documents. A token that
+//! can write is valid all the same: its privileges change no exit code.
 
 mod caches;
 mod check;
@@ -19,6 +20,7 @@ use crate::nixconf::netrc::Netrc;
 use crate::nixconf::oauth::OAuthLogins;
 use crate::nixconf::{fsio, nix_version, tokens, view};
 use crate::providers::Registry;
+use crate::providers::shared::Privileges;
 use crate::secret::{Secret, fingerprint, mask};
 use crate::time;
 
@@ -53,6 +55,8 @@ struct Row {
     provider: Option<String>,
     user: Option<String>,
     scopes: Vec<String>,
+    /// What a valid token may do beyond reading; `None` until its provider has checked it.
+    privileges: Option<Privileges>,
     expires_at: Option<String>,
     status: &'static str,
     source: PathBuf,
@@ -200,6 +204,7 @@ fn rows(
             host: t.key,
             user: None,
             scopes: Vec::new(),
+            privileges: None,
             expires_at: None,
             status: "unverified",
             token: mask(&t.token),
@@ -244,6 +249,7 @@ fn netrc_rows(
             provider: provider_of(host),
             user: None,
             scopes: Vec::new(),
+            privileges: None,
             expires_at: None,
             status: "unverified",
             source: path.to_path_buf(),

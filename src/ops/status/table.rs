@@ -1,11 +1,21 @@
-//! `status`'s tables: one line per token (then per binary cache), and its message indented below.
+//! `status`'s tables: one line per token (with one word for what it may do: `read-only`,
+//! `read-write`, `broad`, `unknown`, or `-` before its provider checked it), then one per binary
+//! cache, each line's message indented below.
 
 use super::Row;
 use super::caches::CacheRow;
 
 /// The tokens' table.
 pub fn print(rows: &[Row]) {
-    let header = ["HOST", "PROVIDER", "USER", "TOKEN", "STATUS", "SOURCE"];
+    let header = [
+        "HOST",
+        "PROVIDER",
+        "USER",
+        "TOKEN",
+        "STATUS",
+        "PRIVILEGES",
+        "SOURCE",
+    ];
     let lines: Vec<(Vec<String>, Option<&str>)> = rows
         .iter()
         .map(|r| {
@@ -15,6 +25,7 @@ pub fn print(rows: &[Row]) {
                 r.user.clone().unwrap_or_else(|| "-".to_owned()),
                 r.token.clone(),
                 r.status.to_owned(),
+                r.privileges.as_ref().map_or("-", |p| p.word()).to_owned(),
                 r.source.display().to_string(),
             ];
             (cells, r.message.as_deref())

@@ -68,11 +68,24 @@ fn github_uses_the_device_flow_of_its_public_app() {
     assert!(plan.pixi_file.is_none());
     // A GitHub Enterprise Server has no public app: a personal token, unless --client-id.
     let ghes = ready(&r, "ghe.example.com -p github").login;
-    assert!(matches!(ghes.obtain, Obtain::Token { with_token: false }));
+    assert!(matches!(
+        ghes.obtain,
+        Obtain::Token {
+            with_token: false,
+            ..
+        }
+    ));
     let ghes = ready(&r, "ghe.example.com -p github --client-id Iv1.abc").login;
     assert!(matches!(ghes.obtain, Obtain::Device { ref client_id, .. } if client_id == "Iv1.abc"));
     let piped = ready(&r, "github --with-token").login;
-    assert!(matches!(piped.obtain, Obtain::Token { with_token: true }));
+    assert!(matches!(
+        piped.obtain,
+        Obtain::Token {
+            with_token: true,
+            ..
+        }
+    ));
+    assert_eq!(plan.access, Access::Default);
 }
 
 #[test]
@@ -227,3 +240,5 @@ fn owners_and_the_dry_run_sentence() {
             .contains(" with the auth-code (or device-code without a browser) flow at the issuer https://prefix.dev/ as the client rattler (scopes openid, profile, offline_access, channel:read, channel:upload), check the token with https://prefix.dev/, and store it for prefix.dev in /n and in pixi's /home/me/.rattler/credentials.json.")
     );
 }
+
+mod least_privilege;
