@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::http;
 use crate::nixconf::install::Install;
 use crate::ops::login::{Access, IssuerFlow, IssuerPlan, LoginPlan, Obtain};
-use crate::ops::save::{Target, check_cache_destination};
+use crate::ops::save::Target;
 use crate::providers::forge::TokenEntry;
 use crate::providers::{Kind, Provider, Registry};
 
@@ -90,30 +90,19 @@ pub fn plan<'r>(args: &LoginArgs, registry: &'r Registry, facts: &Facts) -> Resu
     let graphql = provider.oidc.as_ref().and_then(|o| o.graphql_path.as_ref());
     let (check_base, remembered_base) = match (&issuer, graphql) {
         (Some(issuer), None) => (issuer.clone(), Some(issuer.to_string())),
-        _ if provider.forge().serves_substitutes() => cache_base(args, provider, &target, facts)?,
+        _ if provider.forge().serves_substitutes() => {
+            caches::substituter(args, provider, &target, facts)?
+        }
         _ => (base, args.base_url.clone()),
     };
-    let obtain = match (choice, issuer) {
-        (Choice::Issuer(flow), Some(issuer)) => Obtain::Issuer(IssuerPlan {
-            client_id: issuer_client_id(provider, &target.host, args)?,
-            issuer,
-            flow,
-            client_secret: args.oauth_client_secret.clone().map(Secret::new),
-            redirect_uri: args.oauth_redirect_uri.clone(),
-            timeout: Duration::from_secs(args.oauth_timeout),
-        }),
-        (Choice::Device(client_id), _) => Obtain::Device {
-            endpoints: provider
-                .forge()
-                .device_endpoints(provider, &check_base)
-                .ok_or_else(|| Error::usage(format!("{} has no device flow", provider.name)))?,
-            client_id,
-        },
-        (_, _) => Obtain::Token {
-            with_token: args.with_token,
-            entry,
-        },
-    };
+    let obtain = obtain(
+        args,
+        provider,
+        &target.host,
+        (choice, issuer),
+        &check_base,
+        entry,
+    )?;
     let pixi_file = (at_issuer && !args.no_pixi)
         .then(|| facts.pixi_file.clone())
         .flatten();
@@ -134,37 +123,36 @@ pub fn plan<'r>(args: &LoginArgs, registry: &'r Registry, facts: &Facts) -> Resu
     })))
 }
 
-/// A binary cache's substituter (where the token is checked, and which is remembered when it is
-/// not `https://HOST`); refused where the process that downloads from caches would not read the
-/// token.
-fn cache_base(
+/// How the token is obtained, now that the flow is chosen and the issuer and base URL known.
+fn obtain(
     args: &LoginArgs,
     provider: &Provider,
-    target: &Target,
-    facts: &Facts,
-) -> Result<(Url, Option<String>)> {
-    let host = &target.host;
-    let substituter = args
-        .base_url
-        .clone()
-        .or_else(|| provider.substituter(host, args.cache.as_deref()))
-        .ok_or_else(|| {
-            Error::usage(format!(
-                "a {} cache on {host} is named in its substituter's URL: pass --cache NAME (or the substituter with --base-url)",
-                provider.name
-            ))
-        })?;
-    let url = http::base_url(host, Some(&substituter))?;
-    let mut again = format!("login {host} --provider {}", provider.name);
-    for (flag, value) in [("--cache", &args.cache), ("--base-url", &args.base_url)] {
-        if let Some(value) = value {
-            again.push_str(&format!(" {flag} {value}"));
-        }
-    }
-    check_cache_destination(target, &facts.install, facts.system, &again)?;
-    let plain = http::base_url(host, None).ok();
-    let remembered = (Some(&url) != plain.as_ref()).then(|| url.to_string());
-    Ok((url, remembered))
+    host: &str,
+    (choice, issuer): (Choice, Option<Url>),
+    base: &Url,
+    entry: TokenEntry,
+) -> Result<Obtain> {
+    Ok(match (choice, issuer) {
+        (Choice::Issuer(flow), Some(issuer)) => Obtain::Issuer(IssuerPlan {
+            client_id: issuer_client_id(provider, host, args)?,
+            issuer,
+            flow,
+            client_secret: args.oauth_client_secret.clone().map(Secret::new),
+            redirect_uri: args.oauth_redirect_uri.clone(),
+            timeout: Duration::from_secs(args.oauth_timeout),
+        }),
+        (Choice::Device(client_id), _) => Obtain::Device {
+            endpoints: provider
+                .forge()
+                .device_endpoints(provider, base)
+                .ok_or_else(|| Error::usage(format!("{} has no device flow", provider.name)))?,
+            client_id,
+        },
+        (_, _) => Obtain::Token {
+            with_token: args.with_token,
+            entry,
+        },
+    })
 }
 
 /// The target (key, host, provider, file) and the host's base URL; or the detection to run
@@ -176,7 +164,7 @@ fn resolve<'r>(
 ) -> Result<std::result::Result<(Target<'r>, Url), Planned<'r>>> {
     let mut target_arg = args.target.as_deref().unwrap_or("github").to_owned();
     if let Some(cache) = &args.cache {
-        target_arg = cache_target(registry, &target_arg, args.provider.as_deref(), cache)?;
+        target_arg = caches::target(registry, &target_arg, args.provider.as_deref(), cache)?;
     }
     if let Some(owner) = &args.owner {
         target_arg = owner_key(registry, &target_arg, args.provider.as_deref(), owner)?;
@@ -382,38 +370,6 @@ fn issuer_client_id(provider: &Provider, host: &str, args: &LoginArgs) -> Result
     })
 }
 
-/// The target of `login TARGET --cache NAME`: the cache's own host for a provider whose caches
-/// each have one (`cachix` → `NAME.cachix.org`), else `TARGET` for a cache of that provider.
-fn cache_target(
-    registry: &Registry,
-    target: &str,
-    provider: Option<&str>,
-    cache: &str,
-) -> Result<String> {
-    let named = provider.unwrap_or(target);
-    let provider = registry
-        .by_name(named)
-        .or_else(|| registry.by_host(target))
-        .filter(|p| p.forge().serves_substitutes());
-    let Some(provider) = provider else {
-        return Err(Error::usage(format!(
-            "--cache names a binary cache (of cachix, attic, flakehub or nix-cache), and `{named}` is not one; drop it, or pass --provider"
-        )));
-    };
-    let plain = !cache.is_empty()
-        && cache
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c));
-    if !plain {
-        return Err(Error::usage(
-            "--cache takes the name of a cache (letters, digits, `-` and `_`), such as my-cache",
-        ));
-    }
-    Ok(provider
-        .cache_host(cache)
-        .unwrap_or_else(|| target.to_owned()))
-}
-
 /// The key `HOST/OWNER` for `login TARGET --owner OWNER`.
 fn owner_key(
     registry: &Registry,
@@ -432,5 +388,6 @@ fn owner_key(
     Ok(format!("{key}/{owner}"))
 }
 
+mod caches;
 #[cfg(test)]
 mod tests;
