@@ -3,7 +3,8 @@
 //! The API is at `https://api.github.com` for github.com and at `BASE/api/v3` elsewhere (GHES).
 //! `GET /user` names the owner; `X-OAuth-Scopes` lists a classic token's scopes (it is empty for
 //! fine-grained tokens); `GitHub-Authentication-Token-Expiration` gives an expiry where there is
-//! one; `X-RateLimit-*` the hourly budget. A GHES answers `GET /api/v3` anonymously with
+//! one; `X-RateLimit-*` the hourly budget. `GET /repos/OWNER/REPO` says whether a repository is
+//! `private`, and answers 404 for a private one the caller may not read. A GHES answers `GET /api/v3` anonymously with
 //! `current_user_url` or an `X-GitHub-Enterprise-Version` header. Tokens are revoked through the
 //! credential revocation API; git takes any token with the user `x-access-token`.
 
@@ -14,7 +15,8 @@ use reqwest::header::HeaderMap;
 use super::forge::{Forge, GitAsk, Probe, Site};
 use super::provider::Kind;
 use super::shared::{
-    Identity, OAuthRevocation, Revoked, Verdict, json_body, json_with, named_user,
+    Identity, OAuthRevocation, RepoAccess, RepoAnswer, Revoked, Verdict, json_body, json_with,
+    named_user, repo_access,
 };
 use crate::http::{Response, Unreachable, join};
 use crate::secret::Secret;
@@ -56,6 +58,37 @@ impl Forge for Github {
                 .and_then(|e| crate::time::rfc3339_from_header(&e)),
             rate_limit: rate_limit(&response.headers),
         }))
+    }
+
+    async fn repo_access(
+        &self,
+        site: &Site<'_>,
+        owner: &str,
+        repo: &str,
+        token: Option<&Secret<String>>,
+    ) -> Result<RepoAnswer, Unreachable> {
+        let auth = token.map(|t| Secret::new(format!("token {}", t.expose())));
+        let url = join(
+            &api_base(site.host, site.base),
+            &format!("repos/{owner}/{repo}"),
+        );
+        let response = site
+            .http
+            .get(&url, auth.as_ref().map(|a| ("authorization", a)))
+            .await?;
+        let rate_limit = rate_limit(&response.headers);
+        let access = match rate_limit {
+            // GitHub answers 403 (or 429) once the hour's requests are used up.
+            Some((0, limit)) if matches!(response.status.as_u16(), 403 | 429) => {
+                RepoAccess::Forbidden(format!(
+                    "GitHub's rate limit is used up (0 of {limit} requests left this hour)"
+                ))
+            }
+            _ => repo_access(&response, "GitHub", |v| {
+                v.get("private").and_then(serde_json::Value::as_bool)
+            }),
+        };
+        Ok(RepoAnswer { access, rate_limit })
     }
 
     fn probe(&self) -> Option<Probe> {
