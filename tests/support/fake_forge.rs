@@ -256,10 +256,15 @@ fn serve<S: Read + Write>(stream: S, requests: &Mutex<Vec<Request>>, handler: &H
     for (k, v) in &reply.headers {
         out.push_str(&format!("{k}: {v}\r\n"));
     }
+    // A HEAD answer carries the length of the body it does not send.
+    let body = if request.method == "HEAD" {
+        ""
+    } else {
+        &reply.body
+    };
     out.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n{}",
+        "Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         reply.body.len(),
-        reply.body
     ));
     let mut stream = reader.into_inner();
     let _ = stream.write_all(out.as_bytes());

@@ -5,6 +5,8 @@
 
 pub mod fake_forge;
 pub mod fake_oidc;
+pub mod fake_repos;
+pub mod flake_lock;
 pub mod git_server;
 pub mod module_eval;
 pub mod nix;
