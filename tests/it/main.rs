@@ -5,8 +5,6 @@ mod support;
 
 mod bad_input;
 mod check;
-mod check_agrees;
-mod check_git;
 mod cli_surface;
 mod crash;
 mod detect;

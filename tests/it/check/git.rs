@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-use super::check::{check, flake, row};
+use super::{check, flake, row};
 use crate::support::fake_repos::{self, Holdings};
 use crate::support::flake_lock::{self as fl, lock};
 use crate::support::git_server::{GitServer, make_repo};
@@ -47,15 +47,10 @@ fn reason(rows: &[Value], input: &str) -> String {
     row(rows, input)["reason"].as_str().unwrap().to_owned()
 }
 
-#[test]
-fn the_helpers_check_names_are_the_ones_git_asks() {
-    if !have_git() {
-        return;
-    }
-    let env = TestEnv::new();
-    env.set_token("github.com", TOKEN);
-    env.set_token("gitlab.com", "glpat-checkgitlabhelpertoken1");
-    // Helpers that write their name to a log and answer nothing, so git goes on to the next.
+/// git's configuration for the test: helpers that write their name to `asked.log` and answer
+/// nothing (so git goes on to the next), one for every host, github.com's list reset, nix-tokens
+/// for github.com/org only. Returns the log.
+fn logging_helpers(env: &TestEnv) -> std::path::PathBuf {
     let log = env.root.join("asked.log");
     let logger = env.root.join("logger.sh");
     env.write(
@@ -73,20 +68,71 @@ fn the_helpers_check_names_are_the_ones_git_asks() {
              [credential \"https://gitlab.com\"]\n\thelper = {}\n",
             l("all"),
             l("gh"),
-            our_helper(&env),
+            our_helper(env),
             l("gl")
         ),
     );
+    log
+}
+
+/// Real `git credential fill` for `url`: whether nix-tokens' token came back, and how many of
+/// the logging helpers git asked before.
+fn git_fill(env: &TestEnv, url: &str, log: &std::path::Path) -> (bool, usize) {
+    let _ = std::fs::remove_file(log);
+    let parsed = reqwest::Url::parse(url).unwrap();
+    let request = format!(
+        "protocol=https\nhost={}\npath={}\n\n",
+        parsed.host_str().unwrap(),
+        parsed.path().trim_start_matches('/')
+    );
+    let mut git = Command::new("git");
+    for (k, v) in env.std_cmd().get_envs() {
+        match v {
+            Some(v) => git.env(k, v),
+            None => git.env_remove(k),
+        };
+    }
+    let mut child = git
+        .args(["credential", "fill"])
+        .env("GIT_CONFIG_GLOBAL", env.root.join("gitconfig"))
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env_remove("GIT_ASKPASS")
+        .env_remove("SSH_ASKPASS")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), request.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let answered = String::from_utf8_lossy(&out.stdout).contains(&format!("password={TOKEN}"));
+    let before = std::fs::read_to_string(log)
+        .unwrap_or_default()
+        .lines()
+        .count();
+    (answered, before)
+}
+
+#[test]
+fn the_helpers_check_names_are_the_ones_git_asks() {
+    if !have_git() {
+        return;
+    }
+    let env = TestEnv::new();
+    env.set_token("github.com", TOKEN);
+    env.set_token("gitlab.com", "glpat-checkgitlabhelpertoken1");
+    let log = logging_helpers(&env);
     let urls = [
         ("org", "https://github.com/org/app.git"),
         ("mine", "https://github.com/me/app.git"),
         ("lab", "https://gitlab.com/group/project.git"),
     ];
-    let nodes: serde_json::Map<String, Value> = urls
+    let nodes = urls
         .iter()
         .map(|(n, u)| ((*n).to_owned(), fl::git(u)))
         .collect();
-    let inputs: serde_json::Map<String, Value> = urls
+    let inputs = urls
         .iter()
         .map(|(n, _)| ((*n).to_owned(), json!(n)))
         .collect();
@@ -94,41 +140,9 @@ fn the_helpers_check_names_are_the_ones_git_asks() {
     let (code, rows, _) = check(&env, &["--offline", &dir]);
     assert_eq!(code, Some(0));
 
+    let mut answered_for = Vec::new();
     for (name, url) in urls {
-        let _ = std::fs::remove_file(&log);
-        let parsed = reqwest::Url::parse(url).unwrap();
-        let request = format!(
-            "protocol=https\nhost={}\npath={}\n\n",
-            parsed.host_str().unwrap(),
-            parsed.path().trim_start_matches('/')
-        );
-        let template = env.std_cmd();
-        let mut git = Command::new("git");
-        for (k, v) in template.get_envs() {
-            match v {
-                Some(v) => git.env(k, v),
-                None => git.env_remove(k),
-            };
-        }
-        let mut child = git
-            .args(["credential", "fill"])
-            .env("GIT_CONFIG_GLOBAL", env.root.join("gitconfig"))
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .env_remove("GIT_ASKPASS")
-            .env_remove("SSH_ASKPASS")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        std::io::Write::write_all(child.stdin.as_mut().unwrap(), request.as_bytes()).unwrap();
-        let out = child.wait_with_output().unwrap();
-        let answered = String::from_utf8_lossy(&out.stdout).contains(&format!("password={TOKEN}"));
-        let asked_before = std::fs::read_to_string(&log)
-            .unwrap_or_default()
-            .lines()
-            .count();
+        let (answered, asked_before) = git_fill(&env, url, &log);
         let r = row(&rows, name);
         assert_eq!(
             !r["credential"].is_null(),
@@ -137,15 +151,13 @@ fn the_helpers_check_names_are_the_ones_git_asks() {
         );
         let said = reason(&rows, name);
         if answered {
+            answered_for.push(name);
+            let asks = "offline: git asks nix-tokens, which answers with github.com";
+            assert!(said.contains(asks), "{said}");
+            let first = format!("git asks {asked_before} other credential helper(s) first");
             assert!(
-                said.contains("offline: git asks nix-tokens, which answers with github.com"),
-                "{said}"
-            );
-            assert!(
-                said.contains(&format!(
-                    "git asks {asked_before} other credential helper(s) first"
-                )),
-                "{name}: git asked {asked_before} helper(s) first: {said}"
+                said.contains(&first),
+                "{name}: git asked {asked_before} first: {said}"
             );
         } else {
             assert!(
@@ -154,6 +166,18 @@ fn the_helpers_check_names_are_the_ones_git_asks() {
             );
         }
     }
+    assert_eq!(answered_for, ["org"]);
+}
+
+/// git's configuration for `url`: a helper that answers nothing, then nix-tokens.
+fn helper_after_a_silent_one(env: &TestEnv, url: &str) {
+    env.write(
+        &env.root.join("gitconfig"),
+        &format!(
+            "[credential \"{url}\"]\n\thelper = \"!f() {{ :; }}; f\"\n\thelper = \"{}\"\n",
+            our_helper(env)
+        ),
+    );
 }
 
 #[test]
@@ -187,14 +211,7 @@ fn a_git_host_of_no_known_kind_is_asked_with_ls_remote() {
     assert!(server.tried().is_empty(), "{:?}", server.tried());
 
     // With nix-tokens as git's helper for the host (after one that answers nothing).
-    env.write(
-        &env.root.join("gitconfig"),
-        &format!(
-            "[credential \"{}\"]\n\thelper = \"!f() {{ :; }}; f\"\n\thelper = \"{}\"\n",
-            server.url,
-            our_helper(&env)
-        ),
-    );
+    helper_after_a_silent_one(&env, &server.url);
     let (code, rows, _) = check(&env, &[&dir]);
     assert_eq!(code, Some(3), "{rows:#?}");
     assert_eq!(row(&rows, "src")["verdict"], "ok", "{rows:#?}");

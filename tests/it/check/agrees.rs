@@ -7,15 +7,17 @@
 //! will fail are exactly the ones Nix fails on — owner keys and GitHub Enterprise as each Nix
 //! version treats them included — and following the fix `check` names makes both succeed.
 
+use std::path::PathBuf;
 use std::process::Output;
 
 use serde_json::Value;
 
 use crate::support::flake_lock::{self as fl, lock};
-use crate::support::git_server::GitServer;
+use crate::support::git_server::{GitServer, make_repo};
 use crate::support::nix::Nix;
 use crate::support::nix::fetching::Fetching;
 use crate::support::nix::forge;
+use crate::support::nix::https::HttpsServer;
 use crate::support::nix::tls::listen_443;
 use crate::support::*;
 
@@ -78,133 +80,146 @@ fn verdict<'a>(verdicts: &'a [(String, String)], input: &str) -> &'a str {
         .1
 }
 
-fn inputs_check_fails_are_the_ones_nix_fails_on(nix: &Nix) {
-    let f = Fetching::new();
-    let grants = [
-        (ADMIN, "group"),
-        (ADMIN, "team"),
-        (ADMIN, "other"),
-        (GROUP, "group"),
-        (TEAM, "team"),
-    ]
-    .iter()
-    .map(|(t, o)| (format!("PAT:{t}"), (*o).to_owned()))
-    .collect();
-    let repos = vec![
-        f.repo("group", "app"),
-        f.repo("team", "tool"),
-        f.repo("other", "secret"),
-    ];
-    let Some(gitlab) = f.serve(&[], forge::gitlab(repos, grants, None)) else {
-        return;
-    };
+/// The HTTPS stand-ins: GitLab, two file servers behind basic auth, two git servers.
+struct Stand {
+    gitlab: HttpsServer,
+    tarballs: HttpsServer,
+    gone: HttpsServer,
+    git: GitServer,
+    stale: GitServer,
+}
+
+/// The stand-ins, or `None` (skipping) where port 443 cannot be bound.
+fn stand_ins(f: &Fetching) -> Option<Stand> {
+    let grants = [(ADMIN, "group"), (ADMIN, "team"), (ADMIN, "other")]
+        .into_iter()
+        .chain([(GROUP, "group"), (TEAM, "team")])
+        .map(|(t, o)| (format!("PAT:{t}"), o.to_owned()))
+        .collect();
+    let repos = ["group/app", "team/tool", "other/secret"]
+        .map(|r| r.split_once('/').unwrap())
+        .map(|(o, n)| f.repo(o, n))
+        .to_vec();
+    let gitlab = f.serve(&[], forge::gitlab(repos, grants, None))?;
     let release = f.repo("releases", "tool");
-    let files = vec![
-        (
-            "/releases/tool-1.0.tar.gz".to_owned(),
-            release.tarball("tool-1.0"),
-        ),
-        (
-            "/releases/extra-1.0.tar.gz".to_owned(),
-            release.tarball("extra-1.0"),
-        ),
-    ];
-    let Some(tarballs) = f.serve(&[], forge::basic_auth("me", FILES, files.clone())) else {
-        return;
-    };
+    let files: Vec<(String, Vec<u8>)> = ["tool", "extra"]
+        .map(|n| {
+            (
+                format!("/releases/{n}-1.0.tar.gz"),
+                release.tarball(&format!("{n}-1.0")),
+            )
+        })
+        .to_vec();
+    let tarballs = f.serve(&[], forge::basic_auth("me", FILES, files.clone()))?;
     // The login a netrc entry written by `set-token HOST --netrc` carries.
-    let Some(gone) = f.serve(&[], forge::basic_auth("nix-tokens", GONE, files)) else {
-        return;
-    };
-    crate::support::git_server::make_repo(&f.repos, "org/private.git", "org/private: private\n");
+    let gone = f.serve(&[], forge::basic_auth("nix-tokens", GONE, files))?;
+    make_repo(&f.repos, "org/private.git", "org/private: private\n");
     let git_server = |token: &str| {
         let bound = listen_443()?;
         let tls = f.ca.server_config(&[&bound.1.to_string()]);
-        Some(GitServer::start_https(
-            bound,
-            tls,
-            &f.repos,
-            &[("nix-tokens", token)],
-        ))
+        let accepted = [("nix-tokens", token)];
+        Some(GitServer::start_https(bound, tls, &f.repos, &accepted))
     };
-    let (Some(git), Some(stale)) = (git_server(GIT), git_server(STALE)) else {
-        return;
-    };
+    Some(Stand {
+        gitlab,
+        tarballs,
+        gone,
+        git: git_server(GIT)?,
+        stale: git_server(STALE)?,
+    })
+}
 
-    // Every credential works while Nix locks the flake.
-    let gl = gitlab.host.clone();
-    f.nix_tokens(nix, &["set-token", &gl, "-p", "gitlab"], ADMIN);
-    f.nix_tokens(
-        nix,
-        &["set-token", &tarballs.host, "--netrc", "--login", "me"],
-        FILES,
-    );
-    f.nix_tokens(nix, &["set-token", &gone.host, "--netrc"], GONE);
-    f.nix_tokens(nix, &["set-token", &git.host], GIT);
-    f.nix_tokens(nix, &["set-token", &stale.host], STALE);
+fn tarball(server: &HttpsServer, name: &str) -> String {
+    format!("{}/releases/{name}-1.0.tar.gz", server.url())
+}
+
+/// With every credential working, real Nix locks a flake with an input on each stand-in and a
+/// local flake (`dep`) of its own inputs, one of which follows the root's `tools`.
+fn lock_the_flake(f: &Fetching, nix: &Nix, s: &Stand) -> PathBuf {
+    let gl = &s.gitlab.host;
+    f.nix_tokens(nix, &["set-token", gl, "-p", "gitlab"], ADMIN);
+    let netrc = ["set-token", &s.tarballs.host, "--netrc", "--login", "me"];
+    f.nix_tokens(nix, &netrc, FILES);
+    f.nix_tokens(nix, &["set-token", &s.gone.host, "--netrc"], GONE);
+    f.nix_tokens(nix, &["set-token", &s.git.host], GIT);
+    f.nix_tokens(nix, &["set-token", &s.stale.host], STALE);
     f.nix_tokens(nix, &["git-credential", "--install"], "");
-    let dir = f.env.root.join("flake");
-    let dep = f.env.root.join("dep");
-    let tarball = |server: &crate::support::nix::https::HttpsServer, name: &str| {
-        format!("{}/releases/{name}-1.0.tar.gz", server.url())
-    };
-    f.env.write(
-        &dep.join("flake.nix"),
-        &format!(
-            "{{\n  inputs.extra = {{ url = \"{}\"; flake = false; }};\n  \
-             inputs.shared = {{ url = \"{}\"; flake = false; }};\n  outputs = _: {{ }};\n}}\n",
-            tarball(&tarballs, "extra"),
-            tarball(&gone, "tool")
-        ),
-    );
+    let (dir, dep) = (f.env.root.join("flake"), f.env.root.join("dep"));
     let input =
-        |name: &str, url: String| format!("    {name} = {{ url = \"{url}\"; flake = false; }};\n");
-    f.env.write(
-        &dir.join("flake.nix"),
-        &format!(
-            "{{\n  inputs = {{\n{}{}{}{}{}{}{}    dep.url = \"path:{}\";\n    dep.inputs.shared.follows = \"tools\";\n  }};\n  outputs = _: {{ }};\n}}\n",
-            input("gl-group", format!("gitlab:group/app?host={gl}")),
-            input("gl-team", format!("gitlab:team/tool?host={gl}")),
-            input("gl-other", format!("gitlab:other/secret?host={gl}")),
-            input("tools", tarball(&tarballs, "tool")),
-            input("gone", tarball(&gone, "tool")),
-            input("src", format!("git+https://{}/org/private.git?ref=main", git.host)),
-            input("stale", format!("git+https://{}/org/private.git?ref=main", stale.host)),
-            dep.display()
-        ),
+        |name: &str, url: &str| format!("    {name} = {{ url = \"{url}\"; flake = false; }};\n");
+    let flake = |inputs: &[String], extra: &str| {
+        format!(
+            "{{\n  inputs = {{\n{}{extra}  }};\n  outputs = _: {{ }};\n}}\n",
+            inputs.concat()
+        )
+    };
+    let dep_inputs = [
+        input("extra", &tarball(&s.tarballs, "extra")),
+        input("shared", &tarball(&s.gone, "tool")),
+    ];
+    f.env.write(&dep.join("flake.nix"), &flake(&dep_inputs, ""));
+    let git = |server: &GitServer| format!("git+https://{}/org/private.git?ref=main", server.host);
+    let inputs = [
+        input("gl-group", &format!("gitlab:group/app?host={gl}")),
+        input("gl-team", &format!("gitlab:team/tool?host={gl}")),
+        input("gl-other", &format!("gitlab:other/secret?host={gl}")),
+        input("tools", &tarball(&s.tarballs, "tool")),
+        input("gone", &tarball(&s.gone, "tool")),
+        input("src", &git(&s.git)),
+        input("stale", &git(&s.stale)),
+    ];
+    let dep_ref = format!(
+        "    dep.url = \"path:{}\";\n    dep.inputs.shared.follows = \"tools\";\n",
+        dep.display()
     );
+    f.env
+        .write(&dir.join("flake.nix"), &flake(&inputs, &dep_ref));
     let out = f.nix(nix, &["flake", "lock", dir.to_str().unwrap()]);
     assert_success(&out);
     let written = read(&dir.join("flake.lock"));
     assert!(written.contains("\"version\": 7"), "{written}");
+    dir
+}
 
-    // Then: the host's token reads `group` only, an owner key reads `team`; one netrc entry is
-    // gone; one git server no longer takes its token.
-    f.nix_tokens(nix, &["set-token", &gl, "-p", "gitlab", "--force"], GROUP);
+/// The host's token now reads `group` only and an owner key reads `team`; one netrc entry is
+/// gone; one git server no longer takes its token.
+fn change_credentials(f: &Fetching, nix: &Nix, s: &Stand) {
+    let gl = &s.gitlab.host;
+    f.nix_tokens(nix, &["set-token", gl, "-p", "gitlab", "--force"], GROUP);
     f.nix_tokens(
         nix,
         &["set-token", &format!("{gl}/team"), "-p", "gitlab"],
         TEAM,
     );
-    f.nix_tokens(nix, &["logout", &gone.host, "--yes"], "");
-    stale.accept_only(&[("nix-tokens", "anothertoken")]);
+    f.nix_tokens(nix, &["logout", &s.gone.host, "--yes"], "");
+    s.stale.accept_only(&[("nix-tokens", "anothertoken")]);
+}
 
-    let (code, rows) = check(&f, nix, dir.to_str().unwrap());
+fn inputs_check_fails_are_the_ones_nix_fails_on(nix: &Nix) {
+    let f = Fetching::new();
+    let Some(s) = stand_ins(&f) else {
+        return;
+    };
+    let dir = lock_the_flake(&f, nix, &s);
+    let dir = dir.to_str().unwrap();
+    change_credentials(&f, nix, &s);
+
+    let (code, rows) = check(&f, nix, dir);
     assert_eq!(code, Some(3), "{rows:#?}");
     let names: Vec<&str> = rows.iter().map(|r| r["input"].as_str().unwrap()).collect();
+    let all = [
+        "dep",
+        "gl-group",
+        "gl-other",
+        "gl-team",
+        "gone",
+        "src",
+        "stale",
+        "tools",
+        "dep/extra",
+    ];
     assert_eq!(
-        names,
-        [
-            "dep",
-            "gl-group",
-            "gl-other",
-            "gl-team",
-            "gone",
-            "src",
-            "stale",
-            "tools",
-            "dep/extra"
-        ],
+        names, all,
         "Nix's lock: the follows `dep/shared` adds no input"
     );
     let verdicts = agree(&f, nix, &rows);
@@ -227,27 +242,26 @@ fn inputs_check_fails_are_the_ones_nix_fails_on(nix: &Nix) {
         );
     }
     let fix = |input: &str| {
-        rows.iter().find(|r| r["input"] == input).unwrap()["fix"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        let row = rows.iter().find(|r| r["input"] == input).unwrap();
+        row["fix"].as_str().unwrap().to_owned()
     };
+    let gl = &s.gitlab.host;
     let other_fix = match owner_keys {
         true => format!("nix-tokens login {gl} --owner other"),
         false => format!("nix-tokens login {gl}"),
     };
     assert_eq!(fix("gl-other"), other_fix);
-    assert_eq!(fix("stale"), format!("nix-tokens login {}", stale.host));
+    assert_eq!(fix("stale"), format!("nix-tokens login {}", s.stale.host));
 
     // The fix check names for the missing netrc entry: both agree it works now.
     let gone_fix = fix("gone");
     assert_eq!(
         gone_fix,
-        format!("nix-tokens set-token {} --netrc", gone.host)
+        format!("nix-tokens set-token {} --netrc", s.gone.host)
     );
     let args: Vec<&str> = gone_fix.split(' ').skip(1).collect();
     f.nix_tokens(nix, &args, GONE);
-    let (_, rows) = check(&f, nix, dir.to_str().unwrap());
+    let (_, rows) = check(&f, nix, dir);
     let verdicts = agree(&f, nix, &rows);
     assert_eq!(verdict(&verdicts, "gone"), "ok");
 
