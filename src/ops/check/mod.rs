@@ -1,14 +1,15 @@
 //! `check`: whether Nix will be able to fetch each input of a flake's lock file, before
 //! `nix flake update` fails on one of them. Each input of the lock ([`lock`]) is reached the way
-//! Nix reaches it ([`target`]) with the credential Nix will send ([`credential`]); every forge,
-//! server and git repository is asked at once whether that credential reads it ([`probe`],
-//! [`git`]); each answer becomes a verdict, a reason and a fix ([`verdict`]), shown as a table
+//! Nix reaches it ([`target`]) with the credential Nix will send ([`credential`]); what to ask
+//! about it ([`questions`]) is asked of every forge, server and git repository at once
+//! ([`probe`], [`git`]); each answer becomes a verdict, a reason and a fix ([`verdict`]), shown as a table
 //! ([`table`]) or one JSON document whose keys the README documents.
 
 mod credential;
 mod git;
 mod lock;
 mod probe;
+mod questions;
 mod table;
 mod target;
 mod verdict;
@@ -17,19 +18,18 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use self::credential::{Credential, Helper, Seen};
-use self::probe::{Ask, Found, GitAsk};
+use self::credential::{Credential, Seen};
+use self::probe::Found;
 use self::target::{Fetch, Target};
 use self::verdict::{Facts, Judged};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::gitcred::gitconfig::GitConfig;
-use crate::http;
 use crate::nixconf::hosts::Hosts;
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::tokens::key_host;
 use crate::nixconf::{fsio, nix_version, view};
-use crate::providers::{Provider, Registry};
+use crate::providers::Registry;
 use crate::secret::mask;
 
 /// What `check` is asked to do.
@@ -82,7 +82,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &CheckPlan) -> Result<Outco
     for (fetch, credential) in fetches.iter().zip(&credentials) {
         let (ask, known) = match plan.offline {
             true => (None, None),
-            false => ask_for(fetch, credential, &seen, registry, &remembered),
+            false => questions::ask_for(fetch, credential, &seen, registry, &remembered),
         };
         asks.push(ask);
         judged.push(known);
@@ -177,129 +177,6 @@ fn seen(ctx: &Context, fetches: &[Fetch]) -> Result<Seen> {
     })
 }
 
-/// The question to ask about an input, or its verdict when it needs none.
-fn ask_for(
-    fetch: &Fetch,
-    credential: &Credential,
-    seen: &Seen,
-    registry: &Registry,
-    remembered: &Hosts,
-) -> (Option<Ask>, Option<Judged>) {
-    let base = |host: &str, fallback: Option<String>| {
-        let given = remembered.get(host).and_then(|h| h.base_url.clone());
-        http::base_url(host, given.or(fallback).as_deref())
-    };
-    match &fetch.target {
-        Target::Forge {
-            fetcher,
-            host,
-            owner,
-            repo,
-        } => {
-            if let Some(nix) = &seen.nix
-                && fetcher == "github"
-                && host != "github.com"
-                && !nix.reaches_github_enterprise()
-            {
-                let why = format!(
-                    "the installed {} asks https://api.{host}/repos/… for every github: host, so it cannot reach a GitHub Enterprise Server at {host}/api/v3 (Nix 2.9 and later can)",
-                    nix.name()
-                );
-                return (None, Some(Judged::fails(why, None)));
-            }
-            let Some(provider) = registry.by_name(fetcher).cloned().map(Box::new) else {
-                return (None, None);
-            };
-            match base(host, None) {
-                Ok(base) => (
-                    Some(Ask::Api {
-                        provider,
-                        host: host.clone(),
-                        base,
-                        owner: owner.clone(),
-                        repo: repo.clone(),
-                        token: credential.token.clone(),
-                        or_git: None,
-                    }),
-                    None,
-                ),
-                Err(e) => (None, Some(unreachable(e))),
-            }
-        }
-        Target::Git { url, host, path } => {
-            let (helper, use_http_path) = match &credential.helper {
-                Helper::Asked {
-                    value,
-                    use_http_path,
-                    ..
-                } => (Some(value.clone()), *use_http_path),
-                _ => (None, false),
-            };
-            let git = GitAsk {
-                url: url.clone(),
-                helper,
-                use_http_path,
-            };
-            let origin = format!("{}://{host}", url.scheme());
-            let api = provider_of(host, registry, remembered)
-                .zip(path.trim_end_matches(".git").rsplit_once('/'))
-                .zip(base(host, Some(origin)).ok());
-            match api {
-                Some(((provider, (owner, repo)), base)) => (
-                    Some(Ask::Api {
-                        provider: Box::new(provider),
-                        host: host.clone(),
-                        base,
-                        owner: owner.to_owned(),
-                        repo: repo.to_owned(),
-                        token: credential.token.clone(),
-                        or_git: Some(git),
-                    }),
-                    None,
-                ),
-                None => (Some(Ask::Git(git)), None),
-            }
-        }
-        Target::Download { url } => match (&credential.token, http::may_carry_token(url)) {
-            (Some(_), false) => (
-                None,
-                Some(Judged::skipped(
-                    "plain http: nix-tokens sends no netrc password over it (Nix's curl does)",
-                )),
-            ),
-            (token, _) => {
-                let login = credential.login.clone().unwrap_or_default();
-                let basic = token.clone().map(|t| (login, t));
-                (
-                    Some(Ask::Download {
-                        url: url.clone(),
-                        basic,
-                    }),
-                    None,
-                )
-            }
-        },
-        Target::Ssh | Target::Skipped(_) => (None, None),
-    }
-}
-
-fn unreachable(e: Error) -> Judged {
-    Judged {
-        verdict: "unreachable",
-        reason: e.to_string(),
-        fix: None,
-    }
-}
-
-/// The provider nix-tokens remembers for `host`, else the one whose default host it is.
-fn provider_of(host: &str, registry: &Registry, remembered: &Hosts) -> Option<Provider> {
-    remembered
-        .get(host)
-        .and_then(|h| registry.by_name(&h.provider))
-        .or_else(|| registry.by_host(host))
-        .cloned()
-}
-
 fn facts(
     target: &Target,
     seen: &Seen,
@@ -316,7 +193,7 @@ fn facts(
         owner_keys,
         host_has_keys: seen.tokens.iter().any(|t| key_host(&t.key) == host),
         provider: fetcher
-            .filter(|_| provider_of(host, registry, remembered).is_none())
+            .filter(|_| questions::provider_of(host, registry, remembered).is_none())
             .cloned(),
     }
 }
