@@ -70,6 +70,10 @@ pub struct Credential {
     pub helper: Helper,
     /// For a git input git does not ask nix-tokens for: whether nix-tokens has a token for it.
     pub could_answer: bool,
+    /// Why nix-tokens does not send this credential itself, though Nix will (netrc's `default`
+    /// entry, which curl sends to any host; a password for plain http): the input is asked
+    /// about without it.
+    pub withheld: Option<&'static str>,
     /// How it was chosen, where that is worth saying (an owner key Nix does not use, …).
     pub notes: Vec<String>,
 }
@@ -83,6 +87,7 @@ impl Credential {
             login: None,
             helper,
             could_answer: false,
+            withheld: None,
             notes: Vec::new(),
         }
     }
@@ -225,6 +230,13 @@ fn download(seen: &Seen, url: &Url) -> Credential {
             .notes
             .push(format!("netrc login {}", crate::ui::printable(login)));
     }
+    credential.withheld = if entry.machine.is_none() {
+        Some("curl sends netrc's `default` entry to any host, and nix-tokens sends it to none")
+    } else if !crate::http::may_carry_token(url) {
+        Some("plain http: nix-tokens sends no netrc password over it (Nix's curl does)")
+    } else {
+        None
+    };
     credential
 }
 

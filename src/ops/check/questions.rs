@@ -2,7 +2,8 @@
 //! for a `github:`, `gitlab:` or `sourcehut:` input (at the base URL remembered for the host, else
 //! `https://HOST`); for a git input the API of its host's kind where nix-tokens knows it (the
 //! remembered provider, else the one whose default host it is), with `git ls-remote` where the API
-//! cannot say, else `git ls-remote` alone; a `HEAD` for a download. Nix 2.8's `github:` fetcher
+//! cannot say, else `git ls-remote` alone; a `HEAD` for a download (with its netrc entry, unless
+//! that is withheld). Nix 2.8's `github:` fetcher
 //! cannot reach a GitHub Enterprise Server at all, which needs no question.
 
 use super::credential::{Credential, Helper, Seen};
@@ -67,20 +68,15 @@ pub fn ask_for(
             };
             (Some(ask), None)
         }
-        Target::Download { url } => match (&credential.token, http::may_carry_token(url)) {
-            (Some(_), false) => (
-                None,
-                Some(Judged::skipped(
-                    "plain http: nix-tokens sends no netrc password over it (Nix's curl does)",
-                )),
-            ),
-            (token, _) => {
-                let login = credential.login.clone().unwrap_or_default();
-                let basic = token.clone().map(|t| (login, t));
-                let url = url.clone();
-                (Some(Ask::Download { url, basic }), None)
-            }
-        },
+        Target::Download { url } => {
+            let login = credential.login.clone().unwrap_or_default();
+            let basic = match credential.withheld {
+                Some(_) => None,
+                None => credential.token.clone().map(|t| (login, t)),
+            };
+            let url = url.clone();
+            (Some(Ask::Download { url, basic }), None)
+        }
         Target::Ssh | Target::Skipped(_) => (None, None),
     }
 }

@@ -106,6 +106,15 @@ fn answered(target: &Target, credential: &Credential, found: &Found, facts: &Fac
         };
         format!("private and no token{why}{git}")
     };
+    // Asked without a credential Nix will send: only "public" says anything.
+    if let Some(why) = credential.withheld
+        && matches!(
+            found.access,
+            RepoAccess::Hidden | RepoAccess::Refused(_) | RepoAccess::Forbidden(_)
+        )
+    {
+        return Judged::skipped(format!("not readable without its netrc entry; {why}"));
+    }
     match &found.access {
         RepoAccess::Public => ok("public"),
         RepoAccess::Private => ok(match found.how {

@@ -155,3 +155,40 @@ fn bad_lock_files_get_one_sentence_and_nothing_is_fetched() {
         stderr(&out)
     );
 }
+
+#[test]
+fn netrc_s_default_entry_is_never_sent() {
+    let env = TestEnv::new();
+    let secret = "defaultnetrcpassword0123";
+    let files = fake_repos::files(
+        "anon",
+        secret,
+        &["public.tar.gz"],
+        "https://elsewhere.example",
+    );
+    // The system netrc (`$NIX_CONF_DIR/netrc`), whose `default` entry curl sends to any host.
+    let netrc = env.etc.join("netrc");
+    env.write(&netrc, &format!("default login anon password {secret}\n"));
+    let at = |name: &str| format!("{}/files/{name}", files.url);
+    let dir = flake(
+        &env,
+        &lock(
+            json!({"open": "open", "closed": "closed"}),
+            json!({"open": fl::download("tarball", &at("public.tar.gz")),
+                   "closed": fl::download("tarball", &at("private.tar.gz"))}),
+        ),
+    );
+    let out = env.run(&["check", "--json", &dir], "");
+    assert_no_leak(&out, &[secret]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = rows.as_array().unwrap();
+    assert_row(rows, "open", "ok", "public", None);
+    assert_row(rows, "closed", "skipped", "`default` entry", None);
+    let closed = super::row(rows, "closed");
+    assert_eq!(closed["credential"], "****23");
+    assert_eq!(closed["source"], json!(netrc.display().to_string()));
+    let requests = files.requests();
+    assert_eq!(requests.len(), 2);
+    assert!(requests.iter().all(|r| r.header("authorization").is_none()));
+}
