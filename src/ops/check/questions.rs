@@ -8,7 +8,7 @@
 
 use super::credential::{Credential, Helper, Seen};
 use super::probe::{Ask, GitAsk};
-use super::target::{Fetch, Target};
+use super::target::{Fetch, Target, segment};
 use super::verdict::Judged;
 use crate::error::Error;
 use crate::http;
@@ -51,8 +51,12 @@ pub fn ask_for(
                 use_http_path,
             };
             let origin = format!("{}://{host}", url.scheme());
+            let owner_repo = path
+                .trim_end_matches(".git")
+                .rsplit_once('/')
+                .filter(|(o, r)| o.split('/').all(segment) && segment(r));
             let api = provider_of(host, registry, remembered)
-                .zip(path.trim_end_matches(".git").rsplit_once('/'))
+                .zip(owner_repo)
                 .zip(base(remembered, host, Some(origin)).ok());
             let ask = match api {
                 Some(((provider, (owner, repo)), base)) => Ask::Api {

@@ -85,12 +85,33 @@ fn forge(fetcher: &str, attrs: &Map<String, Value>, locked: &Map<String, Value>)
             "the lock names no owner and repository for this {fetcher} input"
         ));
     };
+    let host = get("host").unwrap_or(default_host(fetcher));
+    // Nix's own rule for hosts; an owner or repository that would take a request elsewhere on
+    // the host (`..`, `/`, a query) is not asked about.
+    let host_ok = !host.is_empty()
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    if !host_ok || !segment(owner) || !segment(repo) {
+        return Target::Skipped(
+            "the lock names a host, owner or repository Nix would not fetch: not checked".into(),
+        );
+    }
     Target::Forge {
         fetcher: fetcher.to_owned(),
-        host: get("host").unwrap_or(default_host(fetcher)).to_owned(),
+        host: host.to_owned(),
         owner: owner.to_owned(),
         repo: repo.to_owned(),
     }
+}
+
+/// Whether `text` is one plain path segment: not empty, not `.` or `..`, and with nothing that
+/// ends or leaves a segment (`/`, `\\`, `?`, `#`, white space, control characters).
+pub fn segment(text: &str) -> bool {
+    !matches!(text, "" | "." | "..")
+        && !text
+            .chars()
+            .any(|c| "/\\?#".contains(c) || c.is_whitespace() || c.is_control())
 }
 
 fn git(attrs: &Map<String, Value>) -> Target {
@@ -224,6 +245,18 @@ mod tests {
         assert_eq!(url, "gitlab:group%2Fsub/p?host=gitlab.example.com");
         assert!(matches!(target, Target::Forge { host, owner, .. }
             if host == "gitlab.example.com" && owner == "group%2Fsub"));
+        for (owner, repo, host) in [
+            ("..", "x", "h"),
+            ("o", "a/b", "h"),
+            ("o", "r?x", "h"),
+            ("o", "r", "h/x"),
+        ] {
+            let f = fetch(json!({"type": "github", "owner": owner, "repo": repo, "host": host}));
+            assert!(
+                matches!(f.1, Target::Skipped(_)),
+                "{owner}/{repo} on {host}"
+            );
+        }
         let (url, target) =
             fetch(json!({"type": "sourcehut", "owner": "~sircmpwn", "repo": "aerc"}));
         assert_eq!(url, "sourcehut:~sircmpwn/aerc");
