@@ -1,7 +1,8 @@
 //! The one HTTP client: a timeout on every request, a User-Agent naming nix-tokens and its
 //! version, TLS checked against the system's trust store (`SSL_CERT_FILE` and `SSL_CERT_DIR`
 //! honoured), and redirects followed only within the same origin, so a token never travels to
-//! another host.
+//! another host. A token goes only over https, or plain http to a loopback address
+//! ([`may_carry_token`]).
 
 use std::time::Duration;
 
@@ -75,6 +76,26 @@ impl Http {
         auth: Option<(&'static str, &Secret<String>)>,
     ) -> std::result::Result<Response, Unreachable> {
         read(authorized(self.client.get(url.clone()), auth)?).await
+    }
+
+    /// `HEAD url` with `auth` as for [`get`](Self::get); the answer has no body.
+    pub async fn head(
+        &self,
+        url: &Url,
+        auth: Option<(&'static str, &Secret<String>)>,
+    ) -> std::result::Result<Response, Unreachable> {
+        headers_only(authorized(self.client.head(url.clone()), auth)?).await
+    }
+
+    /// `GET url` for its first byte only (`Range: bytes=0-0`), for servers that refuse `HEAD`;
+    /// whatever body comes back is not read.
+    pub async fn get_first_byte(
+        &self,
+        url: &Url,
+        auth: Option<(&'static str, &Secret<String>)>,
+    ) -> std::result::Result<Response, Unreachable> {
+        let request = self.client.get(url.clone()).header("range", "bytes=0-0");
+        headers_only(authorized(request, auth)?).await
     }
 
     /// `DELETE url` with `auth` as for [`get`](Self::get).
@@ -169,6 +190,21 @@ async fn read(request: reqwest::RequestBuilder) -> std::result::Result<Response,
     })
 }
 
+/// Sends `request` and keeps the status and headers; the body is never read.
+async fn headers_only(
+    request: reqwest::RequestBuilder,
+) -> std::result::Result<Response, Unreachable> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| Unreachable(describe(&e)))?;
+    Ok(Response {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: Vec::new(),
+    })
+}
+
 /// A reqwest error in a few words, without the URL's query (which never holds a token here, but
 /// the words stay short).
 fn describe(e: &reqwest::Error) -> String {
@@ -206,6 +242,18 @@ pub fn base_url(host: &str, given: Option<&str>) -> Result<Url> {
             "`{text}` is not a URL; give a base URL such as https://git.example.com"
         ))
     })?;
+    if may_carry_token(&url) {
+        Ok(url)
+    } else {
+        Err(Error::usage(format!(
+            "the base URL {url} must use https (plain http only for a loopback address)"
+        )))
+    }
+}
+
+/// Whether a token may be sent to `url`: over https, or plain http to a loopback address (a local
+/// test server or tunnel).
+pub fn may_carry_token(url: &Url) -> bool {
     let loopback = match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
@@ -213,11 +261,9 @@ pub fn base_url(host: &str, given: Option<&str>) -> Result<Url> {
         None => false,
     };
     match url.scheme() {
-        "https" => Ok(url),
-        "http" if loopback => Ok(url),
-        _ => Err(Error::usage(format!(
-            "the base URL {url} must use https (plain http only for a loopback address)"
-        ))),
+        "https" => true,
+        "http" => loopback,
+        _ => false,
     }
 }
 
@@ -247,6 +293,10 @@ mod tests {
         assert!(base_url("x", Some("http://[::1]:8080")).is_ok());
         assert!(base_url("x", Some("http://git.example.com")).is_err());
         assert!(base_url("x", Some("not a url")).is_err());
+        let carries = |u: &str| may_carry_token(&Url::parse(u).unwrap());
+        assert!(carries("https://cache.example/x.tar.gz"));
+        assert!(carries("http://127.0.0.1:8080/x") && carries("http://localhost/x"));
+        assert!(!carries("http://cache.example/x") && !carries("ftp://127.0.0.1/x"));
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! function that turns the options into a plan (a pure function, unit-tested) and hands it to
 //! [`crate::ops`]; they hold no file or protocol logic.
 
+mod check;
 mod completions;
 mod git_credential;
 mod login;
@@ -76,6 +77,8 @@ pub enum Command {
     Logout(logout::LogoutArgs),
     /// Show every token Nix will see, where it comes from, and whether it works
     Status(status::StatusArgs),
+    /// Tell, input by input, whether Nix will be able to fetch a flake (and how to fix what fails)
+    Check(check::CheckArgs),
     /// Store a token you already have for a host
     SetToken(set_token::SetTokenArgs),
     /// Renew OAuth tokens that are about to expire
@@ -104,6 +107,7 @@ pub fn run(cli: Cli, ui: Ui) -> Result<ExitCode> {
         Command::Login(args) => login::run(&ctx()?, args),
         Command::Logout(args) => logout::run(&ctx()?, args),
         Command::Status(args) => status::run(&ctx()?, args),
+        Command::Check(args) => check::run(&ctx()?, args),
         Command::SetToken(args) => set_token::run(&ctx()?, args),
         Command::Refresh(args) => refresh::run(&ctx()?, args),
         Command::GitCredential(args) => git_credential::run(&ctx()?, args, g),

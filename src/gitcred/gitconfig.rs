@@ -90,6 +90,22 @@ pub fn shell_quote(text: &str) -> String {
     }
 }
 
+/// Whether a `credential.helper` value runs nix-tokens' helper (as `--install` or the
+/// home-manager module write it: `!nix-tokens git-credential`, `!/nix/store/…/bin/nix-tokens
+/// git-credential --config …`).
+pub fn is_nix_tokens(helper: &str) -> bool {
+    let command = helper.trim_start_matches('!').trim_start();
+    // The program, as `helper_value` quotes it for the shell.
+    let (program, rest) = match command.strip_prefix('\'') {
+        Some(quoted) => quoted.split_once('\'').unwrap_or((quoted, "")),
+        None => command
+            .split_once(char::is_whitespace)
+            .unwrap_or((command, "")),
+    };
+    (program == "nix-tokens" || program.ends_with("/nix-tokens"))
+        && rest.split_whitespace().next() == Some("git-credential")
+}
+
 /// Whether `nix-tokens` found on PATH is `exe`.
 pub fn on_path(exe: &Path) -> bool {
     let Some(paths) = std::env::var_os("PATH") else {
@@ -148,18 +164,28 @@ impl GitConfig {
             }
             return Err(self.fail("read the settings", &out));
         }
-        Ok(out
-            .stdout
-            .split(|b| *b == 0)
-            .filter(|e| !e.is_empty())
-            .map(|e| {
-                let text = String::from_utf8_lossy(e);
-                match text.split_once('\n') {
-                    Some((k, v)) => (k.to_owned(), v.to_owned()),
-                    None => (text.into_owned(), String::new()),
-                }
-            })
-            .collect())
+        Ok(entries(&out.stdout))
+    }
+
+    /// Every setting git applies outside a repository (the system, global and `GIT_CONFIG_*`
+    /// ones, includes followed), in the order git applies them, as [`list`](Self::list) gives
+    /// them; what git reads when Nix runs it to fetch.
+    pub fn list_everywhere(&self) -> Result<Vec<(String, String)>> {
+        let out = Command::new(&self.git)
+            .args(["config", "--null", "--list"])
+            .current_dir("/")
+            .env_remove("GIT_DIR")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| Error::failed(format!("could not run git ({e})")))?;
+        if !out.status.success() {
+            let said = String::from_utf8_lossy(&out.stderr);
+            return Err(Error::failed(format!(
+                "git could not read its configuration ({})",
+                crate::ui::printable(said.trim())
+            )));
+        }
+        Ok(entries(&out.stdout))
     }
 
     fn add(&self, key: &str, value: &str) -> Result<()> {
@@ -184,6 +210,21 @@ impl GitConfig {
     fn remove_section(&self, section: &str) {
         let _ = self.run(&["--remove-section", section]);
     }
+}
+
+/// `git config --null --list`'s output as keys and values (an empty value for a key without one).
+fn entries(stdout: &[u8]) -> Vec<(String, String)> {
+    stdout
+        .split(|b| *b == 0)
+        .filter(|e| !e.is_empty())
+        .map(|e| {
+            let text = String::from_utf8_lossy(e);
+            match text.split_once('\n') {
+                Some((k, v)) => (k.to_owned(), v.to_owned()),
+                None => (text.into_owned(), String::new()),
+            }
+        })
+        .collect()
 }
 
 /// One `credential.URL` setting nix-tokens wants.
@@ -279,5 +320,24 @@ mod tests {
             ),
             r"!'/home/me/my bin/nix-tokens' git-credential --config '/home/me/it'\''s/nix.conf'"
         );
+    }
+
+    #[test]
+    fn tells_its_own_helper_from_others() {
+        for ours in [
+            "!nix-tokens git-credential",
+            "!/nix/store/abc-nix-tokens-0.1.0/bin/nix-tokens git-credential --config /x",
+            r"!'/home/me/my bin/nix-tokens' git-credential",
+        ] {
+            assert!(is_nix_tokens(ours), "{ours}");
+        }
+        for theirs in [
+            "!gh auth git-credential",
+            "store",
+            "!nix-tokens-other git-credential",
+            "!nix-tokens status",
+        ] {
+            assert!(!is_nix_tokens(theirs), "{theirs}");
+        }
     }
 }

@@ -213,6 +213,12 @@ impl Netrc {
             .find(|e| e.machine.as_deref().is_some_and(|m| same_host(m, host)))
     }
 
+    /// The entry curl sends for a download from `host`: its `machine`, else the `default` entry.
+    pub fn for_curl(&self, host: &str) -> Option<&NetrcEntry> {
+        self.get(host)
+            .or_else(|| self.entries.iter().find(|e| e.machine.is_none()))
+    }
+
     /// Whether any entry, reachable or not, names `host`.
     pub fn has_host(&self, host: &str) -> bool {
         !self.spans_of(host).is_empty()

@@ -86,6 +86,12 @@ impl NixVersion {
         }
     }
 
+    /// Whether this Nix's `github:` fetcher reaches a GitHub Enterprise Server at
+    /// `https://HOST/api/v3`: from 2.9 on; 2.8 asks `https://api.HOST` for every host.
+    pub fn reaches_github_enterprise(&self) -> bool {
+        self.number >= (2, 9)
+    }
+
     /// Why this Nix will not use the owner key `key`, or `None` when it will.
     pub fn owner_key_unused(&self, key: &str) -> Option<String> {
         if self.matches_owner_keys() {
@@ -172,6 +178,8 @@ mod tests {
         assert_eq!(nix.implementation, Implementation::Nix);
         assert_eq!((nix.number, nix.name()), ((2, 8), "Nix 2.8.0".into()));
         assert!(!nix.matches_owner_keys());
+        assert!(!nix.reaches_github_enterprise());
+        assert!(v("nix (Nix) 2.9.0").reaches_github_enterprise());
         assert!(v("nix (Nix) 2.34.8").matches_owner_keys());
         assert!(v("nix (Nix) 2.27.0pre20250101_dirty").matches_owner_keys());
         assert!(!v("nix (Nix) 2.26.3").matches_owner_keys());

@@ -9,7 +9,7 @@ use crate::gitcred::answer::{self, best_key, credential};
 use crate::gitcred::gitconfig::{self, GitConfig, Installed, Wanted};
 use crate::gitcred::protocol::{Answer, Request};
 use crate::nixconf::hosts::Hosts;
-use crate::nixconf::netrc::Netrc;
+use crate::nixconf::netrc::{Netrc, NetrcEntry};
 use crate::nixconf::oauth::OAuthLogins;
 use crate::nixconf::tokens::{host_without_port, key_host};
 use crate::nixconf::view::{self, SeenToken};
@@ -66,46 +66,67 @@ pub fn get(ctx: &Context, request: &Request) -> Result<Option<Answer>> {
             .or_else(|| registry.by_host(host))
     };
     let account = |host: &str| hosts.get(host).and_then(|h| h.user.clone());
-    if let Some(key) = key_for(&tokens)
-        && let Some(seen) = tokens.iter().find(|t| t.key == key)
-    {
-        let host = key_host(&key);
-        let (username, password) = credential(
-            provider(host).map(Provider::forge),
-            &seen.token,
-            request.username.as_deref(),
-            account(host).as_deref(),
-            None,
-        );
-        return Ok(Some(Answer {
-            username,
-            password,
-            expires_at,
-        }));
-    }
-    // Tokens for Gitea, Forgejo and the like are in netrc, which curl matches by name alone.
-    let Some(netrc) = nix_netrc(&ctx.layout)? else {
-        return Ok(None);
+    let netrc = nix_netrc(&ctx.layout)?;
+    let (username, password) = match answering(&tokens, netrc.as_ref(), &host, path.as_deref()) {
+        None => return Ok(None),
+        Some(Answered::Key(seen)) => {
+            let host = key_host(&seen.key);
+            credential(
+                provider(host).map(Provider::forge),
+                &seen.token,
+                request.username.as_deref(),
+                account(host).as_deref(),
+                None,
+            )
+        }
+        Some(Answered::Netrc(entry)) => {
+            expires_at = None;
+            let name = host_without_port(&host);
+            let Some(token) = &entry.password else {
+                return Ok(None);
+            };
+            credential(
+                provider(&host).or(provider(name)).map(Provider::forge),
+                token,
+                request.username.as_deref(),
+                account(&host).or(account(name)).as_deref(),
+                entry.login.as_deref(),
+            )
+        }
     };
-    let name = host_without_port(&host);
-    let Some(entry) = netrc.get(name) else {
-        return Ok(None);
-    };
-    let Some(token) = &entry.password else {
-        return Ok(None);
-    };
-    let (username, password) = credential(
-        provider(&host).or(provider(name)).map(Provider::forge),
-        token,
-        request.username.as_deref(),
-        account(&host).or(account(name)).as_deref(),
-        entry.login.as_deref(),
-    );
     Ok(Some(Answer {
         username,
         password,
-        expires_at: None,
+        expires_at,
     }))
+}
+
+/// Where the token `get` answers with comes from.
+pub enum Answered<'a> {
+    /// An access-tokens key.
+    Key(&'a SeenToken),
+    /// The netrc entry of the host's name (tokens for Gitea, Forgejo and the like, which curl
+    /// matches by name alone).
+    Netrc(&'a NetrcEntry),
+}
+
+/// The token `get` answers with for `host` (lower case, with its port) and `path` (when git names
+/// it): the longest key among `tokens` that covers them, else the netrc entry for the host's name
+/// that holds a password.
+pub fn answering<'a>(
+    tokens: &'a [SeenToken],
+    netrc: Option<&'a Netrc>,
+    host: &str,
+    path: Option<&str>,
+) -> Option<Answered<'a>> {
+    let key = best_key(tokens.iter().map(|t| t.key.as_str()), host, path);
+    if let Some(seen) = key.and_then(|k| tokens.iter().find(|t| t.key == k)) {
+        return Some(Answered::Key(seen));
+    }
+    netrc?
+        .get(host_without_port(host))
+        .filter(|e| e.password.is_some())
+        .map(Answered::Netrc)
 }
 
 /// What became of the OAuth login of a key before git gets its token.

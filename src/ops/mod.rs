@@ -8,9 +8,11 @@
 //! - [`refresh`]: renewing OAuth logins (`refresh`, and `status` and `git-credential` before they
 //!   use a token).
 //! - [`status`]: every token Nix sees, checked at once.
+//! - [`check`]: every input of a flake's lock file, and whether Nix will be able to fetch it.
 //! - [`logout`]: removing tokens, and revoking them at their providers.
 //! - [`git_credential`]: git's credential requests, and adding the helper to git's configuration.
 
+pub mod check;
 pub mod git_credential;
 pub mod login;
 pub mod logout;

@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use reqwest::Url;
 
 use super::provider::{Kind, Provider};
-use super::shared::{Identity, OAuthRevocation, Privileges, ReadOnlyCheck, Revoked, Verdict};
+use super::shared::{
+    Identity, OAuthRevocation, Privileges, ReadOnlyCheck, RepoAccess, RepoAnswer, Revoked, Verdict,
+};
 use crate::http::{Http, Response, Unreachable, join};
 use crate::secret::Secret;
 
@@ -94,6 +96,22 @@ pub trait Forge: Sync {
     /// Asks the provider who `token` (as stored for Nix) belongs to, what it may do and when it
     /// expires.
     async fn check(&self, site: &Site<'_>, token: &Secret<String>) -> Result<Verdict, Unreachable>;
+
+    /// Whether `token` (as stored for Nix), or no one when `None`, can read the repository
+    /// `owner/repo` on the site, as the forge's API answers; by default the kind cannot say.
+    async fn repo_access(
+        &self,
+        site: &Site<'_>,
+        _owner: &str,
+        _repo: &str,
+        _token: Option<&Secret<String>>,
+    ) -> Result<RepoAnswer, Unreachable> {
+        Ok(RepoAccess::Unknown(format!(
+            "nix-tokens cannot ask {} about repositories",
+            site.provider.name
+        ))
+        .into())
+    }
 
     /// The anonymous request that recognises this kind on an unknown host, if any.
     fn probe(&self) -> Option<Probe> {

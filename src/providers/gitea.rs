@@ -1,6 +1,7 @@
 //! Gitea, Forgejo and Codeberg: checking a token with `GET /api/v1/user` and
 //! `Authorization: token …`. No endpoint tells a token its own scopes (the list of a user's tokens
-//! takes basic authentication as the account), so the audit says "unknown". Both answer `GET
+//! takes basic authentication as the account), so the audit says "unknown". Whether it reads a
+//! repository is `GET /api/v1/repos/OWNER/REPO` (`private`, or 404 when it may not). Both answer `GET
 //! /api/v1/version`; only Forgejo answers `/api/forgejo/v1/version`, and its version string does
 //! not say "forgejo", so that endpoint is what tells them apart. Nix has no fetcher for them: their
 //! tokens go to netrc, and tokens are revoked by hand.
@@ -9,7 +10,7 @@ use async_trait::async_trait;
 
 use super::forge::{Forge, Probe, Site};
 use super::provider::Kind;
-use super::shared::{Identity, Verdict, json_body, json_with, named_user};
+use super::shared::{Identity, RepoAnswer, Verdict, json_body, json_with, named_user, repo_access};
 use crate::http::{Response, Unreachable, join};
 use crate::secret::Secret;
 
@@ -39,6 +40,24 @@ async fn check(site: &Site<'_>, token: &Secret<String>) -> Result<Verdict, Unrea
     )
 }
 
+async fn read_access(
+    site: &Site<'_>,
+    owner: &str,
+    repo: &str,
+    token: Option<&Secret<String>>,
+) -> Result<RepoAnswer, Unreachable> {
+    let header = token.map(|t| Secret::new(format!("token {}", t.expose())));
+    let url = join(site.base, &format!("api/v1/repos/{owner}/{repo}"));
+    let response = site
+        .http
+        .get(&url, header.as_ref().map(|h| ("authorization", h)))
+        .await?;
+    let access = repo_access(&response, "Gitea or Forgejo", |v| {
+        v.get("private").and_then(serde_json::Value::as_bool)
+    });
+    Ok(access.into())
+}
+
 fn answers_version(answer: &Response) -> bool {
     json_with(answer, "version")
 }
@@ -55,6 +74,16 @@ impl Forge for Gitea {
 
     async fn check(&self, site: &Site<'_>, token: &Secret<String>) -> Result<Verdict, Unreachable> {
         check(site, token).await
+    }
+
+    async fn repo_access(
+        &self,
+        site: &Site<'_>,
+        owner: &str,
+        repo: &str,
+        token: Option<&Secret<String>>,
+    ) -> Result<RepoAnswer, Unreachable> {
+        read_access(site, owner, repo, token).await
     }
 
     fn probe(&self) -> Option<Probe> {
@@ -82,6 +111,16 @@ impl Forge for Forgejo {
 
     async fn check(&self, site: &Site<'_>, token: &Secret<String>) -> Result<Verdict, Unreachable> {
         check(site, token).await
+    }
+
+    async fn repo_access(
+        &self,
+        site: &Site<'_>,
+        owner: &str,
+        repo: &str,
+        token: Option<&Secret<String>>,
+    ) -> Result<RepoAnswer, Unreachable> {
+        read_access(site, owner, repo, token).await
     }
 
     fn probe(&self) -> Option<Probe> {

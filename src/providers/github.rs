@@ -6,7 +6,9 @@
 //! tokens, whose permissions GitHub does not tell; `GitHub-Authentication-Token-Expiration` gives an
 //! expiry where there is one; `X-RateLimit-*` the hourly budget. `repo`, the only classic scope
 //! that reads private repositories, also writes to them: a read-only login takes a fine-grained
-//! token, checked to read a private repository's contents (see [`read_only`]). A GHES answers `GET /api/v3` anonymously with
+//! token, checked to read a private repository's contents (see [`read_only`]). `GET
+//! /repos/OWNER/REPO` says whether a repository is `private`, and answers 404 for a private one the
+//! caller may not read. A GHES answers `GET /api/v3` anonymously with
 //! `current_user_url` or an `X-GitHub-Enterprise-Version` header. Tokens are revoked through the
 //! credential revocation API; git takes any token with the user `x-access-token`.
 
@@ -17,8 +19,8 @@ use reqwest::header::HeaderMap;
 use super::forge::{Audit, Forge, GitAsk, Probe, Site, TokenEntry};
 use super::provider::Kind;
 use super::shared::{
-    Identity, OAuthRevocation, Privileges, ReadOnlyCheck, Revoked, Verdict, json_body, json_with,
-    named_user,
+    Identity, OAuthRevocation, Privileges, ReadOnlyCheck, RepoAccess, RepoAnswer, Revoked, Verdict,
+    json_body, json_with, named_user, repo_access,
 };
 use crate::http::{Response, Unreachable, join};
 use crate::secret::Secret;
@@ -63,6 +65,37 @@ impl Forge for Github {
             rate_limit: rate_limit(&response.headers),
             remark: None,
         }))
+    }
+
+    async fn repo_access(
+        &self,
+        site: &Site<'_>,
+        owner: &str,
+        repo: &str,
+        token: Option<&Secret<String>>,
+    ) -> Result<RepoAnswer, Unreachable> {
+        let auth = token.map(|t| Secret::new(format!("token {}", t.expose())));
+        let url = join(
+            &api_base(site.host, site.base),
+            &format!("repos/{owner}/{repo}"),
+        );
+        let response = site
+            .http
+            .get(&url, auth.as_ref().map(|a| ("authorization", a)))
+            .await?;
+        let rate_limit = rate_limit(&response.headers);
+        let access = match rate_limit {
+            // GitHub answers 403 (or 429) once the hour's requests are used up.
+            Some((0, limit)) if matches!(response.status.as_u16(), 403 | 429) => {
+                RepoAccess::Forbidden(format!(
+                    "GitHub's rate limit is used up (0 of {limit} requests left this hour)"
+                ))
+            }
+            _ => repo_access(&response, "GitHub", |v| {
+                v.get("private").and_then(serde_json::Value::as_bool)
+            }),
+        };
+        Ok(RepoAnswer { access, rate_limit })
     }
 
     fn probe(&self) -> Option<Probe> {

@@ -5,8 +5,9 @@
 //! /api/v4/user` names the owner; a personal token's scopes and expiry come from
 //! `/api/v4/personal_access_tokens/self`, an OAuth token's from `/oauth/token/info`; the audit
 //! counts every scope but the `read_…` ones and OpenID Connect's as more than Nix needs (`api`,
-//! `write_repository`, `write_registry`, `sudo`, `admin_mode`, …). Anonymous
-//! answers carry `X-Gitlab-Meta`. A personal token revokes itself; an OAuth login is revoked at
+//! `write_repository`, `write_registry`, `sudo`, `admin_mode`, …). Anonymous answers carry
+//! `X-Gitlab-Meta`. `GET /api/v4/projects/OWNER%2FREPO` gives a project's `visibility`, and 404 for
+//! one the caller may not read. A personal token revokes itself; an OAuth login is revoked at
 //! `/oauth/revoke` (RFC 7009). OAuth tokens last two hours and are renewed in access-tokens.
 
 use async_trait::async_trait;
@@ -18,12 +19,22 @@ use super::forge::Audit;
 use super::forge::{Forge, GitAsk, Origin, Probe, Site};
 use super::provider::Kind;
 use super::shared::{
-    Identity, OAuthRevocation, Revoked, Verdict, json, json_body, named_user, rfc7009,
+    Identity, OAuthRevocation, RepoAnswer, Revoked, Verdict, json, json_body, named_user,
+    repo_access, rfc7009,
 };
 use crate::http::{Http, Response, Unreachable, join};
 use crate::secret::Secret;
 
 pub struct Gitlab;
+
+/// The header that carries a token as stored for Nix: `Authorization: Bearer` for `OAuth2:`,
+/// `PRIVATE-TOKEN` otherwise (what Nix sends).
+fn auth_header(token: &Secret<String>) -> (&'static str, Secret<String>) {
+    match split(token) {
+        (true, bare) => ("authorization", Secret::new(format!("Bearer {bare}"))),
+        (false, bare) => ("private-token", Secret::new(bare.to_owned())),
+    }
+}
 
 /// A token as stored for Nix: whether it is an OAuth token, and the token without its prefix.
 fn split(token: &Secret<String>) -> (bool, &str) {
@@ -46,12 +57,8 @@ impl Forge for Gitlab {
     }
 
     async fn check(&self, site: &Site<'_>, token: &Secret<String>) -> Result<Verdict, Unreachable> {
-        let (oauth, bare) = split(token);
-        let (name, value) = if oauth {
-            ("authorization", Secret::new(format!("Bearer {bare}")))
-        } else {
-            ("private-token", Secret::new(bare.to_owned()))
-        };
+        let (oauth, _) = split(token);
+        let (name, value) = auth_header(token);
         let response = site
             .http
             .get(&join(site.base, "api/v4/user"), Some((name, &value)))
@@ -91,6 +98,29 @@ impl Forge for Gitlab {
             rate_limit: None,
             remark: None,
         }))
+    }
+
+    /// The project `OWNER/REPO` as Nix names it (`OWNER%2FREPO`; a subgroup's owner carries its
+    /// own `%2F`, and a `/` in it is encoded the same way).
+    async fn repo_access(
+        &self,
+        site: &Site<'_>,
+        owner: &str,
+        repo: &str,
+        token: Option<&Secret<String>>,
+    ) -> Result<RepoAnswer, Unreachable> {
+        let auth = token.map(auth_header);
+        let url = project_url(site.base, owner, repo);
+        let response = site
+            .http
+            .get(&url, auth.as_ref().map(|(name, value)| (*name, value)))
+            .await?;
+        let access = repo_access(&response, "GitLab", |v| {
+            v.get("visibility")
+                .and_then(Value::as_str)
+                .map(|visibility| visibility != "public")
+        });
+        Ok(access.into())
     }
 
     fn probe(&self) -> Option<Probe> {
@@ -174,6 +204,18 @@ impl Forge for Gitlab {
         };
         (user.to_owned(), Secret::from(bare))
     }
+}
+
+/// `BASE/api/v4/projects/OWNER%2FREPO`, as Nix asks for it (a `/` in the owner, a subgroup's,
+/// encoded the same way).
+fn project_url(base: &Url, owner: &str, repo: &str) -> Url {
+    let mut url = join(base, "api/v4/projects/");
+    url.set_path(&format!(
+        "{}{}%2F{repo}",
+        url.path(),
+        owner.replace('/', "%2F")
+    ));
+    url
 }
 
 /// The token's own record: scopes, expiry, and whether it is still active; `None` when GitLab
@@ -265,6 +307,27 @@ mod tests {
         assert_eq!((broad.read_only, broad.word()), (Some(false), "broad"));
         assert_eq!(audit(&["openid", "read_registry"]).read_only, Some(true));
         assert_eq!(audit(&["write_registry"]).read_only, Some(false));
+    }
+
+    #[test]
+    fn projects_are_named_as_nix_names_them() {
+        let base = Url::parse("https://gitlab.example/proxy/").unwrap();
+        for (owner, want) in [
+            (
+                "group",
+                "https://gitlab.example/proxy/api/v4/projects/group%2Fapp",
+            ),
+            (
+                "group/sub",
+                "https://gitlab.example/proxy/api/v4/projects/group%2Fsub%2Fapp",
+            ),
+            (
+                "group%2Fsub",
+                "https://gitlab.example/proxy/api/v4/projects/group%2Fsub%2Fapp",
+            ),
+        ] {
+            assert_eq!(project_url(&base, owner, "app").as_str(), want);
+        }
     }
 
     #[test]

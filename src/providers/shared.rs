@@ -1,7 +1,7 @@
 //! What every kind of provider shares: the verdict on a token and the identity behind a valid one,
-//! what a valid token may do beyond reading (the privilege audit), the outcome of a revocation,
-//! reading a provider's JSON answers, and OAuth token revocation (RFC 7009). The kinds import this
-//! module; it imports none of them.
+//! what a valid token may do beyond reading (the privilege audit), whether a caller can read a
+//! repository, the outcome of a revocation, reading a provider's JSON answers, and OAuth token
+//! revocation (RFC 7009). The kinds import this module; it imports none of them.
 
 use reqwest::Url;
 use serde::Serialize;
@@ -163,6 +163,81 @@ pub fn named_user(body: &Value, key: &str, service: &str) -> Result<String, Verd
                 "answered without a user name, so it does not look like {service}"
             ))
         })
+}
+
+/// What a forge says when asked whether a caller (a token, or no one) can read a repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RepoAccess {
+    /// Anyone may read it.
+    Public,
+    /// It is not public, and the token reads it.
+    Private,
+    /// The forge shows no such repository to this caller: it is private and the caller may not
+    /// read it, or it does not exist (GitHub, GitLab and Gitea answer 404 to both).
+    Hidden,
+    /// The forge refused the token itself (HTTP 401); the reason is safe to show.
+    Refused(String),
+    /// The token is good but may not do this (HTTP 403: a missing scope, a used-up rate limit).
+    Forbidden(String),
+    /// No usable answer.
+    Unreachable(String),
+    /// This kind cannot say.
+    Unknown(String),
+}
+
+/// A forge's answer about a repository, with GitHub's remaining and total requests per hour
+/// where it sends them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoAnswer {
+    pub access: RepoAccess,
+    pub rate_limit: Option<(u64, u64)>,
+}
+
+impl From<RepoAccess> for RepoAnswer {
+    fn from(access: RepoAccess) -> Self {
+        RepoAnswer {
+            access,
+            rate_limit: None,
+        }
+    }
+}
+
+/// What an answer about a repository means: on a 200 with JSON, `private` reads whether the
+/// repository is public from the body (`None` when the body does not look like `service`'s).
+pub fn repo_access(
+    response: &Response,
+    service: &str,
+    private: fn(&Value) -> Option<bool>,
+) -> RepoAccess {
+    let said = || {
+        json(response)
+            .and_then(|v| {
+                v.get("message")
+                    .or_else(|| v.get("error_description"))
+                    .or_else(|| v.get("error"))
+                    .and_then(Value::as_str)
+                    .map(|m| printable(m).chars().take(120).collect::<String>())
+            })
+            .unwrap_or_default()
+    };
+    let code = response.status.as_u16();
+    let with = |what: String| match what.is_empty() {
+        true => format!("HTTP {code}"),
+        false => format!("HTTP {code}: {what}"),
+    };
+    match code {
+        200 => match json(response).as_ref().and_then(private) {
+            Some(true) => RepoAccess::Private,
+            Some(false) => RepoAccess::Public,
+            None => RepoAccess::Unreachable(format!(
+                "did not answer like {service} about the repository"
+            )),
+        },
+        401 => RepoAccess::Refused(with(said())),
+        403 | 429 => RepoAccess::Forbidden(with(said())),
+        404 => RepoAccess::Hidden,
+        _ => RepoAccess::Unreachable(format!("answered {}", with(said()))),
+    }
 }
 
 /// What a revocation came to.

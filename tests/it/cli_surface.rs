@@ -4,10 +4,11 @@
 use crate::support::*;
 
 /// Every command the CLI must offer.
-const COMMANDS: [&str; 7] = [
+const COMMANDS: [&str; 8] = [
     "login",
     "logout",
     "status",
+    "check",
     "set-token",
     "refresh",
     "version",

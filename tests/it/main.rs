@@ -5,6 +5,7 @@ mod support;
 
 mod bad_input;
 mod caches;
+mod check;
 mod cli_surface;
 mod crash;
 mod detect;

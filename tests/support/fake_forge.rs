@@ -226,11 +226,13 @@ fn serve<S: Read + Write>(stream: S, requests: &Mutex<Vec<Request>>, handler: &H
     requests.lock().unwrap().push(request.clone());
     let reply = handler(&request);
     let mut stream = reader.into_inner();
+    let head_only = request.method == "HEAD";
     write_answer(
         &mut stream,
         reply.status,
         &reply.headers,
         reply.body.as_bytes(),
+        head_only,
     );
 }
 
@@ -270,12 +272,14 @@ pub fn read_request<R: BufRead>(reader: &mut R) -> Option<Request> {
     })
 }
 
-/// Writes an answer that closes the connection.
+/// Writes an answer that closes the connection; to a `HEAD` request (`head`), with the length of
+/// the body it does not send.
 pub fn write_answer<W: Write>(
     stream: &mut W,
     status: u16,
     headers: &[(String, String)],
     body: &[u8],
+    head_only: bool,
 ) {
     let mut head = format!("HTTP/1.1 {status} X\r\n");
     for (k, v) in headers {
@@ -286,7 +290,9 @@ pub fn write_answer<W: Write>(
         body.len()
     ));
     let _ = stream.write_all(head.as_bytes());
-    let _ = stream.write_all(body);
+    if !head_only {
+        let _ = stream.write_all(body);
+    }
     let _ = stream.flush();
 }
 

@@ -6,7 +6,9 @@
 pub mod fake_cache;
 pub mod fake_forge;
 pub mod fake_oidc;
+pub mod fake_repos;
 pub mod fake_tokens;
+pub mod flake_lock;
 pub mod git_server;
 pub mod module_eval;
 pub mod nix;

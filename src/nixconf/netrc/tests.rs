@@ -23,6 +23,20 @@ fn reads_entries_but_not_macros() {
     assert_eq!(cache.password.as_ref().unwrap().expose(), "p w");
     assert_eq!(n.get("a.example").unwrap().login.as_deref(), Some("me"));
     assert!(n.get("not.an.entry").is_none());
+    // curl sends the `default` entry for any other host.
+    assert_eq!(
+        n.for_curl("A.example").unwrap().login.as_deref(),
+        Some("me")
+    );
+    assert_eq!(
+        n.for_curl("other.example").unwrap().login.as_deref(),
+        Some("anon")
+    );
+    assert!(
+        Netrc::parse("machine a login b password c\n")
+            .for_curl("x")
+            .is_none()
+    );
 }
 
 #[test]

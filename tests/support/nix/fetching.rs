@@ -105,6 +105,16 @@ impl Fetching {
     /// what nix-tokens says of the installed Nix is said of this one), trusting the test CA;
     /// asserts success and that the token is not shown.
     pub fn nix_tokens(&self, nix: &Nix, args: &[&str], token: &str) -> Output {
+        let out = self.nix_tokens_output(nix, args, token);
+        assert_success(&out);
+        if !token.is_empty() {
+            assert_no_leak(&out, &[token]);
+        }
+        out
+    }
+
+    /// [`nix_tokens`](Self::nix_tokens) without its assertions (git trusts the test CA too).
+    pub fn nix_tokens_output(&self, nix: &Nix, args: &[&str], token: &str) -> Output {
         let bin = self.env.root.join("nix-bin");
         if !bin.exists() {
             std::fs::create_dir_all(&bin).unwrap();
@@ -113,22 +123,17 @@ impl Fetching {
         let path = std::env::var_os("PATH").unwrap_or_default();
         let path =
             std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&path))).unwrap();
-        let out = self
-            .env
+        self.env
             .cmd()
             .args(args)
             .env("PATH", path)
             .env("SSL_CERT_FILE", &self.ca_file)
+            .env("GIT_SSL_CAINFO", &self.ca_file)
             .env("GIT_CONFIG_GLOBAL", self.env.root.join("gitconfig"))
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .write_stdin(format!("{token}\n"))
             .output()
-            .unwrap();
-        assert_success(&out);
-        if !token.is_empty() {
-            assert_no_leak(&out, &[token]);
-        }
-        out
+            .unwrap()
     }
 
     /// `nix --store local?root=… ARGS`, trusting only the test CA (Nix's curl, and git's).

@@ -88,7 +88,8 @@ fn known(grants: &Grants, credential: &str) -> bool {
 }
 
 /// GitHub's REST API under `prefix` (`/api/v3` on GitHub Enterprise Server, empty on
-/// `api.HOST`): `repos/O/R/commits/REF` names the commit and its tree, `repos/O/R/tarball/REV`
+/// `api.HOST`): `repos/O/R` describes the (private) repository, `repos/O/R/commits/REF` names
+/// the commit and its tree, `repos/O/R/tarball/REV`
 /// redirects to a one-time codeload URL that serves the tarball (top directory `O-R-SHORTREV`).
 /// Credentials come as `Authorization: token T` (or `Bearer T`); owners and repository names
 /// compare without regard to case, as on GitHub.
@@ -124,7 +125,7 @@ pub fn github(
         let parts: Vec<&str> = rest.split('/').collect();
         let repo = repos
             .iter()
-            .find(|p| parts.len() == 4 && p.is(parts[0], parts[1], true));
+            .find(|p| matches!(parts.len(), 2 | 4) && p.is(parts[0], parts[1], true));
         let Some(repo) = repo else {
             return Answer::json(404, serde_json::json!({"message": "Not Found"}));
         };
@@ -135,7 +136,12 @@ pub fn github(
             }
             _ => return Answer::json(404, serde_json::json!({"message": "Not Found"})),
         }
-        match parts[2] {
+        match parts.get(2).copied().unwrap_or("") {
+            // The repository itself, as `GET /repos/OWNER/REPO` describes it.
+            "" => Answer::json(
+                200,
+                serde_json::json!({"full_name": format!("{}/{}", repo.owner, repo.name), "private": true}),
+            ),
             "commits" => Answer::json(
                 200,
                 serde_json::json!({"sha": repo.rev, "commit": {"tree": {"sha": repo.tree}}}),
@@ -162,7 +168,8 @@ fn rand_u64() -> u64 {
     h.finish()
 }
 
-/// GitLab's REST API: `projects/O%2FR/repository/commits?ref_name=REF` (the commit first) and
+/// GitLab's REST API: `projects/O%2FR` (the private project),
+/// `projects/O%2FR/repository/commits?ref_name=REF` (the commit first) and
 /// `projects/O%2FR/repository/archive.tar.gz?sha=REV` (top directory `R-REV-REV`), with a
 /// personal token as `PRIVATE-TOKEN` and an OAuth token as `Authorization: Bearer`; `/user`,
 /// `/personal_access_tokens/self` and `/oauth/token/info` describe them, and the device grant
@@ -244,6 +251,11 @@ fn project(
     }
     let query = r.path.split_once('?').map(|(_, q)| q).unwrap_or("");
     match what {
+        // The project itself, as `GET /projects/O%2FR` describes it.
+        "" if !rest.contains('/') => Answer::json(
+            200,
+            serde_json::json!({"path_with_namespace": format!("{}/{}", repo.owner, repo.name), "visibility": "private"}),
+        ),
         "commits" => Answer::json(
             200,
             serde_json::json!([{"id": repo.rev, "short_id": &repo.rev[..8], "title": "first"}]),

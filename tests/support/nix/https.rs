@@ -116,7 +116,14 @@ fn serve(stream: Tls, requests: &Mutex<Vec<Request>>, handler: &Handler) {
     requests.lock().unwrap().push(request.clone());
     let answer = handler(&request);
     let mut stream = reader.into_inner();
-    write_answer(&mut stream, answer.status, &answer.headers, &answer.body);
+    let head_only = request.method == "HEAD";
+    write_answer(
+        &mut stream,
+        answer.status,
+        &answer.headers,
+        &answer.body,
+        head_only,
+    );
     // A clean TLS close, so that the client reads the whole answer.
     stream.conn.send_close_notify();
     let _ = stream.flush();

@@ -1,0 +1,268 @@
+//! `check`: whether Nix will be able to fetch each input of a flake's lock file, before
+//! `nix flake update` fails on one of them. Each input of the lock ([`lock`]) is reached the way
+//! Nix reaches it ([`target`]) with the credential Nix will send ([`credential`]); what to ask
+//! about it ([`questions`]) is asked of every forge, server and git repository at once
+//! ([`probe`], [`git`]); each answer becomes a verdict, a reason and a fix ([`verdict`]), shown as a table
+//! ([`table`]) or one JSON document whose keys the README documents.
+
+mod credential;
+mod git;
+mod lock;
+mod probe;
+mod questions;
+mod table;
+mod target;
+mod verdict;
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use self::credential::{Credential, Seen};
+use self::probe::Found;
+use self::target::{Fetch, Target};
+use self::verdict::{Facts, Judged};
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::gitcred::gitconfig::GitConfig;
+use crate::nixconf::hosts::Hosts;
+use crate::nixconf::netrc::Netrc;
+use crate::nixconf::tokens::key_host;
+use crate::nixconf::{fsio, nix_version, view};
+use crate::providers::Registry;
+use crate::secret::mask;
+
+/// What `check` is asked to do.
+pub struct CheckPlan {
+    /// The lock file to read.
+    pub lock: PathBuf,
+    pub offline: bool,
+    pub json: bool,
+}
+
+/// What `check` found, for its exit code.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Every input checked can be fetched.
+    Fine,
+    /// An input will fail for lack of access.
+    Fails,
+    /// A host could not be reached (and no input will fail).
+    Unreachable,
+}
+
+/// One input as `check` reports it; the JSON keys are documented in the README.
+#[derive(Debug, Serialize)]
+struct Row {
+    input: String,
+    #[serde(rename = "type")]
+    kind: String,
+    url: String,
+    credential: Option<String>,
+    source: Option<PathBuf>,
+    verdict: &'static str,
+    reason: String,
+    fix: Option<String>,
+}
+
+/// github.com answers this many API requests an hour without a token.
+const ANONYMOUS_LIMIT: u64 = 60;
+
+pub fn run(ctx: &Context, registry: &Registry, plan: &CheckPlan) -> Result<Outcome> {
+    let inputs = lock::read(&plan.lock)?.ok_or_else(|| no_lock(&plan.lock))?;
+    let fetches: Vec<Fetch> = inputs.iter().map(target::of).collect();
+    let seen = seen(ctx, &fetches)?;
+    let remembered = Hosts::load(&ctx.layout.hosts)?;
+    let credentials: Vec<Credential> = fetches
+        .iter()
+        .map(|f| credential::for_target(&f.target, &seen))
+        .collect();
+    let mut asks = Vec::new();
+    let mut judged: Vec<Option<Judged>> = Vec::new();
+    for (fetch, credential) in fetches.iter().zip(&credentials) {
+        let (ask, known) = match plan.offline {
+            true => (None, None),
+            false => questions::ask_for(fetch, credential, &seen, registry, &remembered),
+        };
+        asks.push(ask);
+        judged.push(known);
+    }
+    let found = match plan.offline {
+        true => vec![None; asks.len()],
+        false => probe::ask_all(&asks)?,
+    };
+    let owner_keys = seen.nix.as_ref().is_none_or(|n| n.matches_owner_keys());
+    let mut rows: Vec<Row> = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let (fetch, credential) = (&fetches[i], &credentials[i]);
+        let judged = judged[i].clone().unwrap_or_else(|| {
+            let facts = facts(&fetch.target, &seen, registry, &remembered, owner_keys);
+            verdict::judge(&fetch.target, credential, found[i].as_ref(), &facts)
+        });
+        rows.push(Row {
+            input: input.name.clone(),
+            kind: crate::ui::printable(input.kind()),
+            url: fetch.url.clone(),
+            credential: credential.token.as_ref().map(mask),
+            source: credential.source.clone(),
+            verdict: judged.verdict,
+            reason: judged.reason,
+            fix: judged.fix,
+        });
+    }
+    rate_limit(ctx, &fetches, &credentials, &found, &mut rows);
+    show(ctx, plan, &rows);
+    let any = |verdict: &str| rows.iter().any(|r| r.verdict == verdict);
+    Ok(if any("fails") {
+        Outcome::Fails
+    } else if any("unreachable") {
+        Outcome::Unreachable
+    } else {
+        Outcome::Fine
+    })
+}
+
+/// The sentence for a lock file that is not there.
+fn no_lock(lock: &Path) -> Error {
+    let dir = lock.parent().unwrap_or(Path::new("."));
+    if dir.join("flake.nix").is_file() {
+        Error::failed(format!(
+            "{} has no flake.lock yet; run `nix flake lock` there once, then `nix-tokens check` again",
+            dir.display()
+        ))
+    } else {
+        Error::failed(format!(
+            "{} does not exist, and {} holds no flake.nix; give a flake's directory or its flake.lock",
+            lock.display(),
+            dir.display()
+        ))
+    }
+}
+
+/// What Nix and git will read. `nix --version` and git's configuration are read only when an
+/// input needs them.
+fn seen(ctx: &Context, fetches: &[Fetch]) -> Result<Seen> {
+    let settings = view::settings_in_order(&ctx.layout.nix_read_order())?;
+    let mut tokens = view::access_tokens(&settings);
+    tokens.retain(|t| t.shadowed_by.is_none());
+    let netrc_path = view::netrc_file(&settings, &ctx.layout.system_dir);
+    let netrc = fsio::read_optional(&netrc_path)
+        .ok()
+        .flatten()
+        .map(|text| Netrc::parse(&text));
+    let needs_nix = fetches.iter().any(|f| match &f.target {
+        Target::Forge { fetcher, host, .. } => {
+            (fetcher == "github" && host != "github.com")
+                || tokens
+                    .iter()
+                    .any(|t| t.key.contains('/') && key_host(&t.key).eq_ignore_ascii_case(host))
+        }
+        _ => false,
+    });
+    let needs_git = fetches
+        .iter()
+        .any(|f| matches!(f.target, Target::Git { .. }));
+    let git = match needs_git {
+        true => GitConfig::new()
+            .list_everywhere()
+            .map_err(|e| e.to_string()),
+        false => Ok(Vec::new()),
+    };
+    Ok(Seen {
+        tokens,
+        netrc,
+        netrc_path,
+        nix: needs_nix.then(nix_version::installed).flatten(),
+        git,
+    })
+}
+
+fn facts(
+    target: &Target,
+    seen: &Seen,
+    registry: &Registry,
+    remembered: &Hosts,
+    owner_keys: bool,
+) -> Facts {
+    let (host, fetcher) = match target {
+        Target::Forge { host, fetcher, .. } => (host.as_str(), Some(fetcher)),
+        Target::Git { host, .. } => (host.as_str(), None),
+        _ => ("", None),
+    };
+    Facts {
+        owner_keys,
+        host_has_keys: seen.tokens.iter().any(|t| key_host(&t.key) == host),
+        provider: fetcher
+            .filter(|_| questions::provider_of(host, registry, remembered).is_none())
+            .cloned(),
+    }
+}
+
+/// github.com answers 60 API requests an hour without a token: the `github:` inputs there that
+/// Nix fetches without one share them, and each one's reason says so (with what GitHub said is
+/// left); when there are more of them than are left, each gets `nix-tokens login github.com` as
+/// its fix and a warning says so.
+fn rate_limit(
+    ctx: &Context,
+    fetches: &[Fetch],
+    credentials: &[Credential],
+    found: &[Option<Found>],
+    rows: &mut [Row],
+) {
+    let anonymous: Vec<usize> = (0..rows.len())
+        .filter(|&i| {
+            matches!(&fetches[i].target, Target::Forge { fetcher, host, .. }
+                if fetcher == "github" && host == "github.com")
+                && credentials[i].token.is_none()
+        })
+        .collect();
+    if anonymous.is_empty() {
+        return;
+    }
+    let count = anonymous.len() as u64;
+    let left = anonymous
+        .iter()
+        .filter_map(|&i| found[i].as_ref().and_then(|f| f.rate_limit))
+        .map(|(left, _)| left)
+        .min();
+    let budget = left.unwrap_or(ANONYMOUS_LIMIT);
+    let note = format!(
+        "no token: {count} github: input(s) on github.com share the {ANONYMOUS_LIMIT} API requests an hour GitHub allows without one{}",
+        left.map(|l| format!(" ({l} left now)")).unwrap_or_default()
+    );
+    for &i in &anonymous {
+        rows[i].reason.push_str("; ");
+        rows[i].reason.push_str(&note);
+        if count > budget && rows[i].fix.is_none() {
+            rows[i].fix = Some("nix-tokens login github.com".into());
+        }
+    }
+    if count > budget {
+        ctx.ui.warn(&format!(
+            "{count} github: inputs on github.com use no token, more than the {budget} anonymous requests GitHub has left this hour: `nix flake update` will stop part way; log in with `nix-tokens login github.com`"
+        ));
+    }
+}
+
+fn show(ctx: &Context, plan: &CheckPlan, rows: &[Row]) {
+    if plan.json {
+        let json = serde_json::to_string_pretty(rows).expect("check rows always serialize");
+        println!("{json}");
+        return;
+    }
+    if rows.is_empty() {
+        ctx.ui
+            .info(&format!("{} has no inputs.", plan.lock.display()));
+        return;
+    }
+    table::print(rows);
+    let count = |verdict: &str| rows.iter().filter(|r| r.verdict == verdict).count();
+    ctx.ui.info(&format!(
+        "{} input(s): {} ok, {} will fail, {} unreachable, {} not checked.",
+        rows.len(),
+        count("ok"),
+        count("fails"),
+        count("unreachable"),
+        count("skipped")
+    ));
+}
