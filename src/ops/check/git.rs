@@ -8,9 +8,21 @@ use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::probe::{GitAsk, TIMEOUT};
+use reqwest::Url;
+
 use crate::providers::shared::{RepoAccess, RepoAnswer};
 use crate::ui::printable;
+
+/// How long one question may take, all its requests (or git) included.
+pub const TIMEOUT: Duration = Duration::from_secs(15);
+
+/// `git ls-remote` of `url`, with nix-tokens' helper as git's configuration names it, if it does.
+#[derive(Clone)]
+pub struct GitAsk {
+    pub url: Url,
+    pub helper: Option<String>,
+    pub use_http_path: bool,
+}
 
 /// What one run of git came to.
 enum Run {

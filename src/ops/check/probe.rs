@@ -5,21 +5,17 @@
 //! host of no known kind. The same question (same place, same token) is asked once.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use base64::Engine;
 use futures_util::StreamExt;
 use reqwest::Url;
 
-use super::git::ls_remote;
+use super::git::{GitAsk, TIMEOUT, ls_remote};
 use crate::http::{self, Http, Unreachable};
 use crate::providers::Provider;
 use crate::providers::forge::Site;
 use crate::providers::shared::{RepoAccess, RepoAnswer};
 use crate::secret::{Secret, fingerprint};
-
-/// How long one question may take, all its requests (or git) included.
-pub const TIMEOUT: Duration = Duration::from_secs(15);
 
 /// How many questions are in flight at once.
 const AT_ONCE: usize = 128;
@@ -44,14 +40,6 @@ pub enum Ask {
         basic: Option<(String, Secret<String>)>,
     },
     Git(GitAsk),
-}
-
-/// `git ls-remote` of `url`, with nix-tokens' helper as git's configuration names it, if it does.
-#[derive(Clone)]
-pub struct GitAsk {
-    pub url: Url,
-    pub helper: Option<String>,
-    pub use_http_path: bool,
 }
 
 /// How an answer was had, which decides how it is told.

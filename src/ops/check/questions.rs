@@ -7,7 +7,8 @@
 //! cannot reach a GitHub Enterprise Server at all, which needs no question.
 
 use super::credential::{Credential, Helper, Seen};
-use super::probe::{Ask, GitAsk};
+use super::git::GitAsk;
+use super::probe::Ask;
 use super::target::{Fetch, Target, segment};
 use super::verdict::Judged;
 use crate::error::Error;
