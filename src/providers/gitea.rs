@@ -14,10 +14,13 @@ use super::shared::{Identity, RepoAnswer, Verdict, json_body, json_with, named_u
 use crate::http::{Response, Unreachable, join};
 use crate::secret::Secret;
 
-pub struct Gitea;
+/// Gitea, or Forgejo (which speaks Gitea's API and answers an endpoint of its own too).
+pub struct Gitea {
+    forgejo: bool,
+}
 
-/// Forgejo, which speaks Gitea's API.
-pub struct Forgejo;
+pub const GITEA: Gitea = Gitea { forgejo: false };
+pub const FORGEJO: Gitea = Gitea { forgejo: true };
 
 async fn check(site: &Site<'_>, token: &Secret<String>) -> Result<Verdict, Unreachable> {
     let header = Secret::new(format!("token {}", token.expose()));
@@ -65,11 +68,15 @@ fn answers_version(answer: &Response) -> bool {
 #[async_trait]
 impl Forge for Gitea {
     fn kind(&self) -> Kind {
-        Kind::Gitea
+        if self.forgejo {
+            Kind::Forgejo
+        } else {
+            Kind::Gitea
+        }
     }
 
     fn name(&self) -> &'static str {
-        "gitea"
+        if self.forgejo { "forgejo" } else { "gitea" }
     }
 
     async fn check(&self, site: &Site<'_>, token: &Secret<String>) -> Result<Verdict, Unreachable> {
@@ -87,52 +94,27 @@ impl Forge for Gitea {
     }
 
     fn probe(&self) -> Option<Probe> {
-        Some(Probe {
-            path: "api/v1/version",
-            matches: answers_version,
-            label: "Gitea",
+        Some(match self.forgejo {
+            true => Probe {
+                path: "api/forgejo/v1/version",
+                matches: answers_version,
+                label: "Forgejo",
+            },
+            false => Probe {
+                path: "api/v1/version",
+                matches: answers_version,
+                label: "Gitea",
+            },
         })
     }
 
+    /// Gitea's `GET /api/v1/user` recognises both; Forgejo is told apart by its own probe.
     fn identifies_tokens(&self) -> bool {
-        true
-    }
-}
-
-#[async_trait]
-impl Forge for Forgejo {
-    fn kind(&self) -> Kind {
-        Kind::Forgejo
-    }
-
-    fn name(&self) -> &'static str {
-        "forgejo"
-    }
-
-    async fn check(&self, site: &Site<'_>, token: &Secret<String>) -> Result<Verdict, Unreachable> {
-        check(site, token).await
-    }
-
-    async fn repo_access(
-        &self,
-        site: &Site<'_>,
-        owner: &str,
-        repo: &str,
-        token: Option<&Secret<String>>,
-    ) -> Result<RepoAnswer, Unreachable> {
-        read_access(site, owner, repo, token).await
-    }
-
-    fn probe(&self) -> Option<Probe> {
-        Some(Probe {
-            path: "api/forgejo/v1/version",
-            matches: answers_version,
-            label: "Forgejo",
-        })
+        !self.forgejo
     }
 
     fn variant_of(&self) -> Option<Kind> {
-        Some(Kind::Gitea)
+        self.forgejo.then_some(Kind::Gitea)
     }
 }
 
@@ -144,7 +126,7 @@ mod tests {
     #[test]
     fn the_audit_of_a_token_whose_scopes_are_not_told_is_unknown() {
         let registry = crate::providers::Registry::load(None).unwrap();
-        let privileges = Forgejo.privileges(&Audit {
+        let privileges = FORGEJO.privileges(&Audit {
             provider: registry.by_name("codeberg").unwrap(),
             host: "codeberg.org",
             token: &Secret::from("0123456789abcdef"),

@@ -12,8 +12,8 @@ use super::{cache, gitea, github, gitlab, oidc, sourcehut};
 pub const ALL: &[&dyn Forge] = &[
     &github::Github,
     &gitlab::Gitlab,
-    &gitea::Forgejo,
-    &gitea::Gitea,
+    &gitea::FORGEJO,
+    &gitea::GITEA,
     &cache::NixCache,
     &oidc::Oidc,
     &sourcehut::Sourcehut,
