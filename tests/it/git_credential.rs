@@ -7,34 +7,11 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
 use crate::support::fake_forge::{self, FakeServer, GitlabOAuth, Reply};
-use crate::support::git_server::{GitServer, make_repo};
+use crate::support::git_server::{GitServer, have_git, make_repo};
 use crate::support::*;
 
 const TOKEN: &str = "ghp_gitcredentialtoken0123456789";
 const WORK_TOKEN: &str = "ghp_workorganisationtoken98765";
-
-/// Whether git (with http-backend) is installed; outside CI a test without it is skipped, on CI
-/// it fails.
-fn have_git() -> bool {
-    let found = Command::new("git")
-        .arg("--exec-path")
-        .output()
-        .is_ok_and(|o| {
-            let dir = String::from_utf8_lossy(&o.stdout).trim().to_owned();
-            o.status.success()
-                && std::path::Path::new(&dir)
-                    .join("git-http-backend")
-                    .is_file()
-        });
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install git (apt-get install git) for this test"
-        );
-        eprintln!("skipping: git or git-http-backend is not installed");
-    }
-    found
-}
 
 fn git_config(env: &TestEnv) -> PathBuf {
     env.root.join("gitconfig")

@@ -339,3 +339,26 @@ fn decode_base64(text: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// Whether git (with http-backend) is installed; outside CI a test without it is skipped, on CI
+/// it fails.
+pub fn have_git() -> bool {
+    let found = std::process::Command::new("git")
+        .arg("--exec-path")
+        .output()
+        .is_ok_and(|o| {
+            let dir = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+            o.status.success()
+                && std::path::Path::new(&dir)
+                    .join("git-http-backend")
+                    .is_file()
+        });
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install git (apt-get install git) for this test"
+        );
+        eprintln!("skipping: git or git-http-backend is not installed");
+    }
+    found
+}

@@ -10,30 +10,10 @@ use serde_json::{Value, json};
 use super::{check, flake, row};
 use crate::support::fake_repos::{self, Holdings};
 use crate::support::flake_lock::{self as fl, lock};
-use crate::support::git_server::{GitServer, make_repo};
+use crate::support::git_server::{GitServer, have_git, make_repo};
 use crate::support::*;
 
 const TOKEN: &str = "ghp_checkgitinputtoken0123456789";
-
-fn have_git() -> bool {
-    let found = Command::new("git")
-        .arg("--exec-path")
-        .output()
-        .is_ok_and(|o| {
-            let dir = String::from_utf8_lossy(&o.stdout).trim().to_owned();
-            std::path::Path::new(&dir)
-                .join("git-http-backend")
-                .is_file()
-        });
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install git for this test"
-        );
-        eprintln!("skipping: git or git-http-backend is not installed");
-    }
-    found
-}
 
 /// The helper value that runs this nix-tokens.
 fn our_helper(env: &TestEnv) -> String {
