@@ -19,3 +19,4 @@ pub mod logout;
 pub mod refresh;
 pub mod save;
 pub mod status;
+pub mod table;

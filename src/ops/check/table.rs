@@ -1,13 +1,19 @@
 //! `check`'s table: one line per input, its reason and fix indented below.
 
 use super::Row;
+use crate::ops::table::grid;
 
 pub fn print(rows: &[Row]) {
     let header = ["INPUT", "VERDICT", "URL", "CREDENTIAL", "SOURCE"];
-    let cells: Vec<[String; 5]> = rows
+    let fixes: Vec<Option<String>> = rows
         .iter()
-        .map(|r| {
-            [
+        .map(|r| r.fix.as_ref().map(|f| format!("fix: {f}")))
+        .collect();
+    let lines: Vec<(Vec<String>, Vec<&str>)> = rows
+        .iter()
+        .zip(&fixes)
+        .map(|(r, fix)| {
+            let cells = vec![
                 r.input.clone(),
                 r.verdict.to_owned(),
                 r.url.clone(),
@@ -15,32 +21,11 @@ pub fn print(rows: &[Row]) {
                 r.source
                     .as_ref()
                     .map_or_else(|| "-".to_owned(), |s| s.display().to_string()),
-            ]
+            ];
+            let mut notes = vec![r.reason.as_str()];
+            notes.extend(fix.as_deref());
+            (cells, notes)
         })
         .collect();
-    let mut widths = header.map(str::len);
-    for row in &cells {
-        for (w, c) in widths.iter_mut().zip(row) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |cols: [&str; 5]| {
-        let mut out = String::new();
-        for (i, c) in cols.iter().enumerate() {
-            if i + 1 == cols.len() {
-                out.push_str(c);
-            } else {
-                out.push_str(&format!("{c:<w$}  ", w = widths[i]));
-            }
-        }
-        println!("{}", out.trim_end());
-    };
-    line(header);
-    for (cols, row) in cells.iter().zip(rows) {
-        line([&cols[0], &cols[1], &cols[2], &cols[3], &cols[4]]);
-        println!("  {}", row.reason);
-        if let Some(fix) = &row.fix {
-            println!("  fix: {fix}");
-        }
-    }
+    grid(&header, &lines);
 }

@@ -4,6 +4,7 @@
 
 use super::Row;
 use super::caches::CacheRow;
+use crate::ops::table::grid;
 
 /// The tokens' table.
 pub fn print(rows: &[Row]) {
@@ -16,7 +17,7 @@ pub fn print(rows: &[Row]) {
         "PRIVILEGES",
         "SOURCE",
     ];
-    let lines: Vec<(Vec<String>, Option<&str>)> = rows
+    let lines: Vec<(Vec<String>, Vec<&str>)> = rows
         .iter()
         .map(|r| {
             let cells = vec![
@@ -28,7 +29,7 @@ pub fn print(rows: &[Row]) {
                 r.privileges.as_ref().map_or("-", |p| p.word()).to_owned(),
                 r.source.display().to_string(),
             ];
-            (cells, r.message.as_deref())
+            (cells, r.message.as_deref().into_iter().collect())
         })
         .collect();
     grid(&header, &lines);
@@ -41,7 +42,7 @@ pub fn print_caches(caches: &[CacheRow]) {
     }
     println!();
     let header = ["SUBSTITUTER", "STATUS", "NETRC"];
-    let lines: Vec<(Vec<String>, Option<&str>)> = caches
+    let lines: Vec<(Vec<String>, Vec<&str>)> = caches
         .iter()
         .map(|c| {
             let cells = vec![
@@ -49,37 +50,8 @@ pub fn print_caches(caches: &[CacheRow]) {
                 c.status.to_owned(),
                 c.source.display().to_string(),
             ];
-            (cells, c.message.as_deref())
+            (cells, c.message.as_deref().into_iter().collect())
         })
         .collect();
     grid(&header, &lines);
-}
-
-/// Columns as wide as their widest cell, the last one unpadded; each line's message below it.
-fn grid(header: &[&str], lines: &[(Vec<String>, Option<&str>)]) {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for (cells, _) in lines {
-        for (w, c) in widths.iter_mut().zip(cells) {
-            *w = (*w).max(c.chars().count());
-        }
-    }
-    let line = |cols: &[&str]| {
-        let mut out = String::new();
-        for (i, c) in cols.iter().enumerate() {
-            if i + 1 == cols.len() {
-                out.push_str(c);
-            } else {
-                out.push_str(&format!("{c:<w$}  ", w = widths[i]));
-            }
-        }
-        println!("{out}");
-    };
-    line(header);
-    for (cells, message) in lines {
-        let cols: Vec<&str> = cells.iter().map(String::as_str).collect();
-        line(&cols);
-        if let Some(m) = message {
-            println!("  {m}");
-        }
-    }
 }
