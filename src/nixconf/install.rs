@@ -43,12 +43,20 @@ fn writable(dir: &Path) -> bool {
 impl Install {
     /// This machine's install, for the configuration in `layout`.
     pub fn detect(layout: &Layout) -> Result<Self> {
+        Install::with(layout, None)
+    }
+
+    /// The same, from `settings` when the caller has read them already (what Nix applies, from
+    /// [`view::settings_in_order`]).
+    pub fn with(layout: &Layout, settings: Option<&[view::Setting]>) -> Result<Self> {
         let daemon = uses_daemon();
-        let netrc = if daemon {
-            system_netrc(layout)?
-        } else {
-            let settings = view::settings_in_order(&layout.nix_read_order())?;
-            view::netrc_file(&settings, &layout.system_dir)
+        let netrc = match (daemon, settings) {
+            (true, _) => system_netrc(layout)?,
+            (false, Some(settings)) => view::netrc_file(settings, &layout.system_dir),
+            (false, None) => {
+                let settings = view::settings_in_order(&layout.nix_read_order())?;
+                view::netrc_file(&settings, &layout.system_dir)
+            }
         };
         Ok(Install { daemon, netrc })
     }

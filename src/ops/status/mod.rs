@@ -87,7 +87,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
     }
     let settings = view::settings_in_order(&files)?;
     let mut rows = rows(ctx, registry, &remembered, &settings)?;
-    let install = Install::detect(&ctx.layout)?;
+    let install = Install::with(&ctx.layout, Some(&settings))?;
     let urls = caches::substituters(&settings);
     let mut caches = caches::rows(&urls, &install);
     let mut missing = Vec::new();
