@@ -195,7 +195,7 @@ fn tarball_behind_basic_auth_through_netrc(nix: &Nix) {
     );
     let before = server.requests().len();
     assert_fetched(&f.eval(nix, &expr), &repo);
-    let basic = format!("Basic {}", forge::base64(&format!("me:{token}")));
+    let basic = crate::support::fake_cache::basic("me", token);
     assert_eq!(
         sent(&server, before, "/", "authorization"),
         [("/releases/tool-1.0.tar.gz".to_owned(), Some(basic))]

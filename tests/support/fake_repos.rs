@@ -218,10 +218,7 @@ pub fn gitea(holdings: Holdings) -> FakeServer {
 /// `/no-head/…` a `HEAD` is refused with 405 (a `GET` of one byte is answered 206), and
 /// `/moved/…` redirects to `elsewhere`.
 pub fn files(login: &str, password: &str, public: &[&str], elsewhere: &str) -> FakeServer {
-    let expected = format!(
-        "Basic {}",
-        super::nix::forge::base64(&format!("{login}:{password}"))
-    );
+    let expected = super::fake_cache::basic(login, password);
     let public: Vec<String> = public.iter().map(|p| (*p).to_owned()).collect();
     let elsewhere = elsewhere.to_owned();
     FakeServer::start(move |r| {

@@ -275,7 +275,7 @@ pub fn basic_auth(
     password: &str,
     files: Vec<(String, Vec<u8>)>,
 ) -> impl Fn(&Request) -> Answer + Send + Sync + 'static {
-    let expected = format!("Basic {}", base64(&format!("{user}:{password}")));
+    let expected = crate::support::fake_cache::basic(user, password);
     move |r| {
         if r.header("authorization") != Some(expected.as_str()) {
             return Answer::json(401, serde_json::json!({"message": "Unauthorized"}))
@@ -286,25 +286,4 @@ pub fn basic_auth(
             None => Answer::json(404, serde_json::json!({"message": "Not Found"})),
         }
     }
-}
-
-pub fn base64(text: &str) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in text.as_bytes().chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
 }
