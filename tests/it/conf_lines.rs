@@ -124,3 +124,65 @@ fn a_github_token_needs_no_path_so_a_hash_in_the_directory_is_fine(nix: &Nix) {
     let config = nix.config_of(&env, &conf);
     assert_eq!(nix_access_tokens(&config), only("github.com", GITHUB));
 }
+
+/// Nix reads `netrc-file` only up to a `#`, and nothing in its syntax escapes one: such a netrc
+/// path is refused in one sentence that names it, before any file changes.
+#[test]
+fn a_netrc_path_with_a_hash_is_refused_and_nothing_changes() {
+    let env = TestEnv::new();
+    let dir = env.root.join("x#y");
+    let conf = dir.join("nix.conf");
+    env.write(&conf, "max-jobs = 2\n");
+    env.write(
+        &dir.join("access-tokens.conf"),
+        "access-tokens = github.com=ghp_keepkeepkeepkeep\n",
+    );
+    let before = env.snapshot();
+    let out = run_in(
+        &env,
+        &conf,
+        &["set-token", "codeberg.org", "--provider", "forgejo"],
+        &format!("{FORGEJO}\n"),
+    );
+    assert_clean_failure(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&dir.join("netrc").display().to_string()),
+        "{err}"
+    );
+    assert!(err.contains('#'), "{err}");
+    assert_no_leak(&out, &[FORGEJO, "ghp_keepkeepkeepkeep"]);
+    assert_eq!(
+        env.snapshot(),
+        before,
+        "a refused change must leave every file"
+    );
+}
+
+/// When nix.conf cannot be edited, the NixOS line to add names the token file by its absolute
+/// path, which an include line cannot hold when it has a space: the user is told so instead.
+#[test]
+fn no_include_line_is_suggested_that_nix_would_misread() {
+    let env = TestEnv::new();
+    let dir = env.root.join("my nix");
+    let conf = dir.join("nix.conf");
+    let target = env.store.join("0123456789abcdfghijklmnpqrsvwxyz-nix.conf");
+    env.write(&target, "max-jobs = 2\n");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::os::unix::fs::symlink(&target, &conf).unwrap();
+    let out = run_in(
+        &env,
+        &conf,
+        &["set-token", "github.com"],
+        &format!("{GITHUB}\n"),
+    );
+    assert_success(&out);
+    let err = stderr(&out);
+    assert!(
+        err.contains(r#"nix.extraOptions = "!include access-tokens.conf";"#),
+        "{err}"
+    );
+    assert!(!err.contains("!include /"), "{err}");
+    assert!(err.contains("no include line can name"), "{err}");
+    assert_eq!(read(&target), "max-jobs = 2\n");
+}
