@@ -24,6 +24,7 @@ mod nix_agrees;
 mod no_permission;
 mod oidc;
 mod parallel;
+mod pasted_token;
 mod privileges;
 mod providers;
 mod read_only;
