@@ -134,3 +134,27 @@ fn git_credential_install_never_adds_a_pasted_token() {
     );
     the_fix_is_named(&stderr(&out), &env);
 }
+
+#[test]
+fn logout_shows_a_pasted_token_only_masked_and_revokes_nothing_there() {
+    let env = TestEnv::new();
+    with_pasted_key(&env);
+    // Without a host and without a terminal, the hosts to choose from are listed: masked.
+    let out = env.run(&["logout"], "");
+    assert_clean_failure(&out, 2);
+    assert_no_leak(&out, &[PASTED, REAL]);
+    assert!(stderr(&out).contains("ghp_****AB"), "{}", stderr(&out));
+
+    let forge = fake_forge::FakeServer::start(|_| Reply::json(200, json!({})));
+    let hosts = json!({"hosts": {PASTED: {"provider": "github", "base_url": forge.url}}});
+    env.write(
+        &env.config_dir().join(".nix-tokens-hosts.json"),
+        &hosts.to_string(),
+    );
+    let out = env.run(&["logout", "--all", "--force", "--revoke"], "");
+    assert_no_leak(&out, &[PASTED, REAL]);
+    assert!(forge.requests().is_empty(), "a pasted token was sent");
+    let said = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(said.contains("ghp_****AB"), "{said}");
+    assert!(!read(&env.token_file()).contains("pasted"));
+}

@@ -8,6 +8,7 @@ use super::{NixConfAccess, Note, Session};
 use crate::error::{Error, Result};
 use crate::nixconf::conf::{ConfFile, Entry, include_path_problem, value_problem};
 use crate::nixconf::netrc::Netrc;
+use crate::nixconf::pasted;
 use crate::nixconf::paths::TOKEN_FILE;
 use crate::nixconf::tokens::{
     ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap, host_without_port, key_host,
@@ -266,8 +267,9 @@ impl Session<'_> {
                 from.push(self.layout.nix_conf.clone());
             } else {
                 self.notes.push(Note::Warn(format!(
-                    "{} sets a token for {key}, but it cannot be edited; remove it from the configuration that generates that file",
-                    self.layout.nix_conf.display()
+                    "{} sets a token for {}, but it cannot be edited; remove it from the configuration that generates that file",
+                    self.layout.nix_conf.display(),
+                    pasted::shown(key)
                 )));
             }
         }
