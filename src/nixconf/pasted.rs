@@ -8,44 +8,13 @@
 //! `glpat-`, …), or when its host is a long word without a dot that no one would name a machine:
 //! not a valid host name at all, or one that mixes upper and lower case with digits, or is a
 //! quarter digits or more (hex tokens). Host names with a dot, IP literals and short names are
-//! never flagged.
+//! never flagged. The rule itself ([`token_shaped`]) lives in [`super::tokens`], whose
+//! `normalize_key` refuses such a host on the command line before anything is written.
 
 use std::path::Path;
 
-use super::tokens::{host_without_port, key_host};
-use crate::secret::{Secret, kind_prefix, mask};
-
-/// Dotless names shorter than this are host names (`localhost`, `gitea`, `my-git-server`).
-const MIN_TOKEN_LEN: usize = 20;
-
-/// Whether `key` (an `access-tokens` key or a netrc machine) is a token rather than a host.
-pub fn token_shaped(key: &str) -> bool {
-    if key
-        .split([':', '@'])
-        .any(|part| kind_prefix(part).is_some())
-    {
-        return true;
-    }
-    random_word(host_without_port(key_host(key)))
-}
-
-/// A long word without a dot that is not a host name anyone would choose.
-fn random_word(name: &str) -> bool {
-    if name.len() < MIN_TOKEN_LEN || name.contains('.') || name.starts_with('[') {
-        return false;
-    }
-    let valid_host = name.len() <= 63
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-');
-    if !valid_host {
-        return true;
-    }
-    let count = |f: fn(&u8) -> bool| name.bytes().filter(&f).count();
-    let (upper, lower) = (count(u8::is_ascii_uppercase), count(u8::is_ascii_lowercase));
-    let digits = count(u8::is_ascii_digit);
-    (upper > 0 && lower > 0 && digits > 0) || (digits * 4 >= name.len() && upper + lower > 0)
-}
+pub use super::tokens::token_shaped;
+use crate::secret::{Secret, mask};
 
 /// How a key is shown: masked when it is token-shaped, else as it is.
 pub fn shown(key: &str) -> String {

@@ -158,3 +158,24 @@ fn logout_shows_a_pasted_token_only_masked_and_revokes_nothing_there() {
     assert!(said.contains("ghp_****AB"), "{said}");
     assert!(!read(&env.token_file()).contains("pasted"));
 }
+
+/// A token given where the host goes is refused before it is written anywhere, whatever its
+/// shape: a known prefix, a long hex string, or a whole URL with a token in it.
+#[test]
+fn set_token_refuses_a_token_as_its_host() {
+    let hex = "0123456789abcdef0123456789abcdef01234567";
+    let url = "https://oauth2:glpat-pastedgitlab0123456789@gitlab.com";
+    for host in [PASTED, hex, url, "aB3dE5gH7jK9mN1pQ3sT5vW7"] {
+        let env = TestEnv::new();
+        let before = env.snapshot();
+        let out = env.run(&["set-token", host], "sometoken0123456789\n");
+        assert_clean_failure(&out, 2);
+        assert_no_leak(&out, &[host, "pastedgitlab"]);
+        assert!(
+            stderr(&out).contains("looks like a token"),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(env.snapshot(), before);
+    }
+}
