@@ -14,6 +14,7 @@ crate::each_nix!(
     a_config_directory_named_with_equals_keeps_its_netrc_file_line,
     a_netrc_path_with_a_space_reads_back_identically,
     a_github_token_needs_no_path_so_a_hash_in_the_directory_is_fine,
+    nix_cuts_a_netrc_file_path_at_a_hash,
 );
 
 const GITHUB: &str = "ghp_abcdefghijklmnopqrstuvwxyz0123456789";
@@ -123,6 +124,21 @@ fn a_github_token_needs_no_path_so_a_hash_in_the_directory_is_fine(nix: &Nix) {
     assert_success(&out);
     let config = nix.config_of(&env, &conf);
     assert_eq!(nix_access_tokens(&config), only("github.com", GITHUB));
+}
+
+/// Why such a path is refused: Nix itself reads the line only up to the `#`.
+fn nix_cuts_a_netrc_file_path_at_a_hash(nix: &Nix) {
+    let env = TestEnv::new();
+    let netrc = env.root.join("x#y").join("netrc");
+    env.write(
+        &env.nix_conf(),
+        &format!("netrc-file = {}\n", netrc.display()),
+    );
+    let config = nix.config(&env);
+    assert_eq!(
+        config["netrc-file"]["value"],
+        env.root.join("x").display().to_string()
+    );
 }
 
 /// Nix reads `netrc-file` only up to a `#`, and nothing in its syntax escapes one: such a netrc
