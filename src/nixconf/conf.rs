@@ -54,6 +54,31 @@ pub fn parse_line(line: &str) -> Entry {
     }
 }
 
+/// Why Nix would not read `value` back identically from a `name = value` line, if it would not:
+/// nothing in Nix's syntax escapes a `#` (the rest becomes a comment), and white space between
+/// words is read as one space. A path nix-tokens cannot write this way is refused, not mangled.
+pub fn value_problem(value: &str) -> Option<&'static str> {
+    if value.contains('#') {
+        return Some("Nix reads everything after `#` as a comment, and nothing escapes it");
+    }
+    match parse_line(&format!("name = {value}")) {
+        Entry::Setting { value: read, .. } if read == value => None,
+        _ => Some(
+            "Nix reads tabs, line breaks, repeated spaces and spaces at either end as one space",
+        ),
+    }
+}
+
+/// Why `path` cannot follow `include` or `!include`, if it cannot: as [`value_problem`], and an
+/// include takes one word, so no white space at all.
+pub fn include_path_problem(path: &str) -> Option<&'static str> {
+    match value_problem(path) {
+        Some(problem) => Some(problem),
+        None if path.contains(' ') => Some("an include line takes a path without spaces"),
+        None => None,
+    }
+}
+
 /// One configuration file, line by line.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ConfFile {
@@ -238,6 +263,25 @@ mod tests {
         assert!(matches!(parse_line("a b c"), Entry::Invalid { .. }));
         assert!(matches!(parse_line("include a b"), Entry::Invalid { .. }));
         assert!(matches!(parse_line("lonely"), Entry::Invalid { .. }));
+    }
+
+    #[test]
+    fn values_nix_reads_back_identically() {
+        assert_eq!(value_problem("/home/me/my nix/netrc"), None);
+        assert_eq!(value_problem("/a=b/netrc"), None);
+        for bad in [
+            "/x#y/netrc",
+            "/a\tb",
+            "/a  b",
+            " /a",
+            "/a ",
+            "/a\nb",
+            "/a\rb",
+        ] {
+            assert!(value_problem(bad).is_some(), "{bad:?}");
+        }
+        assert!(include_path_problem("/my nix/access-tokens.conf").is_some());
+        assert_eq!(include_path_problem("/a=b/access-tokens.conf"), None);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod json_file;
 pub mod netrc;
 pub mod nix_version;
 pub mod oauth;
+pub mod pasted;
 pub mod paths;
 pub mod pixi;
 pub mod store;

@@ -10,7 +10,7 @@ use std::path::Path;
 use super::conf::ConfFile;
 use super::document::Document;
 use super::netrc::Netrc;
-use super::tokens::{ACCESS_TOKENS, TokenMap};
+use super::tokens::{ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap};
 use crate::error::{Error, Result};
 
 const HEADER: &str = "# Access tokens for Nix, written by nix-tokens. Keep this file private (mode 0600).\n\
@@ -59,8 +59,12 @@ impl Document for TokenFile {
         for (_, name, value) in conf.settings() {
             tokens.apply(&name, &value);
         }
-        // A key an earlier line of the token file set and a later one hid is kept, not lost.
-        for (_, _, value) in conf.settings() {
+        // A key an earlier line of the token file set and a later one hid is kept, not lost. Only
+        // these two settings hold tokens: any other value with `=` in it stays a value.
+        let token_lines = conf
+            .settings()
+            .filter(|(_, name, _)| name == ACCESS_TOKENS || name == EXTRA_ACCESS_TOKENS);
+        for (_, _, value) in token_lines {
             for (k, t) in TokenMap::parse(&value).iter() {
                 tokens.insert_if_absent(k, t.clone());
             }

@@ -5,7 +5,7 @@
 //! `access-tokens` replaces the whole map; `extra-access-tokens` only adds keys not yet set.
 
 use crate::error::{Error, Result};
-use crate::secret::Secret;
+use crate::secret::{Secret, kind_prefix};
 
 pub const ACCESS_TOKENS: &str = "access-tokens";
 pub const EXTRA_ACCESS_TOKENS: &str = "extra-access-tokens";
@@ -114,7 +114,7 @@ pub fn normalize_key(input: &str) -> Result<String> {
             "the host argument is not valid: {what}; give a host such as github.com or github.com/my-org"
         ))
     };
-    if looks_like_token(trimmed) {
+    if looks_like_token(trimmed) || token_shaped(without_slash) {
         return Err(bad(
             "it looks like a token (the host comes first, and the token is best piped on standard input)",
         ));
@@ -143,7 +143,40 @@ pub fn normalize_key(input: &str) -> Result<String> {
 
 /// Whether `text` starts like a token of a known kind (`ghp_`, `glpat-`, `github_pat_`, …).
 pub fn looks_like_token(text: &str) -> bool {
-    crate::secret::kind_prefix(text).is_some()
+    kind_prefix(text).is_some()
+}
+
+/// Dotless names shorter than this are host names (`localhost`, `gitea`, `my-git-server`).
+const MIN_TOKEN_LEN: usize = 20;
+
+/// Whether `key` (an `access-tokens` key or a netrc machine) is a token rather than a host; see
+/// [`super::pasted`] for the rules.
+pub fn token_shaped(key: &str) -> bool {
+    if key
+        .split([':', '@'])
+        .any(|part| kind_prefix(part).is_some())
+    {
+        return true;
+    }
+    random_word(host_without_port(key_host(key)))
+}
+
+/// A long word without a dot that is not a host name anyone would choose.
+fn random_word(name: &str) -> bool {
+    if name.len() < MIN_TOKEN_LEN || name.contains('.') || name.starts_with('[') {
+        return false;
+    }
+    let valid_host = name.len() <= 63
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if !valid_host {
+        return true;
+    }
+    let count = |f: fn(&u8) -> bool| name.bytes().filter(&f).count();
+    let (upper, lower) = (count(u8::is_ascii_uppercase), count(u8::is_ascii_lowercase));
+    let digits = count(u8::is_ascii_digit);
+    (upper > 0 && lower > 0 && digits > 0) || (digits * 4 >= name.len() && upper + lower > 0)
 }
 
 /// The host part of a key (`github.com` for `github.com/my-org`).
@@ -252,6 +285,19 @@ mod tests {
             let err = normalize_key(pasted).unwrap_err().to_string();
             assert!(!err.contains("secretsecret"), "{err}");
         }
+    }
+
+    #[test]
+    fn a_token_shaped_host_is_refused() {
+        for pasted in [
+            "0123456789abcdef0123456789abcdef01234567",
+            "https://oauth2:glpat-secretsecret@gitlab.com",
+        ] {
+            let err = normalize_key(pasted).unwrap_err().to_string();
+            assert!(err.contains("looks like a token"), "{err}");
+        }
+        assert!(normalize_key("my-git-server").is_ok());
+        assert!(normalize_key("git.example.com:8443/ghp_owner").is_ok());
     }
 
     #[test]

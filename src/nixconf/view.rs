@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 use super::conf::{ConfFile, Entry, resolve_include};
 use super::fsio::read_optional;
+use super::pasted;
 use super::tokens::{ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -202,14 +203,15 @@ pub fn surprises(
     let place = |t: &SeenToken| format!("{} line {}", t.file.display(), t.line);
     let mut out = Vec::new();
     if let Some((key, token)) = set {
+        let shown = pasted::shown(key);
         match find(after, key) {
             Some(t) if t.token == *token => {}
             Some(t) => out.push(format!(
-                "Nix will not use the new token for {key}: {} sets another one that takes precedence",
+                "Nix will not use the new token for {shown}: {} sets another one that takes precedence",
                 place(&t)
             )),
             None => out.push(format!(
-                "Nix will not use the new token for {key}: a later `access-tokens` setting replaces it; run `nix-tokens status` to see which"
+                "Nix will not use the new token for {shown}: a later `access-tokens` setting replaces it; run `nix-tokens status` to see which"
             )),
         }
     }
@@ -221,7 +223,9 @@ pub fn surprises(
     }
     for key in keys {
         let asked = removed.iter().any(|r| r == key);
-        match (find(before, key), find(after, key)) {
+        let found = (find(before, key), find(after, key));
+        let key = &pasted::shown(key);
+        match found {
             (_, Some(new)) if asked => out.push(format!(
                 "Nix still has a token for {key}, from {}, which nix-tokens does not manage",
                 place(&new)

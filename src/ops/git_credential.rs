@@ -3,6 +3,8 @@
 //! first; and adding the helper to the user's git configuration, or taking out exactly what was
 //! added.
 
+use std::path::PathBuf;
+
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::gitcred::answer::{self, best_key, credential};
@@ -13,7 +15,7 @@ use crate::nixconf::netrc::{Netrc, NetrcEntry};
 use crate::nixconf::oauth::OAuthLogins;
 use crate::nixconf::tokens::{host_without_port, key_host};
 use crate::nixconf::view::{self, SeenToken};
-use crate::nixconf::{fsio, paths::Layout};
+use crate::nixconf::{fsio, pasted, paths::Layout};
 use crate::ops::refresh::renew_due;
 use crate::providers::{Provider, Registry};
 use crate::time::unix_now;
@@ -66,7 +68,7 @@ pub fn get(ctx: &Context, request: &Request) -> Result<Option<Answer>> {
             .or_else(|| registry.by_host(host))
     };
     let account = |host: &str| hosts.get(host).and_then(|h| h.user.clone());
-    let netrc = nix_netrc(&ctx.layout)?;
+    let netrc = nix_netrc(&ctx.layout)?.map(|(_, netrc)| netrc);
     let (username, password) = match answering(&tokens, netrc.as_ref(), &host, path.as_deref()) {
         None => return Ok(None),
         Some(Answered::Key(seen)) => {
@@ -165,14 +167,14 @@ fn renew_if_due(ctx: &Context, registry: &Registry, key: &str) -> Result<Renewed
     })
 }
 
-/// The netrc Nix reads, when there is one.
-fn nix_netrc(layout: &Layout) -> Result<Option<Netrc>> {
+/// The netrc Nix reads, with its path, when there is one.
+fn nix_netrc(layout: &Layout) -> Result<Option<(PathBuf, Netrc)>> {
     let settings = view::settings_in_order(&layout.nix_read_order())?;
     let path = view::netrc_file(&settings, &layout.system_dir);
     Ok(fsio::read_optional(&path)
         .ok()
         .flatten()
-        .map(|text| Netrc::parse(&text)))
+        .map(|text| (path, Netrc::parse(&text))))
 }
 
 /// The hosts that have a token Nix sees, each with whether it has owner keys.
@@ -182,13 +184,24 @@ fn hosts_with_tokens(ctx: &Context) -> Result<Vec<(String, bool)>> {
         Some((_, o)) => *o |= owner,
         None => hosts.push((host.to_owned(), owner)),
     };
+    // A token pasted where the host belongs is never put in git's configuration.
     for seen in view::effective_tokens(&ctx.layout.nix_read_order())? {
-        add(key_host(&seen.key), seen.key.contains('/'));
+        match pasted::token_shaped(&seen.key) {
+            true => ctx.ui.warn(&pasted::fix_sentence(
+                &seen.key,
+                &seen.file,
+                Some(seen.line),
+            )),
+            false => add(key_host(&seen.key), seen.key.contains('/')),
+        }
     }
-    if let Some(netrc) = nix_netrc(&ctx.layout)? {
+    if let Some((path, netrc)) = nix_netrc(&ctx.layout)? {
         for entry in netrc.entries() {
             if let (Some(machine), Some(_)) = (&entry.machine, &entry.password) {
-                add(machine, false);
+                match pasted::token_shaped(machine) {
+                    true => ctx.ui.warn(&pasted::fix_sentence(machine, &path, None)),
+                    false => add(machine, false),
+                }
             }
         }
     }

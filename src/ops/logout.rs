@@ -8,10 +8,10 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::http::{self, Http};
 use crate::nixconf::hosts::{HostInfo, Hosts};
-use crate::nixconf::pixi;
 use crate::nixconf::store::{Note, Session};
 use crate::nixconf::tokens::{host_without_port, key_host};
 use crate::nixconf::view;
+use crate::nixconf::{pasted, pixi};
 use crate::providers::forge::Site;
 use crate::providers::shared::{OAuthRevocation, Revoked};
 use crate::providers::{Provider, Registry};
@@ -80,7 +80,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &LogoutPlan) -> Result<bool
     ctx.show_report(&report, plan.dry_run);
     if !plan.dry_run {
         ctx.ui
-            .info(&format!("Removed the token(s) for {}.", keys.join(", ")));
+            .info(&format!("Removed the token(s) for {}.", shown(&keys)));
         ctx.warn_surprises(&before, None, &keys);
     }
     if !plan.revoke {
@@ -112,7 +112,8 @@ fn revocations(
 ) -> Result<(Vec<ToRevoke>, Vec<String>)> {
     let mut to_revoke = Vec::new();
     let mut cannot = Vec::new();
-    for key in keys {
+    // A token pasted as a host names no host to revoke it at, and is sent nowhere.
+    for key in keys.iter().filter(|k| !pasted::token_shaped(k)) {
         let host = key_host(key).to_owned();
         let token = session
             .tokens()
@@ -192,13 +193,13 @@ fn confirm(ctx: &Context, keys: &[String], files: &[PathBuf]) -> Result<bool> {
     let listed: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     let question = format!(
         "Remove the token(s) for {} from {}?",
-        keys.join(", "),
+        shown(keys),
         listed.join(", ")
     );
     let refusal = || {
         format!(
             "removing the token(s) for {} needs a confirmation and there is no terminal to ask; pass --yes",
-            keys.join(", ")
+            shown(keys)
         )
     };
     ctx.ui.confirm(&question, refusal)
@@ -293,6 +294,7 @@ fn revoke_all(ctx: &Context, to_revoke: Vec<ToRevoke>) -> Result<usize> {
 
 /// One line of the menu: the key, and who and which provider it belongs to when known.
 fn menu_label(key: &str, info: Option<&HostInfo>) -> String {
+    let key = pasted::shown(key);
     match info {
         Some(HostInfo {
             provider,
@@ -300,8 +302,14 @@ fn menu_label(key: &str, info: Option<&HostInfo>) -> String {
             ..
         }) => format!("{key}  ({user} on {provider})"),
         Some(info) => format!("{key}  ({})", info.provider),
-        None => key.to_owned(),
+        None => key,
     }
+}
+
+/// Keys as they are shown: a token pasted as a host only masked.
+fn shown(keys: &[String]) -> String {
+    let shown: Vec<String> = keys.iter().map(|k| pasted::shown(k)).collect();
+    shown.join(", ")
 }
 
 /// The menu shown when no host is given, or an error listing the hosts when no one can answer.
@@ -315,7 +323,7 @@ fn choose(ctx: &Context, managed: &[String]) -> Result<String> {
     if !ctx.ui.interactive {
         return Err(Error::usage(format!(
             "name the host to log out of: {} (or pass --all)",
-            managed.join(", ")
+            shown(managed)
         )));
     }
     let hosts = Hosts::load(&ctx.layout.hosts)?;
@@ -340,6 +348,7 @@ fn not_found(ctx: &Context, key: &str) -> Error {
         .unwrap_or_default()
         .into_iter()
         .find(|t| t.key == key);
+    let key = pasted::shown(key);
     match elsewhere {
         Some(t) => Error::failed(format!(
             "the token for {key} is set in {} line {}, which nix-tokens does not manage; remove it there",

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 
 use super::{NixConfAccess, Note, Session};
 use crate::error::{Error, Result};
-use crate::nixconf::conf::{ConfFile, Entry};
+use crate::nixconf::conf::{ConfFile, Entry, include_path_problem, value_problem};
 use crate::nixconf::netrc::Netrc;
+use crate::nixconf::pasted;
 use crate::nixconf::paths::TOKEN_FILE;
 use crate::nixconf::tokens::{
     ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap, host_without_port, key_host,
@@ -111,10 +112,16 @@ impl Session<'_> {
         match &self.access {
             NixConfAccess::ReadOnly { why } => {
                 let why = why.clone();
+                let file = self.layout.token_file.display().to_string();
+                // An absolute include line must name the file exactly as Nix reads it.
+                let nixos = match include_path_problem(&file) {
+                    None => format!("nix.extraOptions = \"!include {file}\";"),
+                    Some(problem) => format!(
+                        "no include line can name {file} ({problem}); keep the token file in a directory whose path has no spaces or `#`"
+                    ),
+                };
                 self.notes.push(Note::Warn(format!(
-                    "{why}, so nix-tokens left it alone and Nix will not see {} until it is included. Add this line to your configuration and rebuild:\n  home-manager: nix.extraOptions = \"!include {TOKEN_FILE}\";\n  NixOS:        nix.extraOptions = \"!include {}\";",
-                    self.layout.token_file.display(),
-                    self.layout.token_file.display()
+                    "{why}, so nix-tokens left it alone and Nix will not see {file} until it is included. Add this line to your configuration and rebuild:\n  home-manager: nix.extraOptions = \"!include {TOKEN_FILE}\";\n  NixOS:        {nixos}"
                 )));
             }
             _ => self
@@ -154,11 +161,15 @@ impl Session<'_> {
                 "the token for {host} is longer than curl reads from a netrc line (4000 characters)"
             )));
         }
-        self.migrate();
-        self.netrc.doc.set(host, login, token);
         // The netrc Nix reads by default needs no `netrc-file` (and so no include either).
         let default = self.layout.system_dir.join("netrc");
-        if self.netrc_is_ours && self.netrc.path != default {
+        let named = self.netrc_is_ours && self.netrc.path != default;
+        if named {
+            self.check_netrc_path()?;
+        }
+        self.migrate();
+        self.netrc.doc.set(host, login, token);
+        if named {
             let path = self.netrc.path.display().to_string();
             if self.token_file.doc.conf.last_value("netrc-file").as_deref() != Some(path.as_str()) {
                 self.token_file
@@ -170,6 +181,21 @@ impl Session<'_> {
         }
         self.ensure_include();
         Ok(())
+    }
+
+    /// Refuses a netrc path that a `netrc-file` line cannot name exactly as it is.
+    fn check_netrc_path(&self) -> Result<()> {
+        let problem = match self.netrc.path.to_str() {
+            None => Some("it is not valid UTF-8"),
+            Some(path) => value_problem(path),
+        };
+        match problem {
+            Some(problem) => Err(Error::failed(format!(
+                "nix-tokens cannot point Nix's `netrc-file` at {} ({problem}), so nothing was changed; use a configuration directory without `#`, tabs or repeated spaces in its path (--config PATH)",
+                self.netrc.path.display()
+            ))),
+            None => Ok(()),
+        }
     }
 
     fn warn_hidden_system_netrc(&mut self) {
@@ -241,8 +267,9 @@ impl Session<'_> {
                 from.push(self.layout.nix_conf.clone());
             } else {
                 self.notes.push(Note::Warn(format!(
-                    "{} sets a token for {key}, but it cannot be edited; remove it from the configuration that generates that file",
-                    self.layout.nix_conf.display()
+                    "{} sets a token for {}, but it cannot be edited; remove it from the configuration that generates that file",
+                    self.layout.nix_conf.display(),
+                    pasted::shown(key)
                 )));
             }
         }

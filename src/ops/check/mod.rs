@@ -28,7 +28,7 @@ use crate::gitcred::gitconfig::GitConfig;
 use crate::nixconf::hosts::Hosts;
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::tokens::key_host;
-use crate::nixconf::{fsio, nix_version, view};
+use crate::nixconf::{fsio, nix_version, pasted, view};
 use crate::providers::Registry;
 use crate::secret::mask;
 
@@ -145,6 +145,15 @@ fn seen(ctx: &Context, fetches: &[Fetch]) -> Result<Seen> {
     let settings = view::settings_in_order(&ctx.layout.nix_read_order())?;
     let mut tokens = view::access_tokens(&settings);
     tokens.retain(|t| t.shadowed_by.is_none());
+    // A token pasted where the host belongs is no credential for any input.
+    tokens.retain(|t| {
+        let pasted = pasted::token_shaped(&t.key);
+        if pasted {
+            ctx.ui
+                .warn(&pasted::fix_sentence(&t.key, &t.file, Some(t.line)));
+        }
+        !pasted
+    });
     let netrc_path = view::netrc_file(&settings, &ctx.layout.system_dir);
     let netrc = fsio::read_optional(&netrc_path)
         .ok()

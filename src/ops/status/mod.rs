@@ -18,7 +18,7 @@ use crate::nixconf::hosts::Hosts;
 use crate::nixconf::install::Install;
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::oauth::OAuthLogins;
-use crate::nixconf::{fsio, nix_version, tokens, view};
+use crate::nixconf::{fsio, nix_version, pasted, tokens, view};
 use crate::providers::Registry;
 use crate::providers::shared::Privileges;
 use crate::secret::{Secret, fingerprint, mask};
@@ -196,7 +196,10 @@ fn rows(
             ));
         }
     }
-    let mut rows: Vec<Row> = view::access_tokens(settings)
+    let seen = view::access_tokens(settings);
+    // The line of each access-tokens row (netrc rows, after them, have none).
+    let lines: Vec<Option<usize>> = seen.iter().map(|t| Some(t.line)).collect();
+    let mut rows: Vec<Row> = seen
         .into_iter()
         .map(|t| Row {
             kind: "token",
@@ -220,6 +223,7 @@ fn rows(
     if let Ok(Some(text)) = fsio::read_optional(&netrc_path) {
         rows.extend(netrc_rows(&Netrc::parse(&text), &netrc_path, &provider_of));
     }
+    flag_pasted_tokens(&mut rows, lines);
     for source in [&ctx.layout.token_file, &netrc_path] {
         if fsio::mode_of(source).is_some_and(|m| m & 0o077 != 0) {
             ctx.ui.warn(&format!(
@@ -230,6 +234,23 @@ fn rows(
         }
     }
     Ok(rows)
+}
+
+/// A token pasted where the host belongs (`lines` has each row's line, when it has one) is shown
+/// masked, never checked (so never contacted), counts as invalid, and its message says which line
+/// to fix.
+fn flag_pasted_tokens(rows: &mut [Row], lines: Vec<Option<usize>>) {
+    let lines = lines.into_iter().chain(std::iter::repeat(None));
+    for (row, line) in rows.iter_mut().zip(lines) {
+        if pasted::token_shaped(&row.host) {
+            let sentence = pasted::fix_sentence(&row.host, &row.source, line);
+            row.host = pasted::shown(&row.host);
+            row.provider = None;
+            row.secret = None;
+            row.status = "invalid";
+            row.message = Some(sentence);
+        }
+    }
 }
 
 /// The rows of a netrc's entries that hold a password.

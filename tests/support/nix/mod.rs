@@ -186,6 +186,11 @@ impl Nix {
 
     /// This Nix's effective configuration for the test's home (`--json`).
     pub fn config(&self, env: &TestEnv) -> serde_json::Value {
+        self.config_of(env, &env.nix_conf())
+    }
+
+    /// The same, with `nix_conf` (a `--config` file elsewhere) as the user's nix.conf.
+    pub fn config_of(&self, env: &TestEnv, nix_conf: &Path) -> serde_json::Value {
         let args: &[&str] = if self.at_least(2, 20) {
             &["config", "show", "--json"]
         } else {
@@ -193,6 +198,7 @@ impl Nix {
         };
         let out = self
             .command(env)
+            .env("NIX_USER_CONF_FILES", nix_conf)
             .args(["--extra-experimental-features", "nix-command"])
             .args(args)
             .output()
