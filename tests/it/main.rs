@@ -36,4 +36,5 @@ mod status;
 mod status_online;
 mod stress;
 mod tls;
+mod untrusted_values;
 mod write_failure;
