@@ -32,6 +32,7 @@ mod real_fetch;
 mod refresh;
 mod revoke;
 mod set_token;
+mod state_files;
 mod status;
 mod status_online;
 mod stress;
