@@ -78,3 +78,124 @@ fn git_credential_install_sets_up_plain_http_only_for_loopback_hosts() {
     );
     assert!(stderr(&out).contains("plain http"), "{}", stderr(&out));
 }
+
+/// Everything nix-tokens printed is one error line, and the run failed.
+fn assert_refused(out: &Output) {
+    assert!(!out.status.success(), "{}", stderr(out));
+    let err = stderr(out);
+    assert!(err.starts_with("error: "), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}
+
+#[test]
+fn netrc_keywords_as_token_host_or_login_are_refused_before_anything_is_written() {
+    let env = TestEnv::new();
+    env.set_token("github.com", GH);
+    let before = env.snapshot();
+    for word in [
+        "machine", "default", "password", "login", "account", "macdef", "DEFAULT",
+    ] {
+        let cases: [(&[&str], String); 3] = [
+            (
+                &["set-token", "git.example.com", "--provider", "gitea"],
+                format!("{word}\n"),
+            ),
+            (
+                &["set-token", word, "--provider", "gitea"],
+                format!("{GITEA}\n"),
+            ),
+            (
+                &[
+                    "set-token",
+                    "git.example.com",
+                    "--provider",
+                    "gitea",
+                    "--netrc",
+                    "--login",
+                    word,
+                ],
+                format!("{GITEA}\n"),
+            ),
+        ];
+        for (args, stdin) in &cases {
+            let out = env.run(args, stdin);
+            assert_refused(&out);
+            assert!(stderr(&out).contains("netrc keyword"), "{}", stderr(&out));
+            assert_no_leak(&out, &[GITEA]);
+            assert_eq!(env.snapshot(), before, "{args:?}");
+        }
+    }
+}
+
+#[test]
+fn an_issuer_answering_a_netrc_keyword_as_the_token_saves_nothing() {
+    use crate::support::fake_oidc::{CLIENT, FakeIssuer};
+    let env = TestEnv::new();
+    env.set_token("github.com", GH);
+    let issuer = FakeIssuer::start();
+    issuer.state.lock().unwrap().next_access = Some("default".to_owned());
+    let before = env.snapshot();
+    let out = env.run(
+        &[
+            "login",
+            "conda.corp.example",
+            "--oauth",
+            "--oauth-issuer-url",
+            issuer.url(),
+            "--oauth-client-id",
+            CLIENT,
+            "--oauth-scope",
+            "openid",
+            "--oauth-scope",
+            "offline_access",
+            "--no-pixi",
+        ],
+        "",
+    );
+    assert!(!out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("netrc keyword"), "{err}");
+    assert!(err.contains("conda.corp.example"), "{err}");
+    assert_eq!(env.snapshot(), before);
+    // Every later netrc edit still works.
+    let out = env.run(
+        &["set-token", "git.example.com", "--provider", "gitea"],
+        &format!("{GITEA}\n"),
+    );
+    assert_success(&out);
+}
+
+#[test]
+fn a_netrc_that_already_holds_a_keyword_as_a_value_can_still_be_edited() {
+    let env = TestEnv::new();
+    // As an older nix-tokens wrote it: the keyword stands where the password goes.
+    let old = "machine old.example login nix-tokens password default\n";
+    env.write(
+        &env.netrc(),
+        &format!("# mine\n{old}machine keep.example password k33p\n"),
+    );
+    env.write(
+        &env.token_file(),
+        &format!("netrc-file = {}\n", env.netrc().display()),
+    );
+    env.write(&env.nix_conf(), "!include access-tokens.conf\n");
+    let out = env.run(
+        &["set-token", "git.example.com", "--provider", "gitea"],
+        &format!("{GITEA}\n"),
+    );
+    assert_success(&out);
+    let netrc = read(&env.netrc());
+    assert!(netrc.contains(old), "{netrc}");
+    assert!(
+        netrc.contains(&format!("machine git.example.com")),
+        "{netrc}"
+    );
+    let out = env.run(&["logout", "old.example", "--yes"], "");
+    assert_success(&out);
+    let netrc = read(&env.netrc());
+    assert!(!netrc.contains("old.example"), "{netrc}");
+    assert!(
+        netrc.starts_with("# mine\n") && netrc.contains("machine keep.example password k33p\n"),
+        "{netrc}"
+    );
+}
