@@ -199,3 +199,101 @@ fn a_netrc_that_already_holds_a_keyword_as_a_value_can_still_be_edited() {
         "{netrc}"
     );
 }
+
+const CLIENT_SECRET: &str = "confidential-client-secret-0123456789";
+
+/// A device-flow login at an OpenID Connect issuer as a confidential client, with `how` (the
+/// client secret's flags) and `stdin`; returns the run and the client secret the issuer got.
+fn confidential_login(how: &[&str], stdin: &str) -> (Output, Vec<Option<String>>) {
+    use crate::support::fake_oidc::{CLIENT, FakeIssuer};
+    let env = TestEnv::new();
+    let issuer = FakeIssuer::start();
+    let mut args = vec![
+        "login",
+        "conda.corp.example",
+        "--oauth",
+        "--oauth-issuer-url",
+        issuer.url(),
+        "--oauth-client-id",
+        CLIENT,
+        "--oauth-flow",
+        "device-code",
+        "--no-pixi",
+    ];
+    args.extend_from_slice(how);
+    let out = env.run(&args, stdin);
+    let sent = issuer
+        .server
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/oauth/token")
+        .map(|r| r.form("client_secret"))
+        .collect();
+    (out, sent)
+}
+
+#[test]
+fn the_oauth_client_secret_comes_from_a_file_or_standard_input_without_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("client-secret");
+    std::fs::write(&file, format!("{CLIENT_SECRET}\n")).unwrap();
+    let from_file = ["--oauth-client-secret-file", file.to_str().unwrap()];
+    for (how, stdin) in [
+        (&from_file[..], String::new()),
+        (
+            &["--oauth-client-secret-file", "-"][..],
+            format!("{CLIENT_SECRET}\n"),
+        ),
+    ] {
+        let (out, sent) = confidential_login(how, &stdin);
+        assert_success(&out);
+        assert!(!sent.is_empty());
+        assert!(
+            sent.iter().all(|s| s.as_deref() == Some(CLIENT_SECRET)),
+            "{sent:?}"
+        );
+        assert!(
+            !stderr(&out).contains("visible to other users"),
+            "{}",
+            stderr(&out)
+        );
+        assert_no_leak(&out, &[CLIENT_SECRET]);
+    }
+    // An empty file, a missing one, or both ways at once: one sentence, nothing sent.
+    std::fs::write(&file, "\n").unwrap();
+    let missing = dir.path().join("none");
+    for how in [
+        &from_file[..],
+        &["--oauth-client-secret-file", missing.to_str().unwrap()],
+        &[
+            "--oauth-client-secret-file",
+            "-",
+            "--oauth-client-secret",
+            CLIENT_SECRET,
+        ],
+    ] {
+        let (out, sent) = confidential_login(how, "");
+        assert!(!out.status.success(), "{how:?}");
+        assert!(
+            stderr(&out).trim_end().lines().count() == 1,
+            "{}",
+            stderr(&out)
+        );
+        assert!(sent.is_empty(), "{sent:?}");
+        assert_no_leak(&out, &[CLIENT_SECRET]);
+    }
+}
+
+#[test]
+fn an_oauth_client_secret_in_the_arguments_is_warned_about() {
+    let (out, sent) = confidential_login(&["--oauth-client-secret", CLIENT_SECRET], "");
+    assert_success(&out);
+    assert!(
+        sent.iter().all(|s| s.as_deref() == Some(CLIENT_SECRET)),
+        "{sent:?}"
+    );
+    let err = stderr(&out);
+    assert!(err.contains("visible to other users"), "{err}");
+    assert!(err.contains("--oauth-client-secret-file"), "{err}");
+    assert_no_leak(&out, &[CLIENT_SECRET]);
+}
