@@ -1,7 +1,7 @@
 //! Whether a state file nix-tokens keeps beside nix.conf may be believed. The host facts name the
 //! URL a host's token is sent to, the OAuth logins name where refresh tokens go, and the record of
-//! git settings names what `--uninstall` removes: whoever can change them can send the user's
-//! tokens elsewhere. So such a file is read only when it (and, for a symbolic link, the link too)
+//! git settings names what `--uninstall` removes, and the user's provider files say what each host
+//! runs: whoever can change them can send the user's tokens elsewhere. So such a file is read only when it (and, for a symbolic link, the link too)
 //! belongs to the user running nix-tokens or to root, and no other user may write it.
 //!
 //! The file is opened once and judged by what was opened, so it cannot be swapped between the

@@ -258,3 +258,25 @@ fn the_unchecked_path_would_reach_the_server() {
         assert_eq!(server.requests().len(), 1);
     }
 }
+
+#[test]
+fn a_provider_file_others_can_write_is_refused() {
+    let env = TestEnv::new();
+    let file = env.home.join(".config/nix-tokens/providers/corp.toml");
+    env.write(
+        &file,
+        "name = \"corp\"\nkind = \"gitlab\"\ndefault_host = \"gitlab.corp.example\"\nsink = \"access-tokens\"\n",
+    );
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o666)).unwrap();
+    let before = env.snapshot();
+    let out = env.run(&["set-token", "github.com"], &format!("{GH}\n"));
+    assert_clean_failure(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("corp.toml") && err.contains("chmod 600"),
+        "{err}"
+    );
+    assert_eq!(env.snapshot(), before);
+    fs::set_permissions(&file, fs::Permissions::from_mode(0o644)).unwrap();
+    env.set_token("github.com", GH);
+}
