@@ -186,10 +186,7 @@ fn a_netrc_that_already_holds_a_keyword_as_a_value_can_still_be_edited() {
     assert_success(&out);
     let netrc = read(&env.netrc());
     assert!(netrc.contains(old), "{netrc}");
-    assert!(
-        netrc.contains(&format!("machine git.example.com")),
-        "{netrc}"
-    );
+    assert!(netrc.contains("machine git.example.com"), "{netrc}");
     let out = env.run(&["logout", "old.example", "--yes"], "");
     assert_success(&out);
     let netrc = read(&env.netrc());
