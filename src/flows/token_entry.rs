@@ -3,6 +3,7 @@
 //! lands in shell history and is visible to other users in the process list.
 
 use std::io::{IsTerminal, Read};
+use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -56,4 +57,38 @@ pub fn read_token(
         .interact()
         .map_err(|e| Error::failed(format!("could not read the token: {e}")))?;
     Ok((Secret::new(token.trim().to_owned()), TokenSource::Prompt))
+}
+
+/// Reads `what` (a secret, such as an OAuth client secret) from the file `path`, or from standard
+/// input when `path` is `-`: the first line, without its line break. A missing, unreadable or
+/// empty source is one sentence naming it; the secret is never repeated.
+pub fn read_secret_file(path: &Path, what: &str) -> Result<Secret<String>> {
+    let stdin = path.as_os_str() == "-";
+    let source = if stdin {
+        "standard input".to_owned()
+    } else {
+        path.display().to_string()
+    };
+    let mut buf = String::new();
+    let read = if stdin {
+        std::io::stdin().take(64 * 1024).read_to_string(&mut buf)
+    } else {
+        std::fs::File::open(path).and_then(|f| f.take(64 * 1024).read_to_string(&mut buf))
+    };
+    if let Err(e) = read {
+        zeroize::Zeroize::zeroize(&mut buf);
+        return Err(if stdin {
+            Error::failed(format!("could not read {what} from standard input: {e}"))
+        } else {
+            Error::io(&format!("read {what} from"), path, &e)
+        });
+    }
+    let secret = Secret::new(buf.lines().next().unwrap_or("").trim().to_owned());
+    zeroize::Zeroize::zeroize(&mut buf);
+    if secret.expose().is_empty() {
+        return Err(Error::usage(format!(
+            "{source} holds no {what}; put it on the first line"
+        )));
+    }
+    Ok(secret)
 }

@@ -44,8 +44,10 @@ impl Document for Installed {
 }
 
 impl Installed {
+    /// Reads the record (none yet is an empty one), refusing one others could have changed: it
+    /// names what `--uninstall` removes.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = fsio::read_optional(path)?;
+        let text = crate::nixconf::trust::read(path)?;
         Document::parse(text.as_deref().unwrap_or(""), path)
     }
 

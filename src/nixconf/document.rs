@@ -38,7 +38,11 @@ pub struct Staged<T> {
 impl<T: Document> Staged<T> {
     /// Reads `path` (a missing file is an empty document).
     pub fn read(path: &Path, mode: u32) -> Result<Self> {
-        let orig = fsio::read_optional(path)?;
+        Self::from_text(path, mode, fsio::read_optional(path)?)
+    }
+
+    /// The document `path` holds, read already as `orig` (`None` when it does not exist).
+    pub fn from_text(path: &Path, mode: u32, orig: Option<String>) -> Result<Self> {
         Ok(Staged {
             doc: T::parse(orig.as_deref().unwrap_or(""), path)?,
             path: path.to_path_buf(),

@@ -45,9 +45,10 @@ impl Hosts {
         json_file::parse(text, path)
     }
 
-    /// Reads the file at `path` (none yet is an empty one).
+    /// Reads the file at `path` (none yet is an empty one), refusing one others could have
+    /// changed ([`super::trust`]).
     pub fn load(path: &Path) -> Result<Self> {
-        let text = super::fsio::read_optional(path)?;
+        let text = super::trust::read(path)?;
         Hosts::parse(text.as_deref().unwrap_or(""), path)
     }
 

@@ -20,6 +20,7 @@ pub mod pixi;
 pub mod store;
 pub mod token_file;
 pub mod tokens;
+pub mod trust;
 pub mod view;
 
 /// Cases per property test: 2000 in `cargo test`, more with `PROPTEST_CASES=N`.

@@ -41,7 +41,9 @@ const KEYWORDS: &[&str] = &[
     "machine", "default", "login", "password", "account", "macdef",
 ];
 
-fn is_keyword(word: &str) -> bool {
+/// Whether `word` is one of netrc's keywords (in any case), which curl reads as that keyword
+/// wherever it expects one: never a value nix-tokens writes.
+pub fn is_keyword(word: &str) -> bool {
     KEYWORDS.iter().any(|k| word.eq_ignore_ascii_case(k))
 }
 
@@ -106,10 +108,17 @@ fn words(text: &str) -> (Vec<Word>, bool) {
         } else {
             let first = out.len();
             line_words(line, offset, &mut out);
-            if let Some(m) = out[first..]
-                .iter()
-                .position(|w| w.text.eq_ignore_ascii_case("macdef"))
-            {
+            // `macdef` right after a keyword on its line is that keyword's value, not a macro.
+            let takes_value = |w: &Word| {
+                ["machine", "login", "password", "account"]
+                    .iter()
+                    .any(|k| w.text.eq_ignore_ascii_case(k))
+            };
+            let line_words = &out[first..];
+            if let Some(m) = (0..line_words.len()).find(|&m| {
+                line_words[m].text.eq_ignore_ascii_case("macdef")
+                    && (m == 0 || !takes_value(&line_words[m - 1]))
+            }) {
                 // The rest of the `macdef` line is the macro's name, not entries.
                 out.truncate(first + m);
                 let content = line.strip_suffix('\n').unwrap_or(line);
@@ -138,8 +147,12 @@ impl Netrc {
         while i < words.len() {
             let w = &words[i];
             let keyword = w.text.to_ascii_lowercase();
-            // The word after a keyword is its value, unless it is itself a keyword.
-            let value = words.get(i + 1).filter(|v| !is_keyword(&v.text));
+            // The word after a keyword is its value, unless it is itself a keyword on a later line
+            // (a value left out). A keyword on the same line is the value, as curl reads it: an
+            // older nix-tokens wrote `password default` for such a token.
+            let value = words
+                .get(i + 1)
+                .filter(|v| !is_keyword(&v.text) || !text[w.end..v.start].contains('\n'));
             let takes_value = matches!(
                 keyword.as_str(),
                 "machine" | "login" | "password" | "account"

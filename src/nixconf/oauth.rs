@@ -63,9 +63,10 @@ impl OAuthLogins {
         json_file::parse(text, path)
     }
 
-    /// Reads the file at `path` (none yet is an empty one).
+    /// Reads the file at `path` (none yet is an empty one), refusing one others could have
+    /// changed ([`super::trust`]).
     pub fn load(path: &Path) -> Result<Self> {
-        let text = super::fsio::read_optional(path)?;
+        let text = super::trust::read(path)?;
         OAuthLogins::parse(text.as_deref().unwrap_or(""), path)
     }
 

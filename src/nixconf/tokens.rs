@@ -192,9 +192,27 @@ pub fn host_without_port(host: &str) -> &str {
     }
 }
 
-/// Refuses a netrc login curl would misread: empty, or with white space, `#`, quotes or control
-/// characters.
+/// Why a netrc keyword cannot be a value: curl would read it as the keyword.
+const NETRC_KEYWORD: &str = "it is a netrc keyword (machine, default, login, password, account or macdef), which curl would read as one";
+
+/// Refuses a host that cannot stand after `machine` in a netrc: a netrc keyword.
+pub fn check_netrc_host(host: &str) -> Result<()> {
+    if super::netrc::is_keyword(host) {
+        return Err(Error::usage(format!(
+            "the host {host} cannot go in a netrc: {NETRC_KEYWORD}; give the host's full name"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses a netrc login curl would misread: empty, with white space, `#`, quotes or control
+/// characters, or a netrc keyword.
 pub fn check_login(login: &str) -> Result<()> {
+    if super::netrc::is_keyword(login) {
+        return Err(Error::usage(format!(
+            "the netrc login {login} was refused: {NETRC_KEYWORD}; pass --login with another name"
+        )));
+    }
     let bad = login.is_empty()
         || login
             .chars()
@@ -223,6 +241,8 @@ pub fn check_token(token: &Secret<String>, host: &str) -> Result<()> {
         Some("it contains a double quote")
     } else if t.len() > 4096 {
         Some("it is longer than 4096 characters")
+    } else if super::netrc::is_keyword(t) {
+        Some(NETRC_KEYWORD)
     } else {
         None
     };

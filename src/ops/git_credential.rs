@@ -239,17 +239,10 @@ pub fn install(ctx: &Context, only: &[String], helper_args: &HelperArgs) -> Resu
     let remembered = Hosts::load(&ctx.layout.hosts)?;
     let wanted: Vec<Wanted> = hosts
         .iter()
-        .map(|(host, owners)| {
-            // A forge reached over plain http (a loopback address only) is asked that way.
-            let http = remembered
-                .get(host)
-                .and_then(|h| h.base_url.as_deref())
-                .is_some_and(|b| b.starts_with("http://"));
-            Wanted {
-                url: format!("{}://{host}", if http { "http" } else { "https" }),
-                helper: helper.clone(),
-                use_http_path: *owners,
-            }
+        .map(|(host, owners)| Wanted {
+            url: format!("{}://{host}", scheme_for(ctx, &remembered, host)),
+            helper: helper.clone(),
+            use_http_path: *owners,
         })
         .collect();
     let record_path = ctx.layout.dir().join(RECORD_FILE);
@@ -269,6 +262,23 @@ pub fn install(ctx: &Context, only: &[String], helper_args: &HelperArgs) -> Resu
         ));
     }
     Ok(())
+}
+
+/// The scheme git is told to ask the helper for `host` with: `http` for a forge remembered at a
+/// plain http base URL on a loopback address (the only plain http the helper answers), else
+/// `https`, with a warning when the remembered base URL is plain http on the network.
+fn scheme_for(ctx: &Context, remembered: &Hosts, host: &str) -> &'static str {
+    let base = remembered.get(host).and_then(|h| h.base_url.as_deref());
+    match base {
+        Some(b) if b.starts_with("http://") && answer::is_loopback(host) => "http",
+        Some(b) if b.starts_with("http://") => {
+            ctx.ui.warn(&format!(
+                "{host} is remembered at {b}, plain http, for which nix-tokens never hands git a token (it would cross the network unencrypted); git asks nix-tokens for https://{host} only"
+            ));
+            "https"
+        }
+        _ => "https",
+    }
 }
 
 /// Removes exactly what [`install`] added.

@@ -8,10 +8,12 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::http::{self, Http};
 use crate::nixconf::hosts::{HostInfo, Hosts};
+use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::store::{Note, Session};
 use crate::nixconf::tokens::{host_without_port, key_host};
 use crate::nixconf::view;
 use crate::nixconf::{pasted, pixi};
+use crate::ops::refresh::remembered_endpoint;
 use crate::providers::forge::Site;
 use crate::providers::shared::{OAuthRevocation, Revoked};
 use crate::providers::{Provider, Registry};
@@ -48,7 +50,7 @@ struct ToRevoke {
     client_id: Option<String>,
     client_secret: Option<Secret<String>>,
     refresh_token: Option<Secret<String>>,
-    revocation_endpoint: Option<String>,
+    revocation_endpoint: Option<reqwest::Url>,
 }
 
 /// Runs `plan`. Returns whether everything asked for was done.
@@ -138,7 +140,7 @@ fn revocations(
                     client_id: login.map(|l| l.client_id.clone()),
                     client_secret: login.and_then(|l| l.client_secret.clone()),
                     refresh_token: login.and_then(|_| session.refresh_token(key).ok()),
-                    revocation_endpoint: login.and_then(|l| l.revocation_endpoint.clone()),
+                    revocation_endpoint: revocation_endpoint(login, key)?,
                 });
             }
             (Some(_), None) => cannot.push(format!(
@@ -148,6 +150,20 @@ fn revocations(
         }
     }
     Ok((to_revoke, cannot))
+}
+
+/// Where `key`'s OAuth login says its tokens are revoked, checked again as at login; a refused one
+/// ends the logout before anything changes.
+fn revocation_endpoint(login: Option<&OAuthLogin>, key: &str) -> Result<Option<reqwest::Url>> {
+    let Some(text) = login.and_then(|l| l.revocation_endpoint.as_deref()) else {
+        return Ok(None);
+    };
+    remembered_endpoint(text).map(Some).map_err(|text| {
+        Error::failed(format!(
+            "the revocation endpoint the login for {key} names, `{text}`, is not https (plain http only for a loopback address), so no token was sent there; log out without --revoke and revoke the token in {}'s settings",
+            key_host(key)
+        ))
+    })
 }
 
 /// Stages the removal of every key; returns the files that change, or the error for a key
@@ -256,10 +272,7 @@ fn revoke_all(ctx: &Context, to_revoke: Vec<ToRevoke>) -> Result<usize> {
             client_id,
             client_secret: r.client_secret.as_ref(),
             refresh_token: r.refresh_token.clone(),
-            endpoint: r
-                .revocation_endpoint
-                .as_deref()
-                .and_then(|e| reqwest::Url::parse(e).ok()),
+            endpoint: r.revocation_endpoint.clone(),
         });
         let site = Site {
             http: &http,

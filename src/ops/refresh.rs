@@ -11,7 +11,7 @@ use reqwest::Url;
 use crate::context::Context;
 use crate::error::Result;
 use crate::flows::refresh::{RefreshError, refresh};
-use crate::http::Http;
+use crate::http::{self, Http};
 use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::pixi;
 use crate::nixconf::store::Session;
@@ -90,6 +90,13 @@ fn take_pixis_renewal(
         ..login.clone()
     };
     Ok(Some((access, newer)))
+}
+
+/// An endpoint an OAuth login remembers, checked again as at login ([`http::base_url`]: https, or
+/// plain http on a loopback address), since the file it was read from may have been edited since.
+/// Refused, the error is the text made printable, for the caller's sentence.
+pub fn remembered_endpoint(text: &str) -> std::result::Result<Url, String> {
+    http::base_url("", Some(text)).map_err(|_| crate::ui::printable(text))
 }
 
 /// What [`renew_due`] did.
@@ -172,11 +179,11 @@ impl Renewer<'_> {
         login: OAuthLogin,
     ) -> std::result::Result<u64, String> {
         let host = key_host(key).to_owned();
-        let Ok(url) = Url::parse(&login.token_endpoint) else {
-            return Err(format!(
-                "the login for {key} has no usable token endpoint; log in again with `nix-tokens login {host}`"
-            ));
-        };
+        let url = remembered_endpoint(&login.token_endpoint).map_err(|text| {
+            format!(
+                "the token endpoint the login for {key} names, `{text}`, is not https (plain http only for a loopback address), so its refresh token was not sent there; log in again with `nix-tokens login {host}`"
+            )
+        })?;
         // pixi renews this login on its own too; when it has, its pair is the one that works.
         let (login, pixis) = match take_pixis_renewal(session, key, &login) {
             Ok(Some((token, newer))) if newer.expires_at > self.due_before => {

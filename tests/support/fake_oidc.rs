@@ -42,6 +42,8 @@ pub struct IssuerState {
     pub deny: bool,
     /// Issue no refresh token.
     pub no_refresh: bool,
+    /// The next access token handed out is this text (a hostile or broken issuer).
+    pub next_access: Option<String>,
 }
 
 /// The issuer and its state.
@@ -135,7 +137,10 @@ pub fn s256(verifier: &str) -> String {
 
 fn issue(s: &mut IssuerState, scope: &str) -> Reply {
     s.counter += 1;
-    let access = format!("oidc_access_{:04}_{}", s.counter, "x".repeat(24));
+    let access = s
+        .next_access
+        .take()
+        .unwrap_or_else(|| format!("oidc_access_{:04}_{}", s.counter, "x".repeat(24)));
     s.access.insert(access.clone());
     s.issued.push(access.clone());
     let mut body = json!({

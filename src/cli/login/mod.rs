@@ -16,6 +16,7 @@ use clap::{Args, ValueEnum};
 
 use crate::context::Context;
 use crate::error::{Error, Result, exit};
+use crate::flows::token_entry::read_secret_file;
 use crate::http::{self, Http};
 use crate::nixconf::install::Install;
 use crate::nixconf::pixi;
@@ -70,14 +71,13 @@ pub struct LoginArgs {
     #[arg(long, value_name = "URL")]
     pub oauth_issuer_url: Option<String>,
     /// The secret of a confidential OAuth client (command-line clients are usually public and
-    /// have none)
-    #[arg(
-        long,
-        value_name = "SECRET",
-        env = "NIX_TOKENS_OAUTH_CLIENT_SECRET",
-        hide_env_values = true
-    )]
+    /// have none). Other users can see it in the process list: prefer --oauth-client-secret-file
+    /// or NIX_TOKENS_OAUTH_CLIENT_SECRET
+    #[arg(long, value_name = "SECRET")]
     pub oauth_client_secret: Option<String>,
+    /// Read the secret of a confidential OAuth client from this file (`-`: standard input)
+    #[arg(long, value_name = "PATH")]
+    pub oauth_client_secret_file: Option<std::path::PathBuf>,
     /// The loopback redirect URI the OAuth client is registered with, such as
     /// http://127.0.0.1:8000/auth/oidc (default: http://127.0.0.1 on a random port)
     #[arg(long, value_name = "URI")]
@@ -119,7 +119,8 @@ pub struct LoginArgs {
     pub cache: Option<String>,
 }
 
-pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
+pub fn run(ctx: &Context, mut args: LoginArgs) -> Result<ExitCode> {
+    args.oauth_client_secret = client_secret(ctx, &args)?;
     let registry = ctx.registry()?;
     let mut facts = Facts {
         detected: None,
@@ -164,4 +165,35 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
     } else {
         exit::FAILURE
     }))
+}
+
+/// The environment variable that may hold a confidential client's secret.
+const CLIENT_SECRET_VAR: &str = "NIX_TOKENS_OAUTH_CLIENT_SECRET";
+
+/// The secret of a confidential OAuth client: from `--oauth-client-secret-file` (a file, or `-` for
+/// standard input), else `--oauth-client-secret` (with a warning, as for a token given as an
+/// argument: other users see it in the process list), else `NIX_TOKENS_OAUTH_CLIENT_SECRET`.
+fn client_secret(ctx: &Context, args: &LoginArgs) -> Result<Option<String>> {
+    let Some(path) = &args.oauth_client_secret_file else {
+        if let Some(secret) = &args.oauth_client_secret {
+            ctx.ui.warn(&format!(
+                "a client secret given as an argument is saved in your shell history and visible to other users; pass --oauth-client-secret-file PATH (- for standard input) or set {CLIENT_SECRET_VAR}"
+            ));
+            return Ok(Some(secret.clone()));
+        }
+        return Ok(std::env::var(CLIENT_SECRET_VAR)
+            .ok()
+            .filter(|s| !s.is_empty()));
+    };
+    if args.oauth_client_secret.is_some() {
+        return Err(Error::usage(
+            "--oauth-client-secret and --oauth-client-secret-file both give the client secret; keep only --oauth-client-secret-file",
+        ));
+    }
+    if path.as_os_str() == "-" && args.with_token {
+        return Err(Error::usage(
+            "--with-token and --oauth-client-secret-file - both read standard input; put the client secret in a file",
+        ));
+    }
+    read_secret_file(path, "the OAuth client secret").map(|s| Some(s.expose().clone()))
 }

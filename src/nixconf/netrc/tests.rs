@@ -215,3 +215,26 @@ proptest! {
         prop_assert_eq!(n.render().matches("macdef").count(), text.matches("macdef").count());
     }
 }
+
+#[test]
+fn a_keyword_on_the_same_line_is_the_value_as_curl_reads_it() {
+    let n = Netrc::parse(
+        "machine a login nix-tokens password default\nmachine b password macdef\nmachine c password 3\n",
+    );
+    assert_eq!(n.problem(), None);
+    let password = |h: &str| {
+        n.get(h)
+            .unwrap()
+            .password
+            .as_ref()
+            .unwrap()
+            .expose()
+            .clone()
+    };
+    assert_eq!(password("a"), "default");
+    assert_eq!(password("b"), "macdef");
+    assert_eq!(password("c"), "3");
+    // On a later line it is still a value left out.
+    let dangling = Netrc::parse("machine a password\ndefault login x password y\n");
+    assert_eq!(dangling.problem(), Some("line 1: `password` has no value"));
+}

@@ -27,6 +27,7 @@ use super::paths::Layout;
 use super::pixi::Credentials;
 use super::token_file::TokenFile;
 use super::tokens::{ACCESS_TOKENS, EXTRA_ACCESS_TOKENS};
+use super::trust;
 use super::view;
 use crate::error::{Error, Result};
 use crate::keyring;
@@ -93,8 +94,8 @@ impl<'a> Session<'a> {
             };
         Ok(Session {
             netrc: Staged::read(&netrc_path, 0o600)?,
-            hosts: Staged::read(&layout.hosts, 0o600)?,
-            oauth: Staged::read(&layout.oauth, 0o600)?,
+            hosts: Staged::from_text(&layout.hosts, 0o600, trust::read(&layout.hosts)?)?,
+            oauth: Staged::from_text(&layout.oauth, 0o600, trust::read(&layout.oauth)?)?,
             guard,
             layout,
             access,

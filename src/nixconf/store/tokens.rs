@@ -11,7 +11,8 @@ use crate::nixconf::netrc::Netrc;
 use crate::nixconf::pasted;
 use crate::nixconf::paths::TOKEN_FILE;
 use crate::nixconf::tokens::{
-    ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap, host_without_port, key_host,
+    ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap, check_login, check_netrc_host, check_token,
+    host_without_port, key_host,
 };
 use crate::nixconf::view;
 use crate::secret::Secret;
@@ -155,6 +156,12 @@ impl Session<'_> {
     /// Sets `host` in the netrc, and points Nix at that netrc when nix-tokens chose it.
     pub fn set_netrc(&mut self, host: &str, login: &str, token: &Secret<String>) -> Result<()> {
         self.check_netrc()?;
+        // Whatever the caller checked, nothing curl would read as a keyword goes in.
+        check_netrc_host(host)?;
+        if !login.is_empty() {
+            check_login(login)?;
+        }
+        check_token(token, host)?;
         // curl ignores a netrc line longer than its 4 KiB buffer.
         if token.expose().len() > 4000 {
             return Err(Error::usage(format!(

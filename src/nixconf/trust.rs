@@ -1,0 +1,110 @@
+//! Whether a state file nix-tokens keeps beside nix.conf may be believed. The host facts name the
+//! URL a host's token is sent to, the OAuth logins name where refresh tokens go, and the record of
+//! git settings names what `--uninstall` removes, and the user's provider files say what each host
+//! runs: whoever can change them can send the user's tokens elsewhere. So such a file is read only when it (and, for a symbolic link, the link too)
+//! belongs to the user running nix-tokens or to root, and no other user may write it.
+//!
+//! The file is opened once and judged by what was opened, so it cannot be swapped between the
+//! check and the read. A directory others can write is no way around this: whatever another user
+//! puts there is theirs, and is refused.
+
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+
+/// The most a state file may hold: each is a few kilobytes.
+const MAX_SIZE: u64 = 4 * 1024 * 1024;
+
+/// Reads the state file `path` (`None` when there is none), refusing it with one sentence when
+/// another user owns it or other users may write it.
+pub fn read(path: &Path) -> Result<Option<String>> {
+    let link = match fs::symlink_metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", path, &e)),
+        Ok(m) => m,
+    };
+    if link.file_type().is_symlink() {
+        check_owner(path, link.uid())?;
+    }
+    let mut file = match File::open(path) {
+        // A link to nothing: there is no state yet (a write says what to do about the link).
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", path, &e)),
+        Ok(f) => f,
+    };
+    let meta = file.metadata().map_err(|e| Error::io("read", path, &e))?;
+    if !meta.is_file() {
+        return Err(Error::failed(format!(
+            "{} is not a regular file; move it out of the way and try again",
+            path.display()
+        )));
+    }
+    check_owner(path, meta.uid())?;
+    let mode = meta.mode() & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(Error::failed(format!(
+            "{} is a file other users can write (mode {mode:o}), so nix-tokens will not trust where it says tokens go; check what it holds, then run `chmod 600 {}`",
+            path.display(),
+            path.display()
+        )));
+    }
+    if meta.len() > MAX_SIZE {
+        return Err(Error::failed(format!(
+            "{} is larger than 4 MiB, which no file of nix-tokens should be; remove it and log in again",
+            path.display()
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes)
+        .map_err(|e| Error::io("read", path, &e))?;
+    String::from_utf8(bytes).map(Some).map_err(|_| {
+        Error::failed(format!(
+            "{} is not valid UTF-8; remove it and log in again",
+            path.display()
+        ))
+    })
+}
+
+/// Refuses `path` when `uid`, its owner, is neither the user running nix-tokens nor root.
+fn check_owner(path: &Path, uid: u32) -> Result<()> {
+    let me = rustix::process::geteuid().as_raw();
+    if uid == me || uid == 0 {
+        return Ok(());
+    }
+    Err(Error::failed(format!(
+        "{} belongs to another user (uid {uid}), so nix-tokens will not trust where it says tokens go; remove it (or, if you made it, `chown` it to yourself) and try again",
+        path.display()
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn reads_own_private_files_and_refuses_writable_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.json");
+        assert_eq!(read(&path).unwrap(), None);
+        fs::write(&path, "{}").unwrap();
+        for mode in [0o600, 0o644, 0o400] {
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+            assert_eq!(read(&path).unwrap().as_deref(), Some("{}"));
+        }
+        for mode in [0o620, 0o602, 0o666] {
+            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+            let err = read(&path).unwrap_err().to_string();
+            assert!(err.contains("other users can write"), "{err}");
+            assert!(err.contains("chmod 600"), "{err}");
+        }
+        let dangling = dir.path().join("link.json");
+        std::os::unix::fs::symlink(dir.path().join("none"), &dangling).unwrap();
+        assert_eq!(read(&dangling).unwrap(), None);
+        assert!(read(dir.path()).is_err());
+    }
+}
