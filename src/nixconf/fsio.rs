@@ -10,6 +10,9 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use rustix::fs::OFlags;
+use rustix::io::Errno;
+
 use crate::error::{Error, Result};
 
 /// Proof that the caller holds the exclusive lock on a configuration directory. Dropping it
@@ -20,21 +23,62 @@ pub struct LockGuard {
 }
 
 /// Takes the exclusive lock at `path`, waiting for any other nix-tokens run that holds it.
-/// The directory is created if it does not exist yet.
+/// The directory is created (private) if it does not exist yet. The lock is opened without
+/// following a symbolic link, so a link planted there can never make nix-tokens create or change
+/// the file it points to.
 pub fn lock(path: &Path) -> Result<LockGuard> {
     if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(|e| Error::io("create the directory", dir, &e))?;
+        create_private_dirs(dir)?;
     }
+    let refused = || {
+        Error::failed(format!(
+            "{} is a symbolic link or not a plain file, so nix-tokens will not use it as its lock; remove it and try again",
+            path.display()
+        ))
+    };
     let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .mode(0o600)
+        .custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK).bits() as i32)
         .open(path)
-        .map_err(|e| Error::io("open the lock file", path, &e))?;
+        .map_err(|e| match e.raw_os_error() {
+            Some(code) if code == Errno::LOOP.raw_os_error() => refused(),
+            _ => Error::io("open the lock file", path, &e),
+        })?;
+    let is_file = file.metadata().is_ok_and(|m| m.is_file());
+    if !is_file {
+        return Err(refused());
+    }
     file.lock().map_err(|e| Error::io("lock", path, &e))?;
     Ok(LockGuard { _file: file })
+}
+
+/// Creates `dir` and any missing parent, each private (0700) whatever the umask. Directories that
+/// already exist keep their mode.
+pub fn create_private_dirs(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    let mut missing = Vec::new();
+    let mut at = dir;
+    while !at.as_os_str().is_empty() && fs::symlink_metadata(at).is_err() {
+        missing.push(at);
+        match at.parent() {
+            Some(parent) => at = parent,
+            None => break,
+        }
+    }
+    for d in missing.into_iter().rev() {
+        match fs::DirBuilder::new().mode(0o700).create(d) {
+            // The umask may have taken bits away; 0700 is what a directory of secrets needs.
+            Ok(()) => fs::set_permissions(d, fs::Permissions::from_mode(0o700))
+                .map_err(|e| Error::io("make private", d, &e))?,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io("create the directory", d, &e)),
+        }
+    }
+    Ok(())
 }
 
 /// Reads a file that may not exist: `Ok(None)` when it is missing. A file that is not UTF-8, is a
@@ -169,26 +213,54 @@ pub fn backup(lock: &LockGuard, dir: &Path, name: &str, contents: &[u8]) -> Resu
         let _ = fs::remove_file(&path);
         return Err(Error::io("write the backup", &path, &e));
     }
-    prune_backups(lock, dir, &prefix)?;
+    prune_backups(lock, dir, name)?;
     Ok(path)
 }
 
-fn prune_backups(_lock: &LockGuard, dir: &Path, prefix: &str) -> Result<()> {
-    let mut backups: Vec<(SystemTime, PathBuf)> = fs::read_dir(dir)
+/// Whether `name` is one of the backups [`backup`] makes: `PREFIX` then exactly
+/// `YYYYMMDDTHHMMSS.NNNNNNNNNZ`, maybe followed by `-N`. Anything else (a user's
+/// `nix.conf.backup-before-upgrade`) is not nix-tokens' to remove.
+pub fn is_backup_name(name: &str, prefix: &str) -> bool {
+    let Some(rest) = name.strip_prefix(prefix) else {
+        return false;
+    };
+    let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    let (stamp, counter) = match rest.split_once('-') {
+        Some((stamp, n)) => (stamp.as_bytes(), Some(n.as_bytes())),
+        None => (rest.as_bytes(), None),
+    };
+    let shape = stamp.len() == 26
+        && digits(&stamp[..8])
+        && stamp[8] == b'T'
+        && digits(&stamp[9..15])
+        && stamp[15] == b'.'
+        && digits(&stamp[16..25])
+        && stamp[25] == b'Z';
+    shape && counter.is_none_or(digits)
+}
+
+/// The backups [`backup`] made in `dir` for the file `name`, oldest first: plain files whose name
+/// is exactly one nix-tokens gives (never a directory, a link or a file of the user's).
+pub fn backups(dir: &Path, name: &str) -> Result<Vec<PathBuf>> {
+    let prefix = format!("{name}.backup-");
+    let mut found: Vec<(SystemTime, PathBuf)> = fs::read_dir(dir)
         .map_err(|e| Error::io("list", dir, &e))?
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
-        .map(|e| {
-            let modified = e
-                .metadata()
-                .and_then(|m| m.modified())
-                .unwrap_or(UNIX_EPOCH);
-            (modified, e.path())
+        .filter(|e| is_backup_name(&e.file_name().to_string_lossy(), &prefix))
+        .filter_map(|e| {
+            let meta = fs::symlink_metadata(e.path()).ok()?;
+            let modified = meta.modified().unwrap_or(UNIX_EPOCH);
+            meta.is_file().then(|| (modified, e.path()))
         })
         .collect();
-    backups.sort();
+    found.sort();
+    Ok(found.into_iter().map(|(_, p)| p).collect())
+}
+
+fn prune_backups(_lock: &LockGuard, dir: &Path, name: &str) -> Result<()> {
+    let backups = backups(dir, name)?;
     let excess = backups.len().saturating_sub(BACKUPS_KEPT);
-    for (_, old) in backups.into_iter().take(excess) {
+    for old in backups.into_iter().take(excess) {
         fs::remove_file(&old).map_err(|e| Error::io("remove the old backup", &old, &e))?;
     }
     Ok(())
@@ -216,6 +288,30 @@ mod tests {
             assert_eq!(mode_of(p), Some(0o600));
         }
         assert!(left.contains(made.last().unwrap()));
+    }
+
+    #[test]
+    fn only_names_backup_gives_are_backups() {
+        let p = "nix.conf.backup-";
+        assert!(is_backup_name(
+            "nix.conf.backup-20260102T030405.123456789Z",
+            p
+        ));
+        assert!(is_backup_name(
+            "nix.conf.backup-20260102T030405.123456789Z-12",
+            p
+        ));
+        for other in [
+            "nix.conf.backup-before-upgrade",
+            "nix.conf.backup-20260102T030405Z",
+            "nix.conf.backup-20260102T030405.123456789Z-",
+            "nix.conf.backup-20260102T030405.123456789Z-x",
+            "nix.conf.backup-20260102T030405.12345678éZ",
+            "nix.conf.backup-2026010éT030405.123456789Z",
+            "other.conf.backup-20260102T030405.123456789Z",
+        ] {
+            assert!(!is_backup_name(other, p), "{other}");
+        }
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod cli_surface;
 mod crash;
 mod detect;
 mod device_flow;
+mod file_safety;
 mod flake;
 mod git_credential;
 mod hostile_server;

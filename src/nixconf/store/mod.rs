@@ -220,13 +220,8 @@ impl<'a> Session<'a> {
 
 /// Creates the directory of a file that will hold secrets, private (0700), when it is missing.
 fn create_private_dir(file: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
     match file.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|e| Error::io("create", dir, &e)),
+        Some(dir) if !dir.as_os_str().is_empty() => fsio::create_private_dirs(dir),
         _ => Ok(()),
     }
 }
