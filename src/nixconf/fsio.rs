@@ -132,15 +132,19 @@ pub fn mode_of(path: &Path) -> Option<u32> {
         .map(|m| m.permissions().mode() & 0o7777)
 }
 
-/// Replaces `path` with `contents` atomically, leaving it with permission bits `mode`.
-pub fn write_atomic(_lock: &LockGuard, path: &Path, contents: &[u8], mode: u32) -> Result<()> {
+/// The start and end of the name of every temporary file nix-tokens writes.
+const TEMP_PREFIX: &str = ".nix-tokens-";
+const TEMP_SUFFIX: &str = ".tmp";
+/// Random characters between them (earlier versions wrote 6).
+const TEMP_RANDOM: usize = 12;
+
+/// Replaces `path` with `contents` atomically, leaving it with permission bits `mode`. Temporary
+/// files that killed runs left in `path`'s directory are removed first (see
+/// [`remove_stale_temp_files`]).
+pub fn write_atomic(lock: &LockGuard, path: &Path, contents: &[u8], mode: u32) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("/"));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".nix-tokens-")
-        .suffix(".tmp")
-        .permissions(fs::Permissions::from_mode(0o600))
-        .tempfile_in(dir)
-        .map_err(|e| Error::io("create a temporary file in", dir, &e))?;
+    remove_stale_temp_files(lock, dir);
+    let mut tmp = create_temp(dir)?;
     tmp.write_all(contents)
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| Error::io("write", path, &e))?;
@@ -153,17 +157,75 @@ pub fn write_atomic(_lock: &LockGuard, path: &Path, contents: &[u8], mode: u32) 
     sync_dir(dir)
 }
 
-/// Removes temporary files a killed nix-tokens run left in `dir`. Only a run holding the lock
-/// writes them, so while the caller holds it every one found is stale, and may hold a token.
+/// A new temporary file (0600) in `dir`, holding an exclusive `flock` for as long as it is open:
+/// the kernel drops that lock when its writer exits, however it exits, which is how
+/// [`remove_stale_temp_files`] tells a live writer's file from one a killed run left.
+fn create_temp(dir: &Path) -> Result<tempfile::NamedTempFile> {
+    for _ in 0..8 {
+        let tmp = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .suffix(TEMP_SUFFIX)
+            .rand_bytes(TEMP_RANDOM)
+            .permissions(fs::Permissions::from_mode(0o600))
+            .tempfile_in(dir)
+            .map_err(|e| Error::io("create a temporary file in", dir, &e))?;
+        tmp.as_file()
+            .lock()
+            .map_err(|e| Error::io("lock", tmp.path(), &e))?;
+        // A cleaner that found the file before it was locked has removed it: make another.
+        if same_file(tmp.path(), tmp.as_file()) {
+            return Ok(tmp);
+        }
+    }
+    Err(Error::failed(format!(
+        "temporary files in {} keep disappearing while nix-tokens writes them; check what else removes files there",
+        dir.display()
+    )))
+}
+
+/// Whether `path` names the file `file` has open.
+fn same_file(path: &Path, file: &File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (fs::symlink_metadata(path), file.metadata()) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Whether `name` is one nix-tokens gives its temporary files.
+fn is_temp_name(name: &str) -> bool {
+    name.strip_prefix(TEMP_PREFIX)
+        .and_then(|rest| rest.strip_suffix(TEMP_SUFFIX))
+        .is_some_and(|r| {
+            (6..=TEMP_RANDOM).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
+/// Removes the temporary files killed nix-tokens runs left in `dir`, which may hold a token:
+/// plain files named as nix-tokens names them whose writer is gone (nobody holds their `flock`).
+/// A file another nix-tokens run is writing right now (one for another configuration, whose
+/// lock this is not) is locked, and stays. Any directory a write targets is cleaned, not only the
+/// configuration directory: a netrc in the home directory, a token file linked into dotfiles.
 pub fn remove_stale_temp_files(_lock: &LockGuard, dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with(".nix-tokens-") && name.ends_with(".tmp") {
-            let _ = fs::remove_file(entry.path());
+        if !is_temp_name(&entry.file_name().to_string_lossy()) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(file) = OpenOptions::new()
+            .read(true)
+            .custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK).bits() as i32)
+            .open(&path)
+        else {
+            continue;
+        };
+        let plain = file.metadata().is_ok_and(|m| m.is_file());
+        // Locked by us, it can no longer be taken by its writer: still the same file, it is stale.
+        if plain && file.try_lock().is_ok() && same_file(&path, &file) {
+            let _ = fs::remove_file(&path);
         }
     }
 }
@@ -312,6 +374,33 @@ mod tests {
         ] {
             assert!(!is_backup_name(other, p), "{other}");
         }
+    }
+
+    #[test]
+    fn only_stale_temporary_files_of_nix_tokens_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let guard = lock(&dir.path().join(".lock")).unwrap();
+        let stale = dir.path().join(".nix-tokens-AbCdEf123456.tmp");
+        let old_style = dir.path().join(".nix-tokens-x1Y2z3.tmp");
+        for p in [&stale, &old_style] {
+            fs::write(p, "machine h password sek").unwrap();
+        }
+        // A write in progress elsewhere: its writer holds the lock on it.
+        let live = create_temp(dir.path()).unwrap();
+        let keep = [".nix-tokens-hosts.json", ".nix-tokens-ab.tmp", "x.tmp"];
+        for name in keep {
+            fs::write(dir.path().join(name), "mine").unwrap();
+        }
+        let link = dir.path().join(".nix-tokens-LinkLinkLink.tmp");
+        std::os::unix::fs::symlink(dir.path().join("x.tmp"), &link).unwrap();
+        remove_stale_temp_files(&guard, dir.path());
+        assert!(!stale.exists() && !old_style.exists());
+        assert!(live.path().exists(), "a live writer's file stays");
+        for name in keep {
+            assert!(dir.path().join(name).exists(), "{name}");
+        }
+        assert!(fs::symlink_metadata(&link).is_ok(), "a link is not ours");
+        drop(live);
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod caches;
 mod check;
 mod cli_surface;
 mod crash;
+mod crash_elsewhere;
 mod detect;
 mod device_flow;
 mod file_safety;

@@ -70,13 +70,7 @@ impl<'a> Session<'a> {
     /// Takes the lock and reads every file the session may change.
     pub fn open(layout: &'a Layout) -> Result<Self> {
         let guard = fsio::lock(&layout.lock)?;
-        fsio::remove_stale_temp_files(&guard, layout.dir());
         let access = access::nix_conf_access(layout)?;
-        if let NixConfAccess::Writable { real_path, .. } = &access
-            && let Some(dir) = real_path.parent()
-        {
-            fsio::remove_stale_temp_files(&guard, dir);
-        }
         let mut nix_conf = Staged::read(&layout.nix_conf, 0o644)?;
         if let NixConfAccess::Writable { real_path, mode } = &access {
             nix_conf.mode = *mode;
@@ -91,6 +85,17 @@ impl<'a> Session<'a> {
                 Some(s) => (PathBuf::from(&s.value), s.file == layout.token_file),
                 None => (layout.netrc.clone(), true),
             };
+        let mut written = vec![
+            layout.nix_conf.clone(),
+            layout.token_file.clone(),
+            netrc_path.clone(),
+            layout.hosts.clone(),
+            layout.oauth.clone(),
+        ];
+        if let NixConfAccess::Writable { real_path, .. } = &access {
+            written.push(real_path.clone());
+        }
+        remove_stale_temp_files(&guard, &written);
         Ok(Session {
             netrc: Staged::read(&netrc_path, 0o600)?,
             hosts: Staged::read(&layout.hosts, 0o600)?,
@@ -215,6 +220,25 @@ impl<'a> Session<'a> {
         } else {
             EXTRA_ACCESS_TOKENS
         }
+    }
+}
+
+/// Removes what killed runs left in the directory of every file in `files` (or of the file a link
+/// there points to): wherever a write goes, its temporary file may be.
+fn remove_stale_temp_files(guard: &LockGuard, files: &[PathBuf]) {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for file in files {
+        let target = fsio::write_target(file).unwrap_or_else(|_| file.clone());
+        for path in [file, &target] {
+            if let Some(dir) = path.parent()
+                && !dirs.iter().any(|d| d == dir)
+            {
+                dirs.push(dir.to_path_buf());
+            }
+        }
+    }
+    for dir in dirs {
+        fsio::remove_stale_temp_files(guard, &dir);
     }
 }
 
