@@ -36,6 +36,7 @@ mod revoke;
 mod set_token;
 mod status;
 mod status_online;
+mod store_links;
 mod stress;
 mod tls;
 mod write_failure;

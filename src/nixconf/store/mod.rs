@@ -134,10 +134,13 @@ impl<'a> Session<'a> {
                 "{why}, so nix-tokens cannot change it"
             )));
         }
+        self.refuse_store_files(&writes)?;
         if dry_run {
             return Ok(report);
         }
-        tighten(&self.layout.token_file, &mut report.notes)?;
+        if access::store_managed(self.layout, &self.layout.token_file).is_none() {
+            tighten(&self.layout.token_file, &mut report.notes)?;
+        }
         if let Some((pixi, true)) = &self.pixi {
             create_private_dir(&pixi.path)?;
         }
@@ -154,6 +157,29 @@ impl<'a> Session<'a> {
             keyring::delete(&logins::keyring_account(self.layout.dir(), key));
         }
         Ok(report)
+    }
+
+    /// Refuses a commit that would write a file in the Nix store or through a link into it (the
+    /// token file, a netrc, a state file): like nix.conf there, it belongs to the module that
+    /// made it.
+    fn refuse_store_files(&self, writes: &[Write]) -> Result<()> {
+        let mut named = vec![
+            (Role::OAuthLogins, &self.oauth.path),
+            (Role::TokenFile, &self.token_file.path),
+            (Role::Netrc, &self.netrc.path),
+            (Role::Hosts, &self.hosts.path),
+        ];
+        if let Some((pixi, _)) = &self.pixi {
+            named.push((Role::Pixi, &pixi.path));
+        }
+        for (role, path) in named {
+            if writes.iter().any(|w| w.role == role)
+                && let Some(why) = access::store_managed(self.layout, path)
+            {
+                return Err(Error::failed(why));
+            }
+        }
+        Ok(())
     }
 
     /// Every document the session holds, as writes (unchanged ones included).
