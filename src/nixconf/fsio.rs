@@ -1,4 +1,5 @@
-//! Safe file I/O: the lock, atomic writes, mode tightening and nix.conf backups.
+//! Safe file I/O: the lock, atomic writes, private directories and the cleanup of what killed
+//! runs left.
 //!
 //! Every write goes to a temporary file created 0600 in the target's directory, is fsynced,
 //! renamed over the target, and the directory fsynced, so a crash leaves the old file or the new
@@ -8,7 +9,6 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rustix::fs::OFlags;
 use rustix::io::Errno;
@@ -244,137 +244,9 @@ fn sync_dir(dir: &Path) -> Result<()> {
         .map_err(|e| Error::io("sync the directory", dir, &e))
 }
 
-/// How many nix.conf backups are kept; older ones are removed.
-pub const BACKUPS_KEPT: usize = 5;
-
-/// Copies `contents` (nix.conf before a change) to `NAME.backup-YYYYMMDDTHHMMSS.NNNNNNNNNZ` in
-/// `dir`, created 0600 (a nix.conf may hold tokens), and keeps only the newest [`BACKUPS_KEPT`].
-pub fn backup(lock: &LockGuard, dir: &Path, name: &str, contents: &[u8]) -> Result<PathBuf> {
-    let stamp = crate::time::utc_stamp(SystemTime::now());
-    let prefix = format!("{name}.backup-");
-    let mut path = dir.join(format!("{prefix}{stamp}"));
-    let mut n = 1;
-    let mut file = loop {
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-        {
-            Ok(f) => break f,
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                path = dir.join(format!("{prefix}{stamp}-{n}"));
-                n += 1;
-            }
-            Err(e) => return Err(Error::io("create the backup", &path, &e)),
-        }
-    };
-    if let Err(e) = file.write_all(contents).and_then(|()| file.sync_all()) {
-        // A truncated backup is worse than none: it would pass for a copy of nix.conf.
-        drop(file);
-        let _ = fs::remove_file(&path);
-        return Err(Error::io("write the backup", &path, &e));
-    }
-    prune_backups(lock, dir, name)?;
-    Ok(path)
-}
-
-/// Whether `name` is one of the backups [`backup`] makes: `PREFIX` then exactly
-/// `YYYYMMDDTHHMMSS.NNNNNNNNNZ`, maybe followed by `-N`. Anything else (a user's
-/// `nix.conf.backup-before-upgrade`) is not nix-tokens' to remove.
-pub fn is_backup_name(name: &str, prefix: &str) -> bool {
-    let Some(rest) = name.strip_prefix(prefix) else {
-        return false;
-    };
-    let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
-    let (stamp, counter) = match rest.split_once('-') {
-        Some((stamp, n)) => (stamp.as_bytes(), Some(n.as_bytes())),
-        None => (rest.as_bytes(), None),
-    };
-    let shape = stamp.len() == 26
-        && digits(&stamp[..8])
-        && stamp[8] == b'T'
-        && digits(&stamp[9..15])
-        && stamp[15] == b'.'
-        && digits(&stamp[16..25])
-        && stamp[25] == b'Z';
-    shape && counter.is_none_or(digits)
-}
-
-/// The backups [`backup`] made in `dir` for the file `name`, oldest first: plain files whose name
-/// is exactly one nix-tokens gives (never a directory, a link or a file of the user's).
-pub fn backups(dir: &Path, name: &str) -> Result<Vec<PathBuf>> {
-    let prefix = format!("{name}.backup-");
-    let mut found: Vec<(SystemTime, PathBuf)> = fs::read_dir(dir)
-        .map_err(|e| Error::io("list", dir, &e))?
-        .filter_map(|e| e.ok())
-        .filter(|e| is_backup_name(&e.file_name().to_string_lossy(), &prefix))
-        .filter_map(|e| {
-            let meta = fs::symlink_metadata(e.path()).ok()?;
-            let modified = meta.modified().unwrap_or(UNIX_EPOCH);
-            meta.is_file().then(|| (modified, e.path()))
-        })
-        .collect();
-    found.sort();
-    Ok(found.into_iter().map(|(_, p)| p).collect())
-}
-
-fn prune_backups(_lock: &LockGuard, dir: &Path, name: &str) -> Result<()> {
-    let backups = backups(dir, name)?;
-    let excess = backups.len().saturating_sub(BACKUPS_KEPT);
-    for old in backups.into_iter().take(excess) {
-        fs::remove_file(&old).map_err(|e| Error::io("remove the old backup", &old, &e))?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backups_never_collide_and_are_pruned() {
-        let dir = tempfile::tempdir().unwrap();
-        let guard = lock(&dir.path().join(".lock")).unwrap();
-        let mut made = Vec::new();
-        for i in 0..8 {
-            made.push(backup(&guard, dir.path(), "nix.conf", format!("v{i}").as_bytes()).unwrap());
-        }
-        let left: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.to_string_lossy().contains("nix.conf.backup-"))
-            .collect();
-        assert_eq!(left.len(), BACKUPS_KEPT);
-        for p in &left {
-            assert_eq!(mode_of(p), Some(0o600));
-        }
-        assert!(left.contains(made.last().unwrap()));
-    }
-
-    #[test]
-    fn only_names_backup_gives_are_backups() {
-        let p = "nix.conf.backup-";
-        assert!(is_backup_name(
-            "nix.conf.backup-20260102T030405.123456789Z",
-            p
-        ));
-        assert!(is_backup_name(
-            "nix.conf.backup-20260102T030405.123456789Z-12",
-            p
-        ));
-        for other in [
-            "nix.conf.backup-before-upgrade",
-            "nix.conf.backup-20260102T030405Z",
-            "nix.conf.backup-20260102T030405.123456789Z-",
-            "nix.conf.backup-20260102T030405.123456789Z-x",
-            "nix.conf.backup-20260102T030405.12345678éZ",
-            "nix.conf.backup-2026010éT030405.123456789Z",
-            "other.conf.backup-20260102T030405.123456789Z",
-        ] {
-            assert!(!is_backup_name(other, p), "{other}");
-        }
-    }
 
     #[test]
     fn only_stale_temporary_files_of_nix_tokens_are_removed() {

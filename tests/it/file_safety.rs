@@ -153,3 +153,66 @@ fn pruning_keeps_the_users_own_backup_files_and_directories() {
     let newest = read(&dir.join(backups.last().unwrap()));
     assert!(newest.contains("host7.org"), "{newest}");
 }
+
+/// Every file in the configuration directory that holds `secret`.
+fn files_holding(dir: &Path, secret: &str) -> Vec<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file() && String::from_utf8_lossy(&fs::read(p).unwrap()).contains(secret))
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect()
+}
+
+#[test]
+fn logout_scrubs_the_token_from_the_backups_of_nix_conf() {
+    let env = TestEnv::new();
+    let once = "ghp_ONCEinNIXCONFxxxxxxxxxxxxxxxxxxxxxx";
+    let other = "glpat-OTHERxxxxxxxxxxxx";
+    env.write(
+        &env.nix_conf(),
+        &format!(
+            "# mine\nmax-jobs = 4\naccess-tokens = github.com={once} gitlab.com=PAT:{other} # both\nextra-access-tokens = github.com={once}\n"
+        ),
+    );
+    // The first change moves both tokens into the token file, after a backup of nix.conf.
+    env.set_token("codeberg.org", "forgejotokenabcdef123456");
+    assert_eq!(our_backups(&env.config_dir()).len(), 1);
+    assert!(!files_holding(&env.config_dir(), once).is_empty());
+
+    let out = env.run(&["logout", "github.com", "--yes"], "");
+    assert_success(&out);
+    assert_no_leak(&out, &[once, other]);
+    assert_eq!(
+        files_holding(&env.config_dir(), once),
+        Vec::<String>::new(),
+        "the logged-out token is left in a file"
+    );
+    let backups = our_backups(&env.config_dir());
+    assert_eq!(backups.len(), 1, "{backups:?}");
+    let backup = env.config_dir().join(&backups[0]);
+    assert_eq!(mode(&backup), 0o600);
+    // Everything else the backup held is still there, the other token included.
+    assert_eq!(
+        read(&backup),
+        format!("# mine\nmax-jobs = 4\naccess-tokens = gitlab.com=PAT:{other}\n")
+    );
+}
+
+#[test]
+fn the_backup_a_logout_makes_keeps_the_token_and_the_user_is_told_where() {
+    let env = TestEnv::new();
+    let token = "ghp_INCONFxxxxxxxxxxxxxxxxxxxxxxxxxxxxx";
+    let original = format!("access-tokens = github.com={token}\n");
+    env.write(&env.nix_conf(), &original);
+    let out = env.run(&["logout", "github.com", "--yes"], "");
+    assert_success(&out);
+    assert_no_leak(&out, &[token]);
+    let backups = our_backups(&env.config_dir());
+    assert_eq!(backups.len(), 1);
+    // The undo of this very change is nix.conf as it was; the user hears where it is.
+    assert_eq!(read(&env.config_dir().join(&backups[0])), original);
+    let err = stderr(&out);
+    assert!(err.contains(&backups[0]), "{err}");
+    assert!(err.contains("still holds the removed token"), "{err}");
+}

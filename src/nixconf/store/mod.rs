@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 pub use access::NixConfAccess;
 
+use super::backup;
 use super::conf::ConfFile;
 use super::document::{self, BackupTo, Role, Staged, Write};
 use super::fsio::{self, LockGuard};
@@ -30,7 +31,7 @@ use super::tokens::{ACCESS_TOKENS, EXTRA_ACCESS_TOKENS};
 use super::view;
 use crate::error::{Error, Result};
 use crate::keyring;
-use crate::secret::fingerprint;
+use crate::secret::{Secret, fingerprint};
 
 /// Something the user should hear about after the operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +62,8 @@ pub struct Session<'a> {
     oauth: Staged<OAuthLogins>,
     /// Keys whose refresh token the keyring should forget once the commit is written.
     keyring_forget: Vec<String>,
+    /// Tokens `remove` took away, to scrub from nix.conf's backups after the commit.
+    removed: Vec<Secret<String>>,
     /// pixi's credential store once the session reads it, and whether an entry changed.
     pixi: Option<(Staged<Credentials>, bool)>,
     pub notes: Vec<Note>,
@@ -107,6 +110,7 @@ impl<'a> Session<'a> {
             token_file,
             netrc_is_ours,
             keyring_forget: Vec::new(),
+            removed: Vec::new(),
             pixi: None,
             notes: Vec::new(),
         })
@@ -153,6 +157,7 @@ impl<'a> Session<'a> {
             name: &name,
         };
         report.backup = document::commit(&self.guard, &writes, &backup)?;
+        self.scrub_backups(&name, &mut report);
         for key in &self.keyring_forget {
             keyring::delete(&logins::keyring_account(self.layout.dir(), key));
         }
@@ -180,6 +185,42 @@ impl<'a> Session<'a> {
             }
         }
         Ok(())
+    }
+
+    /// After a commit: the tokens `remove` took away that no file holds any more leave the
+    /// backups of nix.conf too, all but the one this commit made (the copy to undo it with), which
+    /// the user is told about.
+    fn scrub_backups(&self, name: &str, report: &mut Report) {
+        let mut held: Vec<&Secret<String>> =
+            self.token_file.doc.tokens.iter().map(|(_, t)| t).collect();
+        let in_conf = self.nix_conf_tokens();
+        held.extend(in_conf.iter().map(|(_, t)| t));
+        held.extend(
+            self.netrc
+                .doc
+                .entries()
+                .iter()
+                .filter_map(|e| e.password.as_ref()),
+        );
+        let gone: Vec<&str> = self
+            .removed
+            .iter()
+            .filter(|t| !held.contains(t))
+            .map(|t| t.expose().as_str())
+            .collect();
+        let dir = self.layout.dir();
+        match backup::scrub(&self.guard, dir, name, &gone, report.backup.as_deref()) {
+            Ok(holding) => report.notes.extend(holding.iter().map(|p| {
+                Note::Info(format!(
+                    "{} (nix.conf as it was before this change) still holds the removed token; delete it once you no longer need it",
+                    p.display()
+                ))
+            })),
+            Err(e) => report.notes.push(Note::Warn(format!(
+                "the removed token may still be in a backup of nix.conf in {}: {e}",
+                dir.display()
+            ))),
+        }
     }
 
     /// Every document the session holds, as writes (unchanged ones included).
