@@ -98,7 +98,7 @@ impl<'a> Session<'a> {
         if let NixConfAccess::Writable { real_path, .. } = &access {
             written.push(real_path.clone());
         }
-        remove_stale_temp_files(&guard, &written);
+        remove_stale_temp_files(&guard, layout, &written);
         Ok(Session {
             netrc: Staged::read(&netrc_path, 0o600)?,
             hosts: Staged::read(&layout.hosts, 0o600)?,
@@ -291,13 +291,16 @@ impl<'a> Session<'a> {
 }
 
 /// Removes what killed runs left in the directory of every file in `files` (or of the file a link
-/// there points to): wherever a write goes, its temporary file may be.
-fn remove_stale_temp_files(guard: &LockGuard, files: &[PathBuf]) {
+/// there points to): wherever a write goes, its temporary file may be. The Nix store, where
+/// nix-tokens never writes, is not even listed.
+fn remove_stale_temp_files(guard: &LockGuard, layout: &Layout, files: &[PathBuf]) {
+    let store = std::fs::canonicalize(&layout.store_dir).unwrap_or(layout.store_dir.clone());
     let mut dirs: Vec<PathBuf> = Vec::new();
     for file in files {
         let target = fsio::write_target(file).unwrap_or_else(|_| file.clone());
         for path in [file, &target] {
             if let Some(dir) = path.parent()
+                && !dir.starts_with(&store)
                 && !dirs.iter().any(|d| d == dir)
             {
                 dirs.push(dir.to_path_buf());
