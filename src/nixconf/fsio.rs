@@ -169,9 +169,11 @@ fn create_temp(dir: &Path) -> Result<tempfile::NamedTempFile> {
             .permissions(fs::Permissions::from_mode(0o600))
             .tempfile_in(dir)
             .map_err(|e| Error::io("create a temporary file in", dir, &e))?;
-        tmp.as_file()
-            .lock()
-            .map_err(|e| Error::io("lock", tmp.path(), &e))?;
+        if tmp.as_file().lock().is_err() {
+            // A file system without flock: the cleaner cannot lock the file either, so it is
+            // never taken for stale (and a killed run's stays, as before).
+            return Ok(tmp);
+        }
         // A cleaner that found the file before it was locked has removed it: make another.
         if same_file(tmp.path(), tmp.as_file()) {
             return Ok(tmp);
