@@ -9,6 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::backup;
 use super::fsio::{self, LockGuard};
 use crate::error::{Error, Result};
 
@@ -156,7 +157,7 @@ fn write_one(
     if w.role == Role::NixConf
         && let Some(old) = &w.old
     {
-        *made = Some(fsio::backup(
+        *made = Some(backup::backup(
             guard,
             backup.dir,
             backup.name,

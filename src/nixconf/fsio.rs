@@ -1,4 +1,5 @@
-//! Safe file I/O: the lock, atomic writes, mode tightening and nix.conf backups.
+//! Safe file I/O: the lock, atomic writes, private directories and the cleanup of what killed
+//! runs left.
 //!
 //! Every write goes to a temporary file created 0600 in the target's directory, is fsynced,
 //! renamed over the target, and the directory fsynced, so a crash leaves the old file or the new
@@ -8,7 +9,9 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
+
+use rustix::fs::OFlags;
+use rustix::io::Errno;
 
 use crate::error::{Error, Result};
 
@@ -20,21 +23,62 @@ pub struct LockGuard {
 }
 
 /// Takes the exclusive lock at `path`, waiting for any other nix-tokens run that holds it.
-/// The directory is created if it does not exist yet.
+/// The directory is created (private) if it does not exist yet. The lock is opened without
+/// following a symbolic link, so a link planted there can never make nix-tokens create or change
+/// the file it points to.
 pub fn lock(path: &Path) -> Result<LockGuard> {
     if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(|e| Error::io("create the directory", dir, &e))?;
+        create_private_dirs(dir)?;
     }
+    let refused = || {
+        Error::failed(format!(
+            "{} is a symbolic link or not a plain file, so nix-tokens will not use it as its lock; remove it and try again",
+            path.display()
+        ))
+    };
     let file = OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .mode(0o600)
+        .custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK).bits() as i32)
         .open(path)
-        .map_err(|e| Error::io("open the lock file", path, &e))?;
+        .map_err(|e| match e.raw_os_error() {
+            Some(code) if code == Errno::LOOP.raw_os_error() => refused(),
+            _ => Error::io("open the lock file", path, &e),
+        })?;
+    let is_file = file.metadata().is_ok_and(|m| m.is_file());
+    if !is_file {
+        return Err(refused());
+    }
     file.lock().map_err(|e| Error::io("lock", path, &e))?;
     Ok(LockGuard { _file: file })
+}
+
+/// Creates `dir` and any missing parent, each private (0700) whatever the umask. Directories that
+/// already exist keep their mode.
+pub fn create_private_dirs(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    let mut missing = Vec::new();
+    let mut at = dir;
+    while !at.as_os_str().is_empty() && fs::symlink_metadata(at).is_err() {
+        missing.push(at);
+        match at.parent() {
+            Some(parent) => at = parent,
+            None => break,
+        }
+    }
+    for d in missing.into_iter().rev() {
+        match fs::DirBuilder::new().mode(0o700).create(d) {
+            // The umask may have taken bits away; 0700 is what a directory of secrets needs.
+            Ok(()) => fs::set_permissions(d, fs::Permissions::from_mode(0o700))
+                .map_err(|e| Error::io("make private", d, &e))?,
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(Error::io("create the directory", d, &e)),
+        }
+    }
+    Ok(())
 }
 
 /// Reads a file that may not exist: `Ok(None)` when it is missing. A file that is not UTF-8, is a
@@ -88,15 +132,19 @@ pub fn mode_of(path: &Path) -> Option<u32> {
         .map(|m| m.permissions().mode() & 0o7777)
 }
 
-/// Replaces `path` with `contents` atomically, leaving it with permission bits `mode`.
-pub fn write_atomic(_lock: &LockGuard, path: &Path, contents: &[u8], mode: u32) -> Result<()> {
+/// The start and end of the name of every temporary file nix-tokens writes.
+const TEMP_PREFIX: &str = ".nix-tokens-";
+const TEMP_SUFFIX: &str = ".tmp";
+/// Random characters between them (earlier versions wrote 6).
+const TEMP_RANDOM: usize = 12;
+
+/// Replaces `path` with `contents` atomically, leaving it with permission bits `mode`. Temporary
+/// files that killed runs left in `path`'s directory are removed first (see
+/// [`remove_stale_temp_files`]).
+pub fn write_atomic(lock: &LockGuard, path: &Path, contents: &[u8], mode: u32) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("/"));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".nix-tokens-")
-        .suffix(".tmp")
-        .permissions(fs::Permissions::from_mode(0o600))
-        .tempfile_in(dir)
-        .map_err(|e| Error::io("create a temporary file in", dir, &e))?;
+    remove_stale_temp_files(lock, dir);
+    let mut tmp = create_temp(dir)?;
     tmp.write_all(contents)
         .and_then(|()| tmp.as_file().sync_all())
         .map_err(|e| Error::io("write", path, &e))?;
@@ -109,17 +157,77 @@ pub fn write_atomic(_lock: &LockGuard, path: &Path, contents: &[u8], mode: u32) 
     sync_dir(dir)
 }
 
-/// Removes temporary files a killed nix-tokens run left in `dir`. Only a run holding the lock
-/// writes them, so while the caller holds it every one found is stale, and may hold a token.
+/// A new temporary file (0600) in `dir`, holding an exclusive `flock` for as long as it is open:
+/// the kernel drops that lock when its writer exits, however it exits, which is how
+/// [`remove_stale_temp_files`] tells a live writer's file from one a killed run left.
+fn create_temp(dir: &Path) -> Result<tempfile::NamedTempFile> {
+    for _ in 0..8 {
+        let tmp = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .suffix(TEMP_SUFFIX)
+            .rand_bytes(TEMP_RANDOM)
+            .permissions(fs::Permissions::from_mode(0o600))
+            .tempfile_in(dir)
+            .map_err(|e| Error::io("create a temporary file in", dir, &e))?;
+        if tmp.as_file().lock().is_err() {
+            // A file system without flock: the cleaner cannot lock the file either, so it is
+            // never taken for stale (and a killed run's stays, as before).
+            return Ok(tmp);
+        }
+        // A cleaner that found the file before it was locked has removed it: make another.
+        if same_file(tmp.path(), tmp.as_file()) {
+            return Ok(tmp);
+        }
+    }
+    Err(Error::failed(format!(
+        "temporary files in {} keep disappearing while nix-tokens writes them; check what else removes files there",
+        dir.display()
+    )))
+}
+
+/// Whether `path` names the file `file` has open.
+fn same_file(path: &Path, file: &File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (fs::symlink_metadata(path), file.metadata()) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
+}
+
+/// Whether `name` is one nix-tokens gives its temporary files.
+fn is_temp_name(name: &str) -> bool {
+    name.strip_prefix(TEMP_PREFIX)
+        .and_then(|rest| rest.strip_suffix(TEMP_SUFFIX))
+        .is_some_and(|r| {
+            (6..=TEMP_RANDOM).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_alphanumeric())
+        })
+}
+
+/// Removes the temporary files killed nix-tokens runs left in `dir`, which may hold a token:
+/// plain files named as nix-tokens names them whose writer is gone (nobody holds their `flock`).
+/// A file another nix-tokens run is writing right now (one for another configuration, whose
+/// lock this is not) is locked, and stays. Any directory a write targets is cleaned, not only the
+/// configuration directory: a netrc in the home directory, a token file linked into dotfiles.
 pub fn remove_stale_temp_files(_lock: &LockGuard, dir: &Path) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with(".nix-tokens-") && name.ends_with(".tmp") {
-            let _ = fs::remove_file(entry.path());
+        if !is_temp_name(&entry.file_name().to_string_lossy()) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(file) = OpenOptions::new()
+            .read(true)
+            .custom_flags((OFlags::NOFOLLOW | OFlags::NONBLOCK).bits() as i32)
+            .open(&path)
+        else {
+            continue;
+        };
+        let plain = file.metadata().is_ok_and(|m| m.is_file());
+        // Locked by us, it can no longer be taken by its writer: still the same file, it is stale.
+        if plain && file.try_lock().is_ok() && same_file(&path, &file) {
+            let _ = fs::remove_file(&path);
         }
     }
 }
@@ -138,84 +246,35 @@ fn sync_dir(dir: &Path) -> Result<()> {
         .map_err(|e| Error::io("sync the directory", dir, &e))
 }
 
-/// How many nix.conf backups are kept; older ones are removed.
-pub const BACKUPS_KEPT: usize = 5;
-
-/// Copies `contents` (nix.conf before a change) to `NAME.backup-YYYYMMDDTHHMMSS.NNNNNNNNNZ` in
-/// `dir`, created 0600 (a nix.conf may hold tokens), and keeps only the newest [`BACKUPS_KEPT`].
-pub fn backup(lock: &LockGuard, dir: &Path, name: &str, contents: &[u8]) -> Result<PathBuf> {
-    let stamp = crate::time::utc_stamp(SystemTime::now());
-    let prefix = format!("{name}.backup-");
-    let mut path = dir.join(format!("{prefix}{stamp}"));
-    let mut n = 1;
-    let mut file = loop {
-        match OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-        {
-            Ok(f) => break f,
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                path = dir.join(format!("{prefix}{stamp}-{n}"));
-                n += 1;
-            }
-            Err(e) => return Err(Error::io("create the backup", &path, &e)),
-        }
-    };
-    if let Err(e) = file.write_all(contents).and_then(|()| file.sync_all()) {
-        // A truncated backup is worse than none: it would pass for a copy of nix.conf.
-        drop(file);
-        let _ = fs::remove_file(&path);
-        return Err(Error::io("write the backup", &path, &e));
-    }
-    prune_backups(lock, dir, &prefix)?;
-    Ok(path)
-}
-
-fn prune_backups(_lock: &LockGuard, dir: &Path, prefix: &str) -> Result<()> {
-    let mut backups: Vec<(SystemTime, PathBuf)> = fs::read_dir(dir)
-        .map_err(|e| Error::io("list", dir, &e))?
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
-        .map(|e| {
-            let modified = e
-                .metadata()
-                .and_then(|m| m.modified())
-                .unwrap_or(UNIX_EPOCH);
-            (modified, e.path())
-        })
-        .collect();
-    backups.sort();
-    let excess = backups.len().saturating_sub(BACKUPS_KEPT);
-    for (_, old) in backups.into_iter().take(excess) {
-        fs::remove_file(&old).map_err(|e| Error::io("remove the old backup", &old, &e))?;
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn backups_never_collide_and_are_pruned() {
+    fn only_stale_temporary_files_of_nix_tokens_are_removed() {
         let dir = tempfile::tempdir().unwrap();
         let guard = lock(&dir.path().join(".lock")).unwrap();
-        let mut made = Vec::new();
-        for i in 0..8 {
-            made.push(backup(&guard, dir.path(), "nix.conf", format!("v{i}").as_bytes()).unwrap());
+        let stale = dir.path().join(".nix-tokens-AbCdEf123456.tmp");
+        let old_style = dir.path().join(".nix-tokens-x1Y2z3.tmp");
+        for p in [&stale, &old_style] {
+            fs::write(p, "machine h password sek").unwrap();
         }
-        let left: Vec<_> = fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.to_string_lossy().contains("nix.conf.backup-"))
-            .collect();
-        assert_eq!(left.len(), BACKUPS_KEPT);
-        for p in &left {
-            assert_eq!(mode_of(p), Some(0o600));
+        // A write in progress elsewhere: its writer holds the lock on it.
+        let live = create_temp(dir.path()).unwrap();
+        let keep = [".nix-tokens-hosts.json", ".nix-tokens-ab.tmp", "x.tmp"];
+        for name in keep {
+            fs::write(dir.path().join(name), "mine").unwrap();
         }
-        assert!(left.contains(made.last().unwrap()));
+        let link = dir.path().join(".nix-tokens-LinkLinkLink.tmp");
+        std::os::unix::fs::symlink(dir.path().join("x.tmp"), &link).unwrap();
+        remove_stale_temp_files(&guard, dir.path());
+        assert!(!stale.exists() && !old_style.exists());
+        assert!(live.path().exists(), "a live writer's file stays");
+        for name in keep {
+            assert!(dir.path().join(name).exists(), "{name}");
+        }
+        assert!(fs::symlink_metadata(&link).is_ok(), "a link is not ours");
+        drop(live);
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! Nix's configuration files: the lossless nix.conf model, the `access-tokens` value, netrc,
 //! which files Nix reads, and the locked, atomic, backed-up way nix-tokens changes them.
 //!
-//! Everything here is pure text handling except [`fsio`] (the only module that writes), the
-//! readers in [`view`], and [`store`], whose session stages every file as a [`document`] and
-//! commits the changed ones in one loss-free order.
+//! Everything here is pure text handling except [`fsio`] and [`backup`] (the only modules that
+//! write), the readers in [`view`], and [`store`], whose session stages every file as a
+//! [`document`] and commits the changed ones in one loss-free order.
 
+pub mod backup;
 pub mod conf;
 pub mod document;
 pub mod fsio;

@@ -98,6 +98,7 @@ impl Session<'_> {
     /// whether an entry changed.
     fn pixi_file(&mut self, path: &Path) -> Result<&mut (Staged<Credentials>, bool)> {
         if self.pixi.as_ref().is_none_or(|(p, _)| p.path != path) {
+            super::remove_stale_temp_files(&self.guard, self.layout, &[path.to_path_buf()]);
             self.pixi = Some((Staged::read(path, 0o600)?, false));
         }
         Ok(self.pixi.as_mut().expect("loaded above"))

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 
 pub use access::NixConfAccess;
 
+use super::backup;
 use super::conf::ConfFile;
 use super::document::{self, BackupTo, Role, Staged, Write};
 use super::fsio::{self, LockGuard};
@@ -31,7 +32,7 @@ use super::trust;
 use super::view;
 use crate::error::{Error, Result};
 use crate::keyring;
-use crate::secret::fingerprint;
+use crate::secret::{Secret, fingerprint};
 
 /// Something the user should hear about after the operation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,6 +63,8 @@ pub struct Session<'a> {
     oauth: Staged<OAuthLogins>,
     /// Keys whose refresh token the keyring should forget once the commit is written.
     keyring_forget: Vec<String>,
+    /// Tokens `remove` took away, to scrub from nix.conf's backups after the commit.
+    removed: Vec<Secret<String>>,
     /// pixi's credential store once the session reads it, and whether an entry changed.
     pixi: Option<(Staged<Credentials>, bool)>,
     pub notes: Vec<Note>,
@@ -71,13 +74,7 @@ impl<'a> Session<'a> {
     /// Takes the lock and reads every file the session may change.
     pub fn open(layout: &'a Layout) -> Result<Self> {
         let guard = fsio::lock(&layout.lock)?;
-        fsio::remove_stale_temp_files(&guard, layout.dir());
         let access = access::nix_conf_access(layout)?;
-        if let NixConfAccess::Writable { real_path, .. } = &access
-            && let Some(dir) = real_path.parent()
-        {
-            fsio::remove_stale_temp_files(&guard, dir);
-        }
         let mut nix_conf = Staged::read(&layout.nix_conf, 0o644)?;
         if let NixConfAccess::Writable { real_path, mode } = &access {
             nix_conf.mode = *mode;
@@ -92,6 +89,17 @@ impl<'a> Session<'a> {
                 Some(s) => (PathBuf::from(&s.value), s.file == layout.token_file),
                 None => (layout.netrc.clone(), true),
             };
+        let mut written = vec![
+            layout.nix_conf.clone(),
+            layout.token_file.clone(),
+            netrc_path.clone(),
+            layout.hosts.clone(),
+            layout.oauth.clone(),
+        ];
+        if let NixConfAccess::Writable { real_path, .. } = &access {
+            written.push(real_path.clone());
+        }
+        remove_stale_temp_files(&guard, layout, &written);
         Ok(Session {
             netrc: Staged::read(&netrc_path, 0o600)?,
             hosts: Staged::from_text(&layout.hosts, 0o600, trust::read(&layout.hosts)?)?,
@@ -103,6 +111,7 @@ impl<'a> Session<'a> {
             token_file,
             netrc_is_ours,
             keyring_forget: Vec::new(),
+            removed: Vec::new(),
             pixi: None,
             notes: Vec::new(),
         })
@@ -130,10 +139,13 @@ impl<'a> Session<'a> {
                 "{why}, so nix-tokens cannot change it"
             )));
         }
+        self.refuse_store_files(&writes)?;
         if dry_run {
             return Ok(report);
         }
-        tighten(&self.layout.token_file, &mut report.notes)?;
+        if access::store_managed(self.layout, &self.layout.token_file).is_none() {
+            tighten(&self.layout.token_file, &mut report.notes)?;
+        }
         if let Some((pixi, true)) = &self.pixi {
             create_private_dir(&pixi.path)?;
         }
@@ -146,10 +158,70 @@ impl<'a> Session<'a> {
             name: &name,
         };
         report.backup = document::commit(&self.guard, &writes, &backup)?;
+        self.scrub_backups(&name, &mut report);
         for key in &self.keyring_forget {
             keyring::delete(&logins::keyring_account(self.layout.dir(), key));
         }
         Ok(report)
+    }
+
+    /// Refuses a commit that would write a file in the Nix store or through a link into it (the
+    /// token file, a netrc, a state file): like nix.conf there, it belongs to the module that
+    /// made it.
+    fn refuse_store_files(&self, writes: &[Write]) -> Result<()> {
+        let mut named = vec![
+            (Role::OAuthLogins, &self.oauth.path),
+            (Role::TokenFile, &self.token_file.path),
+            (Role::Netrc, &self.netrc.path),
+            (Role::Hosts, &self.hosts.path),
+        ];
+        if let Some((pixi, _)) = &self.pixi {
+            named.push((Role::Pixi, &pixi.path));
+        }
+        for (role, path) in named {
+            if writes.iter().any(|w| w.role == role)
+                && let Some(why) = access::store_managed(self.layout, path)
+            {
+                return Err(Error::failed(why));
+            }
+        }
+        Ok(())
+    }
+
+    /// After a commit: the tokens `remove` took away that no file holds any more leave the
+    /// backups of nix.conf too, all but the one this commit made (the copy to undo it with), which
+    /// the user is told about.
+    fn scrub_backups(&self, name: &str, report: &mut Report) {
+        let mut held: Vec<&Secret<String>> =
+            self.token_file.doc.tokens.iter().map(|(_, t)| t).collect();
+        let in_conf = self.nix_conf_tokens();
+        held.extend(in_conf.iter().map(|(_, t)| t));
+        held.extend(
+            self.netrc
+                .doc
+                .entries()
+                .iter()
+                .filter_map(|e| e.password.as_ref()),
+        );
+        let gone: Vec<&str> = self
+            .removed
+            .iter()
+            .filter(|t| !held.contains(t))
+            .map(|t| t.expose().as_str())
+            .collect();
+        let dir = self.layout.dir();
+        match backup::scrub(&self.guard, dir, name, &gone, report.backup.as_deref()) {
+            Ok(holding) => report.notes.extend(holding.iter().map(|p| {
+                Note::Info(format!(
+                    "{} (nix.conf as it was before this change) still holds the removed token; delete it once you no longer need it",
+                    p.display()
+                ))
+            })),
+            Err(e) => report.notes.push(Note::Warn(format!(
+                "the removed token may still be in a backup of nix.conf in {}: {e}",
+                dir.display()
+            ))),
+        }
     }
 
     /// Every document the session holds, as writes (unchanged ones included).
@@ -219,15 +291,32 @@ impl<'a> Session<'a> {
     }
 }
 
+/// Removes what killed runs left in the directory of every file in `files` (or of the file a link
+/// there points to): wherever a write goes, its temporary file may be. The Nix store, where
+/// nix-tokens never writes, is not even listed.
+fn remove_stale_temp_files(guard: &LockGuard, layout: &Layout, files: &[PathBuf]) {
+    let store = std::fs::canonicalize(&layout.store_dir).unwrap_or(layout.store_dir.clone());
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for file in files {
+        let target = fsio::write_target(file).unwrap_or_else(|_| file.clone());
+        for path in [file, &target] {
+            if let Some(dir) = path.parent()
+                && !dir.starts_with(&store)
+                && !dirs.iter().any(|d| d == dir)
+            {
+                dirs.push(dir.to_path_buf());
+            }
+        }
+    }
+    for dir in dirs {
+        fsio::remove_stale_temp_files(guard, &dir);
+    }
+}
+
 /// Creates the directory of a file that will hold secrets, private (0700), when it is missing.
 fn create_private_dir(file: &Path) -> Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
     match file.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() && !dir.exists() => std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|e| Error::io("create", dir, &e)),
+        Some(dir) if !dir.as_os_str().is_empty() => fsio::create_private_dirs(dir),
         _ => Ok(()),
     }
 }

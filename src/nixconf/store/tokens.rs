@@ -266,6 +266,13 @@ impl Session<'_> {
     /// Removes `key` from every file nix-tokens manages. Returns the files it was in.
     pub fn remove(&mut self, key: &str) -> Result<Vec<PathBuf>> {
         let mut from = Vec::new();
+        // What the key held, to be scrubbed from nix.conf's backups once the commit is written.
+        let held = [
+            self.token_file.doc.tokens.get(key).cloned(),
+            self.nix_conf_tokens().get(key).cloned(),
+            self.stored_token(key).cloned(),
+        ];
+        self.removed.extend(held.into_iter().flatten());
         if self.token_file.doc.tokens.contains(key) {
             from.push(self.layout.token_file.clone());
         }
