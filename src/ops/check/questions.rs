@@ -8,8 +8,9 @@
 
 use super::credential::{Credential, Helper, Seen};
 use super::git::GitAsk;
+use super::names;
 use super::probe::Ask;
-use super::target::{Fetch, Target, segment};
+use super::target::{Fetch, Target};
 use super::verdict::Judged;
 use crate::error::Error;
 use crate::http;
@@ -55,7 +56,7 @@ pub fn ask_for(
             let owner_repo = path
                 .trim_end_matches(".git")
                 .rsplit_once('/')
-                .filter(|(o, r)| o.split('/').all(segment) && segment(r));
+                .filter(|(o, r)| o.split('/').all(names::plain) && names::plain(r));
             let api = provider_of(host, registry, remembered)
                 .zip(owner_repo)
                 .zip(base(remembered, host, Some(origin)).ok());

@@ -8,6 +8,7 @@ use reqwest::Url;
 use serde_json::{Map, Value};
 
 use super::lock::LockedInput;
+use super::names;
 use crate::ui::printable;
 
 /// How Nix reaches an input.
@@ -86,15 +87,13 @@ fn forge(fetcher: &str, attrs: &Map<String, Value>, locked: &Map<String, Value>)
         ));
     };
     let host = get("host").unwrap_or(default_host(fetcher));
-    // Nix's own rule for hosts; an owner or repository that would take a request elsewhere on
-    // the host (`..`, `/`, a query) is not asked about.
-    let host_ok = !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
-    if !host_ok || !segment(owner) || !segment(repo) {
+    // What Nix takes there, and stays one path segment of the request (see `names`): an owner
+    // such as `%2e%2e` would take an authenticated request to another path on the host.
+    let ref_ok = text(attrs, "ref").is_none_or(names::git_ref);
+    if !names::host(host) || !names::owner(fetcher, owner) || !names::plain(repo) || !ref_ok {
         return Target::Skipped(
-            "the lock names a host, owner or repository Nix would not fetch: not checked".into(),
+            "the lock names an invalid host, owner, repository or ref, one Nix would not fetch or that leaves its place in the URL: nothing was asked"
+                .into(),
         );
     }
     Target::Forge {
@@ -103,15 +102,6 @@ fn forge(fetcher: &str, attrs: &Map<String, Value>, locked: &Map<String, Value>)
         owner: owner.to_owned(),
         repo: repo.to_owned(),
     }
-}
-
-/// Whether `text` is one plain path segment: not empty, not `.` or `..`, and with nothing that
-/// ends or leaves a segment (`/`, `\\`, `?`, `#`, white space, control characters).
-pub fn segment(text: &str) -> bool {
-    !matches!(text, "" | "." | "..")
-        && !text
-            .chars()
-            .any(|c| "/\\?#".contains(c) || c.is_whitespace() || c.is_control())
 }
 
 fn git(attrs: &Map<String, Value>) -> Target {
