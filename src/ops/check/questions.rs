@@ -74,14 +74,21 @@ pub fn ask_for(
             };
             (Some(ask), None)
         }
-        Target::Download { url } => {
+        Target::Download { url, archive } => {
             let login = credential.login.clone().unwrap_or_default();
             let basic = match credential.withheld {
                 Some(_) => None,
                 None => credential.token.clone().map(|t| (login, t)),
             };
-            let url = url.clone();
-            (Some(Ask::Download { url, basic }), None)
+            let (url, archive) = (url.clone(), *archive);
+            (
+                Some(Ask::Download {
+                    url,
+                    basic,
+                    archive,
+                }),
+                None,
+            )
         }
         Target::Ssh | Target::Skipped(_) => (None, None),
     }

@@ -31,8 +31,9 @@ pub enum Target {
     },
     /// git over SSH, with the user's SSH keys.
     Ssh,
-    /// Nix's curl downloads `url`, with the netrc entry for its host.
-    Download { url: Url },
+    /// Nix's curl downloads `url`, with the netrc entry for its host; an `archive` (a `tarball`
+    /// input) is unpacked, a `file` is not.
+    Download { url: Url, archive: bool },
     /// Listed, not checked, for the reason given.
     Skipped(String),
 }
@@ -67,7 +68,7 @@ pub fn of(input: &LockedInput) -> Fetch {
     let target = match kind {
         "github" | "gitlab" | "sourcehut" => forge(kind, attrs, &input.locked),
         "git" => git(attrs),
-        "tarball" | "file" => download(attrs),
+        "tarball" | "file" => download(attrs, kind == "tarball"),
         "path" => Target::Skipped("a local path: not checked".into()),
         "indirect" => Target::Skipped(format!(
             "an indirect input: `nix flake update` looks `{}` up in the flake registry (locked to {}): not checked",
@@ -130,11 +131,11 @@ fn git(attrs: &Map<String, Value>) -> Target {
     }
 }
 
-fn download(attrs: &Map<String, Value>) -> Target {
+fn download(attrs: &Map<String, Value>, archive: bool) -> Target {
     let url = text(attrs, "url").and_then(|u| Url::parse(u).ok());
     match url {
         Some(url) if matches!(url.scheme(), "https" | "http") && url.host_str().is_some() => {
-            Target::Download { url }
+            Target::Download { url, archive }
         }
         Some(url) if url.scheme() == "file" => Target::Skipped("a local file: not checked".into()),
         _ => Target::Skipped("its URL is not an http(s) URL: not checked".into()),
