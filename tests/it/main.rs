@@ -24,6 +24,7 @@ mod no_permission;
 mod oidc;
 mod parallel;
 mod privileges;
+mod prompts;
 mod providers;
 mod read_only;
 mod read_only_mount;
