@@ -275,4 +275,29 @@ fn a_server_repeating_the_token_it_was_sent_never_gets_it_shown() {
         assert_never_shown(&out, token);
         assert_never_shown(&out, gl);
     }
+
+    // A server that accepts the token and repeats it in a header it shows (its scopes).
+    let accepting = FakeServer::start(|r| {
+        let sent = r.header("authorization").unwrap_or("").to_owned();
+        Reply::json(200, json!({"login": "octocat"}))
+            .header("X-OAuth-Scopes", &format!("repo, {sent}"))
+    });
+    let other = "ghp_acceptedtoken0123456789abcdefgh";
+    let out = env.run(
+        &[
+            "login",
+            "ghe2.corp.example",
+            "-p",
+            "github",
+            "--base-url",
+            &accepting.url,
+            "--with-token",
+        ],
+        &format!("{other}\n"),
+    );
+    assert_success(&out);
+    assert_never_shown(&out, other);
+    let out = env.run(&["status", "--json", "ghe2.corp.example"], "");
+    assert!(stdout(&out).contains("ghp_****gh"), "{}", stdout(&out));
+    assert_never_shown(&out, other);
 }
