@@ -276,6 +276,21 @@ fn a_server_repeating_the_token_it_was_sent_never_gets_it_shown() {
         assert_never_shown(&out, gl);
     }
 
+    // `check`, asking that server about a repository with the token Nix will send.
+    let lock = crate::support::flake_lock::lock(
+        json!({"app": "app"}),
+        json!({"app": crate::support::flake_lock::gitlab("corp", "app", Some("gitlab.corp.example"))}),
+    );
+    env.write(&env.root.join("flake").join("flake.lock"), &lock);
+    let flake = env.root.join("flake").display().to_string();
+    for args in [&["check", &flake][..], &["check", "--json", &flake]] {
+        let out = env.run(args, "");
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(all.contains("Bad credentials"), "{all}");
+        assert!(all.contains("glpat-****23"), "masked instead: {all}");
+        assert_never_shown(&out, gl);
+    }
+
     // A server that accepts the token and repeats it in a header it shows (its scopes).
     let accepting = FakeServer::start(|r| {
         let sent = r.header("authorization").unwrap_or("").to_owned();
