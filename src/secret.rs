@@ -10,6 +10,8 @@
 //! credential, a GitLab token without its `PAT:` / `OAuth2:` marker): [`scrub`] masks each of them
 //! wherever a text holds one, and every text that came from a server passes through it
 //! ([`crate::ui::printable`]), so a server that repeats a token it was sent shows only its mask.
+//! Those known copies stay in memory until the process ends (a run lasts seconds); they are kept
+//! only for masking, in memory that is wiped when freed.
 
 use std::fmt;
 use std::sync::Mutex;
