@@ -4,19 +4,34 @@
 //! or sent to its own host. It has no `Display`, its `Debug` prints `REDACTED`, every read of the
 //! value goes through [`Secret::expose`] (so each use is easy to find), and the memory is wiped
 //! when it is dropped.
+//!
+//! Every `Secret<String>` made also becomes a *known* secret of the process, with the forms it
+//! travels in (the token inside an `Authorization` value, the password and the base64 of a basic
+//! credential, a GitLab token without its `PAT:` / `OAuth2:` marker): [`scrub`] masks each of them
+//! wherever a text holds one, and every text that came from a server passes through it
+//! ([`crate::ui::printable`]), so a server that repeats a token it was sent shows only its mask.
+//! Those known copies stay in memory until the process ends (a run lasts seconds); they are kept
+//! only for masking, in memory that is wiped when freed.
 
 use std::fmt;
-use zeroize::Zeroize;
+use std::sync::Mutex;
+
+use base64::Engine;
+use zeroize::{Zeroize, Zeroizing};
 
 /// A secret value; see the module documentation.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret<T: Zeroize>(T);
 
-impl<T: Zeroize> Secret<T> {
-    pub fn new(value: T) -> Self {
+impl Secret<String> {
+    /// A secret, from now on known to [`scrub`].
+    pub fn new(value: String) -> Self {
+        remember(&value);
         Secret(value)
     }
+}
 
+impl<T: Zeroize> Secret<T> {
     /// The secret itself. Every call is a place where the secret leaves its wrapper.
     pub fn expose(&self) -> &T {
         &self.0
@@ -37,14 +52,86 @@ impl<T: Zeroize> fmt::Debug for Secret<T> {
 
 impl From<String> for Secret<String> {
     fn from(value: String) -> Self {
-        Secret(value)
+        Secret::new(value)
     }
 }
 
 impl From<&str> for Secret<String> {
     fn from(value: &str) -> Self {
-        Secret(value.to_owned())
+        Secret::new(value.to_owned())
     }
+}
+
+/// Shorter values are not masked in texts: they would mask ordinary words, and a token this
+/// short shows as `****` anyway.
+const SHORTEST_KNOWN: usize = 8;
+
+/// Every secret value the process has held, in each form it travels in, longest first.
+static KNOWN: Mutex<Vec<Zeroizing<String>>> = Mutex::new(Vec::new());
+
+/// The forms `value` may come back in from a server: itself, the credential of an
+/// `Authorization` value (`token T`, `Bearer T`, `Basic B64`), the `login:password` and the
+/// password inside a basic credential, and a GitLab token without its `PAT:` / `OAuth2:` marker.
+fn forms(value: &str) -> Vec<Zeroizing<String>> {
+    let mut out = vec![Zeroizing::new(value.to_owned())];
+    let mut add = |form: &str| out.push(Zeroizing::new(form.to_owned()));
+    for marker in ["PAT:", "OAuth2:"] {
+        if let Some(rest) = value.strip_prefix(marker) {
+            add(rest);
+        }
+    }
+    if let Some((scheme, credential)) = auth_scheme(value) {
+        add(credential);
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(credential)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .map(Zeroizing::new);
+        if scheme.eq_ignore_ascii_case("basic")
+            && let Some(pair) = decoded
+        {
+            add(&pair);
+            if let Some((_, password)) = pair.split_once(':') {
+                add(password);
+            }
+        }
+    }
+    out
+}
+
+/// The scheme and credential of an `Authorization` value nix-tokens sends (`token T`,
+/// `Bearer T`, `Basic B64`).
+fn auth_scheme(value: &str) -> Option<(&str, &str)> {
+    value.split_once(' ').filter(|(scheme, _)| {
+        ["token", "bearer", "basic"]
+            .iter()
+            .any(|s| scheme.eq_ignore_ascii_case(s))
+    })
+}
+
+/// Makes `value` (in each of its [`forms`]) known to [`scrub`].
+fn remember(value: &str) {
+    let mut known = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
+    for form in forms(value) {
+        if form.chars().count() >= SHORTEST_KNOWN && !known.iter().any(|k| **k == *form) {
+            known.push(form);
+        }
+    }
+    known.sort_by_key(|k| std::cmp::Reverse(k.len()));
+}
+
+/// `text` with every known secret in it replaced by its [`mask`]: what a server says is shown or
+/// stored only after this.
+pub fn scrub(text: &str) -> String {
+    let known = KNOWN.lock().unwrap_or_else(|e| e.into_inner());
+    let mut out = text.to_owned();
+    for secret in known.iter() {
+        if out.contains(secret.as_str()) {
+            let masked = mask_text(secret);
+            out = out.replace(secret.as_str(), &masked);
+        }
+    }
+    out
 }
 
 /// Known token prefixes, longest first, that say what kind of token it is without revealing it.
@@ -79,9 +166,18 @@ pub fn kind_prefix(text: &str) -> Option<&'static str> {
 /// How a token is shown to people: its kind prefix (such as `ghp_` or `PAT:glpat-`), asterisks, and
 /// the last two characters. Short tokens show nothing but asterisks.
 pub fn mask(token: &Secret<String>) -> String {
-    let t = token.expose();
+    mask_text(token.expose())
+}
+
+/// [`mask`] of a value that is not (or no longer) wrapped.
+fn mask_text(t: &str) -> String {
     let mut shown = String::new();
-    let mut rest = t.as_str();
+    let mut rest = t;
+    if let Some((scheme, credential)) = auth_scheme(t) {
+        shown.push_str(scheme);
+        shown.push(' ');
+        rest = credential;
+    }
     for marker in ["PAT:", "OAuth2:"] {
         if let Some(r) = rest.strip_prefix(marker) {
             shown.push_str(marker);
@@ -110,6 +206,25 @@ mod tests {
     fn debug_is_redacted() {
         let s = Secret::from("ghp_supersecretvalue1234");
         assert_eq!(format!("{s:?}"), "Secret(REDACTED)");
+    }
+
+    #[test]
+    fn known_secrets_are_masked_in_any_form_they_travel_in() {
+        let token = Secret::from("ghp_scrubbedtoken0123456789abcdef");
+        let _header = Secret::new(format!("token {}", token.expose()));
+        let basic = Secret::from("Basic OnNjcnViYmVkY2FjaGVwYXNzd29yZA==");
+        let _gitlab = Secret::from("PAT:glpat-scrubbedgitlab0123");
+        let said = format!(
+            "Bad credentials: token {} / {} / scrubbedcachepassword / glpat-scrubbedgitlab0123",
+            token.expose(),
+            basic.expose()
+        );
+        assert_eq!(
+            scrub(&said),
+            "Bad credentials: token ghp_****ef / Basic ****== / ****rd / glpat-****23"
+        );
+        let _short = Secret::from("abc");
+        assert_eq!(scrub("abc Bearer"), "abc Bearer");
     }
 
     #[test]

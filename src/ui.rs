@@ -6,11 +6,15 @@
 use std::io::IsTerminal;
 
 use crate::error::{Error, Result};
+use crate::secret::scrub;
 
-/// Text from a server, made safe to print: control characters (terminal escapes, carriage
-/// returns) become `?`.
+/// Text from a server, made safe to print and to store: every secret the process knows is
+/// masked in it ([`scrub`]: a server may repeat the token it was sent), and control characters
+/// (terminal escapes, carriage returns) become `?`. Every text that came from a server passes
+/// through here before it is shown or stored.
 pub fn printable(text: &str) -> String {
-    text.chars()
+    scrub(text)
+        .chars()
         .map(|c| if c.is_control() { '?' } else { c })
         .collect()
 }

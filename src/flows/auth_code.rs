@@ -4,19 +4,22 @@
 //! [`start`] listens on the loopback address (a random port, or the one of a fixed redirect URI)
 //! and builds the authorization URL with a fresh PKCE challenge and a random `state`; the caller
 //! sends the person's browser there. [`finish`] waits, up to a deadline, for the browser to come
-//! back: a request to another path gets a 404 and the wait goes on; a wrong `state`, an `error`
-//! or a missing `code` end the flow with one sentence; a good answer gets a small page saying so,
-//! and the code is exchanged (with the verifier) for tokens.
+//! back: a request to another path gets a 404, and one that does not belong to this login (its
+//! `state` is not this login's: a stray or forged request, a page reloaded from an earlier login)
+//! a 400, and the wait goes on, so that no one else's request ends the login; the issuer's
+//! `error` or a missing `code` end the flow with one sentence; a good answer gets a small page
+//! saying so, and the code is exchanged (with the verifier) for tokens.
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use reqwest::Url;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 use super::Tokens;
+use super::loopback::{html_escape, read_target, respond};
 use super::pkce::{Pkce, random_text};
 use crate::error::{Error, Result};
 use crate::http::Http;
@@ -24,9 +27,6 @@ use crate::secret::Secret;
 
 /// How long the person has to log in and consent in the browser.
 pub const DEADLINE: Duration = Duration::from_secs(300);
-
-/// The most of a request the listener reads: a browser's request line and headers.
-const MAX_REQUEST: usize = 16 * 1024;
 
 /// Where and as whom to run the flow.
 pub struct AuthCodeParams<'a> {
@@ -49,6 +49,8 @@ pub struct Pending {
     path: String,
     state: String,
     pkce: Pkce,
+    /// How many answers came back that did not belong to this login.
+    strays: AtomicUsize,
     /// Where to send the person's browser.
     pub url: Url,
 }
@@ -125,6 +127,7 @@ pub async fn start(p: &AuthCodeParams<'_>) -> Result<Pending> {
         path,
         state,
         pkce,
+        strays: AtomicUsize::new(0),
         url,
     })
 }
@@ -139,8 +142,19 @@ pub async fn finish(
     let code = tokio::time::timeout(deadline, callback(&pending, p.host))
         .await
         .map_err(|_| {
+            let strays = match pending.strays.load(Ordering::Relaxed) {
+                0 => String::new(),
+                1 => format!(
+                    " (one answer came back that does not belong to this login: its state does not match, so it may not come from {}, and it was ignored)",
+                    p.host
+                ),
+                n => format!(
+                    " ({n} answers came back, each of which does not belong to this login: their state does not match, so they may not come from {}, and they were ignored)",
+                    p.host
+                ),
+            };
             Error::failed(format!(
-                "the browser did not come back from {} within {}; nothing was saved. Run the login again, or use --oauth-flow device-code",
+                "the browser did not come back from {} within {}{strays}; nothing was saved. Run the login again, or use --oauth-flow device-code",
                 p.host,
                 match deadline.as_secs() {
                     s if s % 60 == 0 => format!("{} minutes", s / 60),
@@ -187,7 +201,12 @@ async fn callback(pending: &Pending, host: &str) -> Result<Secret<String>> {
         };
         let (page, outcome) = outcome(&url, pending, host);
         respond(&mut stream, page.status, page.title, &page.body).await;
-        return outcome;
+        match outcome {
+            Some(outcome) => return outcome,
+            None => {
+                pending.strays.fetch_add(1, Ordering::Relaxed);
+            }
+        }
     }
 }
 
@@ -209,8 +228,9 @@ impl Page {
 }
 
 /// What the browser's answer at `url` means: the page to show, and the authorization code or
-/// the error that ends the login.
-fn outcome(url: &Url, pending: &Pending, host: &str) -> (Page, Result<Secret<String>>) {
+/// the error that ends the login; `None` for an answer that does not belong to this login,
+/// which ends nothing.
+fn outcome(url: &Url, pending: &Pending, host: &str) -> (Page, Option<Result<Secret<String>>>) {
     let get = |key: &str| {
         url.query_pairs()
             .find(|(k, _)| k == key)
@@ -223,11 +243,9 @@ fn outcome(url: &Url, pending: &Pending, host: &str) -> (Page, Result<Secret<Str
             Page::new(
                 400,
                 "Login not completed",
-                "This answer does not belong to the login nix-tokens started, so it was ignored. Run the login again from your terminal.",
+                "This answer does not belong to the login nix-tokens started, so it was ignored. Finish the login in the tab nix-tokens opened, or run the login again from your terminal.",
             ),
-            Err(Error::failed(format!(
-                "the browser came back with an answer that does not belong to this login (its state does not match), so it may not come from {host}; nothing was saved. Run the login again"
-            ))),
+            None,
         );
     }
     if let Some(error) = error {
@@ -246,11 +264,11 @@ fn outcome(url: &Url, pending: &Pending, host: &str) -> (Page, Result<Secret<Str
         );
         return (
             page,
-            Err(Error::failed(if error == "access_denied" {
+            Some(Err(Error::failed(if error == "access_denied" {
                 format!("the authorization for {host} was denied ({why}); nothing was saved")
             } else {
                 format!("{host} ended the login with {why}; nothing was saved. Run the login again")
-            })),
+            }))),
         );
     }
     let Some(code) = get("code").filter(|c| !c.is_empty()) else {
@@ -260,9 +278,9 @@ fn outcome(url: &Url, pending: &Pending, host: &str) -> (Page, Result<Secret<Str
                 "Login not completed",
                 "The answer held no authorization code. Run the login again from your terminal.",
             ),
-            Err(Error::failed(format!(
+            Some(Err(Error::failed(format!(
                 "{host} sent the browser back without an authorization code; nothing was saved. Run the login again"
-            ))),
+            )))),
         );
     };
     (
@@ -274,64 +292,8 @@ fn outcome(url: &Url, pending: &Pending, host: &str) -> (Page, Result<Secret<Str
                 html_escape(host)
             ),
         ),
-        Ok(Secret::new(code)),
+        Some(Ok(Secret::new(code))),
     )
-}
-
-/// The request target of a `GET`, read within a few seconds, or `None` for anything else.
-async fn read_target(stream: &mut TcpStream) -> Option<String> {
-    let mut buf = Vec::new();
-    let read = async {
-        let mut chunk = [0u8; 2048];
-        while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < MAX_REQUEST {
-            let n = stream.read(&mut chunk).await.ok()?;
-            if n == 0 {
-                break;
-            }
-            buf.extend_from_slice(&chunk[..n]);
-        }
-        Some(())
-    };
-    tokio::time::timeout(Duration::from_secs(5), read)
-        .await
-        .ok()??;
-    let line = buf.split(|b| *b == b'\n').next()?;
-    let line = std::str::from_utf8(line).ok()?.trim_end();
-    let mut words = line.split(' ');
-    match (words.next(), words.next(), words.next()) {
-        (Some("GET"), Some(target), Some(version)) if version.starts_with("HTTP/") => {
-            Some(target.to_owned())
-        }
-        _ => None,
-    }
-}
-
-/// Sends a small page and closes the connection; a browser that has gone away is no error.
-async fn respond(stream: &mut TcpStream, status: u16, title: &str, message: &str) {
-    let reason = match status {
-        200 => "OK",
-        404 => "Not Found",
-        _ => "Bad Request",
-    };
-    let body = format!(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{title} · nix-tokens</title></head>\
-         <body style=\"font-family:sans-serif;max-width:36em;margin:4em auto\"><h1>{title}</h1><p>{message}</p></body></html>\n"
-    );
-    let head = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\
-         Cache-Control: no-store\r\nReferrer-Policy: no-referrer\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    let _ = stream.write_all(head.as_bytes()).await;
-    let _ = stream.write_all(body.as_bytes()).await;
-    let _ = stream.shutdown().await;
-}
-
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// Trades the code (and the PKCE verifier) for tokens at the token endpoint.

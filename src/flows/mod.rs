@@ -4,6 +4,7 @@
 pub mod auth_code;
 pub mod browser;
 pub mod device_code;
+mod loopback;
 pub mod pkce;
 pub mod refresh;
 pub mod token_entry;

@@ -54,30 +54,47 @@ struct ToRevoke {
 }
 
 /// Runs `plan`. Returns whether everything asked for was done.
+///
+/// The menu and the question are asked without the lock, so that no other run waits for the
+/// person: the files are read under the lock, the lock is let go while the person answers, and
+/// taken again to read them afresh. The answer holds only for the tokens and files it named: when
+/// they changed meanwhile, the question is asked again.
 pub fn run(ctx: &Context, registry: &Registry, plan: &LogoutPlan) -> Result<bool> {
     let before = ctx.nix_tokens_now();
-    let mut session = Session::open(&ctx.layout)?;
-    let managed = session.managed_keys();
-    let keys: Vec<String> = match &plan.which {
-        Which::All => managed.clone(),
-        Which::Key(key) => vec![key.clone()],
-        Which::Menu => vec![choose(ctx, &managed)?],
+    let chosen: Option<Vec<String>> = match &plan.which {
+        Which::All => None,
+        Which::Key(key) => Some(vec![key.clone()]),
+        Which::Menu => {
+            let managed = Session::open(&ctx.layout)?.managed_keys();
+            Some(vec![choose(ctx, &managed)?])
+        }
     };
-    if keys.is_empty() {
-        ctx.ui.info("There are no tokens to remove.");
-        return Ok(true);
-    }
-    let remembered = Hosts::load(&ctx.layout.hosts)?;
-    let (to_revoke, cannot) = if plan.revoke {
-        revocations(&session, registry, &remembered, &keys)?
-    } else {
-        (Vec::new(), Vec::new())
+    let mut agreed: Option<(Vec<String>, Vec<PathBuf>)> = None;
+    let (session, keys, to_revoke, cannot) = loop {
+        let mut session = Session::open(&ctx.layout)?;
+        let keys = chosen.clone().unwrap_or_else(|| session.managed_keys());
+        if keys.is_empty() {
+            ctx.ui.info("There are no tokens to remove.");
+            return Ok(true);
+        }
+        let remembered = Hosts::load(&ctx.layout.hosts)?;
+        let (to_revoke, cannot) = if plan.revoke {
+            revocations(&session, registry, &remembered, &keys)?
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let files = remove_all(ctx, registry, &mut session, &remembered, &keys)?;
+        let asked = (keys, files);
+        if plan.dry_run || plan.force || agreed.as_ref() == Some(&asked) {
+            break (session, asked.0, to_revoke, cannot);
+        }
+        drop(session);
+        if !confirm(ctx, &asked.0, &asked.1)? {
+            ctx.ui.info("Nothing changed.");
+            return Ok(false);
+        }
+        agreed = Some(asked);
     };
-    let files = remove_all(ctx, registry, &mut session, &remembered, &keys)?;
-    if !plan.dry_run && !plan.force && !confirm(ctx, &keys, &files)? {
-        ctx.ui.info("Nothing changed.");
-        return Ok(false);
-    }
     let report = session.commit(plan.dry_run)?;
     ctx.show_report(&report, plan.dry_run);
     if !plan.dry_run {

@@ -140,6 +140,11 @@ pub struct PixiWrite {
 /// Stores `token` for `target` under the lock. Replacing a different token asks first, unless
 /// `force`; afterwards, anything the change did to the tokens Nix uses that was not asked for is
 /// reported.
+///
+/// The question is asked without the lock, so that no other run (the refresh timer, git's
+/// helper) waits for the person: the files are read under the lock, the lock is let go while the
+/// question waits, and taken again to read them afresh. The answer holds only for the token it
+/// named: when another has taken its place meanwhile, the question is asked again.
 pub fn save(
     ctx: &Context,
     target: &Target,
@@ -147,15 +152,23 @@ pub fn save(
     options: SaveOptions,
 ) -> Result<Saved> {
     let before = ctx.nix_tokens_now();
-    let mut session = Session::open(&ctx.layout)?;
-    let (existing, file) = existing_token(ctx, &session, target);
-    let unchanged = existing.as_ref() == Some(&token);
-    if let Some(old) = existing.filter(|_| !(unchanged || options.force || options.dry_run))
-        && !confirm_replace(ctx, &target.key, &old, &token, &file)?
-    {
-        ctx.ui.info("Nothing changed.");
-        return Ok(Saved::Declined);
-    }
+    let mut agreed: Option<Secret<String>> = None;
+    let (mut session, unchanged, file) = loop {
+        let session = Session::open(&ctx.layout)?;
+        let (existing, file) = existing_token(ctx, &session, target);
+        let unchanged = existing.as_ref() == Some(&token);
+        match existing.filter(|_| !(unchanged || options.force || options.dry_run)) {
+            Some(old) if agreed.as_ref() != Some(&old) => {
+                drop(session);
+                if !confirm_replace(ctx, &target.key, &old, &token, &file)? {
+                    ctx.ui.info("Nothing changed.");
+                    return Ok(Saved::Declined);
+                }
+                agreed = Some(old);
+            }
+            _ => break (session, unchanged, file),
+        }
+    };
     let dry_run = options.dry_run;
     let check = (target.sink == Sink::AccessTokens).then(|| token.clone());
     let useless = stage(&mut session, target, token, options)?;

@@ -196,11 +196,12 @@ fn is_ghes(answer: &Response) -> bool {
         || answer.headers.contains_key("x-github-enterprise-version")
 }
 
+/// A header's value, as text from a server is kept ([`printable`](crate::ui::printable)).
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
         .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
+        .map(crate::ui::printable)
 }
 
 /// A classic or OAuth token's scopes (none, when the header is empty); `None` when GitHub sends no

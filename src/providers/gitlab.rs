@@ -24,6 +24,7 @@ use super::shared::{
 };
 use crate::http::{Http, Response, Unreachable, join};
 use crate::secret::Secret;
+use crate::ui::printable;
 
 pub struct Gitlab;
 
@@ -87,7 +88,7 @@ impl Forge for Gitlab {
                 list(info.get("scopes")),
                 info.get("expires_at")
                     .and_then(Value::as_str)
-                    .map(|date| format!("{date}T00:00:00Z")),
+                    .map(|date| format!("{}T00:00:00Z", printable(date))),
             ),
             None => (None, None),
         };
@@ -242,10 +243,10 @@ fn list(value: Option<&Value>) -> Option<Vec<String>> {
             items
                 .iter()
                 .filter_map(Value::as_str)
-                .map(str::to_owned)
+                .map(printable)
                 .collect(),
         ),
-        Value::String(s) => Some(s.split_whitespace().map(str::to_owned).collect()),
+        Value::String(s) => Some(s.split_whitespace().map(printable).collect()),
         _ => None,
     }
 }

@@ -188,3 +188,131 @@ fn a_server_that_never_answers_times_out_and_saves_nothing() {
     assert_no_leak(&out, &["giteatoken1234567890"]);
     assert_eq!(env.snapshot(), before);
 }
+
+/// A server that repeats, in its refusal, the credentials it was sent (`Authorization`, and
+/// GitLab's `Private-Token`).
+fn echoing() -> FakeServer {
+    FakeServer::start(|r| {
+        let said = format!(
+            "Bad credentials: {} {}",
+            r.header("authorization").unwrap_or(""),
+            r.header("private-token").unwrap_or("")
+        );
+        Reply::json(401, json!({"message": said, "error_description": said}))
+    })
+}
+
+/// Neither `secret` nor its basic-auth form (`LOGIN:secret` in base64, for any login tried
+/// here) appears in what the run printed.
+fn assert_never_shown(out: &std::process::Output, secret: &str) {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let forms = [
+        secret.to_owned(),
+        b64(&format!(":{secret}")),
+        b64(&format!("nix-tokens:{secret}")),
+    ];
+    let forms: Vec<&str> = forms.iter().map(String::as_str).collect();
+    assert_no_leak(out, &forms);
+}
+
+#[test]
+fn a_server_repeating_the_token_it_was_sent_never_gets_it_shown() {
+    let env = TestEnv::new();
+    let server = echoing();
+    let token = "ghp_echoedtoken0123456789abcdefghij";
+    let cache_token = "echoedcachetoken0123456789";
+    // The error line of a refused login, a forge's and a cache's (basic auth, as Nix's curl).
+    let out = env.run(
+        &[
+            "login",
+            "ghe.corp.example",
+            "-p",
+            "github",
+            "--base-url",
+            &server.url,
+            "--with-token",
+        ],
+        &format!("{token}\n"),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Bad credentials"), "{}", stderr(&out));
+    assert_never_shown(&out, token);
+    let base = format!("{}/main", server.url);
+    let out = env.run(
+        &[
+            "login",
+            "attic.corp.example",
+            "-p",
+            "attic",
+            "--base-url",
+            &base,
+            "--with-token",
+        ],
+        &format!("{cache_token}\n"),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("Bad credentials"), "{}", stderr(&out));
+    assert_never_shown(&out, cache_token);
+
+    // The tokens stored anyway, on hosts remembered on that server: `status`, its table and JSON.
+    env.set_token("ghe.corp.example", token);
+    let gl = "glpat-echoedgitlabtoken0123";
+    env.set_token("gitlab.corp.example", &format!("PAT:{gl}"));
+    env.write(
+        &env.config_dir().join(".nix-tokens-hosts.json"),
+        &json!({"hosts": {
+            "ghe.corp.example": {"provider": "github", "base_url": server.url},
+            "gitlab.corp.example": {"provider": "gitlab", "base_url": server.url},
+        }})
+        .to_string(),
+    );
+    for args in [&["status"][..], &["status", "--json"]] {
+        let out = env.run(args, "");
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(all.contains("Bad credentials"), "{all}");
+        assert!(all.contains("ghp_****ij"), "masked instead: {all}");
+        assert_never_shown(&out, token);
+        assert_never_shown(&out, gl);
+    }
+
+    // `check`, asking that server about a repository with the token Nix will send.
+    let lock = crate::support::flake_lock::lock(
+        json!({"app": "app"}),
+        json!({"app": crate::support::flake_lock::gitlab("corp", "app", Some("gitlab.corp.example"))}),
+    );
+    env.write(&env.root.join("flake").join("flake.lock"), &lock);
+    let flake = env.root.join("flake").display().to_string();
+    for args in [&["check", &flake][..], &["check", "--json", &flake]] {
+        let out = env.run(args, "");
+        let all = format!("{}{}", stdout(&out), stderr(&out));
+        assert!(all.contains("Bad credentials"), "{all}");
+        assert!(all.contains("glpat-****23"), "masked instead: {all}");
+        assert_never_shown(&out, gl);
+    }
+
+    // A server that accepts the token and repeats it in a header it shows (its scopes).
+    let accepting = FakeServer::start(|r| {
+        let sent = r.header("authorization").unwrap_or("").to_owned();
+        Reply::json(200, json!({"login": "octocat"}))
+            .header("X-OAuth-Scopes", &format!("repo, {sent}"))
+    });
+    let other = "ghp_acceptedtoken0123456789abcdefgh";
+    let out = env.run(
+        &[
+            "login",
+            "ghe2.corp.example",
+            "-p",
+            "github",
+            "--base-url",
+            &accepting.url,
+            "--with-token",
+        ],
+        &format!("{other}\n"),
+    );
+    assert_success(&out);
+    assert_never_shown(&out, other);
+    let out = env.run(&["status", "--json", "ghe2.corp.example"], "");
+    assert!(stdout(&out).contains("ghp_****gh"), "{}", stdout(&out));
+    assert_never_shown(&out, other);
+}

@@ -28,6 +28,7 @@ mod oidc;
 mod parallel;
 mod pasted_token;
 mod privileges;
+mod prompts;
 mod providers;
 mod read_only;
 mod read_only_mount;

@@ -258,12 +258,13 @@ fn prefix_dev_through_the_browser_with_pkce_lands_in_netrc_and_pixi() {
 }
 
 #[test]
-fn a_wrong_state_ends_the_login_and_saves_nothing() {
+fn a_wrong_state_is_refused_and_saves_nothing() {
     let env = TestEnv::new();
     let issuer = FakeIssuer::start();
     let pixi = pixi_file(&env);
     let before = env.snapshot();
-    let mut login = start_browser_login(&env, &issuer, &[]);
+    // A forged answer ends nothing: the login waits on, and says at its deadline what it ignored.
+    let mut login = start_browser_login(&env, &issuer, &["--oauth-timeout", "3"]);
     let url = login.authorization_url();
     let (_, location, _) = get(&url);
     let forged = location.unwrap().replace("state=", "state=forged");
@@ -277,6 +278,29 @@ fn a_wrong_state_ends_the_login_and_saves_nothing() {
     );
     assert_eq!(env.snapshot(), before);
     assert!(!pixi.exists());
+}
+
+#[test]
+fn a_stray_answer_is_refused_and_the_right_one_still_logs_in() {
+    let env = TestEnv::new();
+    let issuer = FakeIssuer::start();
+    let mut login = start_browser_login(&env, &issuer, &[]);
+    let url = login.authorization_url();
+    let (_, location, _) = get(&url);
+    let location = location.unwrap();
+    let (status, _, page) = get(&location.replace("state=", "state=forged"));
+    assert_eq!(status, 400, "{page}");
+    assert!(page.contains("does not belong"), "{page}");
+    let bare = location.split('?').next().unwrap().to_owned();
+    let (status, _, page) = get(&bare);
+    assert_eq!(status, 400, "{page}");
+    let (status, _, page) = get(&location);
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("logged in"), "{page}");
+    let out = login.finish();
+    assert_success(&out);
+    assert_eq!(issuer.state.lock().unwrap().issued.len(), 1);
+    assert!(read(&env.netrc()).contains("machine prefix.dev"));
 }
 
 #[test]

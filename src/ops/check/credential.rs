@@ -129,7 +129,7 @@ pub fn for_target(target: &Target, seen: &Seen) -> Credential {
             host, owner, repo, ..
         } => forge(seen, host, owner, repo),
         Target::Git { url, host, path } => git(seen, url, host, path),
-        Target::Download { url } => download(seen, url),
+        Target::Download { url, .. } => download(seen, url),
         Target::Ssh | Target::Skipped(_) => Credential::none(Helper::NotGit),
     }
 }

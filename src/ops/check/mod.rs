@@ -8,6 +8,7 @@
 mod credential;
 mod git;
 mod lock;
+mod names;
 mod probe;
 mod questions;
 mod table;

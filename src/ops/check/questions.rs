@@ -8,8 +8,9 @@
 
 use super::credential::{Credential, Helper, Seen};
 use super::git::GitAsk;
+use super::names;
 use super::probe::Ask;
-use super::target::{Fetch, Target, segment};
+use super::target::{Fetch, Target};
 use super::verdict::Judged;
 use crate::error::Error;
 use crate::http;
@@ -55,7 +56,7 @@ pub fn ask_for(
             let owner_repo = path
                 .trim_end_matches(".git")
                 .rsplit_once('/')
-                .filter(|(o, r)| o.split('/').all(segment) && segment(r));
+                .filter(|(o, r)| o.split('/').all(names::plain) && names::plain(r));
             let api = provider_of(host, registry, remembered)
                 .zip(owner_repo)
                 .zip(base(remembered, host, Some(origin)).ok());
@@ -73,14 +74,21 @@ pub fn ask_for(
             };
             (Some(ask), None)
         }
-        Target::Download { url } => {
+        Target::Download { url, archive } => {
             let login = credential.login.clone().unwrap_or_default();
             let basic = match credential.withheld {
                 Some(_) => None,
                 None => credential.token.clone().map(|t| (login, t)),
             };
-            let url = url.clone();
-            (Some(Ask::Download { url, basic }), None)
+            let (url, archive) = (url.clone(), *archive);
+            (
+                Some(Ask::Download {
+                    url,
+                    basic,
+                    archive,
+                }),
+                None,
+            )
         }
         Target::Ssh | Target::Skipped(_) => (None, None),
     }

@@ -8,6 +8,7 @@ use reqwest::Url;
 use serde_json::{Map, Value};
 
 use super::lock::LockedInput;
+use super::names;
 use crate::ui::printable;
 
 /// How Nix reaches an input.
@@ -30,8 +31,9 @@ pub enum Target {
     },
     /// git over SSH, with the user's SSH keys.
     Ssh,
-    /// Nix's curl downloads `url`, with the netrc entry for its host.
-    Download { url: Url },
+    /// Nix's curl downloads `url`, with the netrc entry for its host; an `archive` (a `tarball`
+    /// input) is unpacked, a `file` is not.
+    Download { url: Url, archive: bool },
     /// Listed, not checked, for the reason given.
     Skipped(String),
 }
@@ -66,7 +68,7 @@ pub fn of(input: &LockedInput) -> Fetch {
     let target = match kind {
         "github" | "gitlab" | "sourcehut" => forge(kind, attrs, &input.locked),
         "git" => git(attrs),
-        "tarball" | "file" => download(attrs),
+        "tarball" | "file" => download(attrs, kind == "tarball"),
         "path" => Target::Skipped("a local path: not checked".into()),
         "indirect" => Target::Skipped(format!(
             "an indirect input: `nix flake update` looks `{}` up in the flake registry (locked to {}): not checked",
@@ -86,15 +88,13 @@ fn forge(fetcher: &str, attrs: &Map<String, Value>, locked: &Map<String, Value>)
         ));
     };
     let host = get("host").unwrap_or(default_host(fetcher));
-    // Nix's own rule for hosts; an owner or repository that would take a request elsewhere on
-    // the host (`..`, `/`, a query) is not asked about.
-    let host_ok = !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
-    if !host_ok || !segment(owner) || !segment(repo) {
+    // What Nix takes there, and stays one path segment of the request (see `names`): an owner
+    // such as `%2e%2e` would take an authenticated request to another path on the host.
+    let ref_ok = text(attrs, "ref").is_none_or(names::git_ref);
+    if !names::host(host) || !names::owner(fetcher, owner) || !names::plain(repo) || !ref_ok {
         return Target::Skipped(
-            "the lock names a host, owner or repository Nix would not fetch: not checked".into(),
+            "the lock names an invalid host, owner, repository or ref, one Nix would not fetch or that leaves its place in the URL: nothing was asked"
+                .into(),
         );
     }
     Target::Forge {
@@ -103,15 +103,6 @@ fn forge(fetcher: &str, attrs: &Map<String, Value>, locked: &Map<String, Value>)
         owner: owner.to_owned(),
         repo: repo.to_owned(),
     }
-}
-
-/// Whether `text` is one plain path segment: not empty, not `.` or `..`, and with nothing that
-/// ends or leaves a segment (`/`, `\\`, `?`, `#`, white space, control characters).
-pub fn segment(text: &str) -> bool {
-    !matches!(text, "" | "." | "..")
-        && !text
-            .chars()
-            .any(|c| "/\\?#".contains(c) || c.is_whitespace() || c.is_control())
 }
 
 fn git(attrs: &Map<String, Value>) -> Target {
@@ -140,11 +131,11 @@ fn git(attrs: &Map<String, Value>) -> Target {
     }
 }
 
-fn download(attrs: &Map<String, Value>) -> Target {
+fn download(attrs: &Map<String, Value>, archive: bool) -> Target {
     let url = text(attrs, "url").and_then(|u| Url::parse(u).ok());
     match url {
         Some(url) if matches!(url.scheme(), "https" | "http") && url.host_str().is_some() => {
-            Target::Download { url }
+            Target::Download { url, archive }
         }
         Some(url) if url.scheme() == "file" => Target::Skipped("a local file: not checked".into()),
         _ => Target::Skipped("its URL is not an http(s) URL: not checked".into()),

@@ -197,7 +197,7 @@ fn fix(target: &Target, credential: &Credential, facts: &Facts, invalid: bool) -
             }
             Helper::Unknown | Helper::NotGit => None,
         },
-        Target::Download { url } => Some(format!(
+        Target::Download { url, .. } => Some(format!(
             "nix-tokens set-token {} --netrc",
             shell_quote(url.host_str().unwrap_or(""))
         )),

@@ -266,6 +266,52 @@ fn inputs_check_fails_are_the_ones_nix_fails_on(nix: &Nix) {
     assert_eq!(verdict(&verdicts, "gone"), "ok");
 
     github_enterprise(&f, nix);
+    redirects(&f, nix);
+}
+
+/// Tarballs that redirect to another host: Nix's curl follows, and Nix unpacks what it ends at.
+/// One ends at an archive, which both find readable; one at a login page (HTML, answered 200),
+/// which Nix cannot unpack and `check` says will fail.
+fn redirects(f: &Fetching, nix: &Nix) {
+    use crate::support::nix::https::Answer;
+    let page = b"<!doctype html><html><form>Sign in</form></html>".to_vec();
+    let Some(portal) = f.serve(&[], move |_| Answer::bytes("text/html", page.clone())) else {
+        return;
+    };
+    let archive = f.repo("releases", "moved").tarball("moved-1.0");
+    let Some(store) = f.serve(&[], move |_| {
+        Answer::bytes("application/x-gzip", archive.clone())
+    }) else {
+        return;
+    };
+    let to = [
+        ("/login.tar.gz", format!("{}/sign-in", portal.url())),
+        (
+            "/stored.tar.gz",
+            format!("{}/moved-1.0.tar.gz", store.url()),
+        ),
+    ];
+    let Some(moved) = f.serve(&[], move |r| match to.iter().find(|(p, _)| *p == r.path) {
+        Some((_, at)) => Answer::bytes("text/html", Vec::new())
+            .header("Location", at)
+            .status(302),
+        None => Answer::json(404, serde_json::json!({"message": "Not Found"})),
+    }) else {
+        return;
+    };
+    let dir = f.env.root.join("moved");
+    let at = |name: &str| format!("{}/{name}.tar.gz", moved.url());
+    let text = lock(
+        serde_json::json!({"login": "login", "stored": "stored"}),
+        serde_json::json!({"login": fl::download("tarball", &at("login")),
+                           "stored": fl::download("tarball", &at("stored"))}),
+    );
+    f.env.write(&dir.join("flake.lock"), &text);
+    let (code, rows) = check(f, nix, dir.to_str().unwrap());
+    assert_eq!(code, Some(3), "{rows:#?}");
+    let verdicts = agree(f, nix, &rows);
+    assert_eq!(verdict(&verdicts, "login"), "fails", "{rows:#?}");
+    assert_eq!(verdict(&verdicts, "stored"), "ok", "{rows:#?}");
 }
 
 /// `github:` inputs on a GitHub Enterprise Server: Nix 2.9 and later fetch with the token;

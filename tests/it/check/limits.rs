@@ -192,3 +192,47 @@ fn netrc_s_default_entry_is_never_sent() {
     assert_eq!(requests.len(), 2);
     assert!(requests.iter().all(|r| r.header("authorization").is_none()));
 }
+
+#[test]
+fn owners_and_repositories_nix_would_not_name_are_never_asked_about() {
+    let env = TestEnv::new();
+    let token = super::GH;
+    let github = fake_repos::github(
+        Holdings::new(&[("corp/app", false)], &[(token, "corp")]),
+        60,
+    );
+    env.login_with_token("github.com", "github", &github.url, token);
+    let before = github.requests().len();
+    // `%2e%2e` is `..` to a URL parser (WHATWG's folding), so `repos/%2e%2e/user` would be an
+    // authenticated `GET /api/v3/user`; the others leave their path segment another way.
+    let bad = [
+        ("dots", "%2e%2e", "user"),
+        ("dot", "corp", "%2E"),
+        ("mixed", ".%2e", "user"),
+        ("slash", "corp%2F..", "user"),
+        ("query", "corp", "app%3Fx=1"),
+    ];
+    let mut roots = serde_json::Map::new();
+    let mut nodes = serde_json::Map::new();
+    for (name, owner, repo) in bad {
+        roots.insert(name.into(), json!(name));
+        nodes.insert(name.into(), fl::github(owner, repo, None));
+    }
+    roots.insert("app".into(), json!("app"));
+    nodes.insert("app".into(), fl::github("corp", "app", None));
+    let mut bad_ref = fl::github("corp", "app", None);
+    bad_ref["original"]["ref"] = json!("../../user");
+    roots.insert("badref".into(), json!("badref"));
+    nodes.insert("badref".into(), bad_ref);
+    let dir = flake(&env, &lock(Value::Object(roots), Value::Object(nodes)));
+    let (_, rows, _) = check(&env, &[&dir]);
+    assert_row(&rows, "app", "ok", "private; the token can read it", None);
+    for name in ["dots", "dot", "mixed", "slash", "query", "badref"] {
+        assert_row(&rows, name, "skipped", "invalid", None);
+    }
+    let asked: Vec<String> = github.requests()[before..]
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(asked, ["/api/v3/repos/corp/app"], "{asked:?}");
+}

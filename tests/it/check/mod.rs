@@ -2,16 +2,18 @@
 //! `follows`, every input type) and asks fake forges that hold public and private repositories,
 //! as the real APIs answer, whether the credential Nix will send reads each input: each verdict,
 //! its reason and fix, and the exit codes ([`verdicts`]); GitHub's anonymous rate limit and bad
-//! lock files ([`limits`]); git inputs with real git ([`git`]); and real Nix fetching the same
-//! inputs ([`agrees`]).
+//! lock files ([`limits`]); downloads that redirect ([`redirects`]); git inputs with real git
+//! ([`git`]); and real Nix fetching the same inputs ([`agrees`]).
 
 mod agrees;
 mod git;
 mod limits;
+mod redirects;
 mod verdicts;
 
 use serde_json::Value;
 
+use crate::support::fake_forge::FakeServer;
 use crate::support::*;
 
 pub const GH: &str = "ghp_checkgithubtoken0123456789abcdef";
@@ -69,4 +71,9 @@ pub fn assert_row(rows: &[Value], input: &str, verdict: &str, reason: &str, fix:
         "{input}: the reason should say {reason:?}: {r:#}"
     );
     assert_eq!(r["fix"].as_str(), fix, "{input}: {r:#}");
+}
+
+/// The port a fake server listens on.
+pub fn port_of(server: &FakeServer) -> String {
+    server.url.rsplit(':').next().unwrap().to_owned()
 }

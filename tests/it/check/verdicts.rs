@@ -4,8 +4,8 @@
 
 use serde_json::{Value, json};
 
-use super::{FILES, GH, GITEA, GL, assert_row, check, flake, row};
-use crate::support::fake_forge::FakeServer;
+use super::{FILES, GH, GITEA, GL, assert_row, check, flake, port_of, row};
+use crate::support::fake_forge::{FakeServer, Reply};
 use crate::support::fake_repos::{self, Holdings};
 use crate::support::flake_lock::{self as fl, lock};
 use crate::support::*;
@@ -16,6 +16,7 @@ struct Forges {
     gitlab: FakeServer,
     gitea: FakeServer,
     files: FakeServer,
+    _objects: FakeServer,
 }
 
 fn forges(env: &TestEnv) -> Forges {
@@ -39,7 +40,14 @@ fn forges(env: &TestEnv) -> Forges {
         &[(GL, "group")],
     ));
     let gitea = fake_repos::gitea(Holdings::new(&[("org/repo", false)], &[(GITEA, "org")]));
-    let files = fake_repos::files("me", FILES, &["public.tar.gz"], "https://objects.example");
+    // Another origin (`localhost`, another port) that `/moved/…` redirects to, holding the files.
+    let objects = FakeServer::start(|_| Reply {
+        status: 200,
+        headers: vec![("Content-Type".into(), "application/x-gzip".into())],
+        body: "tarball!!".into(),
+    });
+    let elsewhere = format!("http://localhost:{}", port_of(&objects));
+    let files = fake_repos::files("me", FILES, &["public.tar.gz"], &elsewhere);
     env.login_with_token("github.com", "github", &github.url, GH);
     env.login_with_token("gitlab.corp.example", "gitlab", &gitlab.url, GL);
     env.login_with_token("git.corp.example", "gitea", &gitea.url, GITEA);
@@ -62,6 +70,7 @@ fn forges(env: &TestEnv) -> Forges {
         gitlab,
         gitea,
         files,
+        _objects: objects,
     }
 }
 
@@ -131,7 +140,7 @@ const EXPECTED: [(&str, &str, &str, Option<&str>); 17] = [
     ),
     ("public", "ok", "the netrc entry reads it", None),
     ("blob", "ok", "the netrc entry reads it", None),
-    ("moved", "ok", "redirects to objects.example", None),
+    ("moved", "ok", "redirects to localhost:", None),
     (
         "anon",
         "fails",

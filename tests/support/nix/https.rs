@@ -39,6 +39,11 @@ impl Answer {
         self.headers.push((name.into(), value.into()));
         self
     }
+
+    pub fn status(mut self, status: u16) -> Self {
+        self.status = status;
+        self
+    }
 }
 
 type Handler = dyn Fn(&Request) -> Answer + Send + Sync;
