@@ -7,7 +7,7 @@ use std::fmt;
 use std::io;
 use std::path::Path;
 
-/// Exit codes, documented in the README.
+/// Exit codes, documented in docs/exit-codes.md.
 pub mod exit {
     /// Everything worked.
     pub const OK: u8 = 0;

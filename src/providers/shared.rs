@@ -38,7 +38,7 @@ pub enum Verdict {
 }
 
 /// What a valid token may do beyond what Nix needs (Nix only ever reads), as far as its provider
-/// tells; `status --json` shows it as `privileges`, with the keys the README documents.
+/// tells; `status --json` shows it as `privileges`, with the keys docs/privileges.md documents.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Privileges {
     /// Whether the token can only read; `None` where the provider does not tell.

@@ -3,7 +3,7 @@
 //! Nix reaches it ([`target`]) with the credential Nix will send ([`credential`]); what to ask
 //! about it ([`questions`]) is asked of every forge, server and git repository at once
 //! ([`probe`], [`git`]); each answer becomes a verdict, a reason and a fix ([`verdict`]), shown as a table
-//! ([`table`]) or one JSON document whose keys the README documents.
+//! ([`table`]) or one JSON document whose keys docs/json.md documents.
 
 mod credential;
 mod git;
@@ -52,7 +52,7 @@ pub enum Outcome {
     Unreachable,
 }
 
-/// One input as `check` reports it; the JSON keys are documented in the README.
+/// One input as `check` reports it; the JSON keys are documented in docs/json.md.
 #[derive(Debug, Serialize)]
 struct Row {
     input: String,

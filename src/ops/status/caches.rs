@@ -25,7 +25,7 @@ const SETTINGS: &[&str] = &[
     "extra-trusted-substituters",
 ];
 
-/// One substituter as `status` reports it; the JSON keys are documented in the README.
+/// One substituter as `status` reports it; the JSON keys are documented in docs/json.md.
 #[derive(Debug, Serialize)]
 pub struct CacheRow {
     kind: &'static str,

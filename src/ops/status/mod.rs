@@ -1,6 +1,6 @@
 //! `status`: every token Nix will see, from which file, masked, and (unless offline) what its
 //! provider says of it and what it may do beyond reading, all checks at once (see [`check`]);
-//! shown as a table ([`table`]) or one JSON document whose keys the README documents. A token that
+//! shown as a table ([`table`]) or one JSON document whose keys docs/json.md documents. A token that
 //! can write is valid all the same: its privileges change no exit code.
 
 mod caches;
@@ -47,7 +47,7 @@ pub enum Outcome {
     Missing,
 }
 
-/// One token as `status` reports it; the JSON keys are documented in the README.
+/// One token as `status` reports it; the JSON keys are documented in docs/json.md.
 #[derive(Debug, Serialize)]
 struct Row {
     kind: &'static str,
