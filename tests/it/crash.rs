@@ -443,7 +443,7 @@ fn killed_writes_leave_each_file_old_or_new() {
     crash_run(0x5EED_0001, 200, 600, Duration::from_secs(60));
 }
 
-/// The long run: `cargo test --release --test it -- --ignored crash::` (see README).
+/// The long run: `cargo test --release --test it -- --ignored crash::` (see docs/development.md).
 #[test]
 #[ignore = "long run: 5000 kills"]
 fn killed_writes_leave_each_file_old_or_new_long_run() {

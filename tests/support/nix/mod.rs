@@ -108,7 +108,7 @@ impl Nix {
                 Which::Path => ("nix is not on PATH", "apt-get install nix-bin"),
                 Which::Recent => (
                     "NIX_TOKENS_TEST_RECENT_NIX is not set",
-                    "export NIX_TOKENS_TEST_RECENT_NIX=$(.ci/recent-nix), see README",
+                    "export NIX_TOKENS_TEST_RECENT_NIX=$(.ci/recent-nix), see docs/development.md",
                 ),
             };
             assert!(
