@@ -125,7 +125,7 @@ pub fn run(ctx: &Context, args: LoginArgs) -> Result<ExitCode> {
         detected: None,
         stdin_is_terminal: std::io::stdin().is_terminal(),
         pixi_file: pixi::path(),
-        install: Install::detect(&ctx.layout)?,
+        install: Install::detect(&ctx.layout, true)?,
         system: ctx.layout.system,
     };
     let plan = loop {

@@ -15,10 +15,7 @@ fn facts() -> Facts {
         detected: None,
         stdin_is_terminal: false,
         pixi_file: Some(PathBuf::from("/home/me/.rattler/credentials.json")),
-        install: Install {
-            daemon: false,
-            netrc: PathBuf::from("/home/me/.config/nix/netrc"),
-        },
+        install: Install::example(false, PathBuf::from("/home/me/.config/nix/netrc")),
         system: false,
     }
 }
