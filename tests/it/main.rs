@@ -8,6 +8,7 @@ mod caches;
 mod check;
 mod cli_surface;
 mod crash;
+mod daemon_trust;
 mod detect;
 mod device_flow;
 mod flake;

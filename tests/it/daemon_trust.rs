@@ -1,0 +1,221 @@
+//! A real nix-daemon and real users: the daemon applies a trusted user's own settings, so that
+//! user's cache login (no sudo) is what the daemon substitutes with; an untrusted user is refused
+//! with the `sudo` command and nothing is written, and after the `--system` login the daemon's own
+//! netrc serves that user. The cache is signed and served over HTTPS behind basic auth.
+//!
+//! Debian's Nix 2.8 (on `PATH`) only: the recent Nix runs in a chroot that only root can enter
+//! (`unshare --mount`, `chroot`), so no unprivileged user can run its client.
+
+use std::path::Path;
+
+use crate::support::daemon::{Daemon, SignedCache, User, can_run, open_up};
+use crate::support::nix::fetching::Fetching;
+use crate::support::*;
+
+const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.daemontrusttoken0123";
+
+/// Everything one test needs: the cache and its server, the daemon, a trusted and an untrusted
+/// user.
+struct Machine {
+    f: Fetching,
+    cache: SignedCache,
+    server: crate::support::nix::https::HttpsServer,
+    daemon: Daemon,
+    trusted: User,
+    untrusted: User,
+}
+
+/// A machine whose daemon substitutes from the private cache and trusts `root` and one user.
+fn machine(names: &[&str]) -> Option<Machine> {
+    let program = can_run()?;
+    let f = Fetching::new();
+    open_up(&f.env.root);
+    let cache = SignedCache::build(&f.env.root.join("build"), names);
+    let server = cache.serve(&f, "", TOKEN)?;
+    let (trusted, untrusted) = (User::add(&f.env.root), User::add(&f.env.root));
+    f.env.write(
+        &f.env.etc.join("nix.conf"),
+        &format!(
+            "build-users-group =\nsandbox = false\nsubstituters = https://{}\n\
+             trusted-public-keys = {}\ntrusted-users = root {}\nnarinfo-cache-negative-ttl = 0\n\
+             download-attempts = 1\nconnect-timeout = 5\n",
+            server.host, cache.public_key, trusted.name
+        ),
+    );
+    let daemon = Daemon::start(&program, &f.env.root, &f.env.etc, &f.ca_file);
+    Some(Machine {
+        f,
+        cache,
+        server,
+        daemon,
+        trusted,
+        untrusted,
+    })
+}
+
+impl Machine {
+    /// `nix-tokens ARGS` as `user`, with `TOKEN` on standard input.
+    fn nix_tokens(&self, user: &User, args: &[&str]) -> std::process::Output {
+        let bin = self.f.env.root.join("bin/nix-tokens");
+        if !bin.exists() {
+            std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
+            std::fs::copy(env!("CARGO_BIN_EXE_nix-tokens"), &bin).unwrap();
+        }
+        let mut cmd = user.command(&bin, &self.daemon, &self.f.env.etc);
+        cmd.env("SSL_CERT_FILE", &self.f.ca_file).args(args);
+        assert_cmd::Command::from_std(cmd)
+            .write_stdin(format!("{TOKEN}\n"))
+            .output()
+            .unwrap()
+    }
+
+    /// `nix-store --realise PATH` as `user`, through the daemon.
+    fn realise(&self, user: &User, path: &str) -> std::process::Output {
+        user.command(Path::new("nix-store"), &self.daemon, &self.f.env.etc)
+            .args(["--realise", path])
+            .output()
+            .unwrap()
+    }
+
+    /// The credentials the cache was sent, from request `from` on.
+    fn sent(&self, from: usize) -> Vec<Option<String>> {
+        self.server.requests()[from..]
+            .iter()
+            .map(|r| r.header("authorization").map(str::to_owned))
+            .collect()
+    }
+}
+
+#[test]
+fn a_trusted_users_own_cache_login_is_what_the_daemon_substitutes_with() {
+    let Some(m) = machine(&["for-the-trusted-user"]) else {
+        return;
+    };
+    let (user, path) = (&m.trusted, &m.cache.paths[0]);
+    let out = m.realise(user, path);
+    assert!(!out.status.success() && !m.daemon.has(path), "{out:?}");
+
+    let login = ["login", &m.server.host, "-p", "nix-cache", "--with-token"];
+    let out = m.nix_tokens(user, &login);
+    assert_success(&out);
+    assert_no_leak(&out, &[TOKEN]);
+    let netrc = user.home.join(".config/nix/netrc");
+    assert_eq!(
+        read(&netrc),
+        format!("machine {} password {TOKEN}\n", m.server.host)
+    );
+    assert!(
+        !m.f.env.etc.join("netrc").exists(),
+        "the system netrc is untouched"
+    );
+
+    let before = m.server.requests().len();
+    let out = m.realise(user, path);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(m.daemon.has(path), "the daemon substituted {path}");
+    assert!(
+        m.sent(before)
+            .contains(&Some(crate::support::fake_cache::basic("", TOKEN)))
+    );
+
+    // status says so, in one line and in --json.
+    let out = m.nix_tokens(user, &["status", "--offline"]);
+    assert!(
+        stderr(&out).contains("multi-user: the nix-daemon trusts this user"),
+        "{}",
+        stderr(&out)
+    );
+    let out = m.nix_tokens(user, &["status", "--offline", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let install = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "install")
+        .expect("an install entry");
+    assert_eq!(install["install"]["kind"], "multi-user");
+    assert_eq!(install["install"]["trusted"], true);
+    assert_eq!(install["install"]["trust_from"], "estimated");
+    assert_eq!(
+        install["install"]["cache_netrc"],
+        netrc.display().to_string()
+    );
+}
+
+#[test]
+fn an_untrusted_user_is_sent_to_the_system_netrc_which_then_serves_them() {
+    let Some(m) = machine(&["for-the-untrusted-user"]) else {
+        return;
+    };
+    let (user, path) = (&m.untrusted, &m.cache.paths[0]);
+    let login = ["login", &m.server.host, "-p", "nix-cache", "--with-token"];
+    let files = user.files();
+    let out = m.nix_tokens(user, &login);
+    assert_clean_failure(&out, 2);
+    let said = format!(
+        "`sudo nix-tokens --system login {} --provider nix-cache`",
+        m.server.host
+    );
+    assert!(stderr(&out).contains(&said), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("programs.nix-tokens.cacheTokens")
+            && stderr(&out).contains("the nix-daemon does not trust this user"),
+        "{}",
+        stderr(&out)
+    );
+    assert_no_leak(&out, &[TOKEN]);
+    assert_eq!(user.files(), files, "nothing was written");
+    assert!(!m.f.env.etc.join("netrc").exists());
+
+    // Even with the credential in the user's own files, the daemon does not use it.
+    let own = user.home.join(".config/nix/netrc");
+    std::fs::write(
+        &own,
+        format!("machine {} password {TOKEN}\n", m.server.host),
+    )
+    .unwrap();
+    std::fs::write(
+        user.home.join(".config/nix/nix.conf"),
+        format!("netrc-file = {}\n", own.display()),
+    )
+    .unwrap();
+    for f in [&own, &user.home.join(".config/nix/nix.conf")] {
+        std::os::unix::fs::chown(f, Some(user.uid), Some(user.gid)).unwrap();
+    }
+    let before = m.server.requests().len();
+    let out = m.realise(user, path);
+    assert!(!out.status.success() && !m.daemon.has(path), "{out:?}");
+    assert!(
+        m.sent(before).iter().all(Option::is_none),
+        "{:?}",
+        m.sent(before)
+    );
+    let status = m.nix_tokens(user, &["status", "--offline"]);
+    assert!(
+        stderr(&status).contains("does not trust this user"),
+        "{}",
+        stderr(&status)
+    );
+
+    // Root's `--system` login puts it in the daemon's own netrc, which serves this user.
+    let out =
+        m.f.env
+            .cmd()
+            .env("NIX_STATE_DIR", &m.daemon.state)
+            .env("NIX_DAEMON_SOCKET_PATH", &m.daemon.socket)
+            .env("SSL_CERT_FILE", &m.f.ca_file)
+            .env_remove("NIX_STORE_DIR")
+            .arg("--system")
+            .args(login)
+            .write_stdin(format!("{TOKEN}\n"))
+            .output()
+            .unwrap();
+    assert_success(&out);
+    assert_eq!(
+        read(&m.f.env.etc.join("netrc")),
+        format!("machine {} password {TOKEN}\n", m.server.host)
+    );
+    let out = m.realise(user, path);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(m.daemon.has(path));
+}
