@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use super::carry;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::nixconf::hosts::{HostInfo, PixiLink};
@@ -185,8 +186,15 @@ pub fn save(
         return Ok(Saved::Declined);
     }
     let dry_run = options.dry_run;
+    let carried = match dry_run {
+        true => Vec::new(),
+        false => carry::offer(ctx, &session, target.sink, &target.host)?,
+    };
     let check = (target.sink == Sink::AccessTokens).then(|| token.clone());
     let useless = stage(&mut session, target, token, options)?;
+    for (host, login, password) in &carried {
+        session.set_netrc(host, login, password)?;
+    }
     let report = session.commit(dry_run)?;
     ctx.show_report(&report, dry_run);
     if dry_run {
@@ -204,6 +212,14 @@ pub fn save(
         && let Some(warning) = nix_version::stored_owner_key_warning(key)
     {
         ctx.ui.warn(&warning);
+    }
+    if !carried.is_empty() {
+        let hosts: Vec<&str> = carried.iter().map(|(h, _, _)| h.as_str()).collect();
+        ctx.ui.info(&format!(
+            "Copied the credentials for {} into {}.",
+            hosts.join(", "),
+            file.display()
+        ));
     }
     if useless {
         ctx.ui.info(&format!(

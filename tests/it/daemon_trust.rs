@@ -190,12 +190,33 @@ fn an_untrusted_user_is_sent_to_the_system_netrc_which_then_serves_them() {
         "{:?}",
         m.sent(before)
     );
+    // status says so: of the install, of that credential, and of a substituter the user added.
+    let conf = user.home.join(".config/nix/nix.conf");
+    let text = read(&conf) + "extra-substituters = https://ignored.example\n";
+    std::fs::write(&conf, text).unwrap();
     let status = m.nix_tokens(user, &["status", "--offline"]);
+    let said = stderr(&status) + &stdout(&status);
+    assert!(said.contains("does not trust this user"), "{said}");
+    let out = m.nix_tokens(user, &["status", "--offline", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = json.as_array().unwrap();
+    let token = rows.iter().find(|r| r["kind"] == "token").unwrap();
+    let never = "the nix-daemon does not trust this user, so it never sends this credential";
     assert!(
-        stderr(&status).contains("does not trust this user"),
-        "{}",
-        stderr(&status)
+        token["message"].as_str().unwrap().contains(never),
+        "{token}"
     );
+    let ignored = rows
+        .iter()
+        .find(|r| r["url"] == "https://ignored.example")
+        .unwrap();
+    let message = ignored["message"].as_str().unwrap();
+    assert!(message.contains("the nix-daemon ignores it"), "{ignored}");
+    let listed = rows
+        .iter()
+        .find(|r| r["kind"] == "substituter" && r["host"] == m.server.host.as_str())
+        .unwrap();
+    assert!(listed["message"].is_null(), "{listed}");
 
     // Root's `--system` login puts it in the daemon's own netrc, which serves this user.
     let out =
@@ -218,4 +239,90 @@ fn an_untrusted_user_is_sent_to_the_system_netrc_which_then_serves_them() {
     let out = m.realise(user, path);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(m.daemon.has(path));
+}
+
+/// A trusted user's own netrc replaces the system's for the daemon: a cache whose credential is
+/// only in the system netrc gets none. status flags it, and a login offers to carry it over
+/// (without a terminal it says how, and `--yes` copies it), after which the daemon substitutes.
+#[test]
+fn a_trusted_users_own_netrc_hides_the_system_one_until_login_carries_it_over() {
+    let Some(m) = machine(&["behind-the-system-netrc"]) else {
+        return;
+    };
+    let (user, path) = (&m.trusted, &m.cache.paths[0]);
+    let system = m.f.env.etc.join("netrc");
+    std::fs::write(
+        &system,
+        format!("machine {} password {TOKEN}\n", m.server.host),
+    )
+    .unwrap();
+    let own = user.home.join(".config/nix/own-netrc");
+    std::fs::write(
+        &own,
+        "machine git.example.org password gitea0123456789abcdef\n",
+    )
+    .unwrap();
+    let conf = user.home.join(".config/nix/nix.conf");
+    std::fs::write(&conf, format!("netrc-file = {}\n", own.display())).unwrap();
+    for f in [&own, &conf] {
+        std::os::unix::fs::chown(f, Some(user.uid), Some(user.gid)).unwrap();
+    }
+    let out = m.realise(user, path);
+    assert!(!out.status.success() && !m.daemon.has(path), "{out:?}");
+
+    let out = m.nix_tokens(user, &["status", "--offline", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cache = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "substituter")
+        .unwrap();
+    let message = cache["message"].as_str().unwrap_or_default();
+    let only = format!("its credential is only in {}", system.display());
+    assert!(message.contains(&only), "{cache}");
+
+    let set = ["set-token", "other.example.org", "--netrc"];
+    let out = m.nix_tokens(user, &set);
+    assert_success(&out);
+    let again = "run the command again with --yes";
+    assert!(stderr(&out).contains(again), "{}", stderr(&out));
+    assert!(
+        !read(&own).contains(&m.server.host),
+        "nothing copied unasked"
+    );
+    let out = m.nix_tokens(user, &["--yes", set[0], set[1], set[2]]);
+    assert_success(&out);
+    assert_no_leak(&out, &[TOKEN]);
+    let entry = format!("machine {} password {TOKEN}\n", m.server.host);
+    assert!(read(&own).contains(&entry), "{}", read(&own));
+    assert!(read(&own).contains("machine git.example.org password gitea0123456789abcdef"));
+    let out = m.realise(user, path);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(m.daemon.has(path));
+}
+
+/// A system configuration this user cannot read leaves the daemon's trust unknown: said, and a
+/// cache login is refused with that reason rather than a guess.
+#[test]
+fn an_unreadable_system_configuration_is_reported_not_guessed() {
+    let Some(m) = machine(&["unread"]) else {
+        return;
+    };
+    let conf = m.f.env.etc.join("nix.conf");
+    let private = std::os::unix::fs::PermissionsExt::from_mode(0o600);
+    std::fs::set_permissions(&conf, private).unwrap();
+    let user = &m.trusted;
+    let why = format!(
+        "{} cannot be read (permission denied), so whether the nix-daemon trusts this user is not known",
+        conf.display()
+    );
+    let out = m.nix_tokens(user, &["status", "--offline"]);
+    assert!(stderr(&out).contains(&why), "{}", stderr(&out));
+    let files = user.files();
+    let login = ["login", &m.server.host, "-p", "nix-cache", "--with-token"];
+    let out = m.nix_tokens(user, &login);
+    assert_clean_failure(&out, 2);
+    assert!(stderr(&out).contains(&why), "{}", stderr(&out));
+    assert_eq!(user.files(), files);
 }

@@ -5,6 +5,7 @@
 
 mod caches;
 mod check;
+mod daemon;
 mod table;
 
 use std::path::PathBuf;
@@ -122,6 +123,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
             &install,
         )?;
     }
+    daemon::flag(ctx, &install, registry, &settings, &mut rows, &mut caches);
     add_login_expiry(ctx, &mut rows)?;
     show(ctx, plan, &install, &rows, &caches);
     if let Some(owner) = rows
