@@ -3,14 +3,26 @@
 //! with the `sudo` command and nothing is written, and after the `--system` login the daemon's own
 //! netrc serves that user. The cache is signed and served over HTTPS behind basic auth.
 //!
-//! Debian's Nix 2.8 (on `PATH`) only: the recent Nix runs in a chroot that only root can enter
-//! (`unshare --mount`, `chroot`), so no unprivileged user can run its client.
+//! Each test runs against the daemon of each Nix: Debian's 2.8 on `PATH`, and the recent one's
+//! (2.34) in its chroot. The users' client is always Debian's 2.8 (talking to either daemon): the
+//! chroot can only be entered by root (`unshare --mount`, `chroot`), so no unprivileged user can
+//! run the recent Nix's client. The chroot has no entry for the test users, so its daemon knows
+//! them by uid: `trusted-users` names the trusted one both ways.
 
 use std::path::Path;
 
-use crate::support::daemon::{Daemon, SignedCache, User, can_run, open_up};
+use crate::support::daemon::{Daemon, SignedCache, User, daemon_of, open_up};
+use crate::support::nix::Nix;
 use crate::support::nix::fetching::Fetching;
 use crate::support::*;
+
+crate::each_nix!(
+    a_trusted_users_own_cache_login_is_what_the_daemon_substitutes_with,
+    an_untrusted_user_is_sent_to_the_system_netrc_which_then_serves_them,
+    a_trusted_users_own_netrc_hides_the_system_one_until_login_carries_it_over,
+    an_unreadable_system_configuration_is_reported_not_guessed,
+    nix_itself_says_whether_the_daemon_trusts_this_user,
+);
 
 const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.daemontrusttoken0123";
 
@@ -26,9 +38,9 @@ struct Machine {
 }
 
 /// A machine whose daemon substitutes from the private cache and trusts `root` and one user.
-fn machine(names: &[&str]) -> Option<Machine> {
-    let program = can_run()?;
+fn machine(nix: &Nix, names: &[&str]) -> Option<Machine> {
     let f = Fetching::new();
+    let program = daemon_of(nix, &f.env.root.join("daemon-bin"))?;
     open_up(&f.env.root);
     let cache = SignedCache::build(&f.env.root.join("build"), names);
     let server = cache.serve(&f, "", TOKEN)?;
@@ -37,9 +49,9 @@ fn machine(names: &[&str]) -> Option<Machine> {
         &f.env.etc.join("nix.conf"),
         &format!(
             "build-users-group =\nsandbox = false\nsubstituters = https://{}\n\
-             trusted-public-keys = {}\ntrusted-users = root {}\nnarinfo-cache-negative-ttl = 0\n\
+             trusted-public-keys = {}\ntrusted-users = root {} {}\nnarinfo-cache-negative-ttl = 0\n\
              download-attempts = 1\nconnect-timeout = 5\n",
-            server.host, cache.public_key, trusted.name
+            server.host, cache.public_key, trusted.name, trusted.uid
         ),
     );
     let daemon = Daemon::start(&program, &f.env.root, &f.env.etc, &f.ca_file);
@@ -86,9 +98,8 @@ impl Machine {
     }
 }
 
-#[test]
-fn a_trusted_users_own_cache_login_is_what_the_daemon_substitutes_with() {
-    let Some(m) = machine(&["for-the-trusted-user"]) else {
+fn a_trusted_users_own_cache_login_is_what_the_daemon_substitutes_with(nix: &Nix) {
+    let Some(m) = machine(nix, &["for-the-trusted-user"]) else {
         return;
     };
     let (user, path) = (&m.trusted, &m.cache.paths[0]);
@@ -113,6 +124,13 @@ fn a_trusted_users_own_cache_login_is_what_the_daemon_substitutes_with() {
     let out = m.realise(user, path);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(m.daemon.has(path), "the daemon substituted {path}");
+    // This daemon (the chroot's knows the user by uid) took the user as trusted.
+    let me = match nix.which {
+        crate::support::nix::Which::Path => user.name.clone(),
+        crate::support::nix::Which::Recent => user.uid.to_string(),
+    };
+    let log = m.daemon.log();
+    assert!(log.contains(&format!("user {me} (trusted)")), "{log}");
     assert!(
         m.sent(before)
             .contains(&Some(crate::support::fake_cache::basic("", TOKEN)))
@@ -142,9 +160,8 @@ fn a_trusted_users_own_cache_login_is_what_the_daemon_substitutes_with() {
     );
 }
 
-#[test]
-fn an_untrusted_user_is_sent_to_the_system_netrc_which_then_serves_them() {
-    let Some(m) = machine(&["for-the-untrusted-user"]) else {
+fn an_untrusted_user_is_sent_to_the_system_netrc_which_then_serves_them(nix: &Nix) {
+    let Some(m) = machine(nix, &["for-the-untrusted-user"]) else {
         return;
     };
     let (user, path) = (&m.untrusted, &m.cache.paths[0]);
@@ -244,9 +261,8 @@ fn an_untrusted_user_is_sent_to_the_system_netrc_which_then_serves_them() {
 /// A trusted user's own netrc replaces the system's for the daemon: a cache whose credential is
 /// only in the system netrc gets none. status flags it, and a login offers to carry it over
 /// (without a terminal it says how, and `--yes` copies it), after which the daemon substitutes.
-#[test]
-fn a_trusted_users_own_netrc_hides_the_system_one_until_login_carries_it_over() {
-    let Some(m) = machine(&["behind-the-system-netrc"]) else {
+fn a_trusted_users_own_netrc_hides_the_system_one_until_login_carries_it_over(nix: &Nix) {
+    let Some(m) = machine(nix, &["behind-the-system-netrc"]) else {
         return;
     };
     let (user, path) = (&m.trusted, &m.cache.paths[0]);
@@ -304,9 +320,8 @@ fn a_trusted_users_own_netrc_hides_the_system_one_until_login_carries_it_over() 
 
 /// A system configuration this user cannot read leaves the daemon's trust unknown: said, and a
 /// cache login is refused with that reason rather than a guess.
-#[test]
-fn an_unreadable_system_configuration_is_reported_not_guessed() {
-    let Some(m) = machine(&["unread"]) else {
+fn an_unreadable_system_configuration_is_reported_not_guessed(nix: &Nix) {
+    let Some(m) = machine(nix, &["unread"]) else {
         return;
     };
     let conf = m.f.env.etc.join("nix.conf");
@@ -325,4 +340,53 @@ fn an_unreadable_system_configuration_is_reported_not_guessed() {
     assert_clean_failure(&out, 2);
     assert!(stderr(&out).contains(&why), "{}", stderr(&out));
     assert_eq!(user.files(), files);
+}
+
+/// Where Nix can say (2.19 and later, against a 2.15+ daemon), nix-tokens asks it rather than
+/// estimate: the daemon was started trusting root, and the system nix.conf no longer says so, yet
+/// root's own cache login goes through, and status says Nix said so. Root is the only user that
+/// can run the recent Nix's client (in its chroot).
+fn nix_itself_says_whether_the_daemon_trusts_this_user(nix: &Nix) {
+    if nix.which != crate::support::nix::Which::Recent {
+        eprintln!("skipping: {nix} has no `nix store info --json`");
+        return;
+    }
+    let Some(m) = machine(nix, &["asked"]) else {
+        return;
+    };
+    let conf = m.f.env.etc.join("nix.conf");
+    let text = read(&conf).replace("trusted-users = root", "trusted-users = nix-tokens-nobody");
+    std::fs::write(&conf, text).unwrap();
+    let run = |args: &[&str]| {
+        let bin = m.f.env.root.join("daemon-bin");
+        std::os::unix::fs::symlink(&nix.program, bin.join("nix")).ok();
+        let path = std::env::var_os("PATH").unwrap_or_default();
+        let path =
+            std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(&path))).unwrap();
+        m.f.env
+            .cmd()
+            .env("PATH", path)
+            .env("NIX_REMOTE", "daemon")
+            .env("NIX_DAEMON_SOCKET_PATH", &m.daemon.socket)
+            .env("SSL_CERT_FILE", &m.f.ca_file)
+            .env_remove("NIX_STORE_DIR")
+            .args(args)
+            .write_stdin(format!("{TOKEN}\n"))
+            .output()
+            .unwrap()
+    };
+    let out = run(&["status", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let install = &json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "install")
+        .unwrap()["install"];
+    assert_eq!(install["trust_from"], "nix", "{install}");
+    assert_eq!(install["trusted"], true, "{install}");
+    let out = run(&["login", &m.server.host, "-p", "nix-cache", "--with-token"]);
+    assert_success(&out);
+    let netrc = m.f.env.netrc();
+    assert!(read(&netrc).contains(&m.server.host), "{}", read(&netrc));
 }

@@ -14,15 +14,26 @@ use std::time::{Duration, Instant};
 use super::fake_cache::basic;
 use super::nix::fetching::Fetching;
 use super::nix::https::{Answer, HttpsServer, Request};
+use super::nix::{Nix, Which};
 
-/// Whether a test can run here: root, `useradd` and `nix-daemon`; else `None` after saying why
-/// (on CI, which runs as root with all of them, a failure).
-pub fn can_run() -> Option<PathBuf> {
+/// The nix-daemon of `nix` when a test can run it here: as root, with `useradd`; else `None` after
+/// saying why (on CI, which runs as root with all of them, a failure). The recent Nix's daemon is
+/// its chroot wrapper under the name `nix-daemon` (in `bin`, made here).
+pub fn daemon_of(nix: &Nix, bin: &Path) -> Option<PathBuf> {
     let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
-    let daemon = super::which("nix-daemon");
     let useradd = ["/usr/sbin/useradd", "/sbin/useradd"]
         .iter()
         .any(|p| Path::new(p).exists());
+    let daemon = match nix.which {
+        Which::Path => super::which("nix-daemon"),
+        Which::Recent => {
+            let wrapper = std::fs::canonicalize(&nix.program).ok()?;
+            std::fs::create_dir_all(bin).unwrap();
+            let link = bin.join("nix-daemon");
+            std::os::unix::fs::symlink(wrapper, &link).unwrap();
+            Some(link)
+        }
+    };
     let why = match (root, &daemon, useradd) {
         (false, _, _) => "not root (the daemon and useradd need it)",
         (_, None, _) => "no nix-daemon on PATH (apt-get install nix-bin)",
@@ -55,6 +66,7 @@ pub struct Daemon {
     pub state: PathBuf,
     /// The store lives under it (`ROOT/nix/store`).
     pub store_root: PathBuf,
+    log: PathBuf,
 }
 
 impl Daemon {
@@ -66,6 +78,7 @@ impl Daemon {
             std::fs::create_dir_all(d).unwrap();
         }
         let socket = dir.join("socket");
+        let _ = std::fs::remove_file(&socket);
         let child = Command::new(program)
             .args(["--option", "store"])
             .arg(format!("local?root={}", store_root.display()))
@@ -80,6 +93,7 @@ impl Daemon {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.join("log")).unwrap())
+            .current_dir(root)
             .spawn()
             .expect("start nix-daemon");
         let started = Instant::now();
@@ -97,7 +111,14 @@ impl Daemon {
             socket,
             state,
             store_root,
+            log: dir.join("log"),
         }
+    }
+
+    /// What the daemon printed (one `accepted connection from pid P, user U (trusted)` line for
+    /// each client).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Whether the daemon's store holds `path` (`/nix/store/…`).
