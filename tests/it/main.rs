@@ -14,6 +14,7 @@ mod device_flow;
 mod flake;
 mod git_credential;
 mod hostile_server;
+mod install;
 mod keyring;
 mod least_privilege_login;
 mod login;

@@ -1,12 +1,12 @@
 //! Asking the installed Nix, with a time limit: what it is (`nix --version`) and whether the
-//! daemon trusts this user (`nix store info --json`, Nix 2.19 and later, whose `trusted` key a
-//! 2.15+ daemon fills in).
+//! daemon trusts this user (`nix store info --json`, or `store ping` before Nix 2.19 and on Lix,
+//! whose `trusted` key a 2.15+ daemon fills in).
 
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::nixconf::nix_version::{self, NixVersion};
+use crate::nixconf::nix_version::{self, Implementation, NixVersion};
 
 /// How long one `nix` command may take before nix-tokens goes on without its answer.
 const LIMIT: Duration = Duration::from_secs(5);
@@ -42,16 +42,21 @@ pub fn version() -> Option<NixVersion> {
     nix_version::parse(&nix(&["--version"])?)
 }
 
-/// What the daemon says of this user's trust, when this Nix can ask and the daemon answers.
+/// What the daemon says of this user's trust, when this Nix can ask and the daemon answers:
+/// `nix store info --json` from Nix 2.19, `nix store ping --json` (its older name, which Lix
+/// keeps) from 2.15.
 pub fn trusted(version: &NixVersion) -> Option<bool> {
-    if version.number < (2, 19) {
-        return None;
-    }
+    let lix = version.implementation == Implementation::Lix;
+    let verb = match version.number {
+        n if n < (2, 15) => return None,
+        n if n < (2, 19) || lix => "ping",
+        _ => "info",
+    };
     let out = nix(&[
         "--extra-experimental-features",
         "nix-command",
         "store",
-        "info",
+        verb,
         "--json",
     ])?;
     parse_store_info(&out)
