@@ -87,14 +87,22 @@ impl Install {
     /// `nix` (with a time limit) for what only Nix can say; without it nothing is run and the
     /// daemon's trust is estimated.
     pub fn detect(layout: &Layout, ask: bool) -> Result<Self> {
+        let settings = view::settings_in_order(&layout.nix_read_order())?;
+        Install::with(layout, ask, &settings)
+    }
+
+    /// The same, from `settings` when the caller has read them already (what Nix applies, from
+    /// [`view::settings_in_order`]).
+    pub fn with(layout: &Layout, ask: bool, settings: &[view::Setting]) -> Result<Self> {
         let system_conf = layout.system_dir.join("nix.conf");
         let system = view::file_settings(std::slice::from_ref(&system_conf))?;
         let system_netrc = view::netrc_file(&system, &layout.system_dir);
-        let order = layout.nix_read_order();
-        let user = view::settings_in_order(order.get(1..).unwrap_or_default())?;
-        let user_netrc = user
+        // The user's own settings: everything but the system file's (and what it includes).
+        let system_files: Vec<&PathBuf> = system.iter().map(|s| &s.file).collect();
+        let user_netrc = settings
             .iter()
             .rev()
+            .filter(|s| !system_files.contains(&&s.file))
             .find(|s| s.name == "netrc-file")
             .map(|s| PathBuf::from(&s.value));
         let daemon = uses_daemon();

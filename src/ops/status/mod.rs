@@ -89,7 +89,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
     let settings = view::settings_in_order(&files)?;
     let mut rows = rows(ctx, registry, &remembered, &settings)?;
     // Offline, nothing is run: the daemon's trust is estimated from the system configuration.
-    let install = Install::detect(&ctx.layout, !plan.offline)?;
+    let install = Install::with(&ctx.layout, !plan.offline, &settings)?;
     let urls = caches::substituters(&settings);
     let mut caches = caches::rows(&urls, &install);
     let mut missing = Vec::new();
