@@ -73,12 +73,21 @@ impl Machine {
             std::fs::create_dir_all(bin.parent().unwrap()).unwrap();
             std::fs::copy(env!("CARGO_BIN_EXE_nix-tokens"), &bin).unwrap();
         }
-        let mut cmd = user.command(&bin, &self.daemon, &self.f.env.etc);
-        cmd.env("SSL_CERT_FILE", &self.f.ca_file).args(args);
-        assert_cmd::Command::from_std(cmd)
-            .write_stdin(format!("{TOKEN}\n"))
-            .output()
-            .unwrap()
+        // A child another test forked while the copy was being written may still hold it open
+        // for a moment ("Text file busy"): run again then.
+        for _ in 0..50 {
+            let mut cmd = user.command(&bin, &self.daemon, &self.f.env.etc);
+            cmd.env("SSL_CERT_FILE", &self.f.ca_file).args(args);
+            let out = assert_cmd::Command::from_std(cmd)
+                .write_stdin(format!("{TOKEN}\n"))
+                .output()
+                .unwrap();
+            if !stderr(&out).contains("Text file busy") {
+                return out;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("{} stayed busy", bin.display());
     }
 
     /// `nix-store --realise PATH` as `user`, through the daemon.
@@ -96,6 +105,11 @@ impl Machine {
             .map(|r| r.header("authorization").map(str::to_owned))
             .collect()
     }
+}
+
+/// What `status --json` printed (its standard error shown when that is not JSON).
+fn json_of(out: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(out)))
 }
 
 fn a_trusted_users_own_cache_login_is_what_the_daemon_substitutes_with(nix: &Nix) {
@@ -144,7 +158,7 @@ fn a_trusted_users_own_cache_login_is_what_the_daemon_substitutes_with(nix: &Nix
         stderr(&out)
     );
     let out = m.nix_tokens(user, &["status", "--offline", "--json"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = json_of(&out);
     let install = json
         .as_array()
         .unwrap()
@@ -215,7 +229,7 @@ fn an_untrusted_user_is_sent_to_the_system_netrc_which_then_serves_them(nix: &Ni
     let said = stderr(&status) + &stdout(&status);
     assert!(said.contains("does not trust this user"), "{said}");
     let out = m.nix_tokens(user, &["status", "--offline", "--json"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = json_of(&out);
     let rows = json.as_array().unwrap();
     let token = rows.iter().find(|r| r["kind"] == "token").unwrap();
     let never = "the nix-daemon does not trust this user, so it never sends this credential";
@@ -287,7 +301,7 @@ fn a_trusted_users_own_netrc_hides_the_system_one_until_login_carries_it_over(ni
     assert!(!out.status.success() && !m.daemon.has(path), "{out:?}");
 
     let out = m.nix_tokens(user, &["status", "--offline", "--json"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = json_of(&out);
     let cache = json
         .as_array()
         .unwrap()
@@ -376,7 +390,7 @@ fn nix_itself_says_whether_the_daemon_trusts_this_user(nix: &Nix) {
             .unwrap()
     };
     let out = run(&["status", "--json"]);
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = json_of(&out);
     let install = &json
         .as_array()
         .unwrap()
