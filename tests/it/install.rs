@@ -104,3 +104,26 @@ fn a_system_configuration_linked_into_the_store_is_managed() {
     let out = plain.run(&["status", "--offline", "--json"], "");
     assert_eq!(stdout(&out).trim(), "[]");
 }
+
+/// `login` asks Nix about the daemon for a binary cache only: a forge's login runs no `nix`.
+#[test]
+fn only_a_cache_login_asks_nix_about_the_daemon() {
+    let env = TestEnv::new();
+    let (path, ran) = fake_nix(&env, "nix (Nix) 2.12.0");
+    let login = |args: &[&str]| {
+        env.cmd()
+            .arg("login")
+            .args(args)
+            .args(["--with-token", "--dry-run"])
+            .env("PATH", &path)
+            .env("NIX_REMOTE", "daemon")
+            .write_stdin("")
+            .output()
+            .unwrap()
+    };
+    assert_success(&login(&["github"]));
+    assert_success(&login(&["codeberg.org"]));
+    assert!(!ran.exists(), "a forge's login ran nix: {}", read(&ran));
+    assert_success(&login(&["cachix", "--cache", "team"]));
+    assert_eq!(read(&ran).trim(), "--version");
+}
