@@ -112,6 +112,17 @@ fn json_of(out: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(out)))
 }
 
+/// The `install` entry of `status --json`.
+fn install_of(out: &std::process::Output) -> serde_json::Value {
+    let json = json_of(out);
+    let entry = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "install");
+    entry.expect("an install entry")["install"].clone()
+}
+
 fn a_trusted_users_own_cache_login_is_what_the_daemon_substitutes_with(nix: &Nix) {
     let Some(m) = machine(nix, &["for-the-trusted-user"]) else {
         return;
@@ -158,20 +169,11 @@ fn a_trusted_users_own_cache_login_is_what_the_daemon_substitutes_with(nix: &Nix
         stderr(&out)
     );
     let out = m.nix_tokens(user, &["status", "--offline", "--json"]);
-    let json = json_of(&out);
-    let install = json
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["kind"] == "install")
-        .expect("an install entry");
-    assert_eq!(install["install"]["kind"], "multi-user");
-    assert_eq!(install["install"]["trusted"], true);
-    assert_eq!(install["install"]["trust_from"], "estimated");
-    assert_eq!(
-        install["install"]["cache_netrc"],
-        netrc.display().to_string()
-    );
+    let install = install_of(&out);
+    assert_eq!(install["kind"], "multi-user");
+    assert_eq!(install["trusted"], true);
+    assert_eq!(install["trust_from"], "estimated");
+    assert_eq!(install["cache_netrc"], netrc.display().to_string());
 }
 
 fn an_untrusted_user_is_sent_to_the_system_netrc_which_then_serves_them(nix: &Nix) {
@@ -390,13 +392,7 @@ fn nix_itself_says_whether_the_daemon_trusts_this_user(nix: &Nix) {
             .unwrap()
     };
     let out = run(&["status", "--json"]);
-    let json = json_of(&out);
-    let install = &json
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["kind"] == "install")
-        .unwrap()["install"];
+    let install = install_of(&out);
     assert_eq!(install["trust_from"], "nix", "{install}");
     assert_eq!(install["trusted"], true, "{install}");
     let out = run(&["login", &m.server.host, "-p", "nix-cache", "--with-token"]);

@@ -105,3 +105,66 @@ impl Install {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::nixconf::nix_version;
+
+    #[test]
+    fn one_line_and_the_json_say_who_substitutes_with_whose_settings() {
+        let mut install = Install::example(true, PathBuf::from("/etc/nix/netrc"));
+        install.user_conf = Some(PathBuf::from("/home/me/.config/nix/nix.conf"));
+        let line = install.line();
+        assert_eq!(
+            line,
+            "Install: Nix, multi-user: the nix-daemon does not trust this user (it ignores this user's netrc and substituters), estimated from /etc/nix/nix.conf; system configuration /etc/nix/nix.conf; user configuration /home/me/.config/nix/nix.conf; binary caches read /etc/nix/netrc"
+        );
+        let json = serde_json::to_value(install.summary()).unwrap();
+        assert_eq!(json["kind"], "multi-user");
+        assert_eq!(json["trusted"], false);
+        assert_eq!(json["trust_from"], "estimated");
+        assert_eq!(json["implementation"], serde_json::Value::Null);
+
+        install.trust = Trust::Daemon {
+            verdict: Verdict::Trusted,
+            asked: true,
+        };
+        install.nix = nix_version::parse("nix (Determinate Nix 3.6.2) 2.29.0");
+        let line = install.line();
+        assert!(line.starts_with("Install: Determinate Nix 3.6.2 (Nix 2.29.0), multi-user: the nix-daemon trusts this user (it applies this user's settings), Nix says so;"), "{line}");
+        assert!(
+            line.contains("/etc/nix/nix.conf (managed by Determinate Nix)"),
+            "{line}"
+        );
+        install.managed = Some(Manager::NixDarwin);
+        assert!(install.line().contains("(managed by nix-darwin)"));
+        let json = serde_json::to_value(install.summary()).unwrap();
+        assert_eq!(json["trust_from"], "nix");
+        assert_eq!(json["managed_by"], "nix-darwin");
+
+        install.trust = Trust::Unknown("/etc/nix/nix.conf cannot be read".into());
+        assert!(
+            install
+                .line()
+                .contains("multi-user: /etc/nix/nix.conf cannot be read")
+        );
+        assert_eq!(
+            serde_json::to_value(install.summary()).unwrap()["trusted"],
+            serde_json::Value::Null
+        );
+
+        let single = Install::example(false, PathBuf::from("/home/me/.config/nix/netrc"));
+        assert!(
+            single
+                .line()
+                .starts_with("Install: Nix, single-user: Nix downloads with this user's settings")
+        );
+        assert_eq!(
+            serde_json::to_value(single.summary()).unwrap()["trust_from"],
+            "own"
+        );
+    }
+}
