@@ -46,7 +46,7 @@ pub fn run(ctx: &Context, args: SetTokenArgs) -> Result<ExitCode> {
     )?;
     if let Some(p) = target.provider.filter(|p| p.forge().serves_substitutes()) {
         let again = format!("set-token {} --provider {}", target.host, p.name);
-        let install = Install::detect(&ctx.layout)?;
+        let install = Install::detect(&ctx.layout, true)?;
         check_cache_destination(&target, &install, ctx.layout.system, &again)?;
     }
     let advice = target.provider.and_then(|p| p.token_advice(&target.host));

@@ -4,6 +4,8 @@
 //!
 //! - [`save`]: storing a token (`login`, `set-token`): its key, file and format, the question
 //!   before replacing another token, the locked write.
+//! - [`carry`]: copying caches' credentials from the system netrc into a user's netrc that
+//!   replaces it.
 //! - [`login`]: running a login plan: obtaining the token through a flow, checking it, saving it.
 //! - [`refresh`]: renewing OAuth logins (`refresh`, and `status` and `git-credential` before they
 //!   use a token).
@@ -12,6 +14,7 @@
 //! - [`logout`]: removing tokens, and revoking them at their providers.
 //! - [`git_credential`]: git's credential requests, and adding the helper to git's configuration.
 
+pub mod carry;
 pub mod check;
 pub mod git_credential;
 pub mod login;

@@ -4,10 +4,11 @@
 
 use std::path::PathBuf;
 
+use super::carry;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::nixconf::hosts::{HostInfo, PixiLink};
-use crate::nixconf::install::Install;
+use crate::nixconf::install::{Install, Trust, Verdict};
 use crate::nixconf::nix_version;
 use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::store::Session;
@@ -81,8 +82,9 @@ impl<'r> Target<'r> {
 }
 
 /// Refuses to put a binary cache's token where the process that downloads from the cache never
-/// reads it: on a multi-user install the nix-daemon reads only the system's netrc, so such a token
-/// needs `--system` (as root). `again` is the command to run instead, without `nix-tokens`.
+/// reads it: on a multi-user install the nix-daemon reads the user's own netrc only for a user it
+/// trusts (and Nix 2.34.0 not even then), so for anyone else such a token needs `--system` (as
+/// root). `again` is the command to run instead, without `nix-tokens`.
 pub fn check_cache_destination(
     target: &Target,
     install: &Install,
@@ -92,15 +94,42 @@ pub fn check_cache_destination(
     let Some(provider) = target.provider.filter(|p| p.forge().serves_substitutes()) else {
         return Ok(());
     };
-    if install.daemon && !system {
-        return Err(Error::usage(format!(
-            "on this machine the nix-daemon downloads from binary caches, and it reads only {}; run the command as root with --system: `sudo nix-tokens --system {again}` (on NixOS: `programs.nix-tokens.cacheTokens.\"{}\" = {{ file = …; provider = \"{}\"; }};`)",
-            install.netrc.display(),
-            target.host,
-            provider.name
-        )));
+    if !install.daemon || system {
+        return Ok(());
     }
-    Ok(())
+    let why = match &install.trust {
+        _ if install.ignores_user_netrc() => {
+            "Nix 2.34.0's daemon ignores a trusted user's own netrc-file (fixed in 2.34.1)"
+                .to_owned()
+        }
+        Trust::Own => return Ok(()),
+        Trust::Daemon {
+            verdict: Verdict::Trusted,
+            ..
+        } => return Ok(()),
+        Trust::Daemon { verdict, asked } => {
+            let from = if *asked {
+                "Nix says so".to_owned()
+            } else {
+                format!("estimated from {}", install.system_conf.display())
+            };
+            match verdict {
+                Verdict::NotAllowed => {
+                    format!("the nix-daemon does not let this user connect (allowed-users; {from})")
+                }
+                _ => format!(
+                    "the nix-daemon does not trust this user ({from}), so it ignores this user's own netrc; a user in its trusted-users may log in without --system"
+                ),
+            }
+        }
+        Trust::Unknown(why) => why.clone(),
+    };
+    Err(Error::usage(format!(
+        "on this machine the nix-daemon downloads from binary caches, and it reads only {}; run the command as root with --system: `sudo nix-tokens --system {again}` (on NixOS: `programs.nix-tokens.cacheTokens.\"{}\" = {{ file = …; provider = \"{}\"; }};`). Why: {why}.",
+        install.system_netrc.display(),
+        target.host,
+        provider.name
+    )))
 }
 
 /// What [`save`] did.
@@ -170,8 +199,15 @@ pub fn save(
         }
     };
     let dry_run = options.dry_run;
+    let carried = match dry_run {
+        true => Vec::new(),
+        false => carry::offer(ctx, &session, target.sink, &target.host)?,
+    };
     let check = (target.sink == Sink::AccessTokens).then(|| token.clone());
     let useless = stage(&mut session, target, token, options)?;
+    for (host, login, password) in &carried {
+        session.set_netrc(host, login, password)?;
+    }
     let report = session.commit(dry_run)?;
     ctx.show_report(&report, dry_run);
     if dry_run {
@@ -189,6 +225,14 @@ pub fn save(
         && let Some(warning) = nix_version::stored_owner_key_warning(key)
     {
         ctx.ui.warn(&warning);
+    }
+    if !carried.is_empty() {
+        let hosts: Vec<&str> = carried.iter().map(|(h, _, _)| h.as_str()).collect();
+        ctx.ui.info(&format!(
+            "Copied the credentials for {} into {}.",
+            hosts.join(", "),
+            file.display()
+        ));
     }
     if useless {
         ctx.ui.info(&format!(

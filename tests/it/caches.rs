@@ -216,6 +216,12 @@ fn a_public_cache_is_said_to_need_no_token() {
 fn with_a_nix_daemon_the_token_goes_to_the_system_netrc_or_nowhere() {
     let env = TestEnv::new();
     let cache = fake_cache::start("", &[("", TOKEN)]);
+    // A daemon that trusts no one this test runs as (root included), so it reads only its own
+    // netrc for this user's downloads.
+    env.write(
+        &env.etc.join("nix.conf"),
+        "trusted-users = nix-tokens-nobody\n",
+    );
     let before = env.snapshot();
     let daemon = |args: &[&str]| {
         env.cmd()
@@ -292,7 +298,9 @@ fn status_shows_every_substituter_with_the_credential_it_will_get() {
     env.write(
         &env.etc.join("nix.conf"),
         &format!(
-            "substituters = {} {}\ntrusted-substituters = s3://bucket\n",
+            // The daemon below trusts no one this test runs as (root included): only its own
+            // netrc counts for caches.
+            "substituters = {} {}\ntrusted-substituters = s3://bucket\ntrusted-users = nix-tokens-nobody\n",
             public.url, private.url
         ),
     );

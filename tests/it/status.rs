@@ -8,6 +8,7 @@ fn keys_of(json: &serde_json::Value) -> Vec<String> {
     json.as_array()
         .unwrap()
         .iter()
+        .filter(|r| r["kind"] != "install")
         .map(|r| r["host"].as_str().unwrap().to_owned())
         .collect()
 }

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod daemon;
 pub mod fake_cache;
 pub mod fake_forge;
 pub mod fake_oidc;

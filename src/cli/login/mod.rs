@@ -21,7 +21,7 @@ use crate::http::{self, Http};
 use crate::nixconf::install::Install;
 use crate::nixconf::pixi;
 use crate::ops::login;
-use crate::providers::detect;
+use crate::providers::{Registry, detect};
 use plan::{Facts, Planned};
 
 /// How the token is obtained.
@@ -126,7 +126,8 @@ pub fn run(ctx: &Context, mut args: LoginArgs) -> Result<ExitCode> {
         detected: None,
         stdin_is_terminal: std::io::stdin().is_terminal(),
         pixi_file: pixi::path(),
-        install: Install::detect(&ctx.layout)?,
+        // What only Nix can say (the daemon's trust) is asked for a binary cache alone.
+        install: Install::detect(&ctx.layout, is_cache(&registry, &args, None))?,
         system: ctx.layout.system,
     };
     let plan = loop {
@@ -139,6 +140,9 @@ pub fn run(ctx: &Context, mut args: LoginArgs) -> Result<ExitCode> {
                     Ok(kind) => {
                         ctx.ui.info(&format!("{host} runs {}.", kind.name()));
                         facts.detected = Some(kind);
+                        if is_cache(&registry, &args, Some(kind.name())) {
+                            facts.install = Install::detect(&ctx.layout, true)?;
+                        }
                     }
                     Err(tried) => {
                         return Err(Error::failed(format!(
@@ -196,4 +200,18 @@ fn client_secret(ctx: &Context, args: &LoginArgs) -> Result<Option<String>> {
         ));
     }
     read_secret_file(path, "the OAuth client secret").map(|s| Some(s.expose().clone()))
+}
+
+/// Whether the login is for a binary cache: `--cache`, or a provider (named, the host's, or
+/// `detected`) that serves substitutes.
+fn is_cache(registry: &Registry, args: &LoginArgs, detected: Option<&str>) -> bool {
+    let target = args.target.as_deref().unwrap_or("github");
+    let provider = match detected.or(args.provider.as_deref()) {
+        Some(name) => registry.by_name(name),
+        None => registry
+            .resolve_target(target, None)
+            .ok()
+            .and_then(|(_, p)| p),
+    };
+    args.cache.is_some() || provider.is_some_and(|p| p.forge().serves_substitutes())
 }

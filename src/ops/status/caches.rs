@@ -176,7 +176,7 @@ fn missing(row: &CacheRow, why: &str, install: &Install, registry: &Registry) ->
         .by_host(&row.host)
         .filter(|p| p.forge().serves_substitutes())
         .map_or("nix-cache", |p| p.name.as_str());
-    let sudo = if install.daemon {
+    let sudo = if !install.reads_user_settings() {
         "sudo nix-tokens --system"
     } else {
         "nix-tokens"
@@ -232,10 +232,7 @@ mod tests {
             "machine a.example password ta\nmachine 10.0.0.1 password tb\nmachine 127.0.0.1 login u password tc\n",
         )
         .unwrap();
-        let install = Install {
-            daemon: true,
-            netrc: netrc.clone(),
-        };
+        let install = Install::example(true, netrc.clone());
         let urls = [
             "https://a.example".to_owned(),
             "http://10.0.0.1:5000".to_owned(),

@@ -5,6 +5,7 @@
 
 mod caches;
 mod check;
+mod daemon;
 mod table;
 
 use std::path::PathBuf;
@@ -15,7 +16,7 @@ use super::refresh::renew_due;
 use crate::context::Context;
 use crate::error::Result;
 use crate::nixconf::hosts::Hosts;
-use crate::nixconf::install::Install;
+use crate::nixconf::install::{Install, Trust};
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::oauth::OAuthLogins;
 use crate::nixconf::{fsio, nix_version, pasted, tokens, view};
@@ -87,7 +88,8 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
     }
     let settings = view::settings_in_order(&files)?;
     let mut rows = rows(ctx, registry, &remembered, &settings)?;
-    let install = Install::with(&ctx.layout, Some(&settings))?;
+    // Offline, nothing is run: the daemon's trust is estimated from the system configuration.
+    let install = Install::with(&ctx.layout, !plan.offline, &settings)?;
     let urls = caches::substituters(&settings);
     let mut caches = caches::rows(&urls, &install);
     let mut missing = Vec::new();
@@ -121,8 +123,9 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
             &install,
         )?;
     }
+    daemon::flag(ctx, &install, registry, &settings, &mut rows, &mut caches);
     add_login_expiry(ctx, &mut rows)?;
-    show(ctx, plan, &rows, &caches);
+    show(ctx, plan, &install, &rows, &caches);
     if let Some(owner) = rows
         .iter()
         .find(|r| r.secret.is_some() && r.host.contains('/'))
@@ -149,17 +152,32 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
 }
 
 /// Prints the tokens, then the binary caches: one JSON array, or the tables.
-fn show(ctx: &Context, plan: &StatusPlan, rows: &[Row], caches: &[caches::CacheRow]) {
+fn show(
+    ctx: &Context,
+    plan: &StatusPlan,
+    install: &Install,
+    rows: &[Row],
+    caches: &[caches::CacheRow],
+) {
     if plan.json {
         let value = |v: Result<serde_json::Value, _>| v.expect("status rows are plain data");
         let all: Vec<serde_json::Value> = rows
             .iter()
             .map(|r| value(serde_json::to_value(r)))
             .chain(caches.iter().map(|c| value(serde_json::to_value(c))))
+            // A plain single-user install (the user's files are all that count) adds nothing.
+            .chain(
+                (install.daemon || install.managed.is_some())
+                    .then(|| serde_json::json!({"kind": "install", "install": install.summary()})),
+            )
             .collect();
         let json = serde_json::to_string_pretty(&all).expect("status rows always serialize");
         println!("{json}");
         return;
+    }
+    ctx.ui.info(&install.line());
+    if let Trust::Unknown(why) = &install.trust {
+        ctx.ui.warn(why);
     }
     if rows.is_empty() {
         ctx.ui.info("Nix sees no access tokens. Add one with `nix-tokens login` or `nix-tokens set-token HOST`.");

@@ -15,10 +15,7 @@ fn facts() -> Facts {
         detected: None,
         stdin_is_terminal: false,
         pixi_file: Some(PathBuf::from("/home/me/.rattler/credentials.json")),
-        install: Install {
-            daemon: false,
-            netrc: PathBuf::from("/home/me/.config/nix/netrc"),
-        },
+        install: Install::example(false, PathBuf::from("/home/me/.config/nix/netrc")),
         system: false,
     }
 }
@@ -242,3 +239,44 @@ fn owners_and_the_dry_run_sentence() {
 }
 
 mod least_privilege;
+
+/// On a multi-user install a cache's token goes to the user's own files only for a user the
+/// daemon trusts (and not on Nix 2.34.0, whose daemon ignores that netrc); anyone else is sent
+/// to `--system`, with the reason.
+#[test]
+fn a_cache_login_beside_a_daemon_follows_its_trust() {
+    use crate::nixconf::install::{Trust, Verdict};
+    let r = Registry::load(None).unwrap();
+    let line = "cachix --cache team";
+    let with = |verdict, version: Option<&str>| {
+        let mut facts = facts();
+        facts.install = Install::example(true, PathBuf::from("/etc/nix/netrc"));
+        facts.install.trust = Trust::Daemon {
+            verdict,
+            asked: false,
+        };
+        facts.install.nix = version.and_then(crate::nixconf::nix_version::parse);
+        facts
+    };
+    let trusted = with(Verdict::Trusted, Some("nix (Nix) 2.34.1"));
+    assert!(planned(&r, line, &trusted).is_ok());
+    let untrusted = refusal(&r, line, &with(Verdict::Untrusted, None));
+    assert!(
+        untrusted.contains(
+            "`sudo nix-tokens --system login team.cachix.org --provider cachix --cache team`"
+        ) && untrusted.contains("programs.nix-tokens.cacheTokens")
+            && untrusted.contains("does not trust this user (estimated from /etc/nix/nix.conf)"),
+        "{untrusted}"
+    );
+    let old = refusal(&r, line, &with(Verdict::Trusted, Some("nix (Nix) 2.34.0")));
+    assert!(
+        old.contains("Nix 2.34.0's daemon ignores a trusted user's own netrc-file"),
+        "{old}"
+    );
+    let mut unknown = with(Verdict::Trusted, None);
+    unknown.install.trust = Trust::Unknown("/etc/nix/nix.conf cannot be read".into());
+    assert!(refusal(&r, line, &unknown).contains("/etc/nix/nix.conf cannot be read"));
+    let mut system = with(Verdict::Untrusted, None);
+    system.system = true;
+    assert!(planned(&r, line, &system).is_ok());
+}
