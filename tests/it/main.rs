@@ -13,6 +13,7 @@ mod device_flow;
 mod flake;
 mod git_credential;
 mod hostile_server;
+mod import_root;
 mod keyring;
 mod least_privilege_login;
 mod login;
