@@ -6,6 +6,7 @@
 //! commits the changed ones in one loss-free order.
 
 pub mod conf;
+pub mod determinate;
 pub mod document;
 pub mod fsio;
 pub mod hosts;

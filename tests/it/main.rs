@@ -9,6 +9,7 @@ mod check;
 mod cli_surface;
 mod crash;
 mod detect;
+mod determinate;
 mod device_flow;
 mod flake;
 mod git_credential;
