@@ -15,9 +15,12 @@
 //!   `disallowedOptions`).
 //! - Netrc files of one's own reach Nix through determinate-nixd's configuration,
 //!   `/etc/determinate/config.json`: `{"authentication": {"additionalNetrcSources": [PATH]}}`,
-//!   which determinate-nixd merges into the netrc it manages (the option
-//!   `determinateNix.determinateNixd.authentication.additionalNetrcSources` of Determinate's
-//!   NixOS and nix-darwin modules writes that file).
+//!   "a list of paths to `netrc` files that are combined by Determinate Nixd and used by
+//!   Determinate Nix. These files must exist and not be in `/nix/store` or the daemon refuses to
+//!   start" (DeterminateSystems/determinate, `modules/nix-darwin/default.nix`, the option
+//!   `determinateNix.determinateNixd.authentication.additionalNetrcSources`, which writes that
+//!   file; docs.determinate.systems/determinate-nix#determinate-nixd-configuration). nix-tokens
+//!   never deletes a netrc it wrote (an emptied one stays, empty), so a listed netrc keeps existing.
 //!
 //! So with `--system` nix-tokens edits `nix.custom.conf` (created 0644 when absent), keeps its
 //! tokens in `access-tokens.conf` and `netrc` beside it, and names that netrc for
