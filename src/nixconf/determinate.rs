@@ -35,7 +35,8 @@ use crate::error::{Error, Result};
 /// Determinate's file for local settings, beside the managed nix.conf.
 pub const CUSTOM_CONF: &str = "nix.custom.conf";
 /// The netrc determinate-nixd manages for FlakeHub.
-pub const MANAGED_NETRC: &str = "/nix/var/determinate/netrc";
+#[cfg(test)]
+const MANAGED_NETRC: &str = "/nix/var/determinate/netrc";
 
 /// A Determinate Nix layout: the managed nix.conf and what it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,8 +150,11 @@ impl Determinate {
 
     /// What to tell the user after writing credentials to `netrc`: nothing when determinate-nixd
     /// already merges it (its config.json lists it), else the setting to add.
+    /// Without a managed netrc (the installer's nix.conf for upstream Nix names none), Nix reads
+    /// `$NIX_CONF_DIR/netrc`, nix-tokens' own: nothing to say either.
     pub fn netrc_note(&self, netrc: &Path) -> Option<String> {
-        if self.managed_netrc.as_deref() == Some(netrc) {
+        let managed = self.managed_netrc.as_deref()?;
+        if managed == netrc {
             return None;
         }
         let listed = read_optional(&self.config_json)
@@ -172,10 +176,7 @@ impl Determinate {
         let path = netrc.display();
         Some(format!(
             "Determinate Nix downloads with {}, which determinate-nixd manages; for it to merge {path}, list it in {}: {{\"authentication\": {{\"additionalNetrcSources\": [\"{path}\"]}}}} (NixOS or nix-darwin with Determinate's module: determinateNix.determinateNixd.authentication.additionalNetrcSources = [ \"{path}\" ];)",
-            self.managed_netrc
-                .as_deref()
-                .unwrap_or(Path::new(MANAGED_NETRC))
-                .display(),
+            managed.display(),
             self.config_json.display()
         ))
     }
@@ -257,6 +258,14 @@ mod tests {
         );
         std::fs::write(&d.config_json, json).unwrap();
         assert_eq!(d.netrc_note(&netrc), None);
+        // The installer's file for upstream Nix names no netrc: Nix reads nix-tokens' own.
+        let upstream = Determinate {
+            managed_netrc: None,
+            ..d.clone()
+        };
+        std::fs::remove_file(&d.config_json).unwrap();
+        assert_eq!(upstream.netrc_note(&netrc), None);
+        assert!(d.netrc_note(&netrc).is_some());
         let owners = d.ownership();
         assert_eq!(owners.len(), 3);
         assert!(owners[0].1.starts_with("managed by Determinate Nix"));
