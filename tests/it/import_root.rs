@@ -105,8 +105,15 @@ fn a_new_login_of_the_user_reaches_root_on_the_next_import() {
         &["set-token", "github.com", "--force"],
         &format!("{newer}\n"),
     ));
+    let before = root.snapshot();
     let dry = import(&root, &alice, &["--dry-run"]);
     assert_success(&dry);
+    assert!(
+        stderr(&dry).contains("Would import github.com"),
+        "{}",
+        stderr(&dry)
+    );
+    assert_eq!(root.snapshot(), before, "a dry run wrote");
     assert!(read(&root.etc.join("access-tokens.conf")).contains(GH));
     let out = import(&root, &alice, &[]);
     assert_no_leak(&out, &[newer]);

@@ -94,9 +94,14 @@ pub fn run(ctx: &Context, plan: &ImportPlan) -> Result<()> {
     let copied = apply(&mut session, &picked, &ctx.layout.token_file)?;
     let report = session.commit(plan.dry_run)?;
     ctx.show_report(&report, plan.dry_run);
+    let verb = if plan.dry_run {
+        "Would import"
+    } else {
+        "Imported"
+    };
     for (key, token, file) in &copied {
         ctx.ui.info(&format!(
-            "Imported {key} ({}) from {} into {}.",
+            "{verb} {key} ({}) from {} into {}.",
             mask(token),
             plan.who,
             file.display()

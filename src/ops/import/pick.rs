@@ -52,12 +52,14 @@ fn refused(file: &Path, what: &str) -> Error {
 pub fn pick(sources: &Sources) -> Result<Picked> {
     let (token_path, token_text) = sources.token_file;
     let mut picked = Picked::default();
+    let mut lines = Vec::new();
     for (i, line) in ConfFile::parse(token_text).entries() {
         match line {
             Entry::Setting { name, value }
                 if name == ACCESS_TOKENS || name == EXTRA_ACCESS_TOKENS =>
             {
-                add_pairs(&mut picked.tokens, &value, token_path, i + 1)?;
+                add_pairs(&mut TokenMap::default(), &value, token_path, i + 1)?;
+                lines.push((name, value));
             }
             // nix-tokens writes it to point Nix at its netrc, which is read below.
             Entry::Setting { name, .. } if name == "netrc-file" => {}
@@ -81,6 +83,16 @@ pub fn pick(sources: &Sources) -> Result<Picked> {
                     &format!("line {} is not valid Nix configuration ({reason})", i + 1),
                 ));
             }
+        }
+    }
+    // The tokens as the token file sets them (a later `access-tokens` line wins, as in Nix), and
+    // the keys a later line hid, as nix-tokens keeps them.
+    for (name, value) in &lines {
+        picked.tokens.apply(name, value);
+    }
+    for (_, value) in &lines {
+        for (k, t) in TokenMap::parse(value).iter() {
+            picked.tokens.insert_if_absent(k, t.clone());
         }
     }
     // Tokens the user's nix.conf holds itself (before nix-tokens moved them); nothing else of it.
@@ -234,6 +246,14 @@ mod tests {
         // nix-tokens' own netrc: every entry is one of its logins.
         let p = pick_from("", "", Some((netrc, true)), &Hosts::default()).unwrap();
         assert_eq!(p.netrc.len(), 2);
+    }
+
+    #[test]
+    fn a_later_access_tokens_line_wins_as_in_nix() {
+        let tf = "extra-access-tokens = a.example=old1 b.example=keep1\naccess-tokens = a.example=new1\n";
+        let p = pick_from(tf, "", None, &Hosts::default()).unwrap();
+        assert_eq!(p.tokens.get("a.example").unwrap().expose(), "new1");
+        assert_eq!(p.tokens.get("b.example").unwrap().expose(), "keep1");
     }
 
     #[test]
