@@ -10,6 +10,7 @@ self:
 {
   config,
   lib,
+  options,
   pkgs,
   ...
 }:
@@ -18,18 +19,24 @@ let
   systemTokenFile = "/etc/nix/access-tokens.conf";
   includes = cfg.tokenFiles ++ lib.optional cfg.systemTokens systemTokenFile;
   includeLines = lib.concatMapStrings (file: "!include ${file}\n") includes;
+  git = cfg.gitCredentialHelper;
+
+  # git's system configuration: root's git reads it too, so `sudo nixos-rebuild` and
+  # `darwin-rebuild` get nix-tokens' answer for git+https inputs (from root's own files, which
+  # `nix-tokens --system import` fills). Given to programs.git.config as a list, it becomes sections
+  # of their own after the others: another helper list for the same host then adds to git's
+  # helpers instead of conflicting with this one.
+  gitSections = {
+    credential = lib.genAttrs (map (host: "https://${host}") git.hosts) (
+      _: { helper = [ "!${lib.getExe cfg.package} git-credential" ]; }
+      // lib.optionalAttrs git.useHttpPath { useHttpPath = true; }
+    );
+  };
 in
 {
+  imports = [ (import ./shared-options.nix self) ];
+
   options.programs.nix-tokens = {
-    enable = lib.mkEnableOption "nix-tokens, which puts code forge access tokens where Nix reads them";
-
-    package = lib.mkOption {
-      type = lib.types.package;
-      default = self.packages.${pkgs.stdenv.hostPlatform.system}.default;
-      defaultText = lib.literalExpression "nix-tokens.packages.\${system}.default";
-      description = "The nix-tokens package to install.";
-    };
-
     tokenFiles = lib.mkOption {
       type = lib.types.listOf (
         lib.types.pathWith {
@@ -59,49 +66,57 @@ in
 
     refresh = {
       enable = lib.mkEnableOption "a launchd daemon that renews expiring OAuth tokens in ${systemTokenFile}";
-
-      interval = lib.mkOption {
-        type = lib.types.ints.positive;
-        default = 30;
-        description = ''
-          Minutes between two runs of `nix-tokens --system refresh`. Each run renews tokens with
-          less than twice this long left, so a token never expires between two runs.
-        '';
-      };
     };
   };
 
-  config = lib.mkIf cfg.enable {
-    environment.systemPackages = [ cfg.package ];
+  config = lib.mkIf cfg.enable (
+    lib.mkMerge [
+      {
+        environment.systemPackages = [ cfg.package ];
 
-    nix.extraOptions = lib.mkIf config.nix.enable includeLines;
+        nix.extraOptions = lib.mkIf config.nix.enable includeLines;
 
-    warnings =
-      lib.optional (!config.nix.enable && includes != [ ]) ''
-        nix.enable is off, so nix-darwin writes no /etc/nix/nix.conf and programs.nix-tokens cannot
-        add its includes there. Add these lines to the nix.conf your Nix installation reads
-        (with Determinate Nix, /etc/nix/nix.custom.conf):
-        ${includeLines}''
-      ++ lib.optional (cfg.refresh.enable && !cfg.systemTokens) ''
-        programs.nix-tokens.refresh renews the tokens in ${systemTokenFile}, but /etc/nix/nix.conf
-        includes that file only with programs.nix-tokens.systemTokens = true.'';
+        warnings =
+          lib.optional (!config.nix.enable && includes != [ ]) ''
+            nix.enable is off, so nix-darwin writes no /etc/nix/nix.conf and programs.nix-tokens cannot
+            add its includes there. Add these lines to the nix.conf your Nix installation reads
+            (with Determinate Nix, /etc/nix/nix.custom.conf):
+            ${includeLines}''
+          ++ lib.optional (cfg.refresh.enable && !cfg.systemTokens) ''
+            programs.nix-tokens.refresh renews the tokens in ${systemTokenFile}, but /etc/nix/nix.conf
+            includes that file only with programs.nix-tokens.systemTokens = true.'';
 
-    launchd.daemons.nix-tokens-refresh = lib.mkIf cfg.refresh.enable {
-      # nix-darwin runs it as `/bin/wait4path /nix/store && exec COMMAND`.
-      command = lib.escapeShellArgs [
-        (lib.getExe cfg.package)
-        "--system"
-        "refresh"
-        "--quiet"
-        "--threshold"
-        (toString (2 * cfg.refresh.interval))
-      ];
-      serviceConfig = {
-        StartInterval = cfg.refresh.interval * 60;
-        RunAtLoad = true;
-        ProcessType = "Background";
-        StandardErrorPath = "/var/log/nix-tokens-refresh.log";
-      };
-    };
-  };
+        launchd.daemons.nix-tokens-refresh = lib.mkIf cfg.refresh.enable {
+          # nix-darwin runs it as `/bin/wait4path /nix/store && exec COMMAND`.
+          command = lib.escapeShellArgs [
+            (lib.getExe cfg.package)
+            "--system"
+            "refresh"
+            "--quiet"
+            "--threshold"
+            (toString (2 * cfg.refresh.interval))
+          ];
+          serviceConfig = {
+            StartInterval = cfg.refresh.interval * 60;
+            RunAtLoad = true;
+            ProcessType = "Background";
+            StandardErrorPath = "/var/log/nix-tokens-refresh.log";
+          };
+        };
+      }
+
+      # nix-darwin with programs.git (as NixOS's) merges these sections with the others; without
+      # it, nix-tokens writes /etc/gitconfig itself (nix-darwin refuses to replace an /etc/gitconfig
+      # it did not write, so nothing of the machine's is lost).
+      (lib.mkIf git.enable (
+        if options ? programs.git.config then
+          {
+            programs.git.enable = lib.mkDefault true;
+            programs.git.config = [ gitSections ];
+          }
+        else
+          { environment.etc."gitconfig".text = lib.generators.toGitINI gitSections; }
+      ))
+    ]
+  );
 }

@@ -50,16 +50,9 @@ let
       lib.mkAfter [ helper ];
 in
 {
+  imports = [ (import ./shared-options.nix self) ];
+
   options.programs.nix-tokens = {
-    enable = lib.mkEnableOption "nix-tokens, which puts code forge access tokens where Nix reads them";
-
-    package = lib.mkOption {
-      type = lib.types.package;
-      default = self.packages.${pkgs.stdenv.hostPlatform.system}.default;
-      defaultText = lib.literalExpression "nix-tokens.packages.\${system}.default";
-      description = "The nix-tokens package to install.";
-    };
-
     includeTokenFile = lib.mkOption {
       type = lib.types.bool;
       default = config.nix.settings != { };
@@ -72,64 +65,22 @@ in
       '';
     };
 
-    gitCredentialHelper = {
-      enable = lib.mkEnableOption "nix-tokens as git's credential helper for `hosts`, so that git+https inputs get the tokens too (needs `programs.git.enable`)";
-
-      hosts = lib.mkOption {
-        type = lib.types.listOf lib.types.str;
-        default = [
-          "github.com"
-          "gitlab.com"
-        ];
-        example = [
-          "github.com"
-          "git.example.com"
-        ];
-        description = ''
-          The hosts git asks nix-tokens for (`credential."https://HOST".helper`, a list). Other
-          helpers stay in place and are asked first: those set for all hosts
-          (`credential.helper`), then those other modules set for the host. A host without a
-          token gets no answer from nix-tokens.
-        '';
-      };
-
-      useHttpPath = lib.mkOption {
-        type = lib.types.bool;
-        default = true;
-        description = ''
-          Set `credential."https://HOST".useHttpPath`, so that git names the repository and a
-          token stored for one owner (`nix-tokens login github --owner my-org`) is chosen for it.
-        '';
-      };
-
-      ghFirst = lib.mkOption {
-        type = lib.types.nullOr lib.types.bool;
-        default = null;
-        example = false;
-        description = ''
-          For the hosts in `hosts` for which `programs.gh` also sets its helper (by default
-          github.com): whether git asks gh first. `true` or `null` (the default, which also
-          warns): gh answers whenever `gh auth login` was done, and nix-tokens only when gh has
-          no login, so nix-tokens' tokens (owner tokens included) are not used by git for these
-          hosts. `false`: nix-tokens answers first when it has a token, and gh otherwise; the
-          host's helper list is then set to `[ "" nix-tokens gh ]`, replacing any other list
-          defined for that host.
-        '';
-      };
+    gitCredentialHelper.ghFirst = lib.mkOption {
+      type = lib.types.nullOr lib.types.bool;
+      default = null;
+      example = false;
+      description = ''
+        For the hosts in `hosts` for which `programs.gh` also sets its helper (by default
+        github.com): whether git asks gh first. `true` or `null` (the default, which also
+        warns): gh answers whenever `gh auth login` was done, and nix-tokens only when gh has
+        no login, so nix-tokens' tokens (owner tokens included) are not used by git for these
+        hosts. `false`: nix-tokens answers first when it has a token, and gh otherwise; the
+        host's helper list is then set to `[ "" nix-tokens gh ]`, replacing any other list
+        defined for that host.
+      '';
     };
 
-    refresh = {
-      enable = lib.mkEnableOption "a timer that renews expiring OAuth tokens (systemd on Linux, launchd on Darwin)";
-
-      interval = lib.mkOption {
-        type = lib.types.ints.positive;
-        default = 30;
-        description = ''
-          Minutes between two runs of `nix-tokens refresh`. Each run renews tokens with less than
-          twice this long left, so a token never expires between two runs.
-        '';
-      };
-    };
+    refresh.enable = lib.mkEnableOption "a timer that renews expiring OAuth tokens (systemd on Linux, launchd on Darwin)";
   };
 
   config = lib.mkIf cfg.enable (

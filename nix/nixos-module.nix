@@ -15,18 +15,24 @@ let
   cfg = config.programs.nix-tokens;
   systemTokenFile = "/etc/nix/access-tokens.conf";
   includes = cfg.tokenFiles ++ lib.optional cfg.systemTokens systemTokenFile;
+  git = cfg.gitCredentialHelper;
+
+  # git's system configuration: root's git reads it too, so `sudo nixos-rebuild` and
+  # `darwin-rebuild` get nix-tokens' answer for git+https inputs (from root's own files, which
+  # `nix-tokens --system import` fills). Given to programs.git.config as a list, it becomes sections
+  # of their own after the others: another helper list for the same host then adds to git's
+  # helpers instead of conflicting with this one.
+  gitSections = {
+    credential = lib.genAttrs (map (host: "https://${host}") git.hosts) (
+      _: { helper = [ "!${lib.getExe cfg.package} git-credential" ]; }
+      // lib.optionalAttrs git.useHttpPath { useHttpPath = true; }
+    );
+  };
 in
 {
+  imports = [ (import ./shared-options.nix self) ];
+
   options.programs.nix-tokens = {
-    enable = lib.mkEnableOption "nix-tokens, which puts code forge access tokens where Nix reads them";
-
-    package = lib.mkOption {
-      type = lib.types.package;
-      default = self.packages.${pkgs.stdenv.hostPlatform.system}.default;
-      defaultText = lib.literalExpression "nix-tokens.packages.\${system}.default";
-      description = "The nix-tokens package to install.";
-    };
-
     tokenFiles = lib.mkOption {
       type = lib.types.listOf (
         lib.types.pathWith {
@@ -103,86 +109,89 @@ in
 
     refresh = {
       enable = lib.mkEnableOption "a systemd timer that renews expiring OAuth tokens in ${systemTokenFile}";
-
-      interval = lib.mkOption {
-        type = lib.types.ints.positive;
-        default = 30;
-        description = ''
-          Minutes between two runs of `nix-tokens --system refresh`. Each run renews tokens with
-          less than twice this long left, so a token never expires between two runs.
-        '';
-      };
     };
   };
 
-  config = lib.mkIf cfg.enable {
-    environment.systemPackages = [ cfg.package ];
+  config = lib.mkIf cfg.enable (
+    lib.mkMerge [
+      {
+        environment.systemPackages = [ cfg.package ];
 
-    nix.extraOptions = lib.concatMapStrings (file: "!include ${file}\n") includes;
+        nix.extraOptions = lib.concatMapStrings (file: "!include ${file}\n") includes;
 
-    warnings = lib.optional (cfg.refresh.enable && !cfg.systemTokens) ''
-      programs.nix-tokens.refresh renews the tokens in ${systemTokenFile}, but the system nix.conf
-      includes that file only with programs.nix-tokens.systemTokens = true.'';
+        warnings = lib.optional (cfg.refresh.enable && !cfg.systemTokens) ''
+          programs.nix-tokens.refresh renews the tokens in ${systemTokenFile}, but the system nix.conf
+          includes that file only with programs.nix-tokens.systemTokens = true.'';
 
-    systemd.services.nix-tokens-cache-tokens = lib.mkIf (cfg.cacheTokens != { }) {
-      description = "Merge binary cache tokens into the nix-daemon's netrc";
-      wantedBy = [ "multi-user.target" ];
-      before = [ "nix-daemon.service" ];
-      # Restarted by a switch whenever the hosts, files or providers change.
-      restartTriggers = [ (builtins.toJSON cfg.cacheTokens) ];
-      serviceConfig = {
-        Type = "oneshot";
-        RemainAfterExit = true;
-        PrivateTmp = true;
-        ProtectHome = true;
-        NoNewPrivileges = true;
-      };
-      script = lib.concatStrings (
-        lib.mapAttrsToList (
-          host: token:
-          lib.escapeShellArgs (
-            [
-              (lib.getExe cfg.package)
-              "--system"
-              "--quiet"
-              "set-token"
-              host
-              "--provider"
-              token.provider
-              "--netrc"
-              "--force"
-            ]
-            ++ lib.optionals (token.login != null) [
-              "--login"
-              token.login
-            ]
-          )
-          + " < ${lib.escapeShellArg token.file}\n"
-        ) cfg.cacheTokens
-      );
-    };
+        systemd.services.nix-tokens-cache-tokens = lib.mkIf (cfg.cacheTokens != { }) {
+          description = "Merge binary cache tokens into the nix-daemon's netrc";
+          wantedBy = [ "multi-user.target" ];
+          before = [ "nix-daemon.service" ];
+          # Restarted by a switch whenever the hosts, files or providers change.
+          restartTriggers = [ (builtins.toJSON cfg.cacheTokens) ];
+          serviceConfig = {
+            Type = "oneshot";
+            RemainAfterExit = true;
+            PrivateTmp = true;
+            ProtectHome = true;
+            NoNewPrivileges = true;
+          };
+          script = lib.concatStrings (
+            lib.mapAttrsToList (
+              host: token:
+              lib.escapeShellArgs (
+                [
+                  (lib.getExe cfg.package)
+                  "--system"
+                  "--quiet"
+                  "set-token"
+                  host
+                  "--provider"
+                  token.provider
+                  "--netrc"
+                  "--force"
+                ]
+                ++ lib.optionals (token.login != null) [
+                  "--login"
+                  token.login
+                ]
+              )
+              + " < ${lib.escapeShellArg token.file}\n"
+            ) cfg.cacheTokens
+          );
+        };
 
-    systemd.services.nix-tokens-refresh = lib.mkIf cfg.refresh.enable {
-      description = "Renew expiring Nix access tokens";
-      after = [ "network-online.target" ];
-      wants = [ "network-online.target" ];
-      serviceConfig = {
-        Type = "oneshot";
-        ExecStart = "${lib.getExe cfg.package} --system refresh --quiet --threshold ${toString (2 * cfg.refresh.interval)}";
-        PrivateTmp = true;
-        ProtectHome = true;
-        NoNewPrivileges = true;
-      };
-    };
+        systemd.services.nix-tokens-refresh = lib.mkIf cfg.refresh.enable {
+          description = "Renew expiring Nix access tokens";
+          after = [ "network-online.target" ];
+          wants = [ "network-online.target" ];
+          serviceConfig = {
+            Type = "oneshot";
+            ExecStart = "${lib.getExe cfg.package} --system refresh --quiet --threshold ${toString (2 * cfg.refresh.interval)}";
+            PrivateTmp = true;
+            ProtectHome = true;
+            NoNewPrivileges = true;
+          };
+        };
 
-    systemd.timers.nix-tokens-refresh = lib.mkIf cfg.refresh.enable {
-      description = "Renew expiring Nix access tokens every ${toString cfg.refresh.interval} minutes";
-      wantedBy = [ "timers.target" ];
-      timerConfig = {
-        OnBootSec = "2min";
-        OnUnitActiveSec = "${toString cfg.refresh.interval}min";
-        RandomizedDelaySec = "30s";
-      };
-    };
-  };
+        systemd.timers.nix-tokens-refresh = lib.mkIf cfg.refresh.enable {
+          description = "Renew expiring Nix access tokens every ${toString cfg.refresh.interval} minutes";
+          wantedBy = [ "timers.target" ];
+          timerConfig = {
+            OnBootSec = "2min";
+            OnUnitActiveSec = "${toString cfg.refresh.interval}min";
+            RandomizedDelaySec = "30s";
+          };
+        };
+      }
+
+      (lib.mkIf git.enable {
+        programs.git.enable = lib.mkDefault true;
+        programs.git.config = [ gitSections ];
+        warnings = lib.optional (!config.programs.git.enable) ''
+          programs.nix-tokens.gitCredentialHelper is enabled but programs.git.enable is off, so NixOS
+          writes no /etc/gitconfig and git never asks nix-tokens.'';
+      })
+    ]
+  );
 }

@@ -7,6 +7,7 @@
 mod check;
 mod completions;
 mod git_credential;
+mod import;
 mod login;
 mod logout;
 mod refresh;
@@ -85,6 +86,8 @@ pub enum Command {
     Refresh(refresh::RefreshArgs),
     /// Answer git's credential requests from the tokens Nix sees (--install adds it to git)
     GitCredential(git_credential::GitCredentialArgs),
+    /// Copy a user's logins into root's own files, for root's rebuilds (with --system)
+    Import(import::ImportArgs),
     /// Print the version
     Version,
     /// Print a shell completion script
@@ -111,6 +114,7 @@ pub fn run(cli: Cli, ui: Ui) -> Result<ExitCode> {
         Command::SetToken(args) => set_token::run(&ctx()?, args),
         Command::Refresh(args) => refresh::run(&ctx()?, args),
         Command::GitCredential(args) => git_credential::run(&ctx()?, args, g),
+        Command::Import(args) => import::run(&ctx()?, args),
         Command::Version => {
             println!("nix-tokens {}", env!("CARGO_PKG_VERSION"));
             Ok(ExitCode::from(exit::OK))

@@ -7,6 +7,7 @@
 
 pub mod backup;
 pub mod conf;
+pub mod determinate;
 pub mod document;
 pub mod fsio;
 pub mod hosts;

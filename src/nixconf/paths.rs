@@ -2,7 +2,8 @@
 //!
 //! The nix.conf to edit is `--config`, else the first entry of `NIX_USER_CONF_FILES`, else
 //! `$NIX_CONFIG_HOME/nix.conf`, else `$XDG_CONFIG_HOME/nix/nix.conf`, else `~/.config/nix/nix.conf`;
-//! with `--system` it is `$NIX_CONF_DIR/nix.conf` (default `/etc/nix/nix.conf`). The token file,
+//! with `--system` it is `$NIX_CONF_DIR/nix.conf` (default `/etc/nix/nix.conf`), or on Determinate
+//! Nix the `nix.custom.conf` that file includes (see [`super::determinate`]). The token file,
 //! netrc, lock and backups live beside it. The files Nix itself reads, in order, are listed by
 //! [`nix_read_order`].
 
@@ -85,7 +86,11 @@ impl Layout {
     pub fn resolve(config: Option<&Path>, system: bool) -> Result<Self> {
         let nix_conf = match (config, system) {
             (Some(path), _) => path.to_path_buf(),
-            (None, true) => system_dir().join("nix.conf"),
+            // On Determinate Nix the system nix.conf is managed: its local settings file instead.
+            (None, true) => match super::determinate::detect_installed(&system_dir())? {
+                Some(determinate) => determinate.system_conf()?,
+                None => system_dir().join("nix.conf"),
+            },
             (None, false) => user_nix_conf()?,
         };
         let nix_conf = normalize(&if nix_conf.is_absolute() {

@@ -10,12 +10,14 @@ use crate::error::{Error, Result};
 use crate::gitcred::answer::{self, best_key, credential};
 use crate::gitcred::gitconfig::{self, GitConfig, Installed, Wanted};
 use crate::gitcred::protocol::{Answer, Request};
+use crate::nixconf::fsio;
 use crate::nixconf::hosts::Hosts;
 use crate::nixconf::netrc::{Netrc, NetrcEntry};
 use crate::nixconf::oauth::OAuthLogins;
+use crate::nixconf::paths::{HOSTS_FILE, Layout};
 use crate::nixconf::tokens::{host_without_port, key_host};
 use crate::nixconf::view::{self, SeenToken};
-use crate::nixconf::{fsio, pasted, paths::Layout};
+use crate::nixconf::pasted;
 use crate::ops::refresh::renew_due;
 use crate::providers::{Provider, Registry};
 use crate::time::unix_now;
@@ -60,7 +62,7 @@ pub fn get(ctx: &Context, request: &Request) -> Result<Option<Answer>> {
             Renewed::Expired => return Ok(None),
         }
     }
-    let hosts = Hosts::load(&ctx.layout.hosts)?;
+    let hosts = remembered_hosts(&ctx.layout)?;
     let provider = |host: &str| {
         hosts
             .get(host)
@@ -101,6 +103,23 @@ pub fn get(ctx: &Context, request: &Request) -> Result<Option<Answer>> {
         password,
         expires_at,
     }))
+}
+
+/// What nix-tokens remembers about each host: this configuration's facts, then those of the
+/// system configuration, whose tokens Nix reads too (root's `--system import`, for root's git
+/// under `sudo nixos-rebuild`). A system file this user may not read adds nothing, as its tokens
+/// add nothing either.
+fn remembered_hosts(layout: &Layout) -> Result<Hosts> {
+    let mut hosts = Hosts::load(&layout.hosts)?;
+    let system = layout.system_dir.join(HOSTS_FILE);
+    if system != layout.hosts
+        && let Ok(more) = Hosts::load(&system)
+    {
+        for (host, info) in more.hosts {
+            hosts.hosts.entry(host).or_insert(info);
+        }
+    }
+    Ok(hosts)
 }
 
 /// Where the token `get` answers with comes from.

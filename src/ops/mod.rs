@@ -12,11 +12,13 @@
 //! - [`status`]: every token Nix sees, checked at once.
 //! - [`check`]: every input of a flake's lock file, and whether Nix will be able to fetch it.
 //! - [`logout`]: removing tokens, and revoking them at their providers.
+//! - [`import`]: copying a user's logins into root's own files, for root's rebuilds.
 //! - [`git_credential`]: git's credential requests, and adding the helper to git's configuration.
 
 pub mod carry;
 pub mod check;
 pub mod git_credential;
+pub mod import;
 pub mod login;
 pub mod logout;
 pub mod refresh;

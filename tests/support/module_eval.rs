@@ -19,6 +19,8 @@ pub enum Kind {
     /// The same, with gh's module listed before the configuration that imports nix-tokens'.
     HomeManagerWithGhFirst,
     Darwin,
+    /// nix-darwin with its `programs.git` module too.
+    DarwinWithGit,
 }
 
 impl Kind {
@@ -29,6 +31,7 @@ impl Kind {
             Kind::HomeManagerWithGh => "home-manager-with-gh",
             Kind::HomeManagerWithGhFirst => "home-manager-with-gh-first",
             Kind::Darwin => "darwin",
+            Kind::DarwinWithGit => "darwin-with-git",
         }
     }
 }

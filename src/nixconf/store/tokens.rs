@@ -187,6 +187,7 @@ impl Session<'_> {
             }
         }
         self.ensure_include();
+        self.note_determinate_netrc();
         Ok(())
     }
 
@@ -202,6 +203,21 @@ impl Session<'_> {
                 self.netrc.path.display()
             ))),
             None => Ok(()),
+        }
+    }
+
+    /// On Determinate Nix, Nix reads determinate-nixd's netrc: say how this one joins it.
+    fn note_determinate_netrc(&mut self) {
+        if !self.layout.system {
+            return;
+        }
+        let determinate = crate::nixconf::determinate::detect_installed(&self.layout.system_dir);
+        if let Some(note) = determinate
+            .ok()
+            .flatten()
+            .and_then(|d| d.netrc_note(&self.netrc.path))
+        {
+            self.notes.push(Note::Warn(note));
         }
     }
 

@@ -15,6 +15,7 @@ use serde::Serialize;
 use super::refresh::renew_due;
 use crate::context::Context;
 use crate::error::Result;
+use crate::nixconf::determinate;
 use crate::nixconf::hosts::Hosts;
 use crate::nixconf::install::{Install, Trust};
 use crate::nixconf::netrc::Netrc;
@@ -86,6 +87,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
     for f in &files {
         ctx.ui.detail(&format!("reading {}", f.display()));
     }
+    show_determinate(ctx);
     let settings = view::settings_in_order(&files)?;
     let mut rows = rows(ctx, registry, &remembered, &settings)?;
     // Offline, nothing is run: the daemon's trust is estimated from the system configuration.
@@ -149,6 +151,15 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
     } else {
         Outcome::Fine
     })
+}
+
+/// On Determinate Nix, which file is whose (on standard error, before the tables).
+fn show_determinate(ctx: &Context) {
+    if let Ok(Some(determinate)) = determinate::detect_installed(&ctx.layout.system_dir) {
+        for (file, owner) in determinate.ownership() {
+            ctx.ui.info(&format!("{}: {owner}", file.display()));
+        }
+    }
 }
 
 /// Prints the tokens, then the binary caches: one JSON array, or the tables.

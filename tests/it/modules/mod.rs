@@ -7,6 +7,7 @@ mod darwin;
 mod git_order;
 mod home_manager;
 mod nixos;
+mod system_git;
 
 use crate::support::module_eval::{Kind, ModuleEval, Nix};
 

@@ -57,6 +57,18 @@ in
       type = types.listOf types.package;
       default = [ ];
     };
+    # modules/system/etc.nix: each file's `text` (the rest of the submodule is not used here).
+    environment.etc = mkOption {
+      type = types.attrsOf (
+        types.submodule {
+          options.text = mkOption {
+            type = types.nullOr types.lines;
+            default = null;
+          };
+        }
+      );
+      default = { };
+    };
     launchd.daemons = mkOption {
       type = types.attrsOf (types.submodule serviceOptions);
       default = { };

@@ -52,7 +52,10 @@ let
     {
       nixos = {
         module = outputs.nixosModules.default;
-        declarations = [ ./nixos.nix ];
+        declarations = [
+          ./nixos.nix
+          ./git-system.nix
+        ];
         configurationFirst = false;
       };
       home-manager = hm [ ./home-manager.nix ];
@@ -69,6 +72,15 @@ let
       darwin = {
         module = outputs.darwinModules.default;
         declarations = [ ./darwin.nix ];
+        configurationFirst = false;
+      };
+      # A nix-darwin recent enough to have programs.git.
+      darwin-with-git = {
+        module = outputs.darwinModules.default;
+        declarations = [
+          ./darwin.nix
+          ./git-system.nix
+        ];
         configurationFirst = false;
       };
     }
