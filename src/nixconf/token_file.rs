@@ -1,8 +1,10 @@
 //! The documents of Nix's own files: nix.conf and the token file (`access-tokens.conf`) as
 //! [`ConfFile`]s, netrc, and the token file's tokens.
 //!
-//! The token file is nix-tokens' own: one `access-tokens` (or `extra-access-tokens`) line and, when
-//! nix-tokens chose the netrc, a `netrc-file` line, under a header saying what the file is. A key
+//! The token file is nix-tokens' own: one `access-tokens` (or `extra-access-tokens`) line, a
+//! `netrc-file` line when nix-tokens chose the netrc, and the `extra-substituters` and
+//! `extra-trusted-public-keys` of the caches it logged in to, under a header saying what the file
+//! is. A key
 //! that an earlier line of the file set and a later one hid is kept, not lost.
 
 use std::path::Path;
@@ -10,7 +12,7 @@ use std::path::Path;
 use super::conf::ConfFile;
 use super::document::Document;
 use super::netrc::Netrc;
-use super::tokens::{ACCESS_TOKENS, TokenMap};
+use super::tokens::{ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap};
 use crate::error::{Error, Result};
 
 const HEADER: &str = "# Access tokens for Nix, written by nix-tokens. Keep this file private (mode 0600).\n\
@@ -60,7 +62,10 @@ impl Document for TokenFile {
             tokens.apply(&name, &value);
         }
         // A key an earlier line of the token file set and a later one hid is kept, not lost.
-        for (_, _, value) in conf.settings() {
+        let token_lines = conf
+            .settings()
+            .filter(|(_, name, _)| name == ACCESS_TOKENS || name == EXTRA_ACCESS_TOKENS);
+        for (_, _, value) in token_lines {
             for (k, t) in TokenMap::parse(&value).iter() {
                 tokens.insert_if_absent(k, t.clone());
             }

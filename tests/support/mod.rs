@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fake_cache;
+pub mod fake_cache_api;
 pub mod fake_forge;
 pub mod fake_oidc;
 pub mod fake_repos;

@@ -8,6 +8,7 @@
 //! [`document::commit`], which writes them in its loss-free order and puts them back on failure.
 
 mod access;
+mod caches;
 mod logins;
 #[cfg(test)]
 mod tests;

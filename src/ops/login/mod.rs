@@ -5,6 +5,7 @@
 //! `force`; the success line says what the token can do.
 
 mod audit;
+mod cache;
 mod device;
 mod oidc;
 
@@ -22,7 +23,9 @@ use crate::nixconf::hosts::PixiLink;
 use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::pixi;
 use crate::providers::Provider;
+use crate::providers::cache_use::CacheUse;
 use crate::providers::forge::{DeviceEndpoints, Site, TokenEntry};
+use crate::providers::provider::CacheApiKind;
 use crate::providers::shared::{Identity, Privileges, Verdict};
 use crate::secret::Secret;
 
@@ -42,9 +45,20 @@ pub struct LoginPlan<'r> {
     pub remembered_base: Option<String>,
     /// pixi's credential store, for an issuer's login.
     pub pixi_file: Option<PathBuf>,
+    /// How a binary cache's login makes Nix use the cache too (none: the credential only).
+    pub use_cache: Option<UseCache>,
     /// Save a refused or unchecked token, and replace another without asking.
     pub force: bool,
     pub no_browser: bool,
+}
+
+/// How a login makes Nix use a binary cache: its substituter and signing keys.
+#[derive(Debug, Clone)]
+pub enum UseCache {
+    /// The provider's API tells them, asked with the token.
+    Ask { kind: CacheApiKind, url: Url },
+    /// Known already (`--public-key`, or keys the provider publishes).
+    Known(CacheUse),
 }
 
 /// What the token may do, as the person asked.
@@ -173,7 +187,8 @@ pub fn run(ctx: &Context, plan: LoginPlan) -> Result<bool> {
         }
         None => None,
     };
-    store(ctx, &plan, token, oauth, identity, privileges)
+    let cache_use = runtime.block_on(cache::settings(ctx, &http, &plan, &token))?;
+    store(ctx, &plan, token, (oauth, cache_use), identity, privileges)
 }
 
 /// Obtains the token as the plan says, in the format Nix reads it in; with the renewable login it
@@ -247,7 +262,7 @@ fn store(
     ctx: &Context,
     plan: &LoginPlan,
     token: Secret<String>,
-    oauth: Option<OAuthLogin>,
+    (oauth, cache_use): (Option<OAuthLogin>, Option<CacheUse>),
     identity: Option<Identity>,
     privileges: Option<Privileges>,
 ) -> Result<bool> {
@@ -267,11 +282,15 @@ fn store(
         oauth,
         user: identity.as_ref().map(|i| i.user.clone()),
         pixi,
+        cache_use: cache_use.clone(),
     };
     match save(ctx, target, token, options)? {
         Saved::Written(file) | Saved::Unchanged(file) => {
             let said = summary(plan, identity.as_ref(), privileges.as_ref(), &file);
             ctx.ui.info(&said);
+            if let Some(cache) = &cache_use {
+                cache::say_used(ctx, cache);
+            }
             if let Some(key) = pixi_key {
                 warn_pixi_keyring(ctx, &target.host, &key);
             }

@@ -1,0 +1,60 @@
+//! The second half of a binary cache's login: what Nix needs besides the credential to use the
+//! cache (its substituter and signing keys), from the provider's API (asked with the token, after
+//! the cache accepted it) or from the plan. Nothing is written here: a refusal ends the login
+//! before anything is saved.
+
+use super::{LoginPlan, UseCache};
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::http::Http;
+use crate::providers::cache_use::{self, CacheUse};
+use crate::secret::Secret;
+
+/// The substituter and keys Nix is to use the cache with; `None` for the credential alone (asked
+/// for, or `--force` saving a token the API refused).
+pub async fn settings(
+    ctx: &Context,
+    http: &Http,
+    plan: &LoginPlan<'_>,
+    token: &Secret<String>,
+) -> Result<Option<CacheUse>> {
+    let (kind, url) = match &plan.use_cache {
+        None => return Ok(None),
+        Some(UseCache::Known(known)) => return Ok(Some(known.clone())),
+        Some(UseCache::Ask { kind, url }) => (*kind, url),
+    };
+    ctx.ui
+        .detail(&format!("asking {url} for the cache's substituter and key"));
+    let why = match cache_use::ask(http, kind, url, token).await {
+        Ok(found) => return Ok(Some(found)),
+        Err(why) => why,
+    };
+    let host = &plan.target.host;
+    if plan.force {
+        ctx.ui.warn(&format!(
+            "{url} did not say how to use the cache ({why}); saving the credential only (--force), so Nix will not use {host} until its substituter and key are in its configuration"
+        ));
+        return Ok(None);
+    }
+    Err(Error::failed(format!(
+        "{url} did not say the substituter and signing key of the cache on {host} ({why}); nothing was saved. Check the token and the cache's name, or pass --credential-only to save the credential alone"
+    )))
+}
+
+/// Says how Nix now uses the cache, and what it cannot check without a key.
+pub fn say_used(ctx: &Context, cache: &CacheUse) {
+    let file = ctx.layout.token_file.display();
+    let substituter = &cache.substituter;
+    if cache.public_keys.is_empty() {
+        ctx.ui
+            .info(&format!("Nix now uses {substituter} (set in {file})."));
+        ctx.ui.warn(&format!(
+            "no key is trusted for {substituter} (--no-key): Nix accepts only the paths from it that it can check otherwise (signed by a key it already trusts, or content-addressed)"
+        ));
+        return;
+    }
+    ctx.ui.info(&format!(
+        "Nix now uses {substituter}, trusting the key(s) {} (set in {file}).",
+        cache.public_keys.join(" ")
+    ));
+}

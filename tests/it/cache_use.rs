@@ -1,0 +1,327 @@
+//! A cache's login also makes Nix use the cache, as `cachix use` does: the substituter and the
+//! cache's public key (from Cachix's or Attic's API, or `--public-key`) go to the token file
+//! nix-tokens owns, beside the credential, in the same commit; a second login changes nothing, a
+//! refused one writes nothing, and `logout` takes out what the login added.
+
+use crate::support::fake_cache_api::{self, Api, KEY, Stand};
+use crate::support::*;
+
+const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.cachetoken0123456789";
+const OTHER: &str = "eyJhbGciOiJIUzI1NiJ9.othertoken0123456789";
+const ATTIC_KEY: &str = "main:Ym9ndXNrZXlib2d1c2tleWJvZ3Vza2V5Ym9ndXM=";
+
+fn cachix(cache_token: Option<&'static str>, api_token: Option<&'static str>) -> Stand {
+    Stand {
+        api: Api::Cachix,
+        name: "team",
+        prefix: "",
+        cache_token,
+        api_token,
+        key: KEY,
+    }
+}
+
+/// A home whose Cachix provider asks the stand-in at `url` instead of app.cachix.org.
+fn env_for(url: &str) -> TestEnv {
+    let env = TestEnv::new();
+    env.write(
+        &env.home.join(".config/nix-tokens/providers/cachix.toml"),
+        &fake_cache_api::cachix_provider(url),
+    );
+    env
+}
+
+fn login_cachix(env: &TestEnv, url: &str, token: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "login",
+        "cachix",
+        "--cache",
+        "team",
+        "--base-url",
+        url,
+        "--with-token",
+    ];
+    args.extend(extra);
+    env.run(&args, &format!("{token}\n"))
+}
+
+/// The words of the token file's `name` line.
+fn setting(env: &TestEnv, name: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(env.token_file()).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.split_once(" = "))
+        .filter(|(n, _)| n.trim() == name)
+        .flat_map(|(_, v)| v.split_whitespace().map(str::to_owned).collect::<Vec<_>>())
+        .collect()
+}
+
+#[test]
+fn a_cachix_login_makes_nix_use_the_cache_and_a_second_changes_nothing() {
+    let server = fake_cache_api::start(cachix(Some(TOKEN), Some(TOKEN)));
+    let env = env_for(&server.url);
+    let out = login_cachix(&env, &server.url, TOKEN, &[]);
+    assert_success(&out);
+    assert_no_leak(&out, &[TOKEN]);
+    assert_eq!(
+        setting(&env, "extra-substituters"),
+        vec![server.url.clone()]
+    );
+    assert_eq!(setting(&env, "extra-trusted-public-keys"), vec![KEY]);
+    assert_eq!(
+        read(&env.netrc()),
+        format!("machine team.cachix.org password {TOKEN}\n")
+    );
+    assert!(read(&env.nix_conf()).contains("!include access-tokens.conf"));
+    assert!(
+        stderr(&out).contains(&format!(
+            "Nix now uses {}, trusting the key(s) {KEY}",
+            server.url
+        )),
+        "{}",
+        stderr(&out)
+    );
+    // The API was asked with the token as a bearer, as Cachix's client asks it.
+    let asked = server
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/api/v1/cache/team")
+        .expect("the API was asked");
+    assert_eq!(
+        asked.header("authorization"),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    // Nix itself now reads the substituter and the key (its own defaults stay).
+    if let Some(config) = nix_config(&env) {
+        let words = |name: &str| config[name]["value"].to_string();
+        assert!(words("substituters").contains(&server.url), "{config}");
+        assert!(
+            words("substituters").contains("cache.nixos.org"),
+            "{config}"
+        );
+        assert!(words("trusted-public-keys").contains(KEY), "{config}");
+    }
+    let before = env.snapshot();
+    let again = login_cachix(&env, &server.url, TOKEN, &[]);
+    assert_success(&again);
+    assert_eq!(env.snapshot(), before, "a second login changes nothing");
+}
+
+#[test]
+fn a_token_the_cache_api_refuses_writes_nothing() {
+    // The cache takes the token, its API does not (a token of another cache, say).
+    let server = fake_cache_api::start(cachix(Some(TOKEN), Some(OTHER)));
+    let env = env_for(&server.url);
+    let before = env.snapshot();
+    let out = login_cachix(&env, &server.url, TOKEN, &[]);
+    assert_clean_failure(&out, 1);
+    assert_no_leak(&out, &[TOKEN]);
+    assert!(
+        stderr(&out).contains("refused with HTTP 401")
+            && stderr(&out).contains("nothing was saved"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.snapshot(), before, "byte for byte, nothing was written");
+    // The old behaviour, on request: the credential alone.
+    let out = login_cachix(&env, &server.url, TOKEN, &["--credential-only"]);
+    assert_success(&out);
+    assert!(env.netrc().exists());
+    assert!(setting(&env, "extra-substituters").is_empty());
+}
+
+#[test]
+fn a_public_cachix_cache_is_described_without_a_token() {
+    let server = fake_cache_api::start(cachix(None, None));
+    let env = env_for(&server.url);
+    let out = login_cachix(&env, &server.url, TOKEN, &[]);
+    assert_success(&out);
+    assert_eq!(setting(&env, "extra-trusted-public-keys"), vec![KEY]);
+}
+
+#[test]
+fn logout_takes_out_the_credential_the_substituter_and_the_key() {
+    let server = fake_cache_api::start(cachix(Some(TOKEN), Some(TOKEN)));
+    let env = env_for(&server.url);
+    // A substituter and key of the user's own, in nix.conf, are never touched.
+    env.write(
+        &env.nix_conf(),
+        "extra-substituters = https://mine.example\nextra-trusted-public-keys = mine:abc=\n",
+    );
+    assert_success(&login_cachix(&env, &server.url, TOKEN, &[]));
+    let out = env.run(&["logout", "team.cachix.org", "--yes"], "");
+    assert_success(&out);
+    assert!(!read(&env.netrc()).contains(TOKEN));
+    assert!(
+        setting(&env, "extra-substituters").is_empty(),
+        "{}",
+        read(&env.token_file())
+    );
+    assert!(setting(&env, "extra-trusted-public-keys").is_empty());
+    assert!(read(&env.nix_conf()).starts_with(
+        "extra-substituters = https://mine.example\nextra-trusted-public-keys = mine:abc=\n"
+    ));
+
+    // --keep-substituter keeps the cache in use for its public paths.
+    assert_success(&login_cachix(&env, &server.url, TOKEN, &[]));
+    let out = env.run(
+        &["logout", "team.cachix.org", "--yes", "--keep-substituter"],
+        "",
+    );
+    assert_success(&out);
+    assert!(!read(&env.netrc()).contains(TOKEN));
+    assert_eq!(
+        setting(&env, "extra-substituters"),
+        vec![server.url.clone()]
+    );
+    assert_eq!(setting(&env, "extra-trusted-public-keys"), vec![KEY]);
+}
+
+#[test]
+fn an_attic_login_reads_the_cache_config() {
+    let server = fake_cache_api::start(Stand {
+        api: Api::Attic,
+        name: "main",
+        prefix: "/main",
+        cache_token: Some(TOKEN),
+        api_token: Some(TOKEN),
+        key: ATTIC_KEY,
+    });
+    let env = TestEnv::new();
+    let base = format!("{}/main", server.url);
+    let args = [
+        "login",
+        "attic.example.org",
+        "-p",
+        "attic",
+        "--cache",
+        "main",
+        "--base-url",
+        &base,
+        "--with-token",
+    ];
+    let out = env.run(&args, &format!("{TOKEN}\n"));
+    assert_success(&out);
+    assert_eq!(setting(&env, "extra-substituters"), vec![base.clone()]);
+    assert_eq!(setting(&env, "extra-trusted-public-keys"), vec![ATTIC_KEY]);
+    let asked = server
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/_api/v1/cache-config/main")
+        .expect("the cache config was asked");
+    assert_eq!(
+        asked.header("authorization"),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    // A wrong token: the cache and its API refuse it, and nothing is written.
+    let env = TestEnv::new();
+    let before = env.snapshot();
+    let out = env.run(&args, &format!("{OTHER}\n"));
+    assert_clean_failure(&out, 1);
+    assert_eq!(env.snapshot(), before);
+}
+
+#[test]
+fn any_other_cache_needs_its_key_or_no_key() {
+    let cache = crate::support::fake_cache::start("", &[("", TOKEN)]);
+    let env = TestEnv::new();
+    let login = |extra: &[&str]| {
+        let mut args = vec![
+            "login",
+            "cache.example.org",
+            "-p",
+            "nix-cache",
+            "--base-url",
+            &cache.url,
+            "--with-token",
+        ];
+        args.extend(extra);
+        env.run(&args, &format!("{TOKEN}\n"))
+    };
+    let before = env.snapshot();
+    let out = login(&[]);
+    assert_clean_failure(&out, 2);
+    assert!(stderr(&out).contains("--public-key"), "{}", stderr(&out));
+    let out = login(&["--public-key", "not-a-key"]);
+    assert_clean_failure(&out, 2);
+    assert!(stderr(&out).contains("NAME:BASE64"), "{}", stderr(&out));
+    assert_eq!(env.snapshot(), before);
+
+    assert_success(&login(&["--public-key", KEY]));
+    assert_eq!(setting(&env, "extra-substituters"), vec![cache.url.clone()]);
+    assert_eq!(setting(&env, "extra-trusted-public-keys"), vec![KEY]);
+
+    let env2 = TestEnv::new();
+    let out = env2.run(
+        &[
+            "login",
+            "cache.example.org",
+            "-p",
+            "nix-cache",
+            "--base-url",
+            &cache.url,
+            "--no-key",
+            "--with-token",
+        ],
+        &format!("{TOKEN}\n"),
+    );
+    assert_success(&out);
+    assert!(
+        stderr(&out).contains("Nix accepts only the paths from it that it can check otherwise"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        setting(&env2, "extra-substituters"),
+        vec![cache.url.clone()]
+    );
+    assert!(setting(&env2, "extra-trusted-public-keys").is_empty());
+}
+
+#[test]
+fn with_a_nix_daemon_the_cache_goes_to_the_system_configuration_or_nowhere() {
+    let server = fake_cache_api::start(cachix(Some(TOKEN), Some(TOKEN)));
+    let env = env_for(&server.url);
+    let before = env.snapshot();
+    let daemon = |extra: &[&str]| {
+        let mut args: Vec<&str> = extra.to_vec();
+        args.extend([
+            "login",
+            "cachix",
+            "--cache",
+            "team",
+            "--base-url",
+            &server.url,
+            "--with-token",
+        ]);
+        env.cmd()
+            .args(&args)
+            .env("NIX_REMOTE", "daemon")
+            .write_stdin(format!("{TOKEN}\n"))
+            .output()
+            .unwrap()
+    };
+    let out = daemon(&[]);
+    assert_clean_failure(&out, 2);
+    assert!(
+        stderr(&out).contains("trusted-substituters"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.snapshot(), before, "nothing was written");
+    let out = daemon(&["--system"]);
+    assert_success(&out);
+    let conf = read(&env.etc.join("access-tokens.conf"));
+    assert!(
+        conf.contains(&format!("extra-substituters = {}", server.url)),
+        "{conf}"
+    );
+    assert!(
+        conf.contains(&format!("extra-trusted-public-keys = {KEY}")),
+        "{conf}"
+    );
+    assert!(read(&env.etc.join("nix.conf")).contains("!include access-tokens.conf"));
+    assert!(
+        !env.token_file().exists(),
+        "the user's files stay as they were"
+    );
+}
