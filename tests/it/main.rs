@@ -29,6 +29,7 @@ mod providers;
 mod read_only;
 mod read_only_mount;
 mod real_cache;
+mod real_cache_use;
 mod real_fetch;
 mod refresh;
 mod revoke;
