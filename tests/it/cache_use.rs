@@ -325,3 +325,52 @@ fn with_a_nix_daemon_the_cache_goes_to_the_system_configuration_or_nowhere() {
         "the user's files stay as they were"
     );
 }
+
+#[test]
+fn status_judges_each_substituter_with_its_key_and_priority() {
+    // The cache itself answers anyone (so that status reads its nix-cache-info), its API only the
+    // token.
+    let server = fake_cache_api::start(cachix(None, Some(TOKEN)));
+    let env = env_for(&server.url);
+    let nokey = crate::support::fake_cache::start("/nokey", &[]);
+    let pinned = crate::support::fake_cache::start("", &[]);
+    // A cache of the user's own without a key, and one whose URL sets its priority.
+    env.write(
+        &env.nix_conf(),
+        &format!(
+            "extra-substituters = {}/nokey {}/?priority=10\n",
+            nokey.url, pinned.url
+        ),
+    );
+    assert_success(&login_cachix(&env, &server.url, TOKEN, &[]));
+    let out = env.run(&["status", "--json"], "");
+    assert_no_leak(&out, &[TOKEN]);
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let row = |url: &str| {
+        all.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["kind"] == "substituter" && r["url"] == url)
+            .unwrap_or_else(|| panic!("no row for {url}: {all}"))
+            .clone()
+    };
+    let ours = row(&server.url);
+    assert_eq!(ours["status"], "public", "{ours}");
+    assert_eq!(ours["public_key"], KEY);
+    // The fake cache's nix-cache-info says `Priority: 40`.
+    assert_eq!(ours["priority"], 40);
+    let without = row(&format!("{}/nokey", nokey.url));
+    assert_eq!(without["public_key"], serde_json::Value::Null, "{without}");
+    assert_eq!(without["priority"], 40);
+    assert_eq!(row(&format!("{}/?priority=10", pinned.url))["priority"], 10);
+    let table = stdout(&env.run(&["status", "--offline"], ""));
+    assert!(table.contains("PRIORITY"), "{table}");
+    assert!(
+        table.contains(&format!("Nix trusts no public key for {}/nokey", nokey.url)),
+        "{table}"
+    );
+    assert!(
+        !table.contains(&format!("Nix trusts no public key for {}:", server.url)),
+        "{table}"
+    );
+}

@@ -341,7 +341,19 @@ fn status_shows_every_substituter_with_the_credential_it_will_get() {
             }
         );
         let keys: Vec<&String> = c.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["kind", "host", "url", "status", "source", "message"]);
+        assert_eq!(
+            keys,
+            [
+                "kind",
+                "host",
+                "url",
+                "status",
+                "source",
+                "message",
+                "public_key",
+                "priority"
+            ]
+        );
     }
     assert!(
         caches[0]["message"]

@@ -6,6 +6,7 @@
 mod caches;
 mod check;
 mod table;
+mod trust;
 
 use std::path::PathBuf;
 
@@ -90,6 +91,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
     let install = Install::with(&ctx.layout, Some(&settings))?;
     let urls = caches::substituters(&settings);
     let mut caches = caches::rows(&urls, &install);
+    caches::find_keys(&mut caches, &settings, &remembered);
     let mut missing = Vec::new();
     if !plan.wanted.is_empty() {
         let wanted = |host: &str| {
