@@ -15,6 +15,9 @@ let
   cfg = config.programs.nix-tokens;
   systemTokenFile = "/etc/nix/access-tokens.conf";
   includes = cfg.tokenFiles ++ lib.optional cfg.systemTokens systemTokenFile;
+  # The host of a substituter URL (curl matches netrc entries by host).
+  hostOf = url: builtins.head (builtins.match "[a-z0-9+]+://([^/:?]+).*" url);
+  cachesWithTokens = builtins.filter (c: c.tokenFile != null) cfg.caches;
 in
 {
   options.programs.nix-tokens = {
@@ -101,6 +104,62 @@ in
       '';
     };
 
+    caches = lib.mkOption {
+      type = lib.types.listOf (
+        lib.types.submodule {
+          options = {
+            url = lib.mkOption {
+              type = lib.types.strMatching "https?://[^/:?]+.*";
+              example = "https://mycache.cachix.org";
+              description = "The cache's substituter URL, added to `nix.settings.substituters`.";
+            };
+            publicKey = lib.mkOption {
+              type = lib.types.nullOr lib.types.str;
+              default = null;
+              example = "mycache.cachix.org-1:eWNHQldwUO7G2VkjpnjDbWwy4KQ/HNxht7H4SSoMckM=";
+              description = ''
+                The key the cache's paths are signed with, added to `nix.settings.trusted-public-keys`.
+                Without one, Nix accepts only the paths from the cache that it can check otherwise.
+              '';
+            };
+            tokenFile = lib.mkOption {
+              type = lib.types.nullOr (
+                lib.types.pathWith {
+                  inStore = false;
+                  absolute = true;
+                }
+              );
+              default = null;
+              description = "A secret file holding the cache's token alone (a public cache needs none).";
+            };
+            provider = lib.mkOption {
+              type = lib.types.str;
+              default = "nix-cache";
+              example = "cachix";
+              description = "The cache's provider (cachix, attic, flakehub or nix-cache).";
+            };
+          };
+        }
+      );
+      default = [ ];
+      example = lib.literalExpression ''
+        [
+          {
+            url = "https://mycache.cachix.org";
+            publicKey = "mycache.cachix.org-1:…";
+            tokenFile = config.sops.secrets.cachix.path;
+            provider = "cachix";
+          }
+        ]
+      '';
+      description = ''
+        Binary caches Nix uses, as `nix-tokens login` sets them up elsewhere: each URL joins
+        `nix.settings.substituters`, each key `nix.settings.trusted-public-keys` (the system
+        configuration, which the nix-daemon honours for every user), and each token file is merged
+        into the daemon's netrc for the URL's host, as `cacheTokens` does.
+      '';
+    };
+
     refresh = {
       enable = lib.mkEnableOption "a systemd timer that renews expiring OAuth tokens in ${systemTokenFile}";
 
@@ -119,6 +178,21 @@ in
     environment.systemPackages = [ cfg.package ];
 
     nix.extraOptions = lib.concatMapStrings (file: "!include ${file}\n") includes;
+
+    nix.settings = lib.mkIf (cfg.caches != [ ]) {
+      substituters = map (c: c.url) cfg.caches;
+      trusted-public-keys = lib.concatMap (c: lib.optional (c.publicKey != null) c.publicKey) cfg.caches;
+    };
+
+    programs.nix-tokens.cacheTokens = lib.listToAttrs (
+      map (
+        c:
+        lib.nameValuePair (hostOf c.url) {
+          file = c.tokenFile;
+          inherit (c) provider;
+        }
+      ) cachesWithTokens
+    );
 
     warnings = lib.optional (cfg.refresh.enable && !cfg.systemTokens) ''
       programs.nix-tokens.refresh renews the tokens in ${systemTokenFile}, but the system nix.conf
