@@ -374,3 +374,37 @@ fn status_judges_each_substituter_with_its_key_and_priority() {
         "{table}"
     );
 }
+
+#[test]
+fn where_a_nixos_module_owns_the_system_nix_conf_login_prints_the_module_option() {
+    let server = fake_cache_api::start(cachix(Some(TOKEN), Some(TOKEN)));
+    let env = env_for(&server.url);
+    // /etc/nix/nix.conf is a link into the store, as NixOS makes it.
+    let generated = env.store.join("00000000000000000000000000000000-nix.conf");
+    env.write(&generated, "substituters = https://cache.nixos.org\n");
+    std::os::unix::fs::symlink(&generated, env.etc.join("nix.conf")).unwrap();
+    let out = env
+        .cmd()
+        .args([
+            "--system",
+            "login",
+            "cachix",
+            "--cache",
+            "team",
+            "--base-url",
+            &server.url,
+            "--with-token",
+        ])
+        .env("NIX_REMOTE", "daemon")
+        .write_stdin(format!("{TOKEN}\n"))
+        .output()
+        .unwrap();
+    assert_success(&out);
+    assert_no_leak(&out, &[TOKEN]);
+    let snippet = format!(
+        "programs.nix-tokens.caches = [ {{ url = \"{}\"; publicKey = \"{KEY}\"; tokenFile = \"/run/secrets/…\"; provider = \"cachix\"; }} ];",
+        server.url
+    );
+    assert!(stderr(&out).contains(&snippet), "{}", stderr(&out));
+    assert_eq!(read(&generated), "substituters = https://cache.nixos.org\n");
+}

@@ -16,7 +16,7 @@ mod tokens;
 
 use std::path::{Path, PathBuf};
 
-pub use access::NixConfAccess;
+pub use access::{NixConfAccess, nix_conf_access};
 
 use super::conf::ConfFile;
 use super::document::{self, BackupTo, Role, Staged, Write};

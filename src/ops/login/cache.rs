@@ -7,6 +7,7 @@ use super::{LoginPlan, UseCache};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::http::Http;
+use crate::nixconf::store::{NixConfAccess, nix_conf_access};
 use crate::providers::cache_use::{self, CacheUse};
 use crate::secret::Secret;
 
@@ -41,8 +42,25 @@ pub async fn settings(
     )))
 }
 
-/// Says how Nix now uses the cache, and what it cannot check without a key.
-pub fn say_used(ctx: &Context, cache: &CacheUse) {
+/// Says how Nix now uses the cache, and what it cannot check without a key; where a NixOS module
+/// owns the system nix.conf, the module option that does the same.
+pub fn say_used(ctx: &Context, plan: &LoginPlan, cache: &CacheUse) {
+    let module_owned = ctx.layout.system
+        && matches!(
+            nix_conf_access(&ctx.layout),
+            Ok(NixConfAccess::ReadOnly { .. })
+        );
+    if module_owned {
+        let key = cache
+            .public_keys
+            .first()
+            .map(|k| format!(" publicKey = \"{k}\";"))
+            .unwrap_or_default();
+        ctx.ui.info(&format!(
+            "On NixOS, the module does the same (the substituter, the key and the token file merged into the daemon's netrc):\n  programs.nix-tokens.caches = [ {{ url = \"{}\";{key} tokenFile = \"/run/secrets/…\"; provider = \"{}\"; }} ];",
+            cache.substituter, plan.provider.name
+        ));
+    }
     let file = ctx.layout.token_file.display();
     let substituter = &cache.substituter;
     if cache.public_keys.is_empty() {

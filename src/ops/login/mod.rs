@@ -289,7 +289,7 @@ fn store(
             let said = summary(plan, identity.as_ref(), privileges.as_ref(), &file);
             ctx.ui.info(&said);
             if let Some(cache) = &cache_use {
-                cache::say_used(ctx, cache);
+                cache::say_used(ctx, plan, cache);
             }
             if let Some(key) = pixi_key {
                 warn_pixi_keyring(ctx, &target.host, &key);

@@ -357,6 +357,11 @@ fn caches_set_substituters_and_keys_and_merge_their_tokens() {
             &[r#"{ programs.nix-tokens = { enable = true; caches = [ { url = "https://c.example"; tokenFile = "/nix/store/00000000000000000000000000000000-t"; } ]; }; }"#],
             "{ s = config.programs.nix-tokens.cacheTokens; }",
         );
-        assert_refused(&err, "programs.nix-tokens.caches", "not in the Nix store", nix);
+        assert_refused(
+            &err,
+            "programs.nix-tokens.caches",
+            "not in the Nix store",
+            nix,
+        );
     });
 }
