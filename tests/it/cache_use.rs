@@ -80,6 +80,13 @@ fn a_cachix_login_makes_nix_use_the_cache_and_a_second_changes_nothing() {
         "{}",
         stderr(&out)
     );
+    // The stand-in's substituter is on 127.0.0.1, not on team.cachix.org: curl would not send
+    // the credential there, and the login says so.
+    assert!(
+        stderr(&out).contains("is on 127.0.0.1, and the credential is for team.cachix.org only"),
+        "{}",
+        stderr(&out)
+    );
     // The API was asked with the token as a bearer, as Cachix's client asks it.
     let asked = server
         .requests()
@@ -127,6 +134,34 @@ fn a_token_the_cache_api_refuses_writes_nothing() {
     assert_success(&out);
     assert!(env.netrc().exists());
     assert!(setting(&env, "extra-substituters").is_empty());
+}
+
+#[test]
+fn a_substituter_the_api_names_over_plain_http_is_refused() {
+    // The stand-in's API answers from a non-loopback host name over plain http.
+    let server = crate::support::fake_forge::FakeServer::start(|r| {
+        if r.path == "/api/v1/cache/team" {
+            return crate::support::fake_forge::Reply::json(
+                200,
+                serde_json::json!({"name": "team", "uri": "http://team.example.org",
+                    "isPublic": true, "publicSigningKeys": [KEY], "githubUsername": "",
+                    "permission": "Read"}),
+            );
+        }
+        crate::support::fake_cache::answer("", &[(String::new(), TOKEN.to_owned())], r)
+    });
+    let env = env_for(&server.url);
+    let before = env.snapshot();
+    let out = login_cachix(&env, &server.url, TOKEN, &[]);
+    assert_clean_failure(&out, 1);
+    assert!(
+        stderr(&out).contains(
+            "named http://team.example.org as the cache's substituter, which is not https"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.snapshot(), before);
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use super::{LoginPlan, UseCache};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::http::Http;
+use crate::http::{Http, may_carry_token};
 use crate::nixconf::store::{NixConfAccess, nix_conf_access};
 use crate::providers::cache_use::{self, CacheUse};
 use crate::secret::Secret;
@@ -27,7 +27,7 @@ pub async fn settings(
     ctx.ui
         .detail(&format!("asking {url} for the cache's substituter and key"));
     let why = match cache_use::ask(http, kind, url, token).await {
-        Ok(found) => return Ok(Some(found)),
+        Ok(found) => return checked(ctx, plan, url, found).map(Some),
         Err(why) => why,
     };
     let host = &plan.target.host;
@@ -40,6 +40,35 @@ pub async fn settings(
     Err(Error::failed(format!(
         "{url} did not say the substituter and signing key of the cache on {host} ({why}); nothing was saved. Check the token and the cache's name, or pass --credential-only to save the credential alone"
     )))
+}
+
+/// The API's substituter, refused unless curl would send the credential to it safely (https, or
+/// plain http to this machine); with a warning when it is on a host the credential is not for.
+fn checked(
+    ctx: &Context,
+    plan: &LoginPlan,
+    api: &reqwest::Url,
+    found: CacheUse,
+) -> Result<CacheUse> {
+    let parsed = reqwest::Url::parse(&found.substituter).ok();
+    if !parsed.as_ref().is_some_and(may_carry_token) {
+        return Err(Error::failed(format!(
+            "{api} named {} as the cache's substituter, which is not https; nothing was saved",
+            found.substituter
+        )));
+    }
+    let host = parsed.as_ref().and_then(|u| u.host_str()).unwrap_or("");
+    let credential_hosts = plan.provider.netrc_hosts(&plan.target.host);
+    if !credential_hosts
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(host))
+    {
+        ctx.ui.warn(&format!(
+            "the cache's substituter {} is on {host}, and the credential is for {} only (curl matches netrc entries by host): if {host} is private, log in to it too (`nix-tokens login {host} --provider nix-cache --credential-only`)",
+            found.substituter, plan.target.host
+        ));
+    }
+    Ok(found)
 }
 
 /// Says how Nix now uses the cache, and what it cannot check without a key; where a NixOS module
