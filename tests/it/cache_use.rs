@@ -443,3 +443,47 @@ fn where_a_nixos_module_owns_the_system_nix_conf_login_prints_the_module_option(
     assert!(stderr(&out).contains(&snippet), "{}", stderr(&out));
     assert_eq!(read(&generated), "substituters = https://cache.nixos.org\n");
 }
+
+#[test]
+fn a_dry_run_says_where_the_substituter_and_key_would_go() {
+    let server = fake_cache_api::start(cachix(Some(TOKEN), Some(TOKEN)));
+    let env = env_for(&server.url);
+    let before = env.snapshot();
+    let out = login_cachix(&env, &server.url, TOKEN, &["--dry-run"]);
+    assert_success(&out);
+    assert!(
+        stderr(&out).contains(&format!(
+            "with the substituter and key {}/api/v1/cache/team gives in {}",
+            server.url,
+            env.token_file().display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.snapshot(), before);
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn a_flakehub_login_stores_the_credential_and_says_determinate_nix_sets_up_the_cache() {
+    let cache = crate::support::fake_cache::start("", &[("flakehub", TOKEN)]);
+    let env = TestEnv::new();
+    let out = env.run(
+        &[
+            "login",
+            "flakehub",
+            "--base-url",
+            &cache.url,
+            "--with-token",
+        ],
+        &format!("{TOKEN}\n"),
+    );
+    assert_success(&out);
+    assert!(
+        stderr(&out).contains("Determinate Nix (https://docs.determinate.systems/flakehub/cache) sets up the substituter and keys of flakehub's cache itself"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(setting(&env, "extra-substituters").is_empty());
+    assert!(read(&env.netrc()).contains("machine cache.flakehub.com login flakehub"));
+}

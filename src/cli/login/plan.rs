@@ -104,6 +104,11 @@ pub fn plan<'r>(args: &LoginArgs, registry: &'r Registry, facts: &Facts) -> Resu
         entry,
     )?;
     let use_cache = caches::use_cache(args, provider, &target, &check_base)?;
+    warnings.extend(caches::set_up_elsewhere(
+        args,
+        provider,
+        use_cache.is_some(),
+    ));
     let pixi_file = (at_issuer && !args.no_pixi)
         .then(|| facts.pixi_file.clone())
         .flatten();

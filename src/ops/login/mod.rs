@@ -149,8 +149,24 @@ impl LoginPlan<'_> {
             .as_ref()
             .map(|p| format!(" and in pixi's {}", p.display()))
             .unwrap_or_default();
+        let cache = match &self.use_cache {
+            None => String::new(),
+            Some(UseCache::Ask { url, .. }) => format!(
+                ", with the substituter and key {url} gives in {}",
+                token_file.display()
+            ),
+            Some(UseCache::Known(c)) => format!(
+                ", with the substituter {} and the key(s) {} in {}",
+                c.substituter,
+                match c.public_keys.as_slice() {
+                    [] => "(none: --no-key)".to_owned(),
+                    keys => keys.join(" "),
+                },
+                token_file.display()
+            ),
+        };
         format!(
-            "Dry run: would log in to {} (provider {}) with the {flow} flow{issuer}{scopes}, check the token with {}, and store it for {} in {}{pixi}. Nothing was read or written.",
+            "Dry run: would log in to {} (provider {}) with the {flow} flow{issuer}{scopes}, check the token with {}, and store it for {} in {}{pixi}{cache}. Nothing was read or written.",
             self.target.host,
             self.provider.name,
             self.check_base,

@@ -159,6 +159,18 @@ pub fn use_cache(
     })))
 }
 
+/// What to say when the provider's own Nix sets up its cache, so that only the credential is
+/// stored (FlakeHub's, by Determinate Nix).
+pub fn set_up_elsewhere(args: &LoginArgs, provider: &Provider, used: bool) -> Option<String> {
+    let by = provider.cache.as_ref()?.set_up_by.as_ref()?;
+    (!used && !args.credential_only).then(|| {
+        format!(
+            "{by} sets up the substituter and keys of {}'s cache itself, so only the credential is stored (pass --public-key to trust a key here too)",
+            provider.name
+        )
+    })
+}
+
 /// The first flag given that only a cache login takes.
 fn cache_flag(args: &LoginArgs) -> Option<&'static str> {
     [
