@@ -487,3 +487,52 @@ fn a_flakehub_login_stores_the_credential_and_says_determinate_nix_sets_up_the_c
     assert!(setting(&env, "extra-substituters").is_empty());
     assert!(read(&env.netrc()).contains("machine cache.flakehub.com login flakehub"));
 }
+
+#[test]
+fn a_rotated_key_or_moved_cache_replaces_what_the_last_login_added() {
+    const NEW_KEY: &str = "team.cachix.org-2:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY=";
+    let first = fake_cache_api::start(cachix(Some(TOKEN), Some(TOKEN)));
+    let env = env_for(&first.url);
+    // Another cache of the user's, logged in too, whose settings must stay.
+    let attic = fake_cache_api::start(Stand {
+        api: Api::Attic,
+        name: "main",
+        prefix: "/main",
+        cache_token: Some(TOKEN),
+        api_token: Some(TOKEN),
+        key: ATTIC_KEY,
+    });
+    let attic_base = format!("{}/main", attic.url);
+    assert_success(&login_cachix(&env, &first.url, TOKEN, &[]));
+    assert_success(&env.run(
+        &[
+            "login",
+            "attic.example.org",
+            "-p",
+            "attic",
+            "--cache",
+            "main",
+            "--base-url",
+            &attic_base,
+            "--with-token",
+        ],
+        &format!("{TOKEN}\n"),
+    ));
+    let second = fake_cache_api::start(Stand {
+        key: NEW_KEY,
+        ..cachix(Some(TOKEN), Some(TOKEN))
+    });
+    env.write(
+        &env.home.join(".config/nix-tokens/providers/cachix.toml"),
+        &fake_cache_api::cachix_provider(&second.url),
+    );
+    assert_success(&login_cachix(&env, &second.url, TOKEN, &["--force"]));
+    assert_eq!(
+        setting(&env, "extra-substituters"),
+        vec![attic_base.clone(), second.url.clone()]
+    );
+    assert_eq!(
+        setting(&env, "extra-trusted-public-keys"),
+        vec![ATTIC_KEY, NEW_KEY]
+    );
+}

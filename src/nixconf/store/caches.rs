@@ -16,16 +16,27 @@ const EXTRA_SUBSTITUTERS: &str = "extra-substituters";
 const EXTRA_TRUSTED_PUBLIC_KEYS: &str = "extra-trusted-public-keys";
 
 impl Session<'_> {
-    /// Makes Nix use `cache` for `host`: adds its substituter and keys where they are missing, and
-    /// remembers them with the host (whose facts [`remember_host`](Self::remember_host) set).
+    /// Makes Nix use `cache` for `host`: adds its substituter and keys where they are missing,
+    /// takes out what an earlier login added for the host and the cache no longer names (a
+    /// rotated key, a moved substituter), and remembers them with the host (whose facts
+    /// [`remember_host`](Self::remember_host) set).
     pub fn use_cache(&mut self, host: &str, cache: &CacheUse) {
+        if let Some(info) = self.hosts.doc.hosts.get_mut(host) {
+            let old_substituter = info.substituter.replace(cache.substituter.clone());
+            let old_keys = std::mem::replace(&mut info.public_keys, cache.public_keys.clone());
+            let stale: Vec<String> = old_substituter
+                .into_iter()
+                .filter(|s| *s != cache.substituter)
+                .collect();
+            let stale_keys: Vec<String> = old_keys
+                .into_iter()
+                .filter(|k| !cache.public_keys.contains(k))
+                .collect();
+            self.drop_unused(host, &stale, &stale_keys);
+        }
         self.add_words(EXTRA_SUBSTITUTERS, std::slice::from_ref(&cache.substituter));
         self.add_words(EXTRA_TRUSTED_PUBLIC_KEYS, &cache.public_keys);
         self.ensure_include();
-        if let Some(info) = self.hosts.doc.hosts.get_mut(host) {
-            info.substituter = Some(cache.substituter.clone());
-            info.public_keys = cache.public_keys.clone();
-        }
     }
 
     /// Takes out what [`use_cache`](Self::use_cache) added for `host` (what another host's cache
@@ -34,20 +45,26 @@ impl Session<'_> {
         let Some(info) = self.hosts.doc.hosts.get_mut(host) else {
             return false;
         };
-        let substituter = info.substituter.take();
+        let substituters: Vec<String> = info.substituter.take().into_iter().collect();
         let keys = std::mem::take(&mut info.public_keys);
-        let others = self.hosts.doc.hosts.iter().filter(|(h, _)| *h != host);
-        let (still_used, still_trusted): (Vec<_>, Vec<_>) = others
+        self.drop_unused(host, &substituters, &keys)
+    }
+
+    /// Removes `substituters` and `keys` from the token file, but those another host's cache
+    /// than `host`'s still uses. Returns whether anything went.
+    fn drop_unused(&mut self, host: &str, substituters: &[String], keys: &[String]) -> bool {
+        let others: Vec<_> = self
+            .hosts
+            .doc
+            .hosts
+            .iter()
+            .filter(|(h, _)| *h != host)
             .map(|(_, i)| (i.substituter.clone(), i.public_keys.clone()))
-            .unzip();
-        let substituters: Vec<String> = substituter
-            .into_iter()
-            .filter(|s| !still_used.iter().flatten().any(|u| u == s))
             .collect();
-        let keys: Vec<String> = keys
-            .into_iter()
-            .filter(|k| !still_trusted.iter().flatten().any(|t| t == k))
-            .collect();
+        let used = |s: &String| others.iter().any(|(u, _)| u.as_ref() == Some(s));
+        let trusted = |k: &String| others.iter().any(|(_, t)| t.contains(k));
+        let substituters: Vec<String> = substituters.iter().filter(|s| !used(s)).cloned().collect();
+        let keys: Vec<String> = keys.iter().filter(|k| !trusted(k)).cloned().collect();
         let a = self.remove_words(EXTRA_SUBSTITUTERS, &substituters);
         let b = self.remove_words(EXTRA_TRUSTED_PUBLIC_KEYS, &keys);
         a || b
