@@ -247,6 +247,15 @@ fn an_attic_login_reads_the_cache_config() {
         asked.header("authorization"),
         Some(format!("Bearer {TOKEN}").as_str())
     );
+    // A cache the server does not have: nothing is written.
+    let env = TestEnv::new();
+    let before = env.snapshot();
+    let mut other = args.to_vec();
+    other[5] = "nosuch";
+    let out = env.run(&other, &format!("{TOKEN}\n"));
+    assert_clean_failure(&out, 1);
+    assert!(stderr(&out).contains("(HTTP 404)"), "{}", stderr(&out));
+    assert_eq!(env.snapshot(), before);
     // A wrong token: the cache and its API refuse it, and nothing is written.
     let env = TestEnv::new();
     let before = env.snapshot();

@@ -54,7 +54,14 @@ fn answer(stand: &Stand, base: &str, r: &Request) -> Reply {
         return fake_cache::answer(stand.prefix, &accepted, r);
     };
     if name != stand.name {
-        return Reply::json(404, serde_json::json!({"error": "Not Found"}));
+        return match stand.api {
+            Api::Cachix => Reply::json(404, serde_json::json!({"error": "Not Found"})),
+            // Attic's `ErrorKind::NoSuchCache` (server/src/error.rs).
+            Api::Attic => Reply::json(
+                404,
+                serde_json::json!({"code": 404, "error": "NoSuchCache", "message": "The requested cache does not exist."}),
+            ),
+        };
     }
     let allowed = match stand.api_token {
         None => true,
