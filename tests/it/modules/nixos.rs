@@ -1,5 +1,6 @@
-//! The NixOS module: the `!include` lines of `nix.extraOptions`, the package, the systemd
-//! service and timer of `--system refresh`, and the values it refuses.
+//! The NixOS module: the `!include` lines of `nix.extraOptions`, the package, the caches'
+//! substituters, keys and tokens, the systemd service and timer of `--system refresh`, and the
+//! values it refuses.
 
 use serde_json::json;
 
