@@ -32,6 +32,26 @@ let
       // lib.optionalAttrs git.useHttpPath { useHttpPath = true; }
     );
   };
+
+  # The host of a substituter URL (curl matches netrc entries by host).
+  hostOf = url: builtins.head (builtins.match "[a-z0-9+]+://([^/:?]+).*" url);
+  cachesWithTokens = builtins.filter (c: c.tokenFile != null) cfg.caches;
+  # Each cache's token merged into the netrc the nix-daemon reads, as `set-token --system` does.
+  cacheTokenScript = lib.concatMapStrings (
+    c:
+    lib.escapeShellArgs [
+      (lib.getExe cfg.package)
+      "--system"
+      "--quiet"
+      "set-token"
+      (hostOf c.url)
+      "--provider"
+      c.provider
+      "--netrc"
+      "--force"
+    ]
+    + " < ${lib.escapeShellArg c.tokenFile}\n"
+  ) cachesWithTokens;
 in
 {
   imports = [ (import ./shared-options.nix self) ];
@@ -64,6 +84,8 @@ in
       '';
     };
 
+    caches = import ./caches-option.nix lib;
+
     refresh = {
       enable = lib.mkEnableOption "a launchd daemon that renews expiring OAuth tokens in ${systemTokenFile}";
     };
@@ -76,12 +98,36 @@ in
 
         nix.extraOptions = lib.mkIf config.nix.enable includeLines;
 
+        nix.settings = lib.mkIf (config.nix.enable && cfg.caches != [ ]) {
+          substituters = map (c: c.url) cfg.caches;
+          trusted-public-keys = lib.concatMap (c: lib.optional (c.publicKey != null) c.publicKey) cfg.caches;
+        };
+
+        launchd.daemons.nix-tokens-cache-tokens = lib.mkIf (cachesWithTokens != [ ]) {
+          # nix-darwin runs it as `/bin/wait4path /nix/store && exec COMMAND`, at every load (boot
+          # and each activation that changes it).
+          command = "/bin/sh -c ${lib.escapeShellArg cacheTokenScript}";
+          serviceConfig = {
+            RunAtLoad = true;
+            ProcessType = "Background";
+            StandardErrorPath = "/var/log/nix-tokens-cache-tokens.log";
+          };
+        };
+
         warnings =
           lib.optional (!config.nix.enable && includes != [ ]) ''
             nix.enable is off, so nix-darwin writes no /etc/nix/nix.conf and programs.nix-tokens cannot
             add its includes there. Add these lines to the nix.conf your Nix installation reads
             (with Determinate Nix, /etc/nix/nix.custom.conf):
             ${includeLines}''
+          ++ lib.optional (!config.nix.enable && cfg.caches != [ ]) ''
+            nix.enable is off, so nix-darwin writes no /etc/nix/nix.conf and programs.nix-tokens.caches
+            cannot add its substituters there. Add them to the nix.conf your Nix installation reads
+            (with Determinate Nix, /etc/nix/nix.custom.conf):
+            extra-substituters = ${lib.concatMapStringsSep " " (c: c.url) cfg.caches}
+            extra-trusted-public-keys = ${
+              lib.concatStringsSep " " (lib.concatMap (c: lib.optional (c.publicKey != null) c.publicKey) cfg.caches)
+            }''
           ++ lib.optional (cfg.refresh.enable && !cfg.systemTokens) ''
             programs.nix-tokens.refresh renews the tokens in ${systemTokenFile}, but /etc/nix/nix.conf
             includes that file only with programs.nix-tokens.systemTokens = true.'';

@@ -28,6 +28,10 @@ let
       // lib.optionalAttrs git.useHttpPath { useHttpPath = true; }
     );
   };
+
+  # The host of a substituter URL (curl matches netrc entries by host).
+  hostOf = url: builtins.head (builtins.match "[a-z0-9+]+://([^/:?]+).*" url);
+  cachesWithTokens = builtins.filter (c: c.tokenFile != null) cfg.caches;
 in
 {
   imports = [ (import ./shared-options.nix self) ];
@@ -107,6 +111,8 @@ in
       '';
     };
 
+    caches = import ./caches-option.nix lib;
+
     refresh = {
       enable = lib.mkEnableOption "a systemd timer that renews expiring OAuth tokens in ${systemTokenFile}";
     };
@@ -118,6 +124,21 @@ in
         environment.systemPackages = [ cfg.package ];
 
         nix.extraOptions = lib.concatMapStrings (file: "!include ${file}\n") includes;
+
+        nix.settings = lib.mkIf (cfg.caches != [ ]) {
+          substituters = map (c: c.url) cfg.caches;
+          trusted-public-keys = lib.concatMap (c: lib.optional (c.publicKey != null) c.publicKey) cfg.caches;
+        };
+
+        programs.nix-tokens.cacheTokens = lib.listToAttrs (
+          map (
+            c:
+            lib.nameValuePair (hostOf c.url) {
+              file = c.tokenFile;
+              inherit (c) provider;
+            }
+          ) cachesWithTokens
+        );
 
         warnings = lib.optional (cfg.refresh.enable && !cfg.systemTokens) ''
           programs.nix-tokens.refresh renews the tokens in ${systemTokenFile}, but the system nix.conf

@@ -34,6 +34,10 @@ pub struct LogoutArgs {
     /// Connect issuers)
     #[arg(long)]
     pub revoke: bool,
+    /// A binary cache: keep the substituter and key its login added, so that Nix still uses the
+    /// cache's public paths
+    #[arg(long)]
+    pub keep_substituter: bool,
 }
 
 pub fn run(ctx: &Context, args: LogoutArgs) -> Result<ExitCode> {
@@ -60,6 +64,7 @@ fn plan(args: &LogoutArgs, registry: &Registry) -> Result<LogoutPlan> {
         revoke: args.revoke,
         dry_run: args.dry_run,
         force: args.force,
+        keep_substituter: args.keep_substituter,
     })
 }
 
@@ -76,6 +81,7 @@ mod tests {
             force: false,
             dry_run: true,
             revoke: true,
+            keep_substituter: false,
         }
     }
 

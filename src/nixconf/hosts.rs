@@ -23,6 +23,12 @@ pub struct HostInfo {
     /// The entry nix-tokens wrote for the host in pixi's credential store.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pixi: Option<PixiLink>,
+    /// The substituter nix-tokens added to Nix's configuration for the host's cache.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub substituter: Option<String>,
+    /// The public keys nix-tokens added to Nix's trusted keys with it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub public_keys: Vec<String>,
 }
 
 /// Where a host's login was also written for pixi: the file and the key in it.
@@ -85,6 +91,7 @@ mod tests {
                 base_url: Some("https://proxy.example/ghe".into()),
                 user: Some("octocat".into()),
                 pixi: None,
+                ..HostInfo::default()
             },
         );
         let text = hosts.render();

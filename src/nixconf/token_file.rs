@@ -1,8 +1,10 @@
 //! The documents of Nix's own files: nix.conf and the token file (`access-tokens.conf`) as
 //! [`ConfFile`]s, netrc, and the token file's tokens.
 //!
-//! The token file is nix-tokens' own: one `access-tokens` (or `extra-access-tokens`) line and, when
-//! nix-tokens chose the netrc, a `netrc-file` line, under a header saying what the file is. A key
+//! The token file is nix-tokens' own: one `access-tokens` (or `extra-access-tokens`) line, a
+//! `netrc-file` line when nix-tokens chose the netrc, and the `extra-substituters` and
+//! `extra-trusted-public-keys` of the caches it logged in to, under a header saying what the file
+//! is. A key
 //! that an earlier line of the file set and a later one hid is kept, not lost.
 
 use std::path::Path;

@@ -38,6 +38,8 @@ pub struct LogoutPlan {
     pub dry_run: bool,
     /// Do not ask for confirmation.
     pub force: bool,
+    /// Keep the substituter and keys a cache's login added.
+    pub keep_substituter: bool,
 }
 
 /// A token to revoke once it is out of the files.
@@ -83,7 +85,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &LogoutPlan) -> Result<bool
         } else {
             (Vec::new(), Vec::new())
         };
-        let files = remove_all(ctx, registry, &mut session, &remembered, &keys)?;
+        let files = remove_all(ctx, registry, &mut session, (&remembered, plan), &keys)?;
         let asked = (keys, files);
         if plan.dry_run || plan.force || agreed.as_ref() == Some(&asked) {
             break (session, asked.0, to_revoke, cannot);
@@ -189,13 +191,17 @@ fn remove_all(
     ctx: &Context,
     registry: &Registry,
     session: &mut Session,
-    remembered: &Hosts,
+    (remembered, plan): (&Hosts, &LogoutPlan),
     keys: &[String],
 ) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for key in keys {
         if let Some(file) = remove_pixi_login(session, remembered, key)? {
             files.push(file);
+        }
+        // The substituter and keys a cache's login added go with its credential.
+        if !plan.keep_substituter && session.stop_using_cache(key_host(key)) {
+            files.push(ctx.layout.token_file.clone());
         }
         let mut from = session.remove(key)?;
         if from.is_empty() {
@@ -400,6 +406,7 @@ mod tests {
             base_url: None,
             user: Some("tanuki".into()),
             pixi: None,
+            ..HostInfo::default()
         };
         assert_eq!(
             menu_label("gitlab.com", Some(&info)),

@@ -13,6 +13,7 @@ use crate::nixconf::nix_version;
 use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::store::Session;
 use crate::nixconf::tokens::{check_login, check_token, host_without_port, key_host};
+use crate::providers::cache_use::CacheUse;
 use crate::providers::forge::Origin;
 use crate::providers::{Provider, Registry, Sink};
 use crate::secret::{Secret, mask};
@@ -125,7 +126,7 @@ pub fn check_cache_destination(
         Trust::Unknown(why) => why.clone(),
     };
     Err(Error::usage(format!(
-        "on this machine the nix-daemon downloads from binary caches, and it reads only {}; run the command as root with --system: `sudo nix-tokens --system {again}` (on NixOS: `programs.nix-tokens.cacheTokens.\"{}\" = {{ file = …; provider = \"{}\"; }};`). Why: {why}.",
+        "on this machine the nix-daemon downloads from binary caches, and it reads only {}; run the command as root with --system: `sudo nix-tokens --system {again}` (on NixOS: `programs.nix-tokens.cacheTokens.\"{}\" = {{ file = …; provider = \"{}\"; }};`). Why: {why}. The daemon also ignores the substituters of a user it does not trust, unless the system configuration lists them in `trusted-substituters`: `--system` puts the cache's substituter and key in the system configuration.",
         install.system_netrc.display(),
         target.host,
         provider.name
@@ -158,6 +159,8 @@ pub struct SaveOptions<'a> {
     pub user: Option<String>,
     /// The entry to write for the host in pixi's credential store.
     pub pixi: Option<PixiWrite>,
+    /// A binary cache's substituter and keys, for Nix to use the cache the token is for.
+    pub cache_use: Option<CacheUse>,
 }
 
 /// An entry of pixi's credential store, and where it goes.
@@ -311,6 +314,7 @@ fn stage(
         oauth,
         user,
         pixi,
+        cache_use,
         ..
     } = options;
     // One token may serve several hosts (FlakeHub's), each with its netrc entry.
@@ -320,6 +324,8 @@ fn stage(
     };
     if let Some(provider) = target.provider {
         for host in &hosts {
+            // What an earlier login added to make Nix use the host's cache stays recorded.
+            let earlier = session.host_info(host).cloned().unwrap_or_default();
             session.remember_host(
                 host,
                 HostInfo {
@@ -327,9 +333,14 @@ fn stage(
                     base_url: base_url.map(str::to_owned),
                     user: user.clone(),
                     pixi: pixi.as_ref().map(|p| p.link.clone()),
+                    substituter: earlier.substituter,
+                    public_keys: earlier.public_keys,
                 },
             );
         }
+    }
+    if let Some(cache) = &cache_use {
+        session.use_cache(&target.host, cache);
     }
     if let Some(pixi) = pixi {
         session.set_pixi(&pixi.link.file, &pixi.link.key, Some(pixi.entry))?;

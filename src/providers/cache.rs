@@ -52,6 +52,15 @@ pub async fn ask(
     substituter: &reqwest::Url,
     credential: Option<(&str, &Secret<String>)>,
 ) -> CacheAnswer {
+    ask_info(http, substituter, credential).await.0
+}
+
+/// [`ask`], with the `Priority:` the cache's `nix-cache-info` gives, when it answered one.
+pub async fn ask_info(
+    http: &Http,
+    substituter: &reqwest::Url,
+    credential: Option<(&str, &Secret<String>)>,
+) -> (CacheAnswer, Option<u32>) {
     let url = join(substituter, "nix-cache-info");
     let auth = credential.map(|(login, token)| basic_auth(login, token));
     let answer = match http
@@ -59,19 +68,28 @@ pub async fn ask(
         .await
     {
         Ok(answer) => answer,
-        Err(Unreachable(why)) => return CacheAnswer::Unreachable(why),
+        Err(Unreachable(why)) => return (CacheAnswer::Unreachable(why), None),
     };
     if is_cache_info(&answer) {
-        return CacheAnswer::Cache;
+        return (CacheAnswer::Cache, priority(&answer));
     }
-    match verdict_for_status(&answer, "a Nix binary cache") {
+    let refused = match verdict_for_status(&answer, "a Nix binary cache") {
         Verdict::Rejected(why) => CacheAnswer::Refused(why),
         _ if answer.status.is_success() => CacheAnswer::Unreachable(
             "answered without `StoreDir:`, so it does not look like a Nix binary cache".into(),
         ),
         Verdict::Unreachable(why) => CacheAnswer::Unreachable(why),
         _ => CacheAnswer::Unreachable(format!("answered HTTP {}", answer.status.as_u16())),
-    }
+    };
+    (refused, None)
+}
+
+/// The `Priority:` line of a `nix-cache-info` answer.
+fn priority(answer: &Response) -> Option<u32> {
+    String::from_utf8_lossy(&answer.body)
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Priority:"))
+        .and_then(|p| p.trim().parse().ok())
 }
 
 #[async_trait]

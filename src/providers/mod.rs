@@ -10,6 +10,7 @@
 //! - [`detect`]: which kind an unknown host runs.
 
 pub mod cache;
+pub mod cache_use;
 pub mod detect;
 pub mod forge;
 pub mod gitea;

@@ -75,6 +75,35 @@ pub struct CacheSpec {
     /// Every host whose netrc entry carries the token (default: the host alone).
     #[serde(default)]
     pub hosts: Vec<String>,
+    /// The API that tells a cache's substituter and signing keys (`login` asks it so that Nix
+    /// uses the cache), where the provider has one.
+    pub api: Option<CacheApi>,
+    /// The keys the provider signs its cache with, where it publishes them instead of an API.
+    #[serde(default)]
+    pub public_keys: Vec<String>,
+    /// What sets up the substituter and keys of the provider's cache itself, so that a login
+    /// stores the credential alone (unless `--public-key` is given).
+    pub set_up_by: Option<String>,
+}
+
+/// Which cache API a provider runs, and where.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheApi {
+    pub kind: CacheApiKind,
+    /// The cache's configuration: `{cache}` stands for its name, `{host}` for the host and
+    /// `{origin}` for the scheme, host and port of the substituter the token is checked at.
+    pub url: String,
+}
+
+/// The shape of a cache API's answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CacheApiKind {
+    /// Cachix's `GET /api/v1/cache/NAME`.
+    Cachix,
+    /// Attic's `GET /_api/v1/cache-config/CACHE`.
+    Attic,
 }
 
 /// An OpenID Connect provider's issuer and public client; its endpoints come from discovery.

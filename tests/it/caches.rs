@@ -28,6 +28,7 @@ fn cachix_caches_are_named_and_get_a_netrc_entry_without_login() {
             "team",
             "--base-url",
             &cache.url,
+            "--credential-only",
             "--with-token",
         ],
     );
@@ -125,6 +126,7 @@ fn an_attic_cache_is_a_path_on_its_server() {
             "attic",
             "--base-url",
             &base,
+            "--credential-only",
             "--with-token",
         ],
     );
@@ -201,6 +203,7 @@ fn a_public_cache_is_said_to_need_no_token() {
             "nix-cache",
             "--base-url",
             &cache.url,
+            "--credential-only",
             "--with-token",
         ],
     );
@@ -260,6 +263,9 @@ fn with_a_nix_daemon_the_token_goes_to_the_system_netrc_or_nowhere() {
 
     let mut system = vec!["--system"];
     system.extend(login);
+    // The credential alone: this test is about where it goes (tests/it/cache_use.rs covers the
+    // substituter and key).
+    system.push("--credential-only");
     let out = daemon(&system);
     assert_success(&out);
     let netrc = env.etc.join("netrc");
@@ -343,7 +349,19 @@ fn status_shows_every_substituter_with_the_credential_it_will_get() {
             }
         );
         let keys: Vec<&String> = c.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["kind", "host", "url", "status", "source", "message"]);
+        assert_eq!(
+            keys,
+            [
+                "kind",
+                "host",
+                "url",
+                "status",
+                "source",
+                "message",
+                "public_key",
+                "priority"
+            ]
+        );
     }
     assert!(
         caches[0]["message"]

@@ -4,6 +4,7 @@
 mod support;
 
 mod bad_input;
+mod cache_use;
 mod caches;
 mod check;
 mod cli_surface;
@@ -37,6 +38,7 @@ mod providers;
 mod read_only;
 mod read_only_mount;
 mod real_cache;
+mod real_cache_use;
 mod real_fetch;
 mod refresh;
 mod revoke;

@@ -55,7 +55,14 @@ fn a_cache_token_without_login_reaches_nix(nix: &Nix) {
 
     let out = f.nix_tokens(
         nix,
-        &["login", &cache.host, "-p", "nix-cache", "--with-token"],
+        &[
+            "login",
+            &cache.host,
+            "-p",
+            "nix-cache",
+            "--credential-only",
+            "--with-token",
+        ],
         TOKEN,
     );
     assert!(

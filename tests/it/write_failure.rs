@@ -138,3 +138,30 @@ fn a_netrc_too_large_to_rewrite_stays_as_it_was_and_the_token_file_is_put_back()
     );
     assert_nothing_changed(&env, &out, "my-netrc", &before);
 }
+
+#[test]
+fn a_cache_login_whose_nix_conf_write_fails_leaves_the_substituter_out_too() {
+    const CACHE_TOKEN: &str = "newtokenabcdefghijklmnop";
+    let cache = crate::support::fake_cache::start("", &[("", CACHE_TOKEN)]);
+    let env = TestEnv::new();
+    // A nix.conf longer than the limit: adding the include line to it cannot be written, after
+    // the token file (with the substituter and key) and the netrc already were.
+    env.write(&env.nix_conf(), &format!("# {}\n", "x".repeat(600)));
+    let before = env.snapshot();
+    let out = run_limited(
+        &env,
+        &[
+            "login",
+            "127.0.0.1",
+            "-p",
+            "nix-cache",
+            "--base-url",
+            &cache.url,
+            "--public-key",
+            crate::support::fake_cache_api::KEY,
+            "--with-token",
+        ],
+        &format!("{CACHE_TOKEN}\n"),
+    );
+    assert_nothing_changed(&env, &out, "nix.conf", &before);
+}

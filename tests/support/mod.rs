@@ -5,6 +5,7 @@
 
 pub mod daemon;
 pub mod fake_cache;
+pub mod fake_cache_api;
 pub mod fake_forge;
 pub mod fake_oidc;
 pub mod fake_repos;

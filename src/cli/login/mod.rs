@@ -117,6 +117,18 @@ pub struct LoginArgs {
     /// Attic server (`login HOST --provider attic --cache NAME`)
     #[arg(long, value_name = "NAME")]
     pub cache: Option<String>,
+    /// A binary cache: store the credential only, without making Nix use the cache (its
+    /// substituter and signing key)
+    #[arg(long, conflicts_with_all = ["public_keys", "no_key"])]
+    pub credential_only: bool,
+    /// The key a cache's paths are signed with (NAME:BASE64, as `nix-store
+    /// --generate-binary-cache-key` prints it), trusted with its substituter (repeatable)
+    #[arg(long = "public-key", value_name = "KEY")]
+    pub public_keys: Vec<String>,
+    /// Use a cache without trusting a key for it: Nix then accepts only paths it can check
+    /// otherwise (signed by a key it already trusts, or content-addressed)
+    #[arg(long, conflicts_with = "public_keys")]
+    pub no_key: bool,
 }
 
 pub fn run(ctx: &Context, mut args: LoginArgs) -> Result<ExitCode> {

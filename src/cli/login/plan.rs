@@ -103,6 +103,12 @@ pub fn plan<'r>(args: &LoginArgs, registry: &'r Registry, facts: &Facts) -> Resu
         &check_base,
         entry,
     )?;
+    let use_cache = caches::use_cache(args, provider, &target, &check_base)?;
+    warnings.extend(caches::set_up_elsewhere(
+        args,
+        provider,
+        use_cache.is_some(),
+    ));
     let pixi_file = (at_issuer && !args.no_pixi)
         .then(|| facts.pixi_file.clone())
         .flatten();
@@ -116,6 +122,7 @@ pub fn plan<'r>(args: &LoginArgs, registry: &'r Registry, facts: &Facts) -> Resu
             check_base,
             remembered_base,
             pixi_file,
+            use_cache,
             force: args.force,
             no_browser: args.no_browser,
         },

@@ -23,7 +23,7 @@ pub enum NixConfAccess {
 }
 
 /// Decides whether nix.conf may be edited, and which file a rewrite replaces.
-pub(super) fn nix_conf_access(layout: &Layout) -> Result<NixConfAccess> {
+pub fn nix_conf_access(layout: &Layout) -> Result<NixConfAccess> {
     let path = &layout.nix_conf;
     let meta = match fs::symlink_metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(NixConfAccess::Missing),

@@ -8,6 +8,7 @@
 //! [`document::commit`], which writes them in its loss-free order and puts them back on failure.
 
 mod access;
+mod caches;
 mod logins;
 #[cfg(test)]
 mod tests;
@@ -15,7 +16,7 @@ mod tokens;
 
 use std::path::{Path, PathBuf};
 
-pub use access::NixConfAccess;
+pub use access::{NixConfAccess, nix_conf_access};
 
 use super::backup;
 use super::conf::ConfFile;

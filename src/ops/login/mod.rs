@@ -5,6 +5,7 @@
 //! `force`; the success line says what the token can do.
 
 mod audit;
+mod cache;
 mod device;
 mod oidc;
 
@@ -22,7 +23,9 @@ use crate::nixconf::hosts::PixiLink;
 use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::pixi;
 use crate::providers::Provider;
+use crate::providers::cache_use::CacheUse;
 use crate::providers::forge::{DeviceEndpoints, Site, TokenEntry};
+use crate::providers::provider::CacheApiKind;
 use crate::providers::shared::{Identity, Privileges, Verdict};
 use crate::secret::Secret;
 
@@ -42,9 +45,20 @@ pub struct LoginPlan<'r> {
     pub remembered_base: Option<String>,
     /// pixi's credential store, for an issuer's login.
     pub pixi_file: Option<PathBuf>,
+    /// How a binary cache's login makes Nix use the cache too (none: the credential only).
+    pub use_cache: Option<UseCache>,
     /// Save a refused or unchecked token, and replace another without asking.
     pub force: bool,
     pub no_browser: bool,
+}
+
+/// How a login makes Nix use a binary cache: its substituter and signing keys.
+#[derive(Debug, Clone)]
+pub enum UseCache {
+    /// The provider's API tells them, asked with the token.
+    Ask { kind: CacheApiKind, url: Url },
+    /// Known already (`--public-key`, or keys the provider publishes).
+    Known(CacheUse),
 }
 
 /// What the token may do, as the person asked.
@@ -135,8 +149,24 @@ impl LoginPlan<'_> {
             .as_ref()
             .map(|p| format!(" and in pixi's {}", p.display()))
             .unwrap_or_default();
+        let cache = match &self.use_cache {
+            None => String::new(),
+            Some(UseCache::Ask { url, .. }) => format!(
+                ", with the substituter and key {url} gives in {}",
+                token_file.display()
+            ),
+            Some(UseCache::Known(c)) => format!(
+                ", with the substituter {} and the key(s) {} in {}",
+                c.substituter,
+                match c.public_keys.as_slice() {
+                    [] => "(none: --no-key)".to_owned(),
+                    keys => keys.join(" "),
+                },
+                token_file.display()
+            ),
+        };
         format!(
-            "Dry run: would log in to {} (provider {}) with the {flow} flow{issuer}{scopes}, check the token with {}, and store it for {} in {}{pixi}. Nothing was read or written.",
+            "Dry run: would log in to {} (provider {}) with the {flow} flow{issuer}{scopes}, check the token with {}, and store it for {} in {}{pixi}{cache}. Nothing was read or written.",
             self.target.host,
             self.provider.name,
             self.check_base,
@@ -173,7 +203,8 @@ pub fn run(ctx: &Context, plan: LoginPlan) -> Result<bool> {
         }
         None => None,
     };
-    store(ctx, &plan, token, oauth, identity, privileges)
+    let cache_use = runtime.block_on(cache::settings(ctx, &http, &plan, &token))?;
+    store(ctx, &plan, token, (oauth, cache_use), identity, privileges)
 }
 
 /// Obtains the token as the plan says, in the format Nix reads it in; with the renewable login it
@@ -247,7 +278,7 @@ fn store(
     ctx: &Context,
     plan: &LoginPlan,
     token: Secret<String>,
-    oauth: Option<OAuthLogin>,
+    (oauth, cache_use): (Option<OAuthLogin>, Option<CacheUse>),
     identity: Option<Identity>,
     privileges: Option<Privileges>,
 ) -> Result<bool> {
@@ -267,11 +298,15 @@ fn store(
         oauth,
         user: identity.as_ref().map(|i| i.user.clone()),
         pixi,
+        cache_use: cache_use.clone(),
     };
     match save(ctx, target, token, options)? {
         Saved::Written(file) | Saved::Unchanged(file) => {
             let said = summary(plan, identity.as_ref(), privileges.as_ref(), &file);
             ctx.ui.info(&said);
+            if let Some(cache) = &cache_use {
+                cache::say_used(ctx, plan, cache);
+            }
             if let Some(key) = pixi_key {
                 warn_pixi_keyring(ctx, &target.host, &key);
             }

@@ -1,20 +1,23 @@
 //! `status`'s binary caches: every substituter Nix reads, the credential the process that
 //! downloads from it will send (from the nix-daemon's netrc on a multi-user install, else the
 //! user's), and what the cache says to that: `valid`, `invalid`, `public` (no token needed),
-//! `missing` (private, and no credential where it is read), `unreachable`, or `unverified`.
+//! `missing` (private, and no credential where it is read), `unreachable`, or `unverified`; and
+//! whether Nix trusts a key for it and the priority it has (see [`super::trust`]).
 
 use std::path::PathBuf;
 
 use reqwest::Url;
 use serde::Serialize;
 
+use super::trust;
 use crate::http::{self, Http};
 use crate::nixconf::fsio;
+use crate::nixconf::hosts::Hosts;
 use crate::nixconf::install::Install;
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::view::Setting;
 use crate::providers::Registry;
-use crate::providers::cache::{CacheAnswer, ask};
+use crate::providers::cache::{CacheAnswer, ask_info};
 use crate::secret::Secret;
 
 /// The settings that name substituters.
@@ -35,6 +38,12 @@ pub struct CacheRow {
     /// The netrc the downloading process reads.
     pub source: PathBuf,
     pub message: Option<String>,
+    /// The trusted public key that is this cache's (`None`: Nix refuses its paths unless another
+    /// trusted key signed them); see [`super::trust`].
+    pub public_key: Option<String>,
+    /// The priority Nix gives the cache (lower wins), when known: the URL's `?priority=`, else
+    /// the cache's `nix-cache-info`, else 50 for a cache that answered without one.
+    pub priority: Option<u32>,
     /// The login and token that process will send, when it has one and may send it (https, or
     /// plain http to this machine).
     #[serde(skip)]
@@ -101,6 +110,8 @@ pub fn rows(urls: &[String], install: &Install) -> Vec<CacheRow> {
                 status: "unverified",
                 source: install.netrc.clone(),
                 message,
+                public_key: None,
+                priority: trust::url_priority(url),
                 credential,
                 parsed: parsed.filter(|_| http),
             }
@@ -108,24 +119,52 @@ pub fn rows(urls: &[String], install: &Install) -> Vec<CacheRow> {
         .collect()
 }
 
+/// Finds each cache's trusted public key among those `settings` trust.
+pub fn find_keys(rows: &mut [CacheRow], settings: &[Setting], hosts: &Hosts) {
+    let keys = trust::trusted_keys(settings);
+    for row in rows {
+        row.public_key = trust::key_for(&row.url, &keys, hosts);
+    }
+}
+
+impl CacheRow {
+    /// What Nix does with the cache's paths when it trusts no key for it.
+    pub fn key_note(&self) -> Option<String> {
+        self.public_key.is_none().then(|| {
+            format!(
+                "Nix trusts no public key for {}: it refuses the cache's paths unless a key it trusts signed them (log in with the cache's key: `nix-tokens login {} --public-key NAME:KEY`)",
+                self.url, self.host
+            )
+        })
+    }
+}
+
 /// Asks each cache, all at once: anonymously, then with the credential when it refuses.
 pub async fn check(http: &Http, rows: &mut [CacheRow], install: &Install, registry: &Registry) {
     let asks = rows.iter().map(|row| async move {
         let url = row.parsed.as_ref()?;
-        let anonymous = ask(http, url, None).await;
-        let with_token = match (&anonymous, &row.credential) {
+        let (anonymous, stated) = ask_info(http, url, None).await;
+        let (with_token, stated) = match (&anonymous, &row.credential) {
             (CacheAnswer::Refused(_), Some((login, token))) => {
-                Some(ask(http, url, Some((login, token))).await)
+                let (answer, stated) = ask_info(http, url, Some((login, token))).await;
+                (Some(answer), stated)
             }
-            _ => None,
+            _ => (None, stated),
         };
-        Some((anonymous, with_token))
+        Some((anonymous, with_token, stated))
     });
     let answers = futures_util::future::join_all(asks).await;
     for (row, answer) in rows.iter_mut().zip(answers) {
-        let Some((anonymous, with_token)) = answer else {
+        let Some((anonymous, with_token, stated)) = answer else {
             continue;
         };
+        let answered = matches!(
+            (&anonymous, &with_token),
+            (CacheAnswer::Cache, _) | (_, Some(CacheAnswer::Cache))
+        );
+        if answered {
+            row.priority = row.priority.or(stated).or(Some(trust::DEFAULT_PRIORITY));
+        }
         let (status, message) = verdict(row, anonymous, with_token, install, registry);
         row.status = status;
         row.message = message.or(row.message.take());
@@ -240,6 +279,7 @@ mod tests {
             "s3://bucket".to_owned(),
         ];
         let rows = rows(&urls, &install);
+        assert_eq!(rows[0].priority, None);
         let sent: Vec<Option<(&str, &str)>> = rows
             .iter()
             .map(|r| {

@@ -7,6 +7,7 @@ mod caches;
 mod check;
 mod daemon;
 mod table;
+mod trust;
 
 use std::path::PathBuf;
 
@@ -94,6 +95,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
     let install = Install::with(&ctx.layout, !plan.offline, &settings)?;
     let urls = caches::substituters(&settings);
     let mut caches = caches::rows(&urls, &install);
+    caches::find_keys(&mut caches, &settings, &remembered);
     let mut missing = Vec::new();
     if !plan.wanted.is_empty() {
         let wanted = |host: &str| {

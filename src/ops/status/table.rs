@@ -1,6 +1,7 @@
 //! `status`'s tables: one line per token (with one word for what it may do: `read-only`,
 //! `read-write`, `broad`, `unknown`, or `-` before its provider checked it), then one per binary
-//! cache, each line's message indented below.
+//! cache (with the name of the trusted key that is its, and its priority), each line's messages
+//! indented below.
 
 use super::Row;
 use super::caches::CacheRow;
@@ -41,16 +42,25 @@ pub fn print_caches(caches: &[CacheRow]) {
         return;
     }
     println!();
-    let header = ["SUBSTITUTER", "STATUS", "NETRC"];
+    let header = ["SUBSTITUTER", "STATUS", "KEY", "PRIORITY", "NETRC"];
+    let notes: Vec<Option<String>> = caches.iter().map(CacheRow::key_note).collect();
     let lines: Vec<(Vec<String>, Vec<&str>)> = caches
         .iter()
-        .map(|c| {
+        .zip(&notes)
+        .map(|(c, note)| {
+            let key = c
+                .public_key
+                .as_deref()
+                .map_or("none", |k| k.split_once(':').map_or(k, |(name, _)| name));
             let cells = vec![
                 c.url.clone(),
                 c.status.to_owned(),
+                key.to_owned(),
+                c.priority.map_or_else(|| "-".to_owned(), |p| p.to_string()),
                 c.source.display().to_string(),
             ];
-            (cells, c.message.as_deref().into_iter().collect())
+            let messages = c.message.as_deref().into_iter().chain(note.as_deref());
+            (cells, messages.collect())
         })
         .collect();
     grid(&header, &lines);

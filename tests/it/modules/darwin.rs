@@ -1,6 +1,6 @@
-//! The nix-darwin module: the package, the `!include` lines of `nix.extraOptions`, what it says
-//! when nix-darwin does not manage Nix, the launchd daemon of `--system refresh`, and the values
-//! it refuses.
+//! The nix-darwin module: the package, the `!include` lines of `nix.extraOptions`, the caches,
+//! what it says when nix-darwin does not manage Nix, the launchd daemons of `--system refresh` and
+//! of the caches' tokens, and the values it refuses.
 
 use serde_json::json;
 
@@ -181,5 +181,78 @@ fn invalid_values_are_refused() {
             );
             assert_refused(&err, option, why, nix);
         }
+    });
+}
+
+#[test]
+fn caches_set_substituters_and_keys_and_a_daemon_merges_their_tokens() {
+    each_nix(|eval, nix| {
+        let got = eval.eval_ok(
+            nix,
+            Kind::Darwin,
+            MAC,
+            &[r#"{
+              programs.nix-tokens = {
+                enable = true;
+                caches = [
+                  {
+                    url = "https://team.cachix.org";
+                    publicKey = "team.cachix.org-1:eWNHQldwUO7G2VkjpnjDbWwy4KQ/HNxht7H4SSoMckM=";
+                    tokenFile = "/run/secrets/cachix";
+                    provider = "cachix";
+                  }
+                  { url = "https://public.example"; }
+                ];
+              };
+            }"#],
+            r#"{
+              inherit (config.nix.settings) substituters trusted-public-keys;
+              daemon = config.launchd.daemons.nix-tokens-cache-tokens.serviceConfig;
+              inherit warnings failedAssertions;
+            }"#,
+        );
+        assert_eq!(
+            got["substituters"],
+            json!(["https://team.cachix.org", "https://public.example"]),
+            "{}",
+            nix.version
+        );
+        assert_eq!(
+            got["trusted-public-keys"],
+            json!(["team.cachix.org-1:eWNHQldwUO7G2VkjpnjDbWwy4KQ/HNxht7H4SSoMckM="])
+        );
+        assert_eq!(
+            (got["warnings"].clone(), got["failedAssertions"].clone()),
+            (json!([]), json!([]))
+        );
+        let daemon = &got["daemon"];
+        assert_eq!(daemon["RunAtLoad"], true);
+        let args = daemon["ProgramArguments"].as_array().unwrap();
+        let line = args[2].as_str().unwrap();
+        assert_eq!(
+            line,
+            format!(
+                "/bin/wait4path /nix/store && exec /bin/sh -c '{} --system --quiet set-token team.cachix.org --provider cachix --netrc --force < /run/secrets/cachix\n'",
+                exe(MAC)
+            )
+        );
+        // Without nix-darwin managing Nix, it names the lines to add instead.
+        let got = eval.eval_ok(
+            nix,
+            Kind::Darwin,
+            MAC,
+            &[r#"{
+              nix.enable = false;
+              programs.nix-tokens = { enable = true; caches = [ { url = "https://c.example"; publicKey = "c:k="; } ]; };
+            }"#],
+            "{ inherit warnings; }",
+        );
+        let warning = got["warnings"][0].as_str().unwrap_or_default();
+        assert!(
+            warning.contains(
+                "extra-substituters = https://c.example\nextra-trusted-public-keys = c:k="
+            ),
+            "{warning}"
+        );
     });
 }

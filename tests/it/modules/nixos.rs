@@ -1,5 +1,6 @@
-//! The NixOS module: the `!include` lines of `nix.extraOptions`, the package, the systemd
-//! service and timer of `--system refresh`, and the values it refuses.
+//! The NixOS module: the `!include` lines of `nix.extraOptions`, the package, the caches'
+//! substituters, keys and tokens, the systemd service and timer of `--system refresh`, and the
+//! values it refuses.
 
 use serde_json::json;
 
@@ -301,5 +302,67 @@ fn cache_token_files_stay_out_of_the_store() {
             );
             assert_refused(&err, "programs.nix-tokens.cacheTokens", why, nix);
         }
+    });
+}
+
+#[test]
+fn caches_set_substituters_and_keys_and_merge_their_tokens() {
+    each_nix(|eval, nix| {
+        let got = eval.eval_ok(
+            nix,
+            Kind::NixOS,
+            LINUX,
+            &[r#"{
+              programs.nix-tokens = {
+                enable = true;
+                caches = [
+                  {
+                    url = "https://team.cachix.org";
+                    publicKey = "team.cachix.org-1:eWNHQldwUO7G2VkjpnjDbWwy4KQ/HNxht7H4SSoMckM=";
+                    tokenFile = "/run/secrets/cachix";
+                    provider = "cachix";
+                  }
+                  { url = "https://public.example/main?priority=30"; }
+                ];
+              };
+              # The user's own settings and tokens merge with the module's.
+              nix.settings.substituters = [ "https://cache.nixos.org/" ];
+              programs.nix-tokens.cacheTokens."attic.example.com".file = "/run/secrets/attic";
+            }"#],
+            r#"{
+              inherit (config.nix.settings) substituters trusted-public-keys;
+              tokens = builtins.mapAttrs (_: t: { inherit (t) file provider; }) config.programs.nix-tokens.cacheTokens;
+              inherit warnings failedAssertions;
+            }"#,
+        );
+        assert_eq!(
+            got,
+            json!({
+                "substituters": ["https://team.cachix.org", "https://public.example/main?priority=30", "https://cache.nixos.org/"],
+                "trusted-public-keys": ["team.cachix.org-1:eWNHQldwUO7G2VkjpnjDbWwy4KQ/HNxht7H4SSoMckM="],
+                "tokens": {
+                    "attic.example.com": {"file": "/run/secrets/attic", "provider": "nix-cache"},
+                    "team.cachix.org": {"file": "/run/secrets/cachix", "provider": "cachix"},
+                },
+                "warnings": [],
+                "failedAssertions": [],
+            }),
+            "{}",
+            nix.version
+        );
+        // A token file in the store is refused, as for cacheTokens.
+        let err = eval.eval_err(
+            nix,
+            Kind::NixOS,
+            LINUX,
+            &[r#"{ programs.nix-tokens = { enable = true; caches = [ { url = "https://c.example"; tokenFile = "/nix/store/00000000000000000000000000000000-t"; } ]; }; }"#],
+            "{ s = config.programs.nix-tokens.cacheTokens; }",
+        );
+        assert_refused(
+            &err,
+            "programs.nix-tokens.caches",
+            "not in the Nix store",
+            nix,
+        );
     });
 }

@@ -53,6 +53,21 @@ in
       type = types.lines;
       default = managedDefault "nix.extraOptions" "";
     };
+    # modules/nix/default.nix: a freeform submodule whose list settings merge by concatenation.
+    nix.settings = mkOption {
+      type = types.submodule {
+        freeformType = types.attrsOf types.anything;
+        options.substituters = mkOption {
+          type = types.listOf types.str;
+          default = [ ];
+        };
+        options.trusted-public-keys = mkOption {
+          type = types.listOf types.str;
+          default = [ ];
+        };
+      };
+      default = managedDefault "nix.settings" { };
+    };
     environment.systemPackages = mkOption {
       type = types.listOf types.package;
       default = [ ];

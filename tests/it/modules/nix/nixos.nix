@@ -115,6 +115,21 @@ in
       type = types.lines;
       default = "";
     };
+    # config/nix.nix: a freeform submodule whose list settings merge by concatenation.
+    nix.settings = mkOption {
+      type = types.submodule {
+        freeformType = types.attrsOf types.anything;
+        options.substituters = mkOption {
+          type = types.listOf types.str;
+          default = [ ];
+        };
+        options.trusted-public-keys = mkOption {
+          type = types.listOf types.str;
+          default = [ ];
+        };
+      };
+      default = { };
+    };
     environment.systemPackages = mkOption {
       type = types.listOf types.package;
       default = [ ];
