@@ -325,6 +325,11 @@ fn any_other_cache_needs_its_key_or_no_key() {
 fn with_a_nix_daemon_the_cache_goes_to_the_system_configuration_or_nowhere() {
     let server = fake_cache_api::start(cachix(Some(TOKEN), Some(TOKEN)));
     let env = env_for(&server.url);
+    // The daemon trusts no one this test runs as (root included, which it trusts by default).
+    env.write(
+        &env.etc.join("nix.conf"),
+        "trusted-users = nix-tokens-nobody\n",
+    );
     let before = env.snapshot();
     let daemon = |extra: &[&str]| {
         let mut args: Vec<&str> = extra.to_vec();

@@ -131,7 +131,15 @@ fn a_trusted_users_own_cache_login_is_what_the_daemon_substitutes_with(nix: &Nix
     let out = m.realise(user, path);
     assert!(!out.status.success() && !m.daemon.has(path), "{out:?}");
 
-    let login = ["login", &m.server.host, "-p", "nix-cache", "--with-token"];
+    let login = [
+        "login",
+        &m.server.host,
+        "-p",
+        "nix-cache",
+        "--public-key",
+        &m.cache.public_key,
+        "--with-token",
+    ];
     let out = m.nix_tokens(user, &login);
     assert_success(&out);
     assert_no_leak(&out, &[TOKEN]);
@@ -181,13 +189,21 @@ fn an_untrusted_user_is_sent_to_the_system_netrc_which_then_serves_them(nix: &Ni
         return;
     };
     let (user, path) = (&m.untrusted, &m.cache.paths[0]);
-    let login = ["login", &m.server.host, "-p", "nix-cache", "--with-token"];
+    let login = [
+        "login",
+        &m.server.host,
+        "-p",
+        "nix-cache",
+        "--public-key",
+        &m.cache.public_key,
+        "--with-token",
+    ];
     let files = user.files();
     let out = m.nix_tokens(user, &login);
     assert_clean_failure(&out, 2);
     let said = format!(
-        "`sudo nix-tokens --system login {} --provider nix-cache`",
-        m.server.host
+        "`sudo nix-tokens --system login {} --provider nix-cache --public-key {}`",
+        m.server.host, m.cache.public_key
     );
     assert!(stderr(&out).contains(&said), "{}", stderr(&out));
     assert!(
@@ -351,7 +367,15 @@ fn an_unreadable_system_configuration_is_reported_not_guessed(nix: &Nix) {
     let out = m.nix_tokens(user, &["status", "--offline"]);
     assert!(stderr(&out).contains(&why), "{}", stderr(&out));
     let files = user.files();
-    let login = ["login", &m.server.host, "-p", "nix-cache", "--with-token"];
+    let login = [
+        "login",
+        &m.server.host,
+        "-p",
+        "nix-cache",
+        "--public-key",
+        &m.cache.public_key,
+        "--with-token",
+    ];
     let out = m.nix_tokens(user, &login);
     assert_clean_failure(&out, 2);
     assert!(stderr(&out).contains(&why), "{}", stderr(&out));
@@ -395,7 +419,15 @@ fn nix_itself_says_whether_the_daemon_trusts_this_user(nix: &Nix) {
     let install = install_of(&out);
     assert_eq!(install["trust_from"], "nix", "{install}");
     assert_eq!(install["trusted"], true, "{install}");
-    let out = run(&["login", &m.server.host, "-p", "nix-cache", "--with-token"]);
+    let out = run(&[
+        "login",
+        &m.server.host,
+        "-p",
+        "nix-cache",
+        "--public-key",
+        &m.cache.public_key,
+        "--with-token",
+    ]);
     assert_success(&out);
     let netrc = m.f.env.netrc();
     assert!(read(&netrc).contains(&m.server.host), "{}", read(&netrc));

@@ -247,6 +247,7 @@ fn a_server_repeating_the_token_it_was_sent_never_gets_it_shown() {
             "attic",
             "--base-url",
             &base,
+            "--credential-only",
             "--with-token",
         ],
         &format!("{cache_token}\n"),
