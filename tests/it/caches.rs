@@ -359,7 +359,8 @@ fn status_shows_every_substituter_with_the_credential_it_will_get() {
                 "source",
                 "message",
                 "public_key",
-                "priority"
+                "priority",
+                "ignored_by_daemon"
             ]
         );
     }

@@ -261,11 +261,13 @@ fn an_untrusted_user_is_sent_to_the_system_netrc_which_then_serves_them(nix: &Ni
         .unwrap();
     let message = ignored["message"].as_str().unwrap();
     assert!(message.contains("the nix-daemon ignores it"), "{ignored}");
+    assert_eq!(ignored["ignored_by_daemon"], true, "{ignored}");
     let listed = rows
         .iter()
         .find(|r| r["kind"] == "substituter" && r["host"] == m.server.host.as_str())
         .unwrap();
     assert!(listed["message"].is_null(), "{listed}");
+    assert_eq!(listed["ignored_by_daemon"], false, "{listed}");
 
     // Root's `--system` login puts it in the daemon's own netrc, which serves this user.
     let out =

@@ -44,6 +44,9 @@ pub struct CacheRow {
     /// The priority Nix gives the cache (lower wins), when known: the URL's `?priority=`, else
     /// the cache's `nix-cache-info`, else 50 for a cache that answered without one.
     pub priority: Option<u32>,
+    /// Whether the nix-daemon ignores this substituter for this user: the user is not trusted and
+    /// only the user's own files name it (the system's `trusted-substituters` do not).
+    pub ignored_by_daemon: bool,
     /// The login and token that process will send, when it has one and may send it (https, or
     /// plain http to this machine).
     #[serde(skip)]
@@ -112,6 +115,7 @@ pub fn rows(urls: &[String], install: &Install) -> Vec<CacheRow> {
                 message,
                 public_key: None,
                 priority: trust::url_priority(url),
+                ignored_by_daemon: false,
                 credential,
                 parsed: parsed.filter(|_| http),
             }
