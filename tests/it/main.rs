@@ -13,6 +13,7 @@ mod crash_elsewhere;
 mod detect;
 mod device_flow;
 mod doc_examples;
+mod doc_links;
 mod file_safety;
 mod flake;
 mod git_credential;
