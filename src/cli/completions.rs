@@ -65,6 +65,9 @@ fn roff_section(
         let help = arg.get_help().map(|h| h.to_string()).unwrap_or_default();
         writeln!(out, ".TP\n\\fB{flag}\\fR\n{}", escape(&help))?;
     }
+    if let Some(example) = sub.get_after_long_help() {
+        writeln!(out, ".PP\n{}", escape(&example.to_string()))?;
+    }
     Ok(())
 }
 

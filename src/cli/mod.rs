@@ -70,30 +70,49 @@ pub struct GlobalArgs {
     pub yes: bool,
 }
 
+/// Each command's long help (`--help`, and its section of the man page) ends with one example.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Log in to a provider or host and store the token where Nix reads it
+    #[command(after_long_help = "Example: nix-tokens login github --read-only")]
     Login(login::LoginArgs),
     /// Remove a host's token from every file nix-tokens manages
+    #[command(after_long_help = "Example: nix-tokens logout github.com --revoke")]
     Logout(logout::LogoutArgs),
     /// Show every token Nix will see, where it comes from, and whether it works
+    #[command(after_long_help = "Example: nix-tokens status --offline github.com")]
     Status(status::StatusArgs),
     /// Tell, input by input, whether Nix will be able to fetch a flake (and how to fix what fails)
+    #[command(after_long_help = "Example: nix-tokens check ~/src/my-flake")]
     Check(check::CheckArgs),
     /// Store a token you already have for a host
+    #[command(
+        after_long_help = "Example: nix-tokens set-token git.example.com --provider forgejo < token.txt"
+    )]
     SetToken(set_token::SetTokenArgs),
     /// Renew OAuth tokens that are about to expire
+    #[command(after_long_help = "Example: nix-tokens refresh --threshold 60")]
     Refresh(refresh::RefreshArgs),
     /// Answer git's credential requests from the tokens Nix sees (--install adds it to git)
+    #[command(
+        after_long_help = "Example: nix-tokens git-credential --install --host git.example.com"
+    )]
     GitCredential(git_credential::GitCredentialArgs),
     /// Copy a user's logins into root's own files, for root's rebuilds (with --system)
     Import(import::ImportArgs),
     /// Print the version
+    #[command(after_long_help = "Example: nix-tokens version")]
     Version,
     /// Print a shell completion script
+    #[command(
+        after_long_help = "Example: nix-tokens completions fish > ~/.config/fish/completions/nix-tokens.fish"
+    )]
     Completions(completions::CompletionsArgs),
     /// Print the manual page (roff), for packagers
-    #[command(hide = true)]
+    #[command(
+        hide = true,
+        after_long_help = "Example: nix-tokens man > nix-tokens.1"
+    )]
     Man,
 }
 

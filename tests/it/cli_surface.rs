@@ -169,3 +169,52 @@ fn refresh_has_nothing_to_renew_yet() {
     assert_success(&out);
     assert_eq!(stderr(&out), "");
 }
+
+/// The commands `nix-tokens --help` lists (without clap's own `help`).
+fn listed_commands(env: &TestEnv) -> Vec<String> {
+    let help = stdout(&env.run(&["--help"], ""));
+    help.lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        // A description that wraps goes on indented further.
+        .filter(|l| !l.starts_with("   "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn every_command_s_long_help_ends_with_one_example() {
+    let env = TestEnv::new();
+    let commands = listed_commands(&env);
+    assert!(commands.len() >= 9, "{commands:?}");
+    let man = stdout(&env.run(&["man"], ""));
+    for command in &commands {
+        let out = env.run(&[command, "--help"], "");
+        assert_success(&out);
+        let help = stdout(&out);
+        let examples: Vec<&str> = help.lines().filter(|l| l.starts_with("Example:")).collect();
+        assert_eq!(examples.len(), 1, "{command} --help:\n{help}");
+        let last = help.lines().rfind(|l| !l.trim().is_empty()).unwrap();
+        assert_eq!(last, examples[0], "{command} --help ends with its example");
+        let example = last.trim_start_matches("Example: ");
+        assert!(
+            example.starts_with(&format!("nix-tokens {command}")),
+            "{command}: {example}"
+        );
+        // Every flag the example uses is one the command takes.
+        for flag in example.split_whitespace().filter(|w| w.starts_with("--")) {
+            assert!(
+                help.contains(&format!("  {flag}")) || help.contains(&format!(", {flag}")),
+                "{command}'s example uses {flag}, which it does not take:\n{help}"
+            );
+        }
+        // The manual page, generated from the same definitions, shows it too.
+        assert!(
+            man.contains(&example.replace('-', "\\-")),
+            "the man page lacks {command}'s example {example:?}"
+        );
+    }
+}

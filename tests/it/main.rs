@@ -15,6 +15,8 @@ mod daemon_trust;
 mod detect;
 mod determinate;
 mod device_flow;
+mod doc_examples;
+mod doc_links;
 mod file_safety;
 mod flake;
 mod git_credential;

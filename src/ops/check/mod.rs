@@ -62,8 +62,14 @@ struct Row {
     credential: Option<String>,
     source: Option<PathBuf>,
     verdict: &'static str,
+    /// The reason and then each note, `; ` between them.
     reason: String,
     fix: Option<String>,
+    /// The reason alone, and the notes: the table prints a note several inputs share once.
+    #[serde(skip)]
+    own: String,
+    #[serde(skip)]
+    notes: Vec<String>,
 }
 
 /// github.com answers this many API requests an hour without a token.
@@ -107,11 +113,20 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &CheckPlan) -> Result<Outco
             credential: credential.token.as_ref().map(mask),
             source: credential.source.clone(),
             verdict: judged.verdict,
-            reason: judged.reason,
+            reason: String::new(),
             fix: judged.fix,
+            own: judged.reason,
+            notes: judged.notes,
         });
     }
     rate_limit(ctx, &fetches, &credentials, &found, &mut rows);
+    for row in &mut rows {
+        row.reason = std::iter::once(&row.own)
+            .chain(&row.notes)
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join("; ");
+    }
     show(ctx, plan, &rows);
     let any = |verdict: &str| rows.iter().any(|r| r.verdict == verdict);
     Ok(if any("fails") {
@@ -241,8 +256,7 @@ fn rate_limit(
         left.map(|l| format!(" ({l} left now)")).unwrap_or_default()
     );
     for &i in &anonymous {
-        rows[i].reason.push_str("; ");
-        rows[i].reason.push_str(&note);
+        rows[i].notes.push(note.clone());
         if count > budget && rows[i].fix.is_none() {
             rows[i].fix = Some("nix-tokens login github.com".into());
         }

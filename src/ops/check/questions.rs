@@ -150,6 +150,7 @@ fn unreachable(e: Error) -> Judged {
         verdict: "unreachable",
         reason: e.to_string(),
         fix: None,
+        notes: Vec::new(),
     }
 }
 

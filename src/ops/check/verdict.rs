@@ -14,6 +14,10 @@ pub struct Judged {
     pub verdict: &'static str,
     pub reason: String,
     pub fix: Option<String>,
+    /// What else is worth knowing about the input (a credential's quirk, a host's limit), each a
+    /// clause of its own: `check` adds them to the reason, and its table prints one that several
+    /// inputs share once, after the table.
+    pub notes: Vec<String>,
 }
 
 impl Judged {
@@ -22,6 +26,7 @@ impl Judged {
             verdict: "skipped",
             reason: reason.into(),
             fix: None,
+            notes: Vec::new(),
         }
     }
 
@@ -30,6 +35,7 @@ impl Judged {
             verdict: "fails",
             reason: reason.into(),
             fix,
+            notes: Vec::new(),
         }
     }
 }
@@ -61,10 +67,7 @@ pub fn judge(
         .and_then(|f| f.note.clone())
         .into_iter()
         .chain(credential.notes.iter().cloned());
-    for note in notes {
-        judged.reason.push_str("; ");
-        judged.reason.push_str(&note);
-    }
+    judged.notes.extend(notes);
     judged
 }
 
@@ -95,6 +98,7 @@ fn answered(target: &Target, credential: &Credential, found: &Found, facts: &Fac
         verdict: "ok",
         reason: reason.to_owned(),
         fix: None,
+        notes: Vec::new(),
     };
     let missing = |why: &str| {
         let git = match (&credential.helper, credential.could_answer) {
@@ -151,6 +155,7 @@ fn answered(target: &Target, credential: &Credential, found: &Found, facts: &Fac
             verdict: "unreachable",
             reason: why.clone(),
             fix: None,
+            notes: Vec::new(),
         },
         RepoAccess::Unknown(why) => Judged::skipped(why.clone()),
     }

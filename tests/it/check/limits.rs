@@ -236,3 +236,61 @@ fn owners_and_repositories_nix_would_not_name_are_never_asked_about() {
         .collect();
     assert_eq!(asked, ["/api/v3/repos/corp/app"], "{asked:?}");
 }
+
+#[test]
+fn a_note_five_inputs_share_is_printed_once_after_the_table() {
+    let env = TestEnv::new();
+    let names = ["one", "two", "three", "four", "five"];
+    let owners: Vec<String> = names.iter().map(|n| format!("o/{n}")).collect();
+    let held: Vec<(&str, bool)> = owners.iter().map(|o| (o.as_str(), true)).collect();
+    let github = fake_repos::github(Holdings::new(&held, &[]), 60);
+    env.write(
+        &env.config_dir().join(".nix-tokens-hosts.json"),
+        &json!({"hosts": {"github.com": {"provider": "github", "base_url": github.url}}})
+            .to_string(),
+    );
+    let roots: serde_json::Map<String, Value> =
+        names.iter().map(|n| (n.to_string(), json!(n))).collect();
+    let nodes: serde_json::Map<String, Value> = names
+        .iter()
+        .map(|n| (n.to_string(), fl::github("o", n, None)))
+        .collect();
+    let dir = flake(&env, &lock(Value::Object(roots), Value::Object(nodes)));
+    let note = "no token: 5 github: input(s) on github.com share the 60 API requests an hour GitHub allows without one";
+
+    let out = env.run(&["check", &dir], "");
+    assert_success(&out);
+    let table = stdout(&out);
+    assert_eq!(table.matches(note).count(), 1, "{table}");
+    // Each input keeps its line and its own reason; the shared note follows the table once,
+    // below the names of the inputs it is about (in the table's order).
+    let lines: Vec<&str> = table.lines().collect();
+    for name in names {
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no line for {name}:\n{table}"));
+        assert!(lines[at].contains(" ok "), "{table}");
+        assert!(lines[at + 1].starts_with("  public"), "{table}");
+        assert!(!lines[at + 1].contains("no token"), "{table}");
+    }
+    let named = lines
+        .iter()
+        .position(|l| *l == "five, four, one, three, two:")
+        .unwrap_or_else(|| panic!("the shared note names its inputs:\n{table}"));
+    assert!(
+        named > lines.iter().position(|l| l.starts_with("two ")).unwrap(),
+        "{table}"
+    );
+    assert!(
+        lines[named + 1].starts_with(&format!("  {note}")),
+        "{table}"
+    );
+
+    // The JSON still gives each input its whole reason.
+    let (code, rows, _) = check(&env, &[&dir]);
+    assert_eq!(code, Some(0), "{rows:#?}");
+    for r in &rows {
+        assert!(r["reason"].as_str().unwrap().contains(note), "{r:#}");
+    }
+}
