@@ -15,9 +15,10 @@ const PASSWD: &str = "/etc/passwd";
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Example (after `nix-tokens login` as alice):\n  sudo nix-tokens --system import --from-user alice\n\n\
+    after_long_help = "Run it as root (sudo) after the user's `nix-tokens login`, and again after each new login. \
         Only token lines are copied (access-tokens entries, and the netrc entries of the hosts the user \
-        logged in to), into root's own files beside the system nix.conf; run it again after a new login."
+        logged in to), into root's own files beside the system nix.conf.\n\n\
+        Example: nix-tokens import --system --from-user alice"
 )]
 pub struct ImportArgs {
     /// The user whose logins root should use (their ~/.config/nix, from the password database)
