@@ -15,6 +15,7 @@ mod device_flow;
 mod file_safety;
 mod flake;
 mod git_credential;
+mod gitea_browser;
 mod hostile_server;
 mod keyring;
 mod least_privilege_login;

@@ -12,7 +12,7 @@ use super::{Flow, LoginArgs};
 use crate::error::{Error, Result};
 use crate::http;
 use crate::nixconf::install::Install;
-use crate::ops::login::{Access, IssuerFlow, IssuerPlan, LoginPlan, Obtain};
+use crate::ops::login::{Access, BrowserPlan, IssuerFlow, IssuerPlan, LoginPlan, Obtain};
 use crate::ops::save::Target;
 use crate::providers::forge::TokenEntry;
 use crate::providers::{Kind, Provider, Registry};
@@ -71,7 +71,7 @@ pub fn plan<'r>(args: &LoginArgs, registry: &'r Registry, facts: &Facts) -> Resu
         Access::ReadOnly { .. } => Flow::Token,
         Access::Public => Flow::DeviceCode,
     };
-    let choice = choose(args, flow, provider, &target, &mut warnings)?;
+    let choice = choose(args, flow, provider, &target, &base, &mut warnings)?;
     if args.with_token && facts.stdin_is_terminal {
         return Err(Error::usage(
             "--with-token reads the token from standard input; pipe it in, for example `gh auth token | nix-tokens login github --with-token`",
@@ -141,6 +141,19 @@ fn obtain(
             redirect_uri: args.oauth_redirect_uri.clone(),
             timeout: Duration::from_secs(args.oauth_timeout),
         }),
+        (Choice::Browser(client_id), _) => {
+            let login = provider
+                .forge()
+                .browser_login(base)
+                .ok_or_else(|| Error::usage(format!("{} has no browser login", provider.name)))?;
+            Obtain::Browser(BrowserPlan {
+                client_id,
+                authorization_url: login.authorization_url,
+                token_url: login.token_url,
+                timeout: Duration::from_secs(args.oauth_timeout),
+                entry,
+            })
+        }
         (Choice::Device(client_id), _) => Obtain::Device {
             endpoints: provider
                 .forge()
@@ -277,6 +290,8 @@ enum Choice {
     Token,
     /// The device flow on the host, as this client.
     Device(String),
+    /// The authorization-code flow on the host, as this client.
+    Browser(String),
     Issuer(IssuerFlow),
 }
 
@@ -288,13 +303,23 @@ fn choose(
     flow: Flow,
     provider: &Provider,
     target: &Target,
+    base: &Url,
     warnings: &mut Vec<String>,
 ) -> Result<Choice> {
     let at_issuer = provider.forge().logs_in_at_issuer();
+    // The host's own authorization-code login (Gitea, Forgejo), as `--client-id` or its app.
+    let browser = provider.forge().browser_login(base).map(|b| {
+        args.client_id
+            .clone()
+            .unwrap_or_else(|| b.client_id.to_owned())
+    });
     let issuer_only = [
         (args.oauth_client_secret.is_some(), "--oauth-client-secret"),
         (args.oauth_redirect_uri.is_some(), "--oauth-redirect-uri"),
-        (flow == Flow::AuthCode, "--oauth-flow auth-code"),
+        (
+            flow == Flow::AuthCode && browser.is_none(),
+            "--oauth-flow auth-code",
+        ),
     ];
     if let Some((_, flag)) = issuer_only.iter().find(|(given, _)| *given && !at_issuer) {
         return Err(Error::usage(format!(
@@ -305,7 +330,7 @@ fn choose(
     let client_id = provider.device_client_id(&target.host, args.client_id.as_deref());
     let oauth = match (flow, args.with_token) {
         (Flow::Token, _) | (_, true) => false,
-        (Flow::Auto, false) => at_issuer || client_id.is_some(),
+        (Flow::Auto, false) => at_issuer || client_id.is_some() || browser.is_some(),
         (Flow::AuthCode, false) => true,
         (Flow::DeviceCode, false) => {
             if provider.device.is_none() && !at_issuer {
@@ -329,11 +354,14 @@ fn choose(
     {
         return Err(Error::usage(refusal));
     }
-    if args.client_id.is_some() && provider.device.is_none() && !at_issuer {
+    if args.client_id.is_some() && provider.device.is_none() && !at_issuer && browser.is_none() {
         warnings.push(format!(
             "--client-id is ignored: {} logs in with a personal token",
             provider.name
         ));
+    }
+    if let (true, false, Some(client_id)) = (oauth, at_issuer, browser) {
+        return Ok(Choice::Browser(client_id));
     }
     Ok(match (oauth, at_issuer, client_id) {
         (false, _, _) => Choice::Token,

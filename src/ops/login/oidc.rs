@@ -134,16 +134,29 @@ async fn auth_code_login(
         redirect_uri: issuer.redirect_uri.as_deref(),
         host,
     };
-    let pending = auth_code::start(&params).await?;
+    browser_flow(ctx, http, &params, plan.no_browser, issuer.timeout).await
+}
+
+/// Runs the authorization-code flow of `params`: prints the address to open (and opens the
+/// browser where one can be started), then waits up to `deadline` with a spinner for the browser
+/// to come back.
+pub(super) async fn browser_flow(
+    ctx: &Context,
+    http: &Http,
+    params: &AuthCodeParams<'_>,
+    no_browser: bool,
+    deadline: Duration,
+) -> Result<Tokens> {
+    let host = params.host;
+    let pending = auth_code::start(params).await?;
     ctx.ui.essential(&format!(
         "To log in to {host}, open this address in your browser:\n  {}",
         pending.url
     ));
     // The flow is settled: the browser opens wherever one can be started.
-    if !plan.no_browser && browser::can_open() && browser::open(pending.url.as_str()) {
+    if !no_browser && browser::can_open() && browser::open(pending.url.as_str()) {
         ctx.ui.info("Opened your browser.");
     }
-    let deadline = issuer.timeout;
     let spinner = ctx.ui.progress.then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.enable_steady_tick(Duration::from_millis(120));
@@ -153,7 +166,7 @@ async fn auth_code_login(
         ));
         bar
     });
-    let tokens = auth_code::finish(http, &params, pending, deadline).await;
+    let tokens = auth_code::finish(http, params, pending, deadline).await;
     if let Some(bar) = spinner {
         bar.finish_and_clear();
     }

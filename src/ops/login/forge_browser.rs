@@ -1,0 +1,92 @@
+//! A forge's own browser login (Gitea, Forgejo, Codeberg): the authorization-code flow with PKCE
+//! against the host, as the public application every instance knows (or `--client-id`), and the
+//! renewable login its refresh token makes.
+//!
+//! Before the browser opens, the token endpoint is asked whether it knows the application: a
+//! refresh grant with a made-up refresh token, which sends no secret. Gitea answers
+//! `invalid_client` ("cannot load client with client id") for an application it does not have
+//! (left out of `[oauth2] DEFAULT_APPLICATIONS`, or an instance older than 1.20), and 404 where
+//! its OAuth2 provider is off (`[oauth2] ENABLED = false`) or missing; any other answer means the
+//! application is there (`handleRefreshToken`, `routers/web/auth/oauth2_provider.go`). The
+//! authorization page could not tell: it wants a signed-in user, and for an unknown application
+//! it shows an error page instead of sending the browser back. A refused application ends in one
+//! sentence, and the login falls back to a token made by hand.
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use super::{BrowserPlan, LoginPlan, oidc};
+use crate::context::Context;
+use crate::error::Result;
+use crate::flows::Tokens;
+use crate::flows::auth_code::AuthCodeParams;
+use crate::http::Http;
+use crate::nixconf::oauth::OAuthLogin;
+
+/// Runs the browser login; `None` when the host refuses the application (said in one sentence),
+/// for the caller to fall back to guided token entry.
+pub async fn obtain(
+    ctx: &Context,
+    http: &Http,
+    plan: &LoginPlan<'_>,
+    browser: &BrowserPlan,
+) -> Result<Option<(Tokens, Option<OAuthLogin>)>> {
+    let host = plan.target.host.as_str();
+    if let Some(why) = refusal(http, browser, host).await {
+        ctx.ui.info(&format!(
+            "{why}, so nix-tokens cannot log in through the browser there; make a token by hand instead (or pass --client-id with an application the instance has)."
+        ));
+        return Ok(None);
+    }
+    let params = AuthCodeParams {
+        authorization_url: browser.authorization_url.clone(),
+        token_url: browser.token_url.clone(),
+        client_id: &browser.client_id,
+        client_secret: None,
+        scopes: &plan.scopes,
+        redirect_uri: None,
+        host,
+    };
+    let tokens = oidc::browser_flow(ctx, http, &params, plan.no_browser, browser.timeout).await?;
+    let login = match (&tokens.refresh_token, tokens.expires_in) {
+        (Some(refresh_token), Some(expires_in)) => Some(OAuthLogin {
+            provider: plan.provider.name.clone(),
+            client_id: browser.client_id.clone(),
+            token_endpoint: browser.token_url.to_string(),
+            expires_at: crate::time::unix_now().saturating_add(expires_in),
+            refresh_token: Some(refresh_token.clone()),
+            ..OAuthLogin::default()
+        }),
+        (None, Some(_)) => {
+            ctx.ui.warn(&format!(
+                "{host} issued a token that expires and cannot be renewed (no refresh token); log in again when it does"
+            ));
+            None
+        }
+        _ => None,
+    };
+    Ok(Some((tokens, login)))
+}
+
+/// Why the host will not run the browser login for the application, if it will not; see the
+/// module documentation. A host that cannot be reached is left to the flow itself to report.
+async fn refusal(http: &Http, browser: &BrowserPlan, host: &str) -> Option<String> {
+    let form = [
+        ("grant_type", "refresh_token"),
+        ("client_id", browser.client_id.as_str()),
+        ("refresh_token", "nix-tokens-probe"),
+    ];
+    let response = http.post_form(&browser.token_url, &form).await.ok()?;
+    if response.status == StatusCode::NOT_FOUND {
+        return Some(format!(
+            "{host} offers no OAuth2 login (it is older than Gitea 1.20, or its administrator turned the OAuth2 provider off)"
+        ));
+    }
+    let json: Value = serde_json::from_slice(&response.body).ok()?;
+    (json.get("error").and_then(Value::as_str) == Some("invalid_client")).then(|| {
+        format!(
+            "{host} does not know the application {} (its administrator left it out of `[oauth2] DEFAULT_APPLICATIONS`, or it is older than Gitea 1.20)",
+            crate::ui::printable(&browser.client_id)
+        )
+    })
+}
