@@ -20,13 +20,14 @@ fn oauth_file(env: &TestEnv) -> std::path::PathBuf {
     env.config_dir().join(".nix-tokens-oauth.json")
 }
 
-/// `login HOST --provider gitea` against the stand-in, with the test playing the person's
-/// browser: it reads the address the login prints, opens it, submits the grant page and follows
-/// the redirect to the login's loopback listener.
+/// `login HOST --provider gitea` against the stand-in over SSH (no browser can be opened), with
+/// the test playing the person's browser: it reads the address the login prints, opens it,
+/// submits the grant page and follows the redirect to the login's loopback listener.
 fn played_login(env: &TestEnv, gitea: &FakeGitea, host: &str) -> Output {
     let mut child = env
         .std_cmd()
         .args(["login", host, "-p", "gitea", "--base-url", gitea.url()])
+        .env("SSH_CONNECTION", "192.0.2.1 50000 192.0.2.2 22")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -139,6 +140,15 @@ fn refresh_renews_with_rotation_and_a_revoked_grant_says_to_log_in_again() {
     let gitea = FakeGitea::start();
     let out = played_login(&env, &gitea, HOST);
     assert_success(&out);
+    assert_no_leak(&out, &[&gitea.issued()[0], &gitea.issued_refresh()[0]]);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "To log in to {HOST}, open this address in your browser:"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("Opened your browser"), "{err}");
     assert!(read(&env.netrc()).contains(&gitea.issued()[0]));
 
     // An hour left: nothing due within the default 5 minutes.
@@ -179,6 +189,12 @@ fn refresh_renews_with_rotation_and_a_revoked_grant_says_to_log_in_again() {
     assert_eq!(err.trim_end().lines().count(), 1, "{err}");
     assert_no_leak(&out, &[&gitea.issued()[2], &gitea.issued_refresh()[2]]);
     assert_eq!(env.snapshot(), before);
+
+    // Logging out forgets the token and the refresh token.
+    let out = env.run(&["logout", HOST, "--yes"], "");
+    assert_success(&out);
+    assert!(!read(&env.netrc()).contains(&gitea.issued()[2]));
+    assert!(!read(&oauth_file(&env)).contains(&gitea.issued_refresh()[2]));
 }
 
 #[test]
@@ -347,4 +363,37 @@ fn chromium() -> Option<String> {
         eprintln!("skipping: no chromium");
     }
     found.map(str::to_owned)
+}
+
+#[test]
+fn a_browser_that_never_comes_back_ends_at_the_deadline_and_says_what_else_to_do() {
+    let env = TestEnv::new();
+    let gitea = FakeGitea::start();
+    let before = env.snapshot();
+    let out = env
+        .cmd()
+        .args([
+            "login",
+            HOST,
+            "-p",
+            "forgejo",
+            "--base-url",
+            gitea.url(),
+            "--oauth-timeout",
+            "2",
+        ])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    let last = err.trim_end().lines().last().unwrap_or("");
+    assert!(
+        last.starts_with(
+            "error: the browser did not come back from git.corp.example within 2 seconds"
+        ) && last.ends_with("log in with --flow token and a token made by hand"),
+        "{err}"
+    );
+    assert!(!err.contains("device-code"), "{err}");
+    assert_eq!(env.snapshot(), before);
 }

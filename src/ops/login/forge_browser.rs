@@ -46,6 +46,8 @@ pub async fn obtain(
         scopes: &plan.scopes,
         redirect_uri: None,
         host,
+        // No device flow on Gitea or Forgejo: a token made by hand is the other way in.
+        otherwise: "log in with --flow token and a token made by hand",
     };
     let tokens = oidc::browser_flow(ctx, http, &params, plan.no_browser, browser.timeout).await?;
     let login = match (&tokens.refresh_token, tokens.expires_in) {

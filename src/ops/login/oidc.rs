@@ -133,6 +133,7 @@ async fn auth_code_login(
         scopes: &plan.scopes,
         redirect_uri: issuer.redirect_uri.as_deref(),
         host,
+        otherwise: "use --oauth-flow device-code",
     };
     browser_flow(ctx, http, &params, plan.no_browser, issuer.timeout).await
 }

@@ -266,7 +266,10 @@ fn gitea_and_forgejo_log_in_through_the_browser_unless_told_otherwise() {
         let Planned::Ready(ready) = plan else {
             panic!("{line}")
         };
-        assert!(matches!(&ready.login.obtain, Obtain::Token { .. }), "{line}");
+        assert!(
+            matches!(&ready.login.obtain, Obtain::Token { .. }),
+            "{line}"
+        );
     }
     assert!(
         refusal(&r, "github --flow auth-code", &facts())
