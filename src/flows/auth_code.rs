@@ -57,6 +57,13 @@ pub struct Pending {
     pub url: Url,
 }
 
+impl Pending {
+    /// The loopback port the browser's answer comes to.
+    pub fn port(&self) -> Option<u16> {
+        self.listener.local_addr().ok().map(|a| a.port())
+    }
+}
+
 /// Reads a fixed redirect URI: plain http to a loopback address (RFC 8252 §7.3). Returns the
 /// address to listen on and the path the answer arrives at.
 fn fixed_redirect(text: &str) -> Result<(SocketAddr, String)> {

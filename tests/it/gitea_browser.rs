@@ -149,6 +149,7 @@ fn refresh_renews_with_rotation_and_a_revoked_grant_says_to_log_in_again() {
         "{err}"
     );
     assert!(!err.contains("Opened your browser"), "{err}");
+    assert!(err.contains("Over SSH, forward the port first"), "{err}");
     assert!(read(&env.netrc()).contains(&gitea.issued()[0]));
 
     // An hour left: nothing due within the default 5 minutes.

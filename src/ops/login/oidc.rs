@@ -19,10 +19,14 @@ use crate::providers::oidc::{Discovery, discover};
 /// Whether a browser can be opened for the person: a display, a terminal, no SSH session, and
 /// no `--no-browser`.
 fn browser_here(no_browser: bool) -> bool {
-    let ssh = ["SSH_CONNECTION", "SSH_TTY"]
+    !no_browser && !over_ssh() && browser::available()
+}
+
+/// Whether nix-tokens runs in an SSH session, where the person's browser is on another machine.
+fn over_ssh() -> bool {
+    ["SSH_CONNECTION", "SSH_TTY"]
         .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
-    !no_browser && !ssh && browser::available()
+        .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()))
 }
 
 /// The flow to run: the one asked for, or for `auto` the authorization-code flow where a browser
@@ -154,6 +158,15 @@ pub(super) async fn browser_flow(
         "To log in to {host}, open this address in your browser:\n  {}",
         pending.url
     ));
+    // The browser's answer comes to this machine's loopback address, which a browser elsewhere
+    // reaches only through a forwarded port.
+    if over_ssh()
+        && let Some(port) = pending.port()
+    {
+        ctx.ui.info(&format!(
+            "Over SSH, forward the port first so that your browser's answer reaches this machine: `ssh -L {port}:127.0.0.1:{port} …`."
+        ));
+    }
     // The flow is settled: the browser opens wherever one can be started.
     if !no_browser && browser::can_open() && browser::open(pending.url.as_str()) {
         ctx.ui.info("Opened your browser.");
