@@ -20,6 +20,7 @@ use crate::providers::{Kind, Provider, Registry};
 /// The built-in provider `--oauth` means for a host no provider file names.
 const ISSUER_PROVIDER: &str = "oidc";
 use crate::secret::Secret;
+use issuer::{issuer_client_id, issuer_url};
 
 /// What the plan needs to know of the world.
 pub struct Facts {
@@ -375,29 +376,6 @@ fn choose(
     })
 }
 
-/// The issuer: `--oauth-issuer-url`, else the base URL given with `--base-url`, else the
-/// provider's own issuer for its default host, else `https://HOST`.
-fn issuer_url(provider: &Provider, host: &str, args: &LoginArgs) -> Result<Url> {
-    let own = provider.own_oidc(host, |o| &o.issuer);
-    let text = args
-        .oauth_issuer_url
-        .as_deref()
-        .or(args.base_url.as_deref())
-        .or(own);
-    http::base_url(host, text)
-}
-
-/// The client id at the issuer: `--oauth-client-id`, else the provider's public client for its
-/// default host.
-fn issuer_client_id(provider: &Provider, host: &str, args: &LoginArgs) -> Result<String> {
-    let own = provider.own_oidc(host, |o| &o.client_id).map(str::to_owned);
-    args.client_id.clone().or(own).ok_or_else(|| {
-        Error::usage(format!(
-            "pass --oauth-client-id with the id of the OAuth client registered for nix-tokens (or pixi) at the issuer of {host}"
-        ))
-    })
-}
-
 /// The key `HOST/OWNER` for `login TARGET --owner OWNER`.
 fn owner_key(
     registry: &Registry,
@@ -417,5 +395,6 @@ fn owner_key(
 }
 
 mod caches;
+mod issuer;
 #[cfg(test)]
 mod tests;
