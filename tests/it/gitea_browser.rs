@@ -398,3 +398,69 @@ fn a_browser_that_never_comes_back_ends_at_the_deadline_and_says_what_else_to_do
     assert!(!err.contains("device-code"), "{err}");
     assert_eq!(env.snapshot(), before);
 }
+
+#[test]
+fn dry_run_names_the_browser_login_and_asks_nothing() {
+    let env = TestEnv::new();
+    let gitea = FakeGitea::start();
+    let before = env.snapshot();
+    let out = env.run(
+        &[
+            "login",
+            HOST,
+            "-p",
+            "forgejo",
+            "--base-url",
+            gitea.url(),
+            "--dry-run",
+        ],
+        "",
+    );
+    assert_success(&out);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!("would log in to {HOST} (provider forgejo) with the auth-code flow as the application {CLIENT} (scopes read:repository, read:user)")),
+        "{err}"
+    );
+    assert_eq!(env.snapshot(), before);
+    assert!(gitea.server.requests().is_empty());
+}
+
+#[test]
+fn a_server_that_is_no_gitea_gets_no_browser_and_the_token_is_entered_by_hand() {
+    let env = TestEnv::new();
+    // Anything but the API answers 401 with a message, as a proxy in front of a forge may.
+    let server = crate::support::fake_forge::FakeServer::start(|r| {
+        let auth = format!("token {PERSONAL}");
+        if r.path == "/api/v1/user" && r.header("authorization") == Some(auth.as_str()) {
+            crate::support::fake_forge::Reply::json(200, serde_json::json!({"login": USER}))
+        } else {
+            crate::support::fake_forge::Reply::json(
+                401,
+                serde_json::json!({"message": "token is required"}),
+            )
+        }
+    });
+    let out = env.run(
+        &[
+            "login",
+            HOST,
+            "-p",
+            "gitea",
+            "--base-url",
+            &server.url,
+            "-v",
+        ],
+        &format!("{PERSONAL}\n"),
+    );
+    assert_success(&out);
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "{HOST} did not answer as Gitea's OAuth2 provider does"
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("open this address"), "{err}");
+    assert!(read(&env.netrc()).contains(PERSONAL));
+}

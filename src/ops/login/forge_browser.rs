@@ -6,8 +6,9 @@
 //! refresh grant with a made-up refresh token, which sends no secret. Gitea answers
 //! `invalid_client` ("cannot load client with client id") for an application it does not have
 //! (left out of `[oauth2] DEFAULT_APPLICATIONS`, or an instance older than 1.20), and 404 where
-//! its OAuth2 provider is off (`[oauth2] ENABLED = false`) or missing; any other answer means the
-//! application is there (`handleRefreshToken`, `routers/web/auth/oauth2_provider.go`). The
+//! its OAuth2 provider is off (`[oauth2] ENABLED = false`) or missing; another OAuth error
+//! (`unauthorized_client`, "unable to parse refresh token") means the application is there
+//! (`handleRefreshToken`, `routers/web/auth/oauth2_provider.go`). Anything else is no Gitea. The
 //! authorization page could not tell: it wants a signed-in user, and for an unknown application
 //! it shows an error page instead of sending the browser back. A refused application ends in one
 //! sentence, and the login falls back to a token made by hand.
@@ -32,11 +33,20 @@ pub async fn obtain(
     browser: &BrowserPlan,
 ) -> Result<Option<(Tokens, Option<OAuthLogin>)>> {
     let host = plan.target.host.as_str();
-    if let Some(why) = refusal(http, browser, host).await {
-        ctx.ui.info(&format!(
-            "{why}, so nix-tokens cannot log in through the browser there; make a token by hand instead (or pass --client-id with an application the instance has)."
-        ));
-        return Ok(None);
+    match probe(http, browser, host).await {
+        Probe::Ready => {}
+        Probe::Refused(why) => {
+            ctx.ui.info(&format!(
+                "{why}, so nix-tokens cannot log in through the browser there; make a token by hand instead (or pass --client-id with an application the instance has)."
+            ));
+            return Ok(None);
+        }
+        // The token's check, next, says what is wrong with the host.
+        Probe::NotGitea(why) => {
+            ctx.ui
+                .detail(&format!("{why}; asking for a token made by hand"));
+            return Ok(None);
+        }
     }
     let params = AuthCodeParams {
         authorization_url: browser.authorization_url.clone(),
@@ -70,25 +80,54 @@ pub async fn obtain(
     Ok(Some((tokens, login)))
 }
 
-/// Why the host will not run the browser login for the application, if it will not; see the
-/// module documentation. A host that cannot be reached is left to the flow itself to report.
-async fn refusal(http: &Http, browser: &BrowserPlan, host: &str) -> Option<String> {
+/// What the token endpoint says of the application.
+enum Probe {
+    /// It knows the application: the browser may go there.
+    Ready,
+    /// A Gitea or Forgejo that refuses the application, and why.
+    Refused(String),
+    /// An answer that is not Gitea's (or none at all), and what it was.
+    NotGitea(String),
+}
+
+/// Asks the token endpoint about the application; see the module documentation. Only an answer as
+/// Gitea's own (an OAuth error other than `invalid_client`, for the made-up refresh token) sends
+/// the person's browser there.
+async fn probe(http: &Http, browser: &BrowserPlan, host: &str) -> Probe {
     let form = [
         ("grant_type", "refresh_token"),
         ("client_id", browser.client_id.as_str()),
         ("refresh_token", "nix-tokens-probe"),
     ];
-    let response = http.post_form(&browser.token_url, &form).await.ok()?;
+    let response = match http.post_form(&browser.token_url, &form).await {
+        Ok(response) => response,
+        Err(e) => {
+            return Probe::NotGitea(format!(
+                "could not reach {host}'s OAuth2 provider ({})",
+                e.0
+            ));
+        }
+    };
     if response.status == StatusCode::NOT_FOUND {
-        return Some(format!(
+        return Probe::Refused(format!(
             "{host} offers no OAuth2 login (it is older than Gitea 1.20, or its administrator turned the OAuth2 provider off)"
         ));
     }
-    let json: Value = serde_json::from_slice(&response.body).ok()?;
-    (json.get("error").and_then(Value::as_str) == Some("invalid_client")).then(|| {
-        format!(
+    let json: Option<Value> = serde_json::from_slice(&response.body).ok();
+    match json
+        .as_ref()
+        .and_then(|j| j.get("error"))
+        .and_then(Value::as_str)
+    {
+        Some("invalid_client") => Probe::Refused(format!(
             "{host} does not know the application {} (its administrator left it out of `[oauth2] DEFAULT_APPLICATIONS`, or it is older than Gitea 1.20)",
             crate::ui::printable(&browser.client_id)
-        )
-    })
+        )),
+        Some(_) => Probe::Ready,
+        None => Probe::NotGitea(format!(
+            "{host} did not answer as Gitea's OAuth2 provider does (HTTP {} at {})",
+            response.status.as_u16(),
+            browser.token_url
+        )),
+    }
 }
