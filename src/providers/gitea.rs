@@ -40,10 +40,12 @@ pub const FORGEJO: Gitea = Gitea { forgejo: true };
 /// What it hands out (`NewAccessTokenResponse`, `services/oauth2_provider/access_token.go`): an
 /// access token for `[oauth2] ACCESS_TOKEN_EXPIRATION_TIME` (3600 s by default) and a refresh
 /// token for `REFRESH_TOKEN_EXPIRATION_TIME` (730 hours), a new one at every renewal; with
-/// `INVALIDATE_REFRESH_TOKENS` a used one is refused (`unauthorized_client`, "token was already
-/// used"). Since 1.22 a token may do everything unless the grant names scopes beyond OpenID's
-/// (`GrantAdditionalScopes`): the login asks for the provider's `read:repository read:user`,
-/// which newer instances honour.
+/// `INVALIDATE_REFRESH_TOKENS` (Gitea's default: off; Forgejo's, in its `modules/setting/oauth2.go`:
+/// on) a used one is refused (`unauthorized_client`, "token was already used"), so the new pair is
+/// stored at once. Since Gitea 1.22 a token may do everything unless the grant names scopes beyond
+/// OpenID's (`GrantAdditionalScopes`); Forgejo honours such scopes only with `[oauth2]
+/// ENABLE_ADDITIONAL_GRANT_SCOPES` (off by default). The login asks for the provider's
+/// `read:repository read:user`, which such instances honour, and the audit says "unknown".
 pub const GIT_CREDENTIAL_OAUTH: &str = "a4792ccc-144e-407e-86c9-5e7d8d9c3269";
 
 async fn check(site: &Site<'_>, token: &Secret<String>) -> Result<Verdict, Unreachable> {
