@@ -16,6 +16,7 @@ mod file_safety;
 mod flake;
 mod git_credential;
 mod gitea_browser;
+mod gitea_fallback;
 mod hostile_server;
 mod keyring;
 mod least_privilege_login;
