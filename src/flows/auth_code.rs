@@ -40,6 +40,8 @@ pub struct AuthCodeParams<'a> {
     pub redirect_uri: Option<&'a str>,
     /// The host, for messages and the browser page.
     pub host: &'a str,
+    /// What else to do when the browser does not come back ("use --oauth-flow device-code").
+    pub otherwise: &'a str,
 }
 
 /// An authorization request waiting for the person.
@@ -53,6 +55,13 @@ pub struct Pending {
     strays: AtomicUsize,
     /// Where to send the person's browser.
     pub url: Url,
+}
+
+impl Pending {
+    /// The loopback port the browser's answer comes to.
+    pub fn port(&self) -> Option<u16> {
+        self.listener.local_addr().ok().map(|a| a.port())
+    }
 }
 
 /// Reads a fixed redirect URI: plain http to a loopback address (RFC 8252 §7.3). Returns the
@@ -154,12 +163,13 @@ pub async fn finish(
                 ),
             };
             Error::failed(format!(
-                "the browser did not come back from {} within {}{strays}; nothing was saved. Run the login again, or use --oauth-flow device-code",
+                "the browser did not come back from {} within {}{strays}; nothing was saved. Run the login again, or {}",
                 p.host,
                 match deadline.as_secs() {
                     s if s % 60 == 0 => format!("{} minutes", s / 60),
                     s => format!("{s} seconds"),
-                }
+                },
+                p.otherwise
             ))
         })??;
     drop(pending.listener);

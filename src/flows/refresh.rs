@@ -55,8 +55,12 @@ pub async fn refresh(
         return Ok(tokens);
     }
     match text("error").as_deref() {
-        // GitHub says `bad_refresh_token`, with HTTP 200.
-        Some("invalid_grant" | "bad_refresh_token") => Err(RefreshError::InvalidGrant),
+        // GitHub says `bad_refresh_token`, with HTTP 200. Gitea and Forgejo say
+        // `unauthorized_client` for a refresh token that expired, cannot be read, or was used
+        // already (`handleRefreshToken`, `routers/web/auth/oauth2_provider.go`).
+        Some("invalid_grant" | "bad_refresh_token" | "unauthorized_client") => {
+            Err(RefreshError::InvalidGrant)
+        }
         Some(error) => Err(RefreshError::Other(format!(
             "the provider answered `{}`",
             crate::ui::printable(error)

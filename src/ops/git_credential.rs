@@ -49,18 +49,19 @@ pub fn get(ctx: &Context, request: &Request) -> Result<Option<Answer>> {
     };
     let mut tokens = view::effective_tokens(&files)?;
     let mut expires_at = None;
-    if let Some(key) = key_for(&tokens) {
-        match renew_if_due(ctx, &registry, &key)? {
-            Renewed::NoLogin => {}
-            Renewed::Valid { at, renewed } => {
-                expires_at = at;
-                if renewed {
-                    tokens = view::effective_tokens(&files)?;
-                }
+    // A login kept in netrc (Gitea, Forgejo) has the host for its key and no access-tokens entry;
+    // its expiry is the netrc token's.
+    let key = key_for(&tokens).unwrap_or_else(|| host.clone());
+    match renew_if_due(ctx, &registry, &key)? {
+        Renewed::NoLogin => {}
+        Renewed::Valid { at, renewed } => {
+            expires_at = at;
+            if renewed {
+                tokens = view::effective_tokens(&files)?;
             }
-            // A token that has run out is no use to git: let it ask elsewhere.
-            Renewed::Expired => return Ok(None),
         }
+        // A token that has run out is no use to git: let it ask elsewhere.
+        Renewed::Expired => return Ok(None),
     }
     let hosts = remembered_hosts(&ctx.layout)?;
     let provider = |host: &str| {
@@ -84,7 +85,6 @@ pub fn get(ctx: &Context, request: &Request) -> Result<Option<Answer>> {
             )
         }
         Some(Answered::Netrc(entry)) => {
-            expires_at = None;
             let name = host_without_port(&host);
             let Some(token) = &entry.password else {
                 return Ok(None);
@@ -224,6 +224,13 @@ fn hosts_with_tokens(ctx: &Context) -> Result<Vec<(String, bool)>> {
             }
         }
     }
+    // netrc names no port: a renewable login kept there names the host with its port, which git
+    // matches its helpers by.
+    for (key, login) in OAuthLogins::load(&ctx.layout.oauth)?.logins {
+        if login.netrc_login.is_some() {
+            add(key_host(&key), false);
+        }
+    }
     Ok(hosts)
 }
 
@@ -287,7 +294,11 @@ pub fn install(ctx: &Context, only: &[String], helper_args: &HelperArgs) -> Resu
 /// plain http base URL on a loopback address (the only plain http the helper answers), else
 /// `https`, with a warning when the remembered base URL is plain http on the network.
 fn scheme_for(ctx: &Context, remembered: &Hosts, host: &str) -> &'static str {
-    let base = remembered.get(host).and_then(|h| h.base_url.as_deref());
+    // A host kept in netrc is remembered by its name alone.
+    let base = remembered
+        .get(host)
+        .or_else(|| remembered.get(host_without_port(host)))
+        .and_then(|h| h.base_url.as_deref());
     match base {
         Some(b) if b.starts_with("http://") && answer::is_loopback(host) => "http",
         Some(b) if b.starts_with("http://") => {

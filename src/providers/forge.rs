@@ -77,6 +77,14 @@ pub struct TokenEntry {
     pub advice: Option<String>,
 }
 
+/// The authorization-code login with PKCE that a kind offers on the host itself: the public
+/// application every instance knows, and the endpoints.
+pub struct BrowserLogin {
+    pub client_id: &'static str,
+    pub authorization_url: Url,
+    pub token_url: Url,
+}
+
 /// The device flow's endpoints on a host.
 pub struct DeviceEndpoints {
     pub device_url: Url,
@@ -240,6 +248,12 @@ pub trait Forge: Sync {
             device_url: join(base, &device.authorization_path),
             token_url: join(base, &device.token_path),
         })
+    }
+
+    /// The authorization-code login with PKCE on the host at `base`, where the kind has one
+    /// (Gitea and Forgejo, whose instances all know the same public application).
+    fn browser_login(&self, _base: &Url) -> Option<BrowserLogin> {
+        None
     }
 
     /// Revokes `token` (as stored for Nix) at the provider, where it allows that.

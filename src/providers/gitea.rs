@@ -5,10 +5,17 @@
 //! /api/v1/version`; only Forgejo answers `/api/forgejo/v1/version`, and its version string does
 //! not say "forgejo", so that endpoint is what tells them apart. Nix has no fetcher for them: their
 //! tokens go to netrc, and tokens are revoked by hand.
+//!
+//! Logins go through the browser ([`GIT_CREDENTIAL_OAUTH`], below): an OAuth access token is a
+//! JWT that Gitea takes wherever it takes a personal token, `Authorization: token …` and the
+//! password of HTTP basic auth (Gitea's `services/auth/oauth2.go` and `basic.go`), so it goes to
+//! netrc as a personal token does.
 
 use async_trait::async_trait;
 
-use super::forge::{Forge, Probe, Site};
+use reqwest::Url;
+
+use super::forge::{BrowserLogin, Forge, Probe, Site};
 use super::provider::Kind;
 use super::shared::{Identity, RepoAnswer, Verdict, json_body, json_with, named_user, repo_access};
 use crate::http::{Response, Unreachable, join};
@@ -21,6 +28,25 @@ pub struct Gitea {
 
 pub const GITEA: Gitea = Gitea { forgejo: false };
 pub const FORGEJO: Gitea = Gitea { forgejo: true };
+
+/// The public OAuth2 application Gitea (1.20 and later) and Forgejo create on every instance for
+/// git-credential-oauth: `DefaultApplications` in Gitea's `modules/setting/oauth2.go` (`[oauth2]
+/// DEFAULT_APPLICATIONS` in `app.ini` can leave it out), with the redirect URIs
+/// `http://127.0.0.1` and `https://127.0.0.1` on any port (RFC 8252 §7.3). Being public, it must
+/// send PKCE ("PKCE is required for public clients", `AuthorizeOAuth` in
+/// `routers/web/auth/oauth2_provider.go`). `--client-id` picks another application, such as Git
+/// Credential Manager's `e90ee53c-94e2-48ac-9358-a874fb9e0662`.
+///
+/// What it hands out (`NewAccessTokenResponse`, `services/oauth2_provider/access_token.go`): an
+/// access token for `[oauth2] ACCESS_TOKEN_EXPIRATION_TIME` (3600 s by default) and a refresh
+/// token for `REFRESH_TOKEN_EXPIRATION_TIME` (730 hours), a new one at every renewal; with
+/// `INVALIDATE_REFRESH_TOKENS` (Gitea's default: off; Forgejo's, in its `modules/setting/oauth2.go`:
+/// on) a used one is refused (`unauthorized_client`, "token was already used"), so the new pair is
+/// stored at once. Since Gitea 1.22 a token may do everything unless the grant names scopes beyond
+/// OpenID's (`GrantAdditionalScopes`); Forgejo honours such scopes only with `[oauth2]
+/// ENABLE_ADDITIONAL_GRANT_SCOPES` (off by default). The login asks for the provider's
+/// `read:repository read:user`, which such instances honour, and the audit says "unknown".
+pub const GIT_CREDENTIAL_OAUTH: &str = "a4792ccc-144e-407e-86c9-5e7d8d9c3269";
 
 async fn check(site: &Site<'_>, token: &Secret<String>) -> Result<Verdict, Unreachable> {
     let header = Secret::new(format!("token {}", token.expose()));
@@ -115,6 +141,15 @@ impl Forge for Gitea {
 
     fn variant_of(&self) -> Option<Kind> {
         self.forgejo.then_some(Kind::Gitea)
+    }
+
+    /// `/login/oauth/authorize` and `/login/oauth/access_token` (Gitea's `routers/web/web.go`).
+    fn browser_login(&self, base: &Url) -> Option<BrowserLogin> {
+        Some(BrowserLogin {
+            client_id: GIT_CREDENTIAL_OAUTH,
+            authorization_url: join(base, "login/oauth/authorize"),
+            token_url: join(base, "login/oauth/access_token"),
+        })
     }
 }
 

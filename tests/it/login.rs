@@ -322,6 +322,8 @@ fn dry_run_shows_the_plan_and_reads_nothing() {
             "forgejo",
             "--base-url",
             &server.url,
+            "--flow",
+            "token",
             "--dry-run",
         ],
         "",

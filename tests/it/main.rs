@@ -20,6 +20,8 @@ mod doc_links;
 mod file_safety;
 mod flake;
 mod git_credential;
+mod gitea_browser;
+mod gitea_fallback;
 mod hostile_server;
 mod import_root;
 mod install;

@@ -43,6 +43,7 @@ fn a_forge_behind_a_company_ca_works_through_the_trust_store() {
     let (ca_pem, server) = company_forge();
     let ca_file = env.root.join("corp-ca.pem");
     env.write(&ca_file, &ca_pem);
+    // A token made by hand: one request, the token's check.
     let args = [
         "login",
         "git.corp.example",
@@ -50,6 +51,8 @@ fn a_forge_behind_a_company_ca_works_through_the_trust_store() {
         "gitea",
         "--base-url",
         &server.url,
+        "--flow",
+        "token",
     ];
 
     // Without the CA, the certificate is refused and nothing is saved.

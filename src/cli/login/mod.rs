@@ -27,10 +27,12 @@ use plan::{Facts, Planned};
 /// How the token is obtained.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Flow {
-    /// OpenID Connect: auth-code where a browser can be opened here, else device-code. Forges:
-    /// the device flow where the provider offers it and a client id is known, else a token
+    /// OpenID Connect: auth-code where a browser can be opened here, else device-code. Gitea,
+    /// Forgejo, Codeberg: auth-code, else a token where the instance refuses it. Other forges: the
+    /// device flow where the provider offers it and a client id is known, else a token
     Auto,
-    /// The OAuth authorization-code flow with PKCE through the browser (OpenID Connect issuers)
+    /// The OAuth authorization-code flow with PKCE through the browser (OpenID Connect issuers,
+    /// Gitea, Forgejo, Codeberg)
     AuthCode,
     /// The OAuth device flow (RFC 8628)
     DeviceCode,
@@ -50,8 +52,9 @@ pub struct LoginArgs {
     /// The provider the host runs, when no provider file names the host
     #[arg(long, short = 'p', value_name = "NAME")]
     pub provider: Option<String>,
-    /// The OAuth client (application) id, for the device flow of self-hosted instances and for
-    /// OpenID Connect issuers
+    /// The OAuth client (application) id, for the device flow of self-hosted instances, for
+    /// OpenID Connect issuers, and for another application than git-credential-oauth's on Gitea
+    /// and Forgejo
     #[arg(long, visible_alias = "oauth-client-id", value_name = "ID")]
     pub client_id: Option<String>,
     /// Where the provider's web and API endpoints are, when not at https://HOST (plain http only

@@ -12,7 +12,7 @@ use super::{Flow, LoginArgs};
 use crate::error::{Error, Result};
 use crate::http;
 use crate::nixconf::install::Install;
-use crate::ops::login::{Access, IssuerFlow, IssuerPlan, LoginPlan, Obtain};
+use crate::ops::login::{Access, BrowserPlan, IssuerFlow, IssuerPlan, LoginPlan, Obtain};
 use crate::ops::save::Target;
 use crate::providers::forge::TokenEntry;
 use crate::providers::{Kind, Provider, Registry};
@@ -20,6 +20,7 @@ use crate::providers::{Kind, Provider, Registry};
 /// The built-in provider `--oauth` means for a host no provider file names.
 const ISSUER_PROVIDER: &str = "oidc";
 use crate::secret::Secret;
+use issuer::{issuer_client_id, issuer_url};
 
 /// What the plan needs to know of the world.
 pub struct Facts {
@@ -71,7 +72,7 @@ pub fn plan<'r>(args: &LoginArgs, registry: &'r Registry, facts: &Facts) -> Resu
         Access::ReadOnly { .. } => Flow::Token,
         Access::Public => Flow::DeviceCode,
     };
-    let choice = choose(args, flow, provider, &target, &mut warnings)?;
+    let choice = choose(args, flow, provider, &target, &base, &mut warnings)?;
     if args.with_token && facts.stdin_is_terminal {
         return Err(Error::usage(
             "--with-token reads the token from standard input; pipe it in, for example `gh auth token | nix-tokens login github --with-token`",
@@ -148,6 +149,19 @@ fn obtain(
             redirect_uri: args.oauth_redirect_uri.clone(),
             timeout: Duration::from_secs(args.oauth_timeout),
         }),
+        (Choice::Browser(client_id), _) => {
+            let login = provider
+                .forge()
+                .browser_login(base)
+                .ok_or_else(|| Error::usage(format!("{} has no browser login", provider.name)))?;
+            Obtain::Browser(BrowserPlan {
+                client_id,
+                authorization_url: login.authorization_url,
+                token_url: login.token_url,
+                timeout: Duration::from_secs(args.oauth_timeout),
+                entry,
+            })
+        }
         (Choice::Device(client_id), _) => Obtain::Device {
             endpoints: provider
                 .forge()
@@ -284,6 +298,8 @@ enum Choice {
     Token,
     /// The device flow on the host, as this client.
     Device(String),
+    /// The authorization-code flow on the host, as this client.
+    Browser(String),
     Issuer(IssuerFlow),
 }
 
@@ -295,13 +311,23 @@ fn choose(
     flow: Flow,
     provider: &Provider,
     target: &Target,
+    base: &Url,
     warnings: &mut Vec<String>,
 ) -> Result<Choice> {
     let at_issuer = provider.forge().logs_in_at_issuer();
+    // The host's own authorization-code login (Gitea, Forgejo), as `--client-id` or its app.
+    let browser = provider.forge().browser_login(base).map(|b| {
+        args.client_id
+            .clone()
+            .unwrap_or_else(|| b.client_id.to_owned())
+    });
     let issuer_only = [
         (args.oauth_client_secret.is_some(), "--oauth-client-secret"),
         (args.oauth_redirect_uri.is_some(), "--oauth-redirect-uri"),
-        (flow == Flow::AuthCode, "--oauth-flow auth-code"),
+        (
+            flow == Flow::AuthCode && browser.is_none(),
+            "--oauth-flow auth-code",
+        ),
     ];
     if let Some((_, flag)) = issuer_only.iter().find(|(given, _)| *given && !at_issuer) {
         return Err(Error::usage(format!(
@@ -312,7 +338,7 @@ fn choose(
     let client_id = provider.device_client_id(&target.host, args.client_id.as_deref());
     let oauth = match (flow, args.with_token) {
         (Flow::Token, _) | (_, true) => false,
-        (Flow::Auto, false) => at_issuer || client_id.is_some(),
+        (Flow::Auto, false) => at_issuer || client_id.is_some() || browser.is_some(),
         (Flow::AuthCode, false) => true,
         (Flow::DeviceCode, false) => {
             if provider.device.is_none() && !at_issuer {
@@ -336,11 +362,14 @@ fn choose(
     {
         return Err(Error::usage(refusal));
     }
-    if args.client_id.is_some() && provider.device.is_none() && !at_issuer {
+    if args.client_id.is_some() && provider.device.is_none() && !at_issuer && browser.is_none() {
         warnings.push(format!(
             "--client-id is ignored: {} logs in with a personal token",
             provider.name
         ));
+    }
+    if let (true, false, Some(client_id)) = (oauth, at_issuer, browser) {
+        return Ok(Choice::Browser(client_id));
     }
     Ok(match (oauth, at_issuer, client_id) {
         (false, _, _) => Choice::Token,
@@ -351,29 +380,6 @@ fn choose(
         }),
         (true, false, Some(client_id)) => Choice::Device(client_id),
         (true, false, None) => Choice::Token,
-    })
-}
-
-/// The issuer: `--oauth-issuer-url`, else the base URL given with `--base-url`, else the
-/// provider's own issuer for its default host, else `https://HOST`.
-fn issuer_url(provider: &Provider, host: &str, args: &LoginArgs) -> Result<Url> {
-    let own = provider.own_oidc(host, |o| &o.issuer);
-    let text = args
-        .oauth_issuer_url
-        .as_deref()
-        .or(args.base_url.as_deref())
-        .or(own);
-    http::base_url(host, text)
-}
-
-/// The client id at the issuer: `--oauth-client-id`, else the provider's public client for its
-/// default host.
-fn issuer_client_id(provider: &Provider, host: &str, args: &LoginArgs) -> Result<String> {
-    let own = provider.own_oidc(host, |o| &o.client_id).map(str::to_owned);
-    args.client_id.clone().or(own).ok_or_else(|| {
-        Error::usage(format!(
-            "pass --oauth-client-id with the id of the OAuth client registered for nix-tokens (or pixi) at the issuer of {host}"
-        ))
     })
 }
 
@@ -396,5 +402,6 @@ fn owner_key(
 }
 
 mod caches;
+mod issuer;
 #[cfg(test)]
 mod tests;

@@ -7,6 +7,7 @@
 mod audit;
 mod cache;
 mod device;
+mod forge_browser;
 mod oidc;
 
 use std::path::{Path, PathBuf};
@@ -85,6 +86,20 @@ pub enum Obtain {
     },
     /// An OpenID Connect issuer's flows, whose endpoints come from its discovery document.
     Issuer(IssuerPlan),
+    /// The authorization-code flow on the host itself (Gitea, Forgejo), falling back to guided
+    /// entry where the host refuses the application.
+    Browser(BrowserPlan),
+}
+
+/// A browser login on the host itself, as a public application.
+pub struct BrowserPlan {
+    pub client_id: String,
+    pub authorization_url: Url,
+    pub token_url: Url,
+    /// How long to wait for the browser.
+    pub timeout: Duration,
+    /// Guided entry, where the host refuses the application.
+    pub entry: TokenEntry,
 }
 
 /// A login at an OpenID Connect issuer.
@@ -129,6 +144,10 @@ impl LoginPlan<'_> {
                 " asking for no scope (public data only)".to_owned(),
             ),
             (Obtain::Device { .. }, _) => ("device-code".to_owned(), String::new()),
+            (Obtain::Browser(b), _) => (
+                "auth-code".to_owned(),
+                format!(" as the application {}", b.client_id),
+            ),
             (Obtain::Issuer(i), _) => (
                 match i.flow {
                     IssuerFlow::Auto => "auth-code (or device-code without a browser)",
@@ -193,7 +212,13 @@ pub fn run(ctx: &Context, plan: LoginPlan) -> Result<bool> {
     let verdict = runtime
         .block_on(plan.provider.forge().check(&site, &token))
         .unwrap_or_else(|e| Verdict::Unreachable(e.0));
-    let identity = accept(ctx, &plan, verdict)?;
+    let mut identity = accept(ctx, &plan, verdict)?;
+    // An OAuth access token the provider does not date (Gitea's) expires when its login says.
+    if let (Some(id), Some(login)) = (identity.as_mut(), oauth.as_ref())
+        && id.expires_at.is_none()
+    {
+        id.expires_at = Some(crate::time::rfc3339_unix(login.expires_at));
+    }
     if let Some(remark) = identity.as_ref().and_then(|i| i.remark.as_ref()) {
         ctx.ui.info(&format!("{remark}."));
     }
@@ -230,21 +255,36 @@ async fn obtain(
             let login = login.map(|l| OAuthLogin { netrc_login, ..l });
             Ok((target.prepare(token)?, login))
         }
-        Obtain::Token { with_token, entry } => {
-            let advice = entry.advice.clone();
-            // The token page, pre-filled where the provider allows it, opens beside the prompt.
-            if let Some(page) = &entry.page
-                && !with_token
-                && !plan.no_browser
-                && browser::available()
-                && browser::open(page)
-            {
-                ctx.ui.info("Opened the token page in your browser.");
+        Obtain::Browser(browser) => match forge_browser::obtain(ctx, http, plan, browser).await? {
+            Some((tokens, login)) => {
+                let login = login.map(|l| OAuthLogin { netrc_login, ..l });
+                Ok((target.prepare(tokens.access_token)?, login))
             }
-            let (token, _source) = read_token(&ctx.ui, &target.key, None, advice.as_deref())?;
-            Ok((target.prepare(token)?, None))
-        }
+            None => Ok((guided(ctx, plan, false, &browser.entry)?, None)),
+        },
+        Obtain::Token { with_token, entry } => Ok((guided(ctx, plan, *with_token, entry)?, None)),
     }
+}
+
+/// Guided entry of a token made by hand: the token page (pre-filled where the provider allows
+/// it) opens beside the prompt, unless the token comes on standard input.
+fn guided(
+    ctx: &Context,
+    plan: &LoginPlan,
+    with_token: bool,
+    entry: &TokenEntry,
+) -> Result<Secret<String>> {
+    if let Some(page) = &entry.page
+        && !with_token
+        && !plan.no_browser
+        && browser::available()
+        && browser::open(page)
+    {
+        ctx.ui.info("Opened the token page in your browser.");
+    }
+    let key = &plan.target.key;
+    let (token, _source) = read_token(&ctx.ui, key, None, entry.advice.as_deref())?;
+    plan.target.prepare(token)
 }
 
 /// The identity behind an accepted token (`None` when it could not be checked and is saved

@@ -19,10 +19,14 @@ use crate::providers::oidc::{Discovery, discover};
 /// Whether a browser can be opened for the person: a display, a terminal, no SSH session, and
 /// no `--no-browser`.
 fn browser_here(no_browser: bool) -> bool {
-    let ssh = ["SSH_CONNECTION", "SSH_TTY"]
+    !no_browser && !over_ssh() && browser::available()
+}
+
+/// Whether nix-tokens runs in an SSH session, where the person's browser is on another machine.
+fn over_ssh() -> bool {
+    ["SSH_CONNECTION", "SSH_TTY"]
         .iter()
-        .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
-    !no_browser && !ssh && browser::available()
+        .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()))
 }
 
 /// The flow to run: the one asked for, or for `auto` the authorization-code flow where a browser
@@ -133,17 +137,40 @@ async fn auth_code_login(
         scopes: &plan.scopes,
         redirect_uri: issuer.redirect_uri.as_deref(),
         host,
+        otherwise: "use --oauth-flow device-code",
     };
-    let pending = auth_code::start(&params).await?;
+    browser_flow(ctx, http, &params, plan.no_browser, issuer.timeout).await
+}
+
+/// Runs the authorization-code flow of `params`: prints the address to open (and opens the
+/// browser where one can be started), then waits up to `deadline` with a spinner for the browser
+/// to come back.
+pub(super) async fn browser_flow(
+    ctx: &Context,
+    http: &Http,
+    params: &AuthCodeParams<'_>,
+    no_browser: bool,
+    deadline: Duration,
+) -> Result<Tokens> {
+    let host = params.host;
+    let pending = auth_code::start(params).await?;
     ctx.ui.essential(&format!(
         "To log in to {host}, open this address in your browser:\n  {}",
         pending.url
     ));
+    // The browser's answer comes to this machine's loopback address, which a browser elsewhere
+    // reaches only through a forwarded port.
+    if over_ssh()
+        && let Some(port) = pending.port()
+    {
+        ctx.ui.info(&format!(
+            "Over SSH, forward the port first so that your browser's answer reaches this machine: `ssh -L {port}:127.0.0.1:{port} …`."
+        ));
+    }
     // The flow is settled: the browser opens wherever one can be started.
-    if !plan.no_browser && browser::can_open() && browser::open(pending.url.as_str()) {
+    if !no_browser && browser::can_open() && browser::open(pending.url.as_str()) {
         ctx.ui.info("Opened your browser.");
     }
-    let deadline = issuer.timeout;
     let spinner = ctx.ui.progress.then(|| {
         let bar = indicatif::ProgressBar::new_spinner();
         bar.enable_steady_tick(Duration::from_millis(120));
@@ -153,7 +180,7 @@ async fn auth_code_login(
         ));
         bar
     });
-    let tokens = auth_code::finish(http, &params, pending, deadline).await;
+    let tokens = auth_code::finish(http, params, pending, deadline).await;
     if let Some(bar) = spinner {
         bar.finish_and_clear();
     }

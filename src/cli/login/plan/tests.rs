@@ -103,7 +103,13 @@ fn an_unknown_host_is_detected_first() {
         panic!("a plan expected");
     };
     assert_eq!(ready.login.provider.name, "forgejo");
-    assert!(matches!(ready.login.obtain, Obtain::Token { .. }));
+    // Forgejo logs in through the browser as the application every instance has.
+    assert!(matches!(
+        &ready.login.obtain,
+        Obtain::Browser(b) if b.client_id == crate::providers::gitea::GIT_CREDENTIAL_OAUTH
+            && b.token_url.as_str() == "https://git.example.com/login/oauth/access_token"
+            && b.authorization_url.as_str() == "https://git.example.com/login/oauth/authorize"
+    ));
     assert_eq!(ready.login.target.sink, crate::providers::Sink::Netrc);
 }
 
@@ -176,9 +182,13 @@ fn flags_that_cannot_work_are_refused_as_before() {
 fn a_client_id_a_token_login_ignores_is_named() {
     let r = Registry::load(None).unwrap();
     assert_eq!(
-        ready(&r, "codeberg --client-id abc").warnings,
-        ["--client-id is ignored: codeberg logs in with a personal token"]
+        ready(&r, "sourcehut --client-id abc").warnings,
+        ["--client-id is ignored: sourcehut logs in with a personal token"]
     );
+    // Codeberg's browser login takes it: it names the application.
+    let codeberg = ready(&r, "codeberg --client-id abc");
+    assert!(codeberg.warnings.is_empty());
+    assert!(matches!(&codeberg.login.obtain, Obtain::Browser(b) if b.client_id == "abc"));
     assert!(ready(&r, "github --client-id abc").warnings.is_empty());
 }
 
@@ -279,4 +289,28 @@ fn a_cache_login_beside_a_daemon_follows_its_trust() {
     let mut system = with(Verdict::Untrusted, None);
     system.system = true;
     assert!(planned(&r, line, &system).is_ok());
+}
+
+#[test]
+fn gitea_and_forgejo_log_in_through_the_browser_unless_told_otherwise() {
+    let r = Registry::load(None).unwrap();
+    for line in ["codeberg", "codeberg --flow auth-code"] {
+        let plan = ready(&r, line).login;
+        assert!(matches!(&plan.obtain, Obtain::Browser(_)), "{line}");
+        assert_eq!(plan.scopes, ["read:repository", "read:user"]);
+    }
+    for line in ["codeberg --flow token", "codeberg --with-token"] {
+        let plan = planned(&r, line, &facts()).unwrap();
+        let Planned::Ready(ready) = plan else {
+            panic!("{line}")
+        };
+        assert!(
+            matches!(&ready.login.obtain, Obtain::Token { .. }),
+            "{line}"
+        );
+    }
+    assert!(
+        refusal(&r, "github --flow auth-code", &facts())
+            .starts_with("--oauth-flow auth-code is for OpenID Connect issuers")
+    );
 }

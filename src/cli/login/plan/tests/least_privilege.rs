@@ -6,19 +6,25 @@ use super::*;
 #[test]
 fn a_token_login_is_told_where_to_make_the_token() {
     let r = Registry::load(None).unwrap();
-    let Obtain::Token { entry, .. } = ready(&r, "codeberg").login.obtain else {
+    // Told so with `--flow token`, and where Codeberg refuses the browser login.
+    let Obtain::Token { entry, .. } = ready(&r, "codeberg --flow token").login.obtain else {
         panic!("token entry expected");
     };
-    assert_eq!(
-        entry.page.as_deref(),
-        Some("https://codeberg.org/user/settings/applications")
-    );
-    assert_eq!(
-        entry.advice.as_deref(),
-        Some(
-            "create a token with the scopes read:repository, read:user at https://codeberg.org/user/settings/applications"
-        )
-    );
+    let Obtain::Browser(browser) = ready(&r, "codeberg").login.obtain else {
+        panic!("a browser login expected");
+    };
+    for entry in [entry, browser.entry] {
+        assert_eq!(
+            entry.page.as_deref(),
+            Some("https://codeberg.org/user/settings/applications")
+        );
+        assert_eq!(
+            entry.advice.as_deref(),
+            Some(
+                "create a token with the scopes read:repository, read:user at https://codeberg.org/user/settings/applications"
+            )
+        );
+    }
 }
 
 #[test]
