@@ -15,7 +15,8 @@ const PASSWD: &str = "/etc/passwd";
 
 #[derive(Debug, Args)]
 #[command(
-    after_long_help = "Run it as root (sudo) after the user's `nix-tokens login`, and again after each new login. \
+    after_long_help = "Run it as root after the user's `nix-tokens login`, and again after each new login:\n\
+        \x20 sudo nix-tokens --system import --from-user alice\n\n\
         Only token lines are copied (access-tokens entries, and the netrc entries of the hosts the user \
         logged in to), into root's own files beside the system nix.conf.\n\n\
         Example: nix-tokens import --system --from-user alice"
