@@ -12,6 +12,7 @@ mod logout;
 mod refresh;
 mod set_token;
 mod status;
+mod token;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -83,6 +84,8 @@ pub enum Command {
     SetToken(set_token::SetTokenArgs),
     /// Renew OAuth tokens that are about to expire
     Refresh(refresh::RefreshArgs),
+    /// Print the token Nix would send for a host, for scripts (exit 3 when there is none)
+    Token(token::TokenArgs),
     /// Answer git's credential requests from the tokens Nix sees (--install adds it to git)
     GitCredential(git_credential::GitCredentialArgs),
     /// Print the version
@@ -110,6 +113,7 @@ pub fn run(cli: Cli, ui: Ui) -> Result<ExitCode> {
         Command::Check(args) => check::run(&ctx()?, args),
         Command::SetToken(args) => set_token::run(&ctx()?, args),
         Command::Refresh(args) => refresh::run(&ctx()?, args),
+        Command::Token(args) => token::run(&ctx()?, args),
         Command::GitCredential(args) => git_credential::run(&ctx()?, args, g),
         Command::Version => {
             println!("nix-tokens {}", env!("CARGO_PKG_VERSION"));

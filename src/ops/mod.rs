@@ -11,6 +11,7 @@
 //! - [`check`]: every input of a flake's lock file, and whether Nix will be able to fetch it.
 //! - [`logout`]: removing tokens, and revoking them at their providers.
 //! - [`git_credential`]: git's credential requests, and adding the helper to git's configuration.
+//! - [`token`]: the token Nix would send for a host, as the git helper picks it, for scripts.
 
 pub mod check;
 pub mod git_credential;
@@ -20,3 +21,4 @@ pub mod refresh;
 pub mod save;
 pub mod status;
 pub mod table;
+pub mod token;

@@ -43,5 +43,6 @@ mod status_online;
 mod store_links;
 mod stress;
 mod tls;
+mod token;
 mod untrusted_values;
 mod write_failure;
