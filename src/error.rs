@@ -20,6 +20,8 @@ pub mod exit {
     pub const INVALID: u8 = 3;
     /// `status`: a provider could not be reached to check a token (and none was refused).
     pub const UNREACHABLE: u8 = 4;
+    /// `status`: every token works, but one that nothing renews expires within `--warn-days`.
+    pub const EXPIRING: u8 = 5;
 }
 
 #[derive(Debug)]

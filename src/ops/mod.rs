@@ -8,12 +8,15 @@
 //! - [`refresh`]: renewing OAuth logins (`refresh`, and `status` and `git-credential` before they
 //!   use a token).
 //! - [`status`]: every token Nix sees, checked at once.
+//! - [`expiry`]: when credentials stop working, as far as they or their logins say, and which
+//!   expire soon with nothing to renew them.
 //! - [`check`]: every input of a flake's lock file, and whether Nix will be able to fetch it.
 //! - [`logout`]: removing tokens, and revoking them at their providers.
 //! - [`git_credential`]: git's credential requests, and adding the helper to git's configuration.
 //! - [`token`]: the token Nix would send for a host, as the git helper picks it, for scripts.
 
 pub mod check;
+pub mod expiry;
 pub mod git_credential;
 pub mod login;
 pub mod logout;

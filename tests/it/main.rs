@@ -12,6 +12,7 @@ mod crash;
 mod crash_elsewhere;
 mod detect;
 mod device_flow;
+mod expiring;
 mod file_safety;
 mod flake;
 mod git_credential;
