@@ -16,7 +16,7 @@ pub fn explain(message: &str) -> Option<String> {
     }
     let (_, rest) = message.split_once('\'')?;
     let (name, rest) = rest.split_once('\'')?;
-    let owner = match rest.trim_start().split_whitespace().next() {
+    let owner = match rest.split_whitespace().next() {
         Some("enterprise") => "enterprise",
         _ => "organization",
     };
