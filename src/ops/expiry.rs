@@ -19,10 +19,12 @@ pub const DEFAULT_WARN_DAYS: u64 = 7;
 /// What is known, offline, of when a credential stops working.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Known {
-    /// Unix seconds.
+    /// When this token expires (unix seconds).
     pub at: u64,
-    /// An OAuth login with a refresh token renews it before then.
-    pub renewable: bool,
+    /// When the credential stops working for good: `at` for a token nothing renews, the refresh
+    /// token's expiry for a renewable login whose provider gave one (a GitHub App's six months),
+    /// `None` for a login renewed indefinitely.
+    pub until: Option<u64>,
 }
 
 /// The login among `logins` that holds exactly `token` for `key`.
@@ -40,14 +42,18 @@ pub fn login_of<'a>(
 /// claims say.
 pub fn known(logins: &OAuthLogins, key: &str, token: &Secret<String>) -> Option<Known> {
     if let Some(login) = login_of(logins, key, token) {
+        let renewable = login.refresh_token.is_some() || login.in_keyring;
         return Some(Known {
             at: login.expires_at,
-            renewable: login.refresh_token.is_some() || login.in_keyring,
+            until: match renewable {
+                true => login.refresh_expires_at,
+                false => Some(login.expires_at),
+            },
         });
     }
     crate::jwt::expiry(token.expose()).map(|at| Known {
         at,
-        renewable: false,
+        until: Some(at),
     })
 }
 
@@ -67,12 +73,18 @@ pub fn left(at: u64, now: u64) -> String {
     }
 }
 
-/// The sentence for a credential that expires soon and that nothing renews.
-pub fn sentence(key: &str, at: u64, now: u64) -> String {
+/// The sentence for a credential that stops working for good at `until`, soon: a token that
+/// nothing renews, or a login whose refresh token expires then (`renewable`).
+pub fn sentence(key: &str, until: u64, now: u64, renewable: bool) -> String {
+    let what = match renewable {
+        true => "the login for {key} can be renewed only until",
+        false => "the token for {key} expires",
+    }
+    .replace("{key}", key);
     format!(
-        "the token for {key} expires {} (in {}) and nix-tokens cannot renew it; replace it with `nix-tokens login {}`",
-        rfc3339_unix(at),
-        left(at, now),
+        "{what} {} (in {}) and nix-tokens cannot renew it further; replace it with `nix-tokens login {}`",
+        rfc3339_unix(until),
+        left(until, now),
         key_host(key)
     )
 }
@@ -108,8 +120,8 @@ pub fn unrenewable_expiring(
         })
         .filter_map(|(key, token)| {
             let known = known(&logins, key, token)?;
-            (!known.renewable && within(known.at, now, warn_days))
-                .then(|| sentence(key, known.at, now))
+            let until = known.until?;
+            within(until, now, warn_days).then(|| sentence(key, until, now, until != known.at))
         })
         .collect())
 }

@@ -16,6 +16,7 @@ mod expiring;
 mod file_safety;
 mod flake;
 mod git_credential;
+mod github_app;
 mod hostile_server;
 mod keyring;
 mod least_privilege_login;

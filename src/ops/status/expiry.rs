@@ -24,22 +24,30 @@ pub fn mark(ctx: &Context, rows: &mut [Row], warn_days: u64) -> Result<()> {
         {
             row.expires_at = Some(time::rfc3339_unix(at));
         }
-        if local.is_some_and(|k| k.renewable) || !matches!(row.status, "valid" | "unverified") {
+        if !matches!(row.status, "valid" | "unverified") {
             continue;
         }
-        let Some(at) = row.expires_at.as_deref().and_then(time::parse_rfc3339) else {
-            continue;
+        // A renewable login lasts as long as its refresh token; anything else until it expires.
+        let (at, renewable) = match local {
+            Some(Known { at, until }) if until != Some(at) => match until {
+                Some(until) => (until, true),
+                None => continue,
+            },
+            _ => match row.expires_at.as_deref().and_then(time::parse_rfc3339) {
+                Some(at) => (at, false),
+                None => continue,
+            },
         };
-        let note = if at <= now {
+        let note = if at <= now && !renewable {
             row.status = "expired";
             format!(
                 "expired {}; replace it with `nix-tokens login {}`",
                 time::rfc3339_unix(at),
                 crate::nixconf::tokens::key_host(&row.host)
             )
-        } else if expiry::within(at, now, warn_days) {
+        } else if at <= now || expiry::within(at, now, warn_days) {
             row.status = "expiring";
-            expiry::sentence(&row.host, at, now)
+            expiry::sentence(&row.host, at, now, renewable)
         } else {
             continue;
         };
