@@ -129,6 +129,7 @@ mod tests {
                 client_id: "abc".into(),
                 token_endpoint: "https://gitlab.com/oauth/token".into(),
                 expires_at: 1_800_000_000,
+                refresh_expires_at: Some(1_815_000_000),
                 refresh_token: Some(Secret::from("refresh-secret")),
                 in_keyring: false,
                 access_fingerprint: None,
