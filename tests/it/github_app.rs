@@ -13,21 +13,24 @@ use crate::support::*;
 const HOST: &str = "ghe.corp.example";
 
 fn login(env: &TestEnv, app: &GithubApp) -> Output {
-    let out = env.run(
-        &[
-            "login",
-            HOST,
-            "--provider",
-            "github",
-            "--client-id",
-            CLIENT_ID,
-            "--base-url",
-            &app.server.url,
-        ],
-        "",
-    );
+    let out = login_with(env, app, &[]);
     assert_success(&out);
     out
+}
+
+fn login_with(env: &TestEnv, app: &GithubApp, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "login",
+        HOST,
+        "--provider",
+        "github",
+        "--client-id",
+        CLIENT_ID,
+        "--base-url",
+        &app.server.url,
+    ];
+    args.extend_from_slice(extra);
+    env.run(&args, "")
 }
 
 fn secrets() -> Vec<String> {
@@ -66,6 +69,9 @@ fn the_login_says_when_the_token_expires_and_that_it_is_renewed() {
     );
     assert!(!err.contains("no expiry"), "{err}");
     assert!(err.contains("renewed automatically until 20"), "{err}");
+    // An app's permissions are not scopes: nothing says a scope is missing.
+    assert!(!err.contains("lacks the scope"), "{err}");
+    assert!(err.contains("GitHub App user token"), "{err}");
     assert!(read(&env.token_file()).contains(&format!("{HOST}={}", user_token(1))));
     let login = &logins(&env)["logins"][HOST];
     let expires = login["expires_at"].as_u64().unwrap();
@@ -201,4 +207,33 @@ fn a_refresh_token_about_to_run_out_makes_the_login_expiring() {
         other.run(&["status", "--offline"], "").status.code(),
         Some(0)
     );
+}
+
+#[test]
+fn read_only_is_accepted_when_the_app_reads_a_private_repository() {
+    let env = TestEnv::new();
+    let app = GithubApp::start();
+    let out = login_with(&env, &app, &["--read-only"]);
+    assert_success(&out);
+    assert_quiet(&out);
+    let err = stderr(&out);
+    assert!(err.contains("reads the contents of octo-org/app"), "{err}");
+    assert!(err.contains("renewed automatically"), "{err}");
+    assert!(read(&env.token_file()).contains(&format!("{HOST}={}", user_token(1))));
+    assert!(read(&env.config_dir().join(".nix-tokens-oauth.json")).contains(&refresh_token(1)));
+
+    // An app without Contents: read is refused, and nothing is saved.
+    let other = TestEnv::new();
+    let app = GithubApp::start();
+    app.set_contents(false);
+    let before = other.snapshot();
+    let out = login_with(&other, &app, &["--read-only"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_quiet(&out);
+    assert!(
+        stderr(&out).contains("Contents: Read-only"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(other.snapshot(), before);
 }

@@ -6,8 +6,10 @@
 //! (`grant_type=refresh_token` with the app's `client_id`; no client secret for a token made
 //! through the device flow) answers a new pair, after which the old refresh token and the old user
 //! token no longer work: each refresh token works once. Errors come in HTTP 200 answers
-//! (`bad_refresh_token`). `/api/v3/user` accepts only the current user token, with an empty
-//! `X-OAuth-Scopes` (an app's permissions are not scopes).
+//! (`bad_refresh_token`). The API accepts only the current user token and sends no
+//! `X-OAuth-Scopes` for it (an app's permissions are not scopes): `/user`, `/user/repos` (the
+//! private `octo-org/app`, where the app is installed) and `/repos/octo-org/app/commits`, which
+//! answers 403 "Resource not accessible by integration" unless the app has Contents: read.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -38,6 +40,8 @@ pub struct GithubApp {
     refresh_lifetime: Arc<AtomicU64>,
     /// Every refresh token presented, in order.
     presented: Arc<Mutex<Vec<String>>>,
+    /// The app has the permission Contents: read.
+    contents: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl GithubApp {
@@ -46,6 +50,8 @@ impl GithubApp {
         let lifetime = Arc::new(AtomicU64::new(28_800));
         let refresh_lifetime = Arc::new(AtomicU64::new(15_897_600));
         let presented = Arc::new(Mutex::new(Vec::new()));
+        let contents = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let reads = contents.clone();
         let (shared, seconds, refresh_seconds, seen) = (
             state.clone(),
             lifetime.clone(),
@@ -64,7 +70,8 @@ impl GithubApp {
                     "token_type": "bearer",
                 })
             };
-            match (r.method.as_str(), r.path.as_str()) {
+            let path = r.path.split('?').next().unwrap_or_default();
+            match (r.method.as_str(), path) {
                 ("POST", "/login/device/code")
                     if r.form("client_id").as_deref() == Some(CLIENT_ID) =>
                 {
@@ -108,12 +115,25 @@ impl GithubApp {
                         _ => Reply::json(200, json!({"error": "unsupported_grant_type"})),
                     }
                 }
-                ("GET", "/api/v3/user")
-                    if r.header("authorization")
-                        == Some(format!("token {}", user_token(state.0)).as_str()) =>
+                _ if r.header("authorization")
+                    != Some(format!("token {}", user_token(state.0)).as_str()) =>
                 {
-                    Reply::json(200, json!({"login": "octocat"})).header("X-OAuth-Scopes", "")
+                    Reply::json(401, json!({"message": "Bad credentials"}))
                 }
+                ("GET", "/api/v3/user") => Reply::json(200, json!({"login": "octocat"})),
+                ("GET", "/api/v3/user/repos") => {
+                    Reply::json(200, json!([{"full_name": "octo-org/app", "private": true}]))
+                }
+                ("GET", "/api/v3/repos/octo-org/app/commits") if reads.load(Ordering::SeqCst) => {
+                    Reply::json(
+                        200,
+                        json!([{"sha": "6dcb09b5b57875f334f61aebed695e2e4193db5e"}]),
+                    )
+                }
+                ("GET", "/api/v3/repos/octo-org/app/commits") => Reply::json(
+                    403,
+                    json!({"message": "Resource not accessible by integration"}),
+                ),
                 _ => Reply::json(401, json!({"message": "Bad credentials"})),
             }
         });
@@ -123,7 +143,13 @@ impl GithubApp {
             lifetime,
             refresh_lifetime,
             presented,
+            contents,
         }
+    }
+
+    /// Takes the permission Contents: read from the app (or gives it back).
+    pub fn set_contents(&self, read: bool) {
+        self.contents.store(read, Ordering::SeqCst);
     }
 
     /// User tokens issued from now on last this many seconds (GitHub's: 28800).

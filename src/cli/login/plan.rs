@@ -68,6 +68,8 @@ pub fn plan<'r>(args: &LoginArgs, registry: &'r Registry, facts: &Facts) -> Resu
     let (access, entry) = access(args, provider, &target)?;
     let flow = match access {
         Access::Default => args.flow,
+        // An app's device flow (`--client-id`): the provider's read-only check decides.
+        Access::ReadOnly { .. } if app_device(args) => Flow::DeviceCode,
         Access::ReadOnly { .. } => Flow::Token,
         Access::Public => Flow::DeviceCode,
     };
@@ -257,7 +259,7 @@ fn access(args: &LoginArgs, provider: &Provider, target: &Target) -> Result<(Acc
                     format!("{name} has no read-only login; drop --read-only")
                 }));
             };
-            if let Some(flag) = flow.filter(|_| args.flow != Flow::Token) {
+            if let Some(flag) = flow.filter(|_| args.flow != Flow::Token && !app_device(args)) {
                 return Err(Error::usage(format!(
                     "--read-only takes a token made by hand, not one from an OAuth flow; drop {flag}"
                 )));
@@ -270,6 +272,11 @@ fn access(args: &LoginArgs, provider: &Provider, target: &Target) -> Result<(Acc
             Ok((Access::ReadOnly { owner }, entry))
         }
     }
+}
+
+/// A device login as an app the user names (`--client-id`, `--flow device-code` or auto).
+fn app_device(args: &LoginArgs) -> bool {
+    args.client_id.is_some() && matches!(args.flow, Flow::Auto | Flow::DeviceCode)
 }
 
 /// How the token will be obtained, before the issuer or endpoints are known.
