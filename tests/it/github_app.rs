@@ -237,3 +237,32 @@ fn read_only_is_accepted_when_the_app_reads_a_private_repository() {
     );
     assert_eq!(other.snapshot(), before);
 }
+
+#[test]
+fn a_provider_file_names_the_app_so_members_need_not() {
+    let env = TestEnv::new();
+    let app = GithubApp::start();
+    // What an organisation hands its members: the app's client id, as a provider of their own.
+    env.write(
+        &env.home.join(".config/nix-tokens/providers/corp-github.toml"),
+        &format!(
+            "name = \"corp-github\"\nkind = \"github\"\ndefault_host = \"{HOST}\"\nsink = \"access-tokens\"\nnetrc_login = \"x-access-token\"\nscopes = []\n\n[device]\nclient_id = \"{CLIENT_ID}\"\napp = true\nauthorization_path = \"login/device/code\"\ntoken_path = \"login/oauth/access_token\"\n"
+        ),
+    );
+    let out = env.run(
+        &[
+            "login",
+            "corp-github",
+            "--read-only",
+            "--base-url",
+            &app.server.url,
+        ],
+        "",
+    );
+    assert_success(&out);
+    assert_quiet(&out);
+    let err = stderr(&out);
+    assert!(err.contains("reads the contents of octo-org/app"), "{err}");
+    assert!(err.contains("renewed automatically"), "{err}");
+    assert!(read(&env.token_file()).contains(&format!("{HOST}={}", user_token(1))));
+}

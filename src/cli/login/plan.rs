@@ -68,8 +68,7 @@ pub fn plan<'r>(args: &LoginArgs, registry: &'r Registry, facts: &Facts) -> Resu
     let (access, entry) = access(args, provider, &target)?;
     let flow = match access {
         Access::Default => args.flow,
-        // An app's device flow (`--client-id`): the provider's read-only check decides.
-        Access::ReadOnly { .. } if app_device(args) => Flow::DeviceCode,
+        Access::ReadOnly { .. } if app_device(args, provider, &target.host) => Flow::DeviceCode,
         Access::ReadOnly { .. } => Flow::Token,
         Access::Public => Flow::DeviceCode,
     };
@@ -259,7 +258,9 @@ fn access(args: &LoginArgs, provider: &Provider, target: &Target) -> Result<(Acc
                     format!("{name} has no read-only login; drop --read-only")
                 }));
             };
-            if let Some(flag) = flow.filter(|_| args.flow != Flow::Token && !app_device(args)) {
+            if let Some(flag) =
+                flow.filter(|_| args.flow != Flow::Token && !app_device(args, provider, host))
+            {
                 return Err(Error::usage(format!(
                     "--read-only takes a token made by hand, not one from an OAuth flow; drop {flag}"
                 )));
@@ -274,9 +275,10 @@ fn access(args: &LoginArgs, provider: &Provider, target: &Target) -> Result<(Acc
     }
 }
 
-/// A device login as an app the user names (`--client-id`, `--flow device-code` or auto).
-fn app_device(args: &LoginArgs) -> bool {
-    args.client_id.is_some() && matches!(args.flow, Flow::Auto | Flow::DeviceCode)
+/// A device login as an app: named with `--client-id`, or the provider file's own `app`.
+fn app_device(args: &LoginArgs, provider: &Provider, host: &str) -> bool {
+    let app = args.client_id.is_some() || provider.device_is_app(host);
+    app && matches!(args.flow, Flow::Auto | Flow::DeviceCode)
 }
 
 /// How the token will be obtained, before the issuer or endpoints are known.
