@@ -76,17 +76,18 @@ pub fn left(at: u64, now: u64) -> String {
 /// The sentence for a credential that stops working for good at `until`, soon: a token that
 /// nothing renews, or a login whose refresh token expires then (`renewable`).
 pub fn sentence(key: &str, until: u64, now: u64, renewable: bool) -> String {
-    let what = match renewable {
-        true => "the login for {key} can be renewed only until",
-        false => "the token for {key} expires",
+    let (when, host) = (
+        format!("{} (in {})", rfc3339_unix(until), left(until, now)),
+        key_host(key),
+    );
+    match renewable {
+        true => format!(
+            "the login for {key} can be renewed only until {when}; log in again before then with `nix-tokens login {host}`"
+        ),
+        false => format!(
+            "the token for {key} expires {when} and nix-tokens cannot renew it; replace it with `nix-tokens login {host}`"
+        ),
     }
-    .replace("{key}", key);
-    format!(
-        "{what} {} (in {}) and nix-tokens cannot renew it further; replace it with `nix-tokens login {}`",
-        rfc3339_unix(until),
-        left(until, now),
-        key_host(key)
-    )
 }
 
 /// One sentence for each credential Nix sees (access-tokens, then its netrc) for `wanted` (every
