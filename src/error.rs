@@ -15,10 +15,13 @@ pub mod exit {
     pub const FAILURE: u8 = 1;
     /// The command line or the input was wrong.
     pub const USAGE: u8 = 2;
-    /// `status`: a token was refused by its provider, or has expired.
+    /// `status`: a token was refused by its provider, or has expired; `token`: Nix has no token
+    /// for the host.
     pub const INVALID: u8 = 3;
     /// `status`: a provider could not be reached to check a token (and none was refused).
     pub const UNREACHABLE: u8 = 4;
+    /// `status`: every token works, but one that nothing renews expires within `--warn-days`.
+    pub const EXPIRING: u8 = 5;
 }
 
 #[derive(Debug)]

@@ -9,6 +9,7 @@ mod error;
 mod flows;
 mod gitcred;
 mod http;
+mod jwt;
 mod keyring;
 mod nixconf;
 mod ops;

@@ -13,6 +13,7 @@ mod logout;
 mod refresh;
 mod set_token;
 mod status;
+mod token;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -93,6 +94,8 @@ pub enum Command {
     /// Renew OAuth tokens that are about to expire
     #[command(after_long_help = "Example: nix-tokens refresh --threshold 60")]
     Refresh(refresh::RefreshArgs),
+    /// Print the token Nix would send for a host, for scripts (exit 3 when there is none)
+    Token(token::TokenArgs),
     /// Answer git's credential requests from the tokens Nix sees (--install adds it to git)
     #[command(
         after_long_help = "Example: nix-tokens git-credential --install --host git.example.com"
@@ -132,6 +135,7 @@ pub fn run(cli: Cli, ui: Ui) -> Result<ExitCode> {
         Command::Check(args) => check::run(&ctx()?, args),
         Command::SetToken(args) => set_token::run(&ctx()?, args),
         Command::Refresh(args) => refresh::run(&ctx()?, args),
+        Command::Token(args) => token::run(&ctx()?, args),
         Command::GitCredential(args) => git_credential::run(&ctx()?, args, g),
         Command::Import(args) => import::run(&ctx()?, args),
         Command::Version => {

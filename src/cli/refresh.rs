@@ -1,5 +1,7 @@
 //! `nix-tokens refresh [HOST...]`: renew OAuth tokens that are about to expire (see
-//! [`crate::ops::refresh`]). `--quiet` (for timers) prints nothing unless something failed.
+//! [`crate::ops::refresh`]). `--quiet` (for timers) prints nothing unless something failed, or a
+//! token that nothing renews expires within `--warn-days` (one warning line each, with the command
+//! that replaces it; see [`crate::ops::expiry`]).
 
 use std::process::ExitCode;
 
@@ -7,6 +9,7 @@ use clap::Args;
 
 use crate::context::Context;
 use crate::error::{Result, exit};
+use crate::ops::expiry::{DEFAULT_WARN_DAYS, unrenewable_expiring};
 use crate::ops::refresh::renew_due;
 
 #[derive(Debug, Args)]
@@ -17,6 +20,10 @@ pub struct RefreshArgs {
     #[arg(long, default_value_t = 5, value_name = "MINUTES",
           value_parser = clap::value_parser!(u64).range(0..=525_600))]
     pub threshold: u64,
+    /// Warn about each token that nothing renews and that expires within this many days
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_WARN_DAYS,
+          value_parser = clap::value_parser!(u64).range(0..=3650))]
+    pub warn_days: u64,
 }
 
 pub fn run(ctx: &Context, args: RefreshArgs) -> Result<ExitCode> {
@@ -35,6 +42,9 @@ pub fn run(ctx: &Context, args: RefreshArgs) -> Result<ExitCode> {
     }
     for failure in &outcome.failed {
         ctx.ui.error(failure);
+    }
+    for warning in unrenewable_expiring(ctx, &wanted, args.warn_days)? {
+        ctx.ui.warn(&warning);
     }
     Ok(ExitCode::from(if outcome.failed.is_empty() {
         exit::OK

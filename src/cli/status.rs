@@ -8,10 +8,16 @@ use clap::Args;
 
 use crate::context::Context;
 use crate::error::{Result, exit};
+use crate::ops::expiry::DEFAULT_WARN_DAYS;
 use crate::ops::status::{self, Outcome, StatusPlan};
 use crate::providers::Registry;
 
 #[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 every token works; 1 a host asked for has no token; 3 a token was refused, \
+    revoked or has expired; 4 a provider could not be reached; 5 every token works, but one that nothing renews \
+    expires within --warn-days (`expiring`)."
+)]
 pub struct StatusArgs {
     /// Only these hosts (github.com also matches github.com/my-org)
     pub hosts: Vec<String>,
@@ -24,6 +30,10 @@ pub struct StatusArgs {
     /// Do not renew OAuth tokens that are about to expire before checking them
     #[arg(long)]
     pub no_refresh: bool,
+    /// Call a token that nothing renews `expiring` when it expires within this many days
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_WARN_DAYS,
+          value_parser = clap::value_parser!(u64).range(0..=3650))]
+    pub warn_days: u64,
 }
 
 pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
@@ -34,6 +44,7 @@ pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
         Outcome::Invalid => exit::INVALID,
         Outcome::Unreachable => exit::UNREACHABLE,
         Outcome::Missing => exit::FAILURE,
+        Outcome::Expiring => exit::EXPIRING,
     }))
 }
 
@@ -48,6 +59,7 @@ fn plan(args: &StatusArgs, registry: &Registry) -> Result<StatusPlan> {
         offline: args.offline,
         json: args.json,
         refresh: !args.no_refresh,
+        warn_days: args.warn_days,
     })
 }
 
@@ -63,10 +75,12 @@ mod tests {
             offline: true,
             json: false,
             no_refresh: true,
+            warn_days: 3,
         };
         let planned = plan(&args, &registry).unwrap();
         assert_eq!(planned.wanted, ["github.com", "gitlab.com"]);
         assert!(planned.offline && !planned.refresh && !planned.json);
+        assert_eq!(planned.warn_days, 3);
         let bad = StatusArgs {
             hosts: vec!["ghp_0123456789abcdefghijklmnopqrstuvwxyz".into()],
             ..args

@@ -20,6 +20,9 @@ pub struct Tokens {
     pub refresh_token: Option<Secret<String>>,
     /// Seconds, clamped to a sane lifetime.
     pub expires_in: Option<u64>,
+    /// How long the refresh token lasts, in seconds, where the provider says (GitHub's
+    /// `refresh_token_expires_in`, six months for a GitHub App's user token).
+    pub refresh_expires_in: Option<u64>,
 }
 
 impl Tokens {
@@ -31,6 +34,10 @@ impl Tokens {
             refresh_token: text("refresh_token").map(Secret::new),
             expires_in: json
                 .get("expires_in")
+                .and_then(Value::as_u64)
+                .map(crate::time::lifetime),
+            refresh_expires_in: json
+                .get("refresh_token_expires_in")
                 .and_then(Value::as_u64)
                 .map(crate::time::lifetime),
         })

@@ -28,6 +28,10 @@ pub struct OAuthLogin {
         with = "secret_string"
     )]
     pub refresh_token: Option<Secret<String>>,
+    /// Unix seconds at which the refresh token stops working, when the provider said (GitHub
+    /// Apps: six months); the login must be made again by then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_expires_at: Option<u64>,
     /// The refresh token is in the OS keyring (service `nix-tokens`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub in_keyring: bool,
@@ -125,6 +129,7 @@ mod tests {
                 client_id: "abc".into(),
                 token_endpoint: "https://gitlab.com/oauth/token".into(),
                 expires_at: 1_800_000_000,
+                refresh_expires_at: Some(1_815_000_000),
                 refresh_token: Some(Secret::from("refresh-secret")),
                 in_keyring: false,
                 access_fingerprint: None,

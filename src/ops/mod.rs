@@ -10,13 +10,17 @@
 //! - [`refresh`]: renewing OAuth logins (`refresh`, and `status` and `git-credential` before they
 //!   use a token).
 //! - [`status`]: every token Nix sees, checked at once.
+//! - [`expiry`]: when credentials stop working, as far as they or their logins say, and which
+//!   expire soon with nothing to renew them.
 //! - [`check`]: every input of a flake's lock file, and whether Nix will be able to fetch it.
 //! - [`logout`]: removing tokens, and revoking them at their providers.
 //! - [`import`]: copying a user's logins into root's own files, for root's rebuilds.
 //! - [`git_credential`]: git's credential requests, and adding the helper to git's configuration.
+//! - [`token`]: the token Nix would send for a host, as the git helper picks it, for scripts.
 
 pub mod carry;
 pub mod check;
+pub mod expiry;
 pub mod git_credential;
 pub mod import;
 pub mod login;
@@ -25,3 +29,4 @@ pub mod refresh;
 pub mod save;
 pub mod status;
 pub mod table;
+pub mod token;

@@ -223,8 +223,16 @@ impl Renewer<'_> {
         // What a server hands back goes into Nix's configuration only if it is a token.
         check_token(&token, key)
             .map_err(|e| format!("the provider's new token for {key} was refused: {e}"))?;
+        // A new refresh token has the lifetime the answer gives it (unknown when it gives none);
+        // a kept one keeps its own.
+        let refresh_expires_at = match (&pair.refresh_token, pair.refresh_expires_in) {
+            (_, Some(secs)) => Some(unix_now().saturating_add(secs)),
+            (Some(_), None) => None,
+            (None, None) => login.refresh_expires_at,
+        };
         let login = OAuthLogin {
             expires_at,
+            refresh_expires_at,
             refresh_token: Some(pair.refresh_token.unwrap_or(current)),
             in_keyring: false,
             access_fingerprint: None,

@@ -186,14 +186,16 @@ pub trait Forge: Sync {
     }
 
     /// For `login --read-only`: whether the valid `token` (as stored for Nix) reads and cannot
-    /// write (for `owner`'s repositories, when one is named), or why it is refused. By default,
-    /// what the audit says.
+    /// write (for `owner`'s repositories, when one is named), or why it is refused; `device` when
+    /// the token came from the host's device flow as the app the user named. By default, what the
+    /// audit says.
     async fn check_read_only(
         &self,
         site: &Site<'_>,
         token: &Secret<String>,
         identity: &Identity,
         _owner: Option<&str>,
+        _device: bool,
     ) -> Result<ReadOnlyCheck, Unreachable> {
         let audit = Audit {
             provider: site.provider,

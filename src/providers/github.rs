@@ -162,8 +162,9 @@ impl Forge for Github {
         token: &Secret<String>,
         identity: &Identity,
         owner: Option<&str>,
+        device: bool,
     ) -> Result<ReadOnlyCheck, Unreachable> {
-        read_only::check(site, token, identity, owner).await
+        read_only::check(site, token, identity, owner, device).await
     }
 
     fn public_login(&self) -> bool {

@@ -17,6 +17,7 @@ pub mod gitea;
 pub mod github;
 pub mod gitlab;
 pub mod kinds;
+pub mod lifetime_policy;
 pub mod oidc;
 pub mod provider;
 pub mod registry;

@@ -128,6 +128,11 @@ pub struct DeviceFlow {
     pub client_id: Option<String>,
     pub authorization_path: String,
     pub token_path: String,
+    /// `client_id` is an app whose permissions decide what its tokens may do (a GitHub App with
+    /// Contents: Read-only): `login --read-only` takes its device flow, and the provider's
+    /// read-only check decides, as with `--client-id`.
+    #[serde(default)]
+    pub app: bool,
 }
 
 fn default_login() -> String {
@@ -149,6 +154,12 @@ impl Provider {
                 .clone()
                 .filter(|_| self.default_host.as_deref() == Some(host))
         })
+    }
+
+    /// Whether the provider's own device client for `host` is an app whose permissions decide what
+    /// its tokens may do (`app = true` in the provider file).
+    pub fn device_is_app(&self, host: &str) -> bool {
+        self.device.as_ref().is_some_and(|d| d.app) && self.device_client_id(host, None).is_some()
     }
 
     /// One sentence telling a person where to create a token for `host` and what to tick.

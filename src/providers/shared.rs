@@ -7,6 +7,7 @@ use reqwest::Url;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::lifetime_policy;
 use super::provider::Provider;
 use crate::http::{Http, Response};
 use crate::secret::Secret;
@@ -119,7 +120,7 @@ pub fn verdict_for_status(response: &Response, service: &str) -> Verdict {
                 .and_then(Value::as_str)
                 .map(str::to_owned)
         })
-        .map(|m| format!(": {}", printable(&m).chars().take(120).collect::<String>()))
+        .map(|m| format!(": {}", said_by_server(&m)))
         .unwrap_or_default();
     match response.status.as_u16() {
         401 | 403 => Verdict::Rejected(format!(
@@ -129,6 +130,13 @@ pub fn verdict_for_status(response: &Response, service: &str) -> Verdict {
         404 => Verdict::Unreachable(format!("does not answer like {service} (HTTP 404)")),
         code => Verdict::Unreachable(format!("answered HTTP {code}{message}")),
     }
+}
+
+/// A server's error message as shown: GitHub's token-lifetime refusal explained
+/// ([`lifetime_policy`]), anything else made printable and cut to 120 characters.
+fn said_by_server(message: &str) -> String {
+    lifetime_policy::explain(message)
+        .unwrap_or_else(|| printable(message).chars().take(120).collect())
 }
 
 /// The body as JSON, if it is.
@@ -216,7 +224,7 @@ pub fn repo_access(
                     .or_else(|| v.get("error_description"))
                     .or_else(|| v.get("error"))
                     .and_then(Value::as_str)
-                    .map(|m| printable(m).chars().take(120).collect::<String>())
+                    .map(said_by_server)
             })
             .unwrap_or_default()
     };

@@ -169,7 +169,10 @@ fn gitlab_scopes_beyond_the_read_pair_are_flagged() {
     env.login_with_token("oauth.corp.example", "gitlab", &server.url, &token);
 
     let (code, json) = status_json(&env, &[broad, narrow, oauth]);
-    assert_eq!(code, Some(0), "{json}");
+    // The OAuth token was pasted, so nothing renews it, and GitLab says it lives two hours:
+    // `expiring`, exit 5 (every other token is valid).
+    assert_eq!(code, Some(5), "{json}");
+    assert_eq!(row(&json, "oauth.corp.example")["status"], "expiring");
     let b = row(&json, "broad.corp.example");
     assert_eq!(b["status"], "valid");
     assert_eq!(

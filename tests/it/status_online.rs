@@ -109,7 +109,9 @@ fn an_expiring_token_and_a_missing_scope_are_flagged() {
     });
     login(&env, "ghe.corp.example", "github", &server, GH);
     let (code, json, _) = status_json(&env);
-    assert_eq!(code, Some(0));
+    // Five days left, within the default week, with nothing to renew it: `expiring`, exit 5.
+    assert_eq!(code, Some(5));
+    assert_eq!(row(&json, "ghe.corp.example")["status"], "expiring");
     let message = row(&json, "ghe.corp.example")["message"]
         .as_str()
         .unwrap()

@@ -8,6 +8,7 @@ pub mod fake_cache;
 pub mod fake_cache_api;
 pub mod fake_forge;
 pub mod fake_gitea_oauth;
+pub mod fake_github_app;
 pub mod fake_oidc;
 pub mod fake_repos;
 pub mod fake_tokens;

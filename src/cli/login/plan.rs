@@ -69,6 +69,7 @@ pub fn plan<'r>(args: &LoginArgs, registry: &'r Registry, facts: &Facts) -> Resu
     let (access, entry) = access(args, provider, &target)?;
     let flow = match access {
         Access::Default => args.flow,
+        Access::ReadOnly { .. } if app_device(args, provider, &target.host) => Flow::DeviceCode,
         Access::ReadOnly { .. } => Flow::Token,
         Access::Public => Flow::DeviceCode,
     };
@@ -278,7 +279,9 @@ fn access(args: &LoginArgs, provider: &Provider, target: &Target) -> Result<(Acc
                     format!("{name} has no read-only login; drop --read-only")
                 }));
             };
-            if let Some(flag) = flow.filter(|_| args.flow != Flow::Token) {
+            if let Some(flag) =
+                flow.filter(|_| args.flow != Flow::Token && !app_device(args, provider, host))
+            {
                 return Err(Error::usage(format!(
                     "--read-only takes a token made by hand, not one from an OAuth flow; drop {flag}"
                 )));
@@ -291,6 +294,12 @@ fn access(args: &LoginArgs, provider: &Provider, target: &Target) -> Result<(Acc
             Ok((Access::ReadOnly { owner }, entry))
         }
     }
+}
+
+/// A device login as an app: named with `--client-id`, or the provider file's own `app`.
+fn app_device(args: &LoginArgs, provider: &Provider, host: &str) -> bool {
+    let app = args.client_id.is_some() || provider.device_is_app(host);
+    app && matches!(args.flow, Flow::Auto | Flow::DeviceCode)
 }
 
 /// How the token will be obtained, before the issuer or endpoints are known.

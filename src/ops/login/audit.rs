@@ -3,7 +3,7 @@
 //! that the token reads and cannot write (refused unless forced); and for a public login, a warning
 //! when the provider gave more than was asked.
 
-use super::{Access, LoginPlan};
+use super::{Access, LoginPlan, Obtain};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::http::Unreachable;
@@ -28,6 +28,7 @@ pub async fn audit(
         token,
         scopes: identity.scopes.as_deref(),
     });
+    let device = matches!(plan.obtain, Obtain::Device { .. });
     match &plan.access {
         Access::Default => warn_missing(ctx, plan, identity),
         Access::Public if privileges.read_only != Some(true) => ctx.ui.warn(&format!(
@@ -37,7 +38,7 @@ pub async fn audit(
         Access::Public => {}
         Access::ReadOnly { owner } => {
             match forge
-                .check_read_only(site, token, identity, owner.as_deref())
+                .check_read_only(site, token, identity, owner.as_deref(), device)
                 .await
             {
                 Ok(ReadOnlyCheck::Reads(what)) => ctx.ui.info(&format!("The token {what}.")),

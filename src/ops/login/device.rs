@@ -41,6 +41,9 @@ pub async fn obtain(
             token_endpoint: params.token_url.to_string(),
             expires_at: crate::time::unix_now().saturating_add(expires_in),
             refresh_token: Some(refresh_token),
+            refresh_expires_at: tokens
+                .refresh_expires_in
+                .map(|s| crate::time::unix_now().saturating_add(s)),
             ..OAuthLogin::default()
         }),
         (None, Some(_)) => {

@@ -331,6 +331,7 @@ fn store(
         },
     });
     let pixi_key = pixi.as_ref().map(|p| p.link.key.clone());
+    let renewal = oauth.as_ref().map(Renewal::of);
     let options = SaveOptions {
         force: plan.force,
         dry_run: false,
@@ -342,7 +343,7 @@ fn store(
     };
     match save(ctx, target, token, options)? {
         Saved::Written(file) | Saved::Unchanged(file) => {
-            let said = summary(plan, identity.as_ref(), privileges.as_ref(), &file);
+            let said = summary(plan, identity.as_ref(), privileges.as_ref(), renewal, &file);
             ctx.ui.info(&said);
             if let Some(cache) = &cache_use {
                 cache::say_used(ctx, plan, cache);
@@ -383,11 +384,42 @@ fn pixi_entry(token: &Secret<String>, oauth: Option<&OAuthLogin>) -> serde_json:
     }
 }
 
-/// One line: host, user, scopes, expiry, the file written, and what the token can do.
+/// When a renewable login's token expires, and until when its refresh token renews it (when the
+/// provider said).
+#[derive(Debug, Clone, Copy)]
+struct Renewal {
+    expires_at: u64,
+    until: Option<u64>,
+}
+
+impl Renewal {
+    fn of(login: &OAuthLogin) -> Self {
+        Renewal {
+            expires_at: login.expires_at,
+            until: login.refresh_expires_at,
+        }
+    }
+
+    /// "expires T, renewed automatically [until U]".
+    fn words(self) -> String {
+        let until = self
+            .until
+            .map(|u| format!(" until {}", crate::time::rfc3339_unix(u)))
+            .unwrap_or_default();
+        format!(
+            "expires {}, renewed automatically{until}",
+            crate::time::rfc3339_unix(self.expires_at)
+        )
+    }
+}
+
+/// One line: host, user, scopes, expiry (a renewable login's own, where the provider does not
+/// say), the file written, and what the token can do.
 fn summary(
     plan: &LoginPlan,
     identity: Option<&Identity>,
     privileges: Option<&Privileges>,
+    renewal: Option<Renewal>,
     file: &Path,
 ) -> String {
     let key = &plan.target.key;
@@ -410,10 +442,11 @@ fn summary(
     let can = privileges
         .map(|p| format!(" and {}", p.summary))
         .unwrap_or_default();
-    let expiry = id
-        .expires_at
-        .as_ref()
-        .map_or_else(|| "no expiry".to_owned(), |e| format!("expires {e}"));
+    let expiry = match (renewal, id.expires_at.as_ref()) {
+        (Some(r), _) => r.words(),
+        (None, Some(e)) => format!("expires {e}"),
+        (None, None) => "no expiry".to_owned(),
+    };
     format!(
         "Logged in to {key} as {} ({scopes}; {expiry}); the token is in {}{can}.",
         id.user,

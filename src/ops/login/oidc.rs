@@ -101,6 +101,9 @@ pub async fn obtain(
             token_endpoint: discovery.token_endpoint.to_string(),
             expires_at: crate::time::unix_now().saturating_add(expires_in),
             refresh_token: Some(refresh_token.clone()),
+            refresh_expires_at: tokens
+                .refresh_expires_in
+                .map(|s| crate::time::unix_now().saturating_add(s)),
             revocation_endpoint: discovery.revocation_endpoint.as_ref().map(Url::to_string),
             client_secret: issuer.client_secret.clone(),
             ..OAuthLogin::default()

@@ -6,6 +6,7 @@
 mod caches;
 mod check;
 mod daemon;
+mod expiry;
 mod table;
 mod trust;
 
@@ -20,12 +21,10 @@ use crate::nixconf::determinate;
 use crate::nixconf::hosts::Hosts;
 use crate::nixconf::install::{Install, Trust};
 use crate::nixconf::netrc::Netrc;
-use crate::nixconf::oauth::OAuthLogins;
 use crate::nixconf::{fsio, nix_version, pasted, tokens, view};
 use crate::providers::Registry;
 use crate::providers::shared::Privileges;
-use crate::secret::{Secret, fingerprint, mask};
-use crate::time;
+use crate::secret::{Secret, mask};
 
 /// What `status` is asked to do.
 pub struct StatusPlan {
@@ -35,6 +34,8 @@ pub struct StatusPlan {
     pub json: bool,
     /// Renew expiring OAuth logins first.
     pub refresh: bool,
+    /// A credential that nothing renews and that expires within this many days is `expiring`.
+    pub warn_days: u64,
 }
 
 /// What `status` found, for its exit code.
@@ -48,6 +49,8 @@ pub enum Outcome {
     Unreachable,
     /// A host asked for has no token.
     Missing,
+    /// Every token works, but one that nothing renews expires within the warning window.
+    Expiring,
 }
 
 /// One token as `status` reports it; the JSON keys are documented in docs/json.md.
@@ -128,7 +131,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
         )?;
     }
     daemon::flag(ctx, &install, registry, &settings, &mut rows, &mut caches);
-    add_login_expiry(ctx, &mut rows)?;
+    expiry::mark(ctx, &mut rows, plan.warn_days)?;
     show(ctx, plan, &install, &rows, &caches);
     if let Some(owner) = rows
         .iter()
@@ -150,6 +153,8 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
         Outcome::Unreachable
     } else if !missing.is_empty() {
         Outcome::Missing
+    } else if any(&["expiring"]) {
+        Outcome::Expiring
     } else {
         Outcome::Fine
     })
@@ -369,18 +374,4 @@ fn flag_unused_cache_tokens(
             });
         }
     }
-}
-
-/// An OAuth login knows when its token expires, where the provider does not say.
-fn add_login_expiry(ctx: &Context, rows: &mut [Row]) -> Result<()> {
-    let logins = OAuthLogins::load(&ctx.layout.oauth)?;
-    for row in rows.iter_mut().filter(|r| r.expires_at.is_none()) {
-        if let Some(login) = logins.logins.get(&row.host)
-            && login.access_fingerprint.is_some()
-            && row.secret.as_ref().map(fingerprint) == login.access_fingerprint
-        {
-            row.expires_at = Some(time::rfc3339_unix(login.expires_at));
-        }
-    }
-    Ok(())
 }

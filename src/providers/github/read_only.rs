@@ -4,7 +4,9 @@
 //! github.com: name, description, `target_name` for the resource owner, `contents=read`). GitHub
 //! tells no fine-grained token's permissions, so the check shows what it can do instead: it lists
 //! the repositories the token reaches (`GET /user/repos`) and reads the commits of a private one
-//! (`GET /repos/OWNER/REPO/commits`), which needs `Contents: read`, as Nix's fetches do.
+//! (`GET /repos/OWNER/REPO/commits`), which needs `Contents: read`, as Nix's fetches do. A GitHub
+//! App's user token (`ghu_…`, from `login --read-only --client-id Iv…`) is checked the same way:
+//! the app's permissions decide what it may do.
 
 use reqwest::Url;
 use serde_json::Value;
@@ -65,13 +67,15 @@ pub fn permissions_token(host: &str, token: &Secret<String>) -> Privileges {
     })
 }
 
-/// Whether `token` is a fine-grained token that reads a private repository (of `owner`, when
-/// named), or why it is refused.
+/// Whether `token` is a fine-grained token, or a GitHub App's user token from its own device
+/// login (`device`: a pasted one would die in 8 hours without its refresh token), that reads a
+/// private repository (of `owner`, when named), or why it is refused.
 pub async fn check(
     site: &Site<'_>,
     token: &Secret<String>,
     identity: &Identity,
     owner: Option<&str>,
+    device: bool,
 ) -> Result<ReadOnlyCheck, Unreachable> {
     let make = format!(
         "create a fine-grained token at {}/new with Contents: Read-only",
@@ -85,11 +89,14 @@ pub async fn check(
         };
         return Ok(ReadOnlyCheck::Refused(format!("{why}; {make}")));
     }
-    if !token.expose().starts_with("github_pat_") {
+    // A GitHub App's user token reads what the app's permissions and the user's access allow.
+    let app = device && token.expose().starts_with("ghu_");
+    if !token.expose().starts_with("github_pat_") && !app {
         return Ok(ReadOnlyCheck::Refused(format!(
-            "it is not a fine-grained personal access token (github_pat_…); {make}"
+            "it is not a fine-grained personal access token (github_pat_…) or a GitHub App's user token (ghu_…); {make}"
         )));
     }
+
     let api = api_base(site.host, site.base);
     let auth = Secret::new(format!("token {}", token.expose()));
     let auth = &auth;
@@ -113,10 +120,16 @@ pub async fn check(
     };
     let Some(repo) = repos.iter().find_map(|r| private_repo(r, owner)) else {
         let of = owner.map(|o| format!(" of {o}")).unwrap_or_default();
+        let grant = match app {
+            true => "the GitHub App's owner installs it on the repositories Nix fetches, with the permission Contents: Read-only".to_owned(),
+            false => format!(
+                "at {} pick {} as the resource owner and the repositories Nix fetches",
+                settings(site.host),
+                owner.unwrap_or("their owner")
+            ),
+        };
         return Ok(ReadOnlyCheck::Refused(format!(
-            "the token reaches no private repository{of}, so Nix could read nothing private with it; at {} pick {} as the resource owner and the repositories Nix fetches (for public repositories alone, log in with --public)",
-            settings(site.host),
-            owner.unwrap_or("their owner")
+            "the token reaches no private repository{of}, so Nix could read nothing private with it; {grant} (for public repositories alone, log in with --public)"
         )));
     };
     let mut url = join(&api, &format!("repos/{repo}/commits"));
@@ -125,6 +138,9 @@ pub async fn check(
     Ok(match response.status.as_u16() {
         // 409: the repository is empty, which a token that may read it is told.
         200 | 409 => ReadOnlyCheck::Reads(format!("reads the contents of {repo}")),
+        403 | 404 if app => ReadOnlyCheck::Refused(format!(
+            "the token cannot read the contents of {repo}; the GitHub App needs the permission Contents: Read-only (its owner sets it in the app's settings)"
+        )),
         403 | 404 => ReadOnlyCheck::Refused(format!(
             "the token cannot read the contents of {repo}; give it the permission Contents: Read-only at {}",
             settings(site.host)

@@ -7,6 +7,7 @@
 
 mod agrees;
 mod git;
+mod lifetime_policy;
 mod limits;
 mod redirects;
 mod verdicts;
