@@ -17,8 +17,9 @@ use crate::ui::printable;
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Example:\n  GH_TOKEN=$(nix-tokens token github.com) gh repo list\n\n\
-    Exit status: 0 printed, 2 refused (a terminal without --yes, or a bad host), 3 Nix has no token for it."
+    after_long_help = "For scripts:\n  GH_TOKEN=$(nix-tokens token github.com) gh repo list\n\n\
+    Exit status: 0 printed, 2 refused (a terminal without --yes, or a bad host), 3 Nix has no token for it.\n\n\
+    Example: nix-tokens token github.com/my-org"
 )]
 pub struct TokenArgs {
     /// The host (github.com), a host and owner (github.com/my-org) or a provider name (github)
