@@ -76,7 +76,7 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Log in to a provider or host and store the token where Nix reads it
     #[command(after_long_help = "Example: nix-tokens login github --read-only")]
-    Login(login::LoginArgs),
+    Login(Box<login::LoginArgs>),
     /// Remove a host's token from every file nix-tokens manages
     #[command(after_long_help = "Example: nix-tokens logout github.com --revoke")]
     Logout(logout::LogoutArgs),
@@ -129,7 +129,7 @@ pub fn run(cli: Cli, ui: Ui) -> Result<ExitCode> {
         })
     };
     match cli.command {
-        Command::Login(args) => login::run(&ctx()?, args),
+        Command::Login(args) => login::run(&ctx()?, *args),
         Command::Logout(args) => logout::run(&ctx()?, args),
         Command::Status(args) => status::run(&ctx()?, args),
         Command::Check(args) => check::run(&ctx()?, args),
