@@ -72,7 +72,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Log in to a provider or host and store the token where Nix reads it
-    Login(login::LoginArgs),
+    Login(Box<login::LoginArgs>),
     /// Remove a host's token from every file nix-tokens manages
     Logout(logout::LogoutArgs),
     /// Show every token Nix will see, where it comes from, and whether it works
@@ -104,7 +104,7 @@ pub fn run(cli: Cli, ui: Ui) -> Result<ExitCode> {
         })
     };
     match cli.command {
-        Command::Login(args) => login::run(&ctx()?, args),
+        Command::Login(args) => login::run(&ctx()?, *args),
         Command::Logout(args) => logout::run(&ctx()?, args),
         Command::Status(args) => status::run(&ctx()?, args),
         Command::Check(args) => check::run(&ctx()?, args),

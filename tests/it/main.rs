@@ -6,6 +6,7 @@ mod support;
 mod bad_input;
 mod caches;
 mod check;
+mod ci;
 mod cli_surface;
 mod conf_lines;
 mod crash;

@@ -5,6 +5,7 @@
 //! `force`; the success line says what the token can do.
 
 mod audit;
+pub mod ci;
 mod device;
 mod oidc;
 
