@@ -313,3 +313,77 @@ fn assert_masked_first_after_id(out: &Output, token: &str) {
     assert_eq!(lines[1], format!("::add-mask::{token}"), "{text}");
     assert!(!stderr(out).contains(token));
 }
+
+#[test]
+fn gitlab_job_token_clones_over_git_through_the_helper() {
+    use crate::support::git_server::{GitServer, have_git, make_repo};
+    if !have_git() {
+        return;
+    }
+    const CI_JOB_TOKEN: &str = "glcbt-64_jobtoken0123456789abcdef";
+    let env = TestEnv::new();
+    let repos = tempfile::tempdir().unwrap();
+    make_repo(repos.path(), "group/private.git", "from the job\n");
+    let server = GitServer::start(repos.path(), &[("gitlab-ci-token", CI_JOB_TOKEN)]);
+    let gitconfig = env.root.join("gitconfig");
+    let out = env
+        .cmd()
+        .env("GITLAB_CI", "true")
+        .env("CI_SERVER_HOST", &server.host)
+        .env("CI_SERVER_URL", &server.url)
+        .env("CI_JOB_TOKEN", CI_JOB_TOKEN)
+        .env("GIT_CONFIG_GLOBAL", &gitconfig)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .args(["login", "gitlab", "--ci"])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    crate::support::assert_no_leak(&out, &[CI_JOB_TOKEN]);
+    let err = stderr(&out);
+    assert!(err.contains("gitlab: fetcher cannot use a job token"), "{err}");
+    assert!(read(&env.netrc()).contains(&format!("login gitlab-ci-token password {CI_JOB_TOKEN}")));
+
+    // login installed the helper for the host as GitLab names it (CI_SERVER_HOST without the
+    // port, the netrc's key); git matches a URL without a port only on the scheme's default port,
+    // so the same helper is added for this server's port.
+    let listed = std::process::Command::new("git")
+        .args(["config", "--file"])
+        .arg(&gitconfig)
+        .args(["--get-regexp", r"^credential\..*\.helper$"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    let helper = listed
+        .lines()
+        .find_map(|l| l.split_once(' ').map(|(_, v)| v.to_owned()))
+        .filter(|v| v.contains("git-credential"))
+        .unwrap_or_else(|| panic!("login installed no helper:\n{listed}"));
+    let added = std::process::Command::new("git")
+        .args(["config", "--file"])
+        .arg(&gitconfig)
+        .args(["--add", &format!("credential.{}.helper", server.url), &helper])
+        .status()
+        .unwrap();
+    assert!(added.success());
+    let template = env.std_cmd();
+    let mut git = std::process::Command::new("git");
+    for (k, v) in template.get_envs() {
+        match v {
+            Some(v) => git.env(k, v),
+            None => git.env_remove(k),
+        };
+    }
+    let out = git
+        .env("GIT_CONFIG_GLOBAL", &gitconfig)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_TERMINAL_PROMPT", "0")
+        .env_remove("GIT_ASKPASS")
+        .current_dir(&env.root)
+        .stdin(std::process::Stdio::null())
+        .args(["clone", "-q", &format!("{}/group/private.git", server.url), "clone"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "clone failed:\n{}", stderr(&out));
+    assert_eq!(read(&env.root.join("clone/README")), "from the job\n");
+    crate::support::assert_no_leak(&out, &[CI_JOB_TOKEN]);
+}

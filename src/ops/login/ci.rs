@@ -247,6 +247,7 @@ fn gitlab_job_token(ctx: &Context, registry: &Registry, runner: Runner) -> Resul
         Some("gitlab-ci-token"),
     )?;
     let saved = save_ci(ctx, &target, token, env("CI_SERVER_URL").as_deref(), None)?;
+    crate::ops::git_credential::install(ctx, std::slice::from_ref(&target.host), &helper_args(ctx))?;
     ctx.ui.info(&format!(
         "Saved the job's CI_JOB_TOKEN for {host} (login gitlab-ci-token, valid until the job ends) in {}; git reads it through `nix-tokens git-credential`.",
         saved.display()
@@ -255,6 +256,17 @@ fn gitlab_job_token(ctx: &Context, registry: &Registry, runner: Runner) -> Resul
         "Nix's gitlab: fetcher cannot use a job token (GitLab's archive API refuses it): `git+https://{host}/…` inputs can; `gitlab:` inputs need a project or group access token"
     ));
     Ok(true)
+}
+
+/// The options git's helper runs with to read the same files as this run.
+fn helper_args(ctx: &Context) -> Vec<String> {
+    if ctx.layout.system {
+        vec!["--system".to_owned()]
+    } else if ctx.layout.explicit_config {
+        vec!["--config".to_owned(), ctx.layout.nix_conf.display().to_string()]
+    } else {
+        Vec::new()
+    }
 }
 
 async fn octo_sts(
