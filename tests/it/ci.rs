@@ -10,7 +10,7 @@ use crate::support::{TestEnv, assert_clean_failure, assert_success, read, stderr
 
 /// The environment of a GitHub Actions job with `permissions: id-token: write` and
 /// `env: GITHUB_TOKEN: ${{ github.token }}`, its services at the stand-ins.
-fn github_job(env: &TestEnv, ci: &FakeCi) -> assert_cmd::Command {
+pub fn github_job(env: &TestEnv, ci: &FakeCi) -> assert_cmd::Command {
     let mut cmd = env.cmd();
     cmd.env("GITHUB_ACTIONS", "true")
         .env("CI", "true")
@@ -24,7 +24,7 @@ fn github_job(env: &TestEnv, ci: &FakeCi) -> assert_cmd::Command {
     cmd
 }
 
-fn run(mut cmd: assert_cmd::Command, args: &[&str]) -> Output {
+pub fn run(mut cmd: assert_cmd::Command, args: &[&str]) -> Output {
     cmd.args(args).output().expect("run nix-tokens")
 }
 
@@ -340,7 +340,10 @@ fn gitlab_job_token_clones_over_git_through_the_helper() {
     assert_success(&out);
     crate::support::assert_no_leak(&out, &[CI_JOB_TOKEN]);
     let err = stderr(&out);
-    assert!(err.contains("gitlab: fetcher cannot use a job token"), "{err}");
+    assert!(
+        err.contains("gitlab: fetcher cannot use a job token"),
+        "{err}"
+    );
     assert!(read(&env.netrc()).contains(&format!("login gitlab-ci-token password {CI_JOB_TOKEN}")));
 
     // login installed the helper for the host as GitLab names it (CI_SERVER_HOST without the
@@ -361,7 +364,11 @@ fn gitlab_job_token_clones_over_git_through_the_helper() {
     let added = std::process::Command::new("git")
         .args(["config", "--file"])
         .arg(&gitconfig)
-        .args(["--add", &format!("credential.{}.helper", server.url), &helper])
+        .args([
+            "--add",
+            &format!("credential.{}.helper", server.url),
+            &helper,
+        ])
         .status()
         .unwrap();
     assert!(added.success());
@@ -380,7 +387,12 @@ fn gitlab_job_token_clones_over_git_through_the_helper() {
         .env_remove("GIT_ASKPASS")
         .current_dir(&env.root)
         .stdin(std::process::Stdio::null())
-        .args(["clone", "-q", &format!("{}/group/private.git", server.url), "clone"])
+        .args([
+            "clone",
+            "-q",
+            &format!("{}/group/private.git", server.url),
+            "clone",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "clone failed:\n{}", stderr(&out));

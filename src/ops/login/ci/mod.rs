@@ -12,12 +12,11 @@
 //!
 //! Nothing is written until the credential is in hand and checked.
 
-use reqwest::Url;
-
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::flows::ci::{self, Runner};
 use crate::http::{self, Http, join};
+use crate::nixconf::ci_logins::{self, CiLogin};
 use crate::nixconf::hosts::PixiLink;
 use crate::nixconf::install::Install;
 use crate::nixconf::pixi;
@@ -26,6 +25,9 @@ use crate::providers::forge::Site;
 use crate::providers::shared::Verdict;
 use crate::providers::{Provider, Registry};
 use crate::secret::Secret;
+
+mod github;
+pub mod renew;
 
 /// Where octo-sts answers, unless `NIX_TOKENS_OCTO_STS_URL` says otherwise (a stand-in in tests).
 const OCTO_STS: &str = "https://octo-sts.dev";
@@ -71,12 +73,13 @@ pub fn run(ctx: &Context, registry: &Registry, request: &CiRequest) -> Result<bo
     let runner = ci::require_runner()?;
     let http = Http::new()?;
     let runtime = http::runtime()?;
-    match identity {
+    let obtained_at = crate::time::unix_now();
+    let expires_at = match identity {
         Identity::JobToken if provider.name == "github" => {
-            runtime.block_on(github_job_token(ctx, registry, &http, runner))
+            runtime.block_on(github::github_job_token(ctx, registry, &http, runner))
         }
         Identity::JobToken => gitlab_job_token(ctx, registry, runner),
-        Identity::OctoSts { scope } => runtime.block_on(octo_sts(
+        Identity::OctoSts { scope } => runtime.block_on(github::octo_sts(
             ctx, registry, &http, runner, &key, &scope, request,
         )),
         Identity::IdToken { audience } => {
@@ -85,7 +88,17 @@ pub fn run(ctx: &Context, registry: &Registry, request: &CiRequest) -> Result<bo
         Identity::Mint { audience } => {
             runtime.block_on(mint(ctx, registry, &http, runner, audience, request))
         }
-    }
+    }?;
+    let login = CiLogin {
+        base_url: request.base_url.map(str::to_owned),
+        octo_sts: request.octo_sts.map(str::to_owned),
+        id_token_env: request.id_token_env.map(str::to_owned),
+        no_pixi: request.no_pixi,
+        obtained_at,
+        expires_at,
+    };
+    ci_logins::record(&ctx.layout, request.target, login)?;
+    Ok(true)
 }
 
 fn no_identity(target: &str) -> Error {
@@ -128,102 +141,8 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-/// The host of `GITHUB_SERVER_URL` (github.com or a GitHub Enterprise Server), and its API:
-/// `GITHUB_API_URL`, else where GitHub's API is for that host.
-fn github_site() -> Result<(String, Url)> {
-    let server = env("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".to_owned());
-    let server = Url::parse(&server)
-        .ok()
-        .filter(|u| u.host_str().is_some())
-        .ok_or_else(|| Error::failed(format!("GITHUB_SERVER_URL (`{server}`) is not a URL")))?;
-    let host = server.host_str().unwrap_or_default().to_owned();
-    let api = match env("GITHUB_API_URL") {
-        Some(api) => http::base_url(&host, Some(&api))?,
-        None => crate::providers::github::api_base(&host, &server),
-    };
-    Ok((host, api))
-}
-
-/// The base URL to remember for a GitHub host whose API is `api`: the part before `/api/v3`,
-/// unless it is github.com's own.
-fn github_base(api: &Url) -> Option<String> {
-    let text = api.as_str().trim_end_matches('/');
-    text.strip_suffix("/api/v3").map(str::to_owned)
-}
-
-async fn github_job_token(
-    ctx: &Context,
-    registry: &Registry,
-    http: &Http,
-    runner: Runner,
-) -> Result<bool> {
-    if runner != Runner::GithubActions {
-        return Err(Error::usage(
-            "`github --ci` uses a GitHub Actions job's GITHUB_TOKEN; in GitLab CI, log in to GitHub with a token from a CI secret and --with-token",
-        ));
-    }
-    let token = ci::secret_var("GITHUB_TOKEN").ok_or_else(|| {
-        Error::failed(
-            "GITHUB_TOKEN is not in the environment; pass it to the step with `env: GITHUB_TOKEN: ${{ github.token }}`",
-        )
-    })?;
-    ci::mask_in_log(&token);
-    let (host, api) = github_site()?;
-    let reads = installation_repositories(http, &api, &token).await?;
-    let target = Target::resolve(registry, &host, Some("github"), false, None)?;
-    let base = github_base(&api);
-    let saved = save_ci(ctx, &target, token, base.as_deref(), None)?;
-    ctx.ui.info(&format!(
-        "Logged in to {host} with the job's GITHUB_TOKEN (an installation token, valid until the job ends); it reads {reads}; it is in {}.",
-        saved.display()
-    ));
-    Ok(true)
-}
-
-/// What an installation token reads, from `GET /installation/repositories` (`GET /user` refuses
-/// such a token), in a few words.
-async fn installation_repositories(
-    http: &Http,
-    api: &Url,
-    token: &Secret<String>,
-) -> Result<String> {
-    let mut url = join(api, "installation/repositories");
-    url.set_query(Some("per_page=5"));
-    let auth = Secret::new(format!("token {}", token.expose()));
-    let answer = http
-        .get(&url, Some(("authorization", &auth)))
-        .await
-        .map_err(|e| {
-            Error::failed(format!(
-                "could not check GITHUB_TOKEN with {api} ({}); nothing was saved",
-                e.0
-            ))
-        })?;
-    let json: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
-    if !answer.status.is_success() {
-        return Err(Error::failed(format!(
-            "{api} refused GITHUB_TOKEN as an installation token (HTTP {}); pass the job's own token, `env: GITHUB_TOKEN: ${{{{ github.token }}}}`; nothing was saved",
-            answer.status.as_u16()
-        )));
-    }
-    let names: Vec<String> = json["repositories"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| r["full_name"].as_str())
-        .map(crate::ui::printable)
-        .collect();
-    let total = json["total_count"].as_u64().unwrap_or(names.len() as u64);
-    Ok(match total {
-        0 => "no repository".to_owned(),
-        1 => format!("1 repository ({})", names.join(", ")),
-        n if names.len() as u64 == n => format!("{n} repositories ({})", names.join(", ")),
-        n => format!("{n} repositories ({}, …)", names.join(", ")),
-    })
-}
-
 /// `CI_JOB_TOKEN` in the netrc for `CI_SERVER_HOST`, login `gitlab-ci-token`.
-fn gitlab_job_token(ctx: &Context, registry: &Registry, runner: Runner) -> Result<bool> {
+fn gitlab_job_token(ctx: &Context, registry: &Registry, runner: Runner) -> Result<Option<u64>> {
     if runner != Runner::GitlabCi {
         return Err(Error::usage(
             "`gitlab --ci` uses a GitLab CI job's CI_JOB_TOKEN; on GitHub Actions, log in to GitLab with a token from a CI secret and --with-token",
@@ -247,7 +166,11 @@ fn gitlab_job_token(ctx: &Context, registry: &Registry, runner: Runner) -> Resul
         Some("gitlab-ci-token"),
     )?;
     let saved = save_ci(ctx, &target, token, env("CI_SERVER_URL").as_deref(), None)?;
-    crate::ops::git_credential::install(ctx, std::slice::from_ref(&target.host), &helper_args(ctx))?;
+    crate::ops::git_credential::install(
+        ctx,
+        std::slice::from_ref(&target.host),
+        &helper_args(ctx),
+    )?;
     ctx.ui.info(&format!(
         "Saved the job's CI_JOB_TOKEN for {host} (login gitlab-ci-token, valid until the job ends) in {}; git reads it through `nix-tokens git-credential`.",
         saved.display()
@@ -255,7 +178,7 @@ fn gitlab_job_token(ctx: &Context, registry: &Registry, runner: Runner) -> Resul
     ctx.ui.warn(&format!(
         "Nix's gitlab: fetcher cannot use a job token (GitLab's archive API refuses it): `git+https://{host}/…` inputs can; `gitlab:` inputs need a project or group access token"
     ));
-    Ok(true)
+    Ok(None)
 }
 
 /// The options git's helper runs with to read the same files as this run.
@@ -263,40 +186,13 @@ fn helper_args(ctx: &Context) -> Vec<String> {
     if ctx.layout.system {
         vec!["--system".to_owned()]
     } else if ctx.layout.explicit_config {
-        vec!["--config".to_owned(), ctx.layout.nix_conf.display().to_string()]
+        vec![
+            "--config".to_owned(),
+            ctx.layout.nix_conf.display().to_string(),
+        ]
     } else {
         Vec::new()
     }
-}
-
-async fn octo_sts(
-    ctx: &Context,
-    registry: &Registry,
-    http: &Http,
-    runner: Runner,
-    key: &str,
-    scope: &str,
-    request: &CiRequest<'_>,
-) -> Result<bool> {
-    let identity = request.octo_sts.unwrap_or_default();
-    let id = ci::id_token(http, runner, "octo-sts.dev", request.id_token_env).await?;
-    let base = env("NIX_TOKENS_OCTO_STS_URL").unwrap_or_else(|| OCTO_STS.to_owned());
-    let mut url = join(
-        &http::base_url("octo-sts.dev", Some(&base))?,
-        "sts/exchange",
-    );
-    url.query_pairs_mut()
-        .append_pair("scope", scope)
-        .append_pair("identity", identity);
-    let token = ci::exchange_by_get(http, &url, &id, "octo-sts").await?;
-    let (_, api) = github_site()?;
-    let target = Target::resolve(registry, key, Some("github"), false, None)?;
-    let saved = save_ci(ctx, &target, token, github_base(&api).as_deref(), None)?;
-    ctx.ui.info(&format!(
-        "Logged in to {key} with an installation token from octo-sts (identity {identity}, valid for about an hour); it is in {}; `nix-tokens logout {key} --revoke` revokes it.",
-        saved.display()
-    ));
-    Ok(true)
 }
 
 /// FlakeHub: the ID token is the netrc password; checked at the cache first.
@@ -307,7 +203,7 @@ async fn flakehub(
     runner: Runner,
     audience: &str,
     request: &CiRequest<'_>,
-) -> Result<bool> {
+) -> Result<Option<u64>> {
     let provider = registry.require("flakehub")?;
     let target = Target::resolve(
         registry,
@@ -349,7 +245,7 @@ async fn flakehub(
         saved.display(),
         provider.netrc_hosts(&target.host).join(", ")
     ));
-    Ok(true)
+    Ok(expiry)
 }
 
 /// prefix.dev: the ID token traded at the mint; netrc and pixi's store.
@@ -360,7 +256,7 @@ async fn mint(
     runner: Runner,
     audience: &str,
     request: &CiRequest<'_>,
-) -> Result<bool> {
+) -> Result<Option<u64>> {
     let provider = registry.require("prefix-dev")?;
     let host = default_host(provider, "prefix.dev").to_owned();
     let target = Target::resolve(registry, &host, Some("prefix-dev"), false, None)?;
@@ -389,7 +285,7 @@ async fn mint(
         until(expiry),
         saved.display()
     ));
-    Ok(true)
+    Ok(expiry)
 }
 
 fn default_host<'p>(provider: &'p Provider, fallback: &'p str) -> &'p str {
