@@ -13,6 +13,7 @@
 //! - [`git_credential`]: git's credential requests, and adding the helper to git's configuration.
 
 pub mod check;
+pub mod ci_output;
 pub mod git_credential;
 pub mod login;
 pub mod logout;

@@ -7,6 +7,7 @@ mod bad_input;
 mod caches;
 mod check;
 mod ci;
+mod ci_output;
 mod ci_renew;
 mod cli_surface;
 mod conf_lines;

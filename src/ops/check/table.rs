@@ -28,4 +28,6 @@ pub fn print(rows: &[Row]) {
         })
         .collect();
     grid(&header, &lines);
+    let markdown: Vec<Vec<String>> = lines.into_iter().map(|(cells, _)| cells).collect();
+    crate::ops::ci_output::step_summary("nix-tokens check", &header, &markdown);
 }
