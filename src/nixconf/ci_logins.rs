@@ -63,6 +63,26 @@ pub fn record(layout: &Layout, target: &str, login: CiLogin) -> Result<()> {
     fsio::write_atomic(&lock, &path, text.as_bytes(), 0o600)
 }
 
+/// Forgets, under the lock, every CI login whose target `gone` says was logged out, so that
+/// `refresh --ci` does not bring its credential back. The file goes when none is left.
+pub fn forget(layout: &Layout, gone: impl Fn(&str) -> bool) -> Result<()> {
+    let path = path(layout);
+    let lock = fsio::lock(&layout.lock)?;
+    let mut logins = load(&path)?;
+    let before = logins.len();
+    logins.retain(|target, _| !gone(target));
+    match (logins.len(), before) {
+        (n, m) if n == m => Ok(()),
+        (0, _) => fsio::remove(&lock, &path),
+        _ => fsio::write_atomic(
+            &lock,
+            &path,
+            json_file::render(&logins, false).as_bytes(),
+            0o600,
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -293,12 +293,15 @@ fn octo_sts_gives_an_owner_key_that_logout_revokes() {
     let token = ci.state().octo.last().cloned().expect("an exchange");
     assert_masked_first_after_id(&out, &token);
     assert!(read(&env.token_file()).contains(&format!("github.com/acme={token}")));
+    assert!(read(&env.config_dir().join("ci-logins.json")).contains("\"github.com/acme\""));
     let out = github_job(&env, &ci)
         .args(["logout", "github.com/acme", "--revoke", "--yes"])
         .output()
         .unwrap();
     assert_success(&out);
     assert_eq!(ci.state().revoked, vec![token.clone()]);
+    // Forgotten too: `refresh --ci` will not bring it back.
+    assert!(!env.config_dir().join("ci-logins.json").exists());
     assert!(!read(&env.token_file()).contains(&token));
 }
 
