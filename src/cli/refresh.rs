@@ -10,6 +10,7 @@ use clap::Args;
 use crate::context::Context;
 use crate::error::{Result, exit};
 use crate::ops::expiry::{DEFAULT_WARN_DAYS, unrenewable_expiring};
+use crate::ops::login::ci::renew as ci_renew;
 use crate::ops::refresh::renew_due;
 
 #[derive(Debug, Args)]
@@ -24,10 +25,20 @@ pub struct RefreshArgs {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_WARN_DAYS,
           value_parser = clap::value_parser!(u64).range(0..=3650))]
     pub warn_days: u64,
+    /// Renew every credential `login --ci` obtained in this CI job
+    #[arg(long, conflicts_with_all = ["hosts", "threshold"])]
+    pub ci: bool,
+    /// With --ci: stay running and renew each CI credential when less than a third of its life is
+    /// left, until stopped (SIGTERM, SIGINT) or the process that started it exits
+    #[arg(long, requires = "ci")]
+    pub watch: bool,
 }
 
 pub fn run(ctx: &Context, args: RefreshArgs) -> Result<ExitCode> {
     let registry = ctx.registry()?;
+    if args.ci {
+        return ci(ctx, &registry, args.watch);
+    }
     let wanted: Vec<String> = args
         .hosts
         .iter()
@@ -47,6 +58,23 @@ pub fn run(ctx: &Context, args: RefreshArgs) -> Result<ExitCode> {
         ctx.ui.warn(&warning);
     }
     Ok(ExitCode::from(if outcome.failed.is_empty() {
+        exit::OK
+    } else {
+        exit::FAILURE
+    }))
+}
+
+/// `refresh --ci [--watch]`.
+fn ci(ctx: &Context, registry: &crate::providers::Registry, watch: bool) -> Result<ExitCode> {
+    if watch {
+        ci_renew::watch(ctx, registry)?;
+        return Ok(ExitCode::from(exit::OK));
+    }
+    let failed = ci_renew::renew_all(ctx, registry)?;
+    for failure in &failed {
+        ctx.ui.error(failure);
+    }
+    Ok(ExitCode::from(if failed.is_empty() {
         exit::OK
     } else {
         exit::FAILURE

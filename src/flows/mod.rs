@@ -3,6 +3,7 @@
 
 pub mod auth_code;
 pub mod browser;
+pub mod ci;
 pub mod device_code;
 mod loopback;
 pub mod pkce;

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::http::{self, Http};
+use crate::nixconf::ci_logins;
 use crate::nixconf::hosts::{HostInfo, Hosts};
 use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::store::{Note, Session};
@@ -103,6 +104,11 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &LogoutPlan) -> Result<bool
         ctx.ui
             .info(&format!("Removed the token(s) for {}.", shown(&keys)));
         ctx.warn_surprises(&before, None, &keys);
+        ci_logins::forget(&ctx.layout, |target| {
+            registry
+                .resolve_target(target, None)
+                .is_ok_and(|(key, _)| keys.contains(&key))
+        })?;
     }
     if !plan.revoke {
         return Ok(true);

@@ -20,6 +20,7 @@
 
 pub mod carry;
 pub mod check;
+pub mod ci_output;
 pub mod expiry;
 pub mod git_credential;
 pub mod import;

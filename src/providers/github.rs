@@ -177,6 +177,15 @@ impl Forge for Github {
         token: &Secret<String>,
         _oauth: Option<OAuthRevocation<'_>>,
     ) -> Revoked {
+        // An installation token (a CI job's, octo-sts's) revokes itself.
+        if token.expose().starts_with("ghs_") {
+            let url = join(&api_base(site.host, site.base), "installation/token");
+            let auth = Secret::new(format!("token {}", token.expose()));
+            return match site.http.delete(&url, ("authorization", &auth)).await {
+                Ok(r) => Revoked::from_status(site.host, r.status),
+                Err(e) => Revoked::Failed(e.0),
+            };
+        }
         let url = join(&api_base(site.host, site.base), "credentials/revoke");
         let body = serde_json::json!({ "credentials": [token.expose()] });
         match site.http.post_json(&url, &body, None).await {

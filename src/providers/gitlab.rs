@@ -201,11 +201,19 @@ impl Forge for Gitlab {
         let (oauth, bare) = split(token);
         let user = match oauth {
             true => "oauth2",
-            false => ask.named().or(ask.account).unwrap_or("oauth2"),
+            // A CI job token is taken only with the user `gitlab-ci-token`, its netrc login.
+            false => ask
+                .named()
+                .or(ask.account)
+                .or(ask.netrc_login.filter(|l| *l == JOB_TOKEN_USER))
+                .unwrap_or("oauth2"),
         };
         (user.to_owned(), Secret::from(bare))
     }
 }
+
+/// The user git over HTTPS must send with a CI job's `CI_JOB_TOKEN`.
+pub const JOB_TOKEN_USER: &str = "gitlab-ci-token";
 
 /// `BASE/api/v4/projects/OWNER%2FREPO`, as Nix asks for it (a `/` in the owner, a subgroup's,
 /// encoded the same way).

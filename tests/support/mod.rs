@@ -6,6 +6,7 @@
 pub mod daemon;
 pub mod fake_cache;
 pub mod fake_cache_api;
+pub mod fake_ci;
 pub mod fake_forge;
 pub mod fake_gitea_oauth;
 pub mod fake_github_app;
@@ -48,6 +49,20 @@ const SCRUBBED: &[&str] = &[
     "BROWSER",
     "DISPLAY",
     "WAYLAND_DISPLAY",
+    // A test decides for itself whether it runs in a CI job.
+    "CI",
+    "GITHUB_ACTIONS",
+    "GITHUB_TOKEN",
+    "GITHUB_SERVER_URL",
+    "GITHUB_API_URL",
+    "GITHUB_REPOSITORY",
+    "GITHUB_STEP_SUMMARY",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "GITLAB_CI",
+    "CI_JOB_TOKEN",
+    "CI_SERVER_HOST",
+    "CI_SERVER_URL",
 ];
 
 /// A temporary home: `home/.config/nix` for the user's files, `etc` as `$NIX_CONF_DIR`, and

@@ -132,9 +132,25 @@ pub struct LoginArgs {
     /// otherwise (signed by a key it already trusts, or content-addressed)
     #[arg(long, conflicts_with = "public_keys")]
     pub no_key: bool,
+    /// In a CI job (GitHub Actions, GitLab CI): trade the job's own identity for the target's
+    /// credential instead of a stored secret (github, gitlab, flakehub, prefix.dev; an owner or
+    /// repository with --octo-sts)
+    #[arg(long, conflicts_with_all = ["with_token", "flow", "cache", "dry_run", "owner", "provider"])]
+    pub ci: bool,
+    /// With --ci: exchange the job's ID token at octo-sts under this trust policy
+    /// (.github/chainguard/IDENTITY.sts.yaml) for a token for github.com/OWNER[/REPO]
+    #[arg(long, requires = "ci", value_name = "IDENTITY")]
+    pub octo_sts: Option<String>,
+    /// With --ci in GitLab CI: the variable holding the ID token (default: the audience
+    /// upper-cased, `_` for every other character, then `_ID_TOKEN`, such as PREFIX_DEV_ID_TOKEN)
+    #[arg(long, requires = "ci", value_name = "VAR")]
+    pub id_token_env: Option<String>,
 }
 
 pub fn run(ctx: &Context, mut args: LoginArgs) -> Result<ExitCode> {
+    if args.ci {
+        return ci(ctx, &args);
+    }
     args.oauth_client_secret = client_secret(ctx, &args)?;
     let registry = ctx.registry()?;
     let mut facts = Facts {
@@ -184,6 +200,20 @@ pub fn run(ctx: &Context, mut args: LoginArgs) -> Result<ExitCode> {
     } else {
         exit::FAILURE
     }))
+}
+
+/// `login TARGET --ci`.
+fn ci(ctx: &Context, args: &LoginArgs) -> Result<ExitCode> {
+    let target = args.target.as_deref().unwrap_or("github");
+    let request = login::ci::CiRequest {
+        target,
+        base_url: args.base_url.as_deref(),
+        octo_sts: args.octo_sts.as_deref(),
+        id_token_env: args.id_token_env.as_deref(),
+        no_pixi: args.no_pixi,
+    };
+    let saved = login::ci::run(ctx, &ctx.registry()?, &request)?;
+    Ok(ExitCode::from(if saved { exit::OK } else { exit::FAILURE }))
 }
 
 /// The environment variable that may hold a confidential client's secret.

@@ -269,6 +269,9 @@ fn rate_limit(
 }
 
 fn show(ctx: &Context, plan: &CheckPlan, rows: &[Row]) {
+    if !plan.json {
+        annotate(rows);
+    }
     if plan.json {
         let json = serde_json::to_string_pretty(rows).expect("check rows always serialize");
         println!("{json}");
@@ -289,4 +292,27 @@ fn show(ctx: &Context, plan: &CheckPlan, rows: &[Row]) {
         count("unreachable"),
         count("skipped")
     ));
+}
+
+/// In GitHub Actions, an error annotation for each input that will fail and a warning for each
+/// that could not be reached.
+fn annotate(rows: &[Row]) {
+    use crate::ops::ci_output::{Level, annotate};
+    for row in rows {
+        let level = match row.verdict {
+            "fails" => Level::Error,
+            "unreachable" => Level::Warning,
+            _ => continue,
+        };
+        let fix = row
+            .fix
+            .as_ref()
+            .map(|f| format!("; fix: {f}"))
+            .unwrap_or_default();
+        annotate(
+            level,
+            &format!("flake input {}", row.input),
+            &format!("{} ({}){fix}", row.reason, row.url),
+        );
+    }
 }

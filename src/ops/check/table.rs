@@ -43,6 +43,8 @@ pub fn print(rows: &[Row]) {
         .collect();
     grid(&header, &borrowed);
     print_shared(rows, &extras, &shared);
+    let markdown: Vec<Vec<String>> = lines.into_iter().map(|(cells, _)| cells).collect();
+    crate::ops::ci_output::step_summary("nix-tokens check", &header, &markdown);
 }
 
 /// A row's notes and its fix line: what the table may print once for several rows.

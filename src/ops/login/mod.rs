@@ -6,6 +6,7 @@
 
 mod audit;
 mod cache;
+pub mod ci;
 mod device;
 mod forge_browser;
 mod oidc;

@@ -34,6 +34,8 @@ pub fn print(rows: &[Row]) {
         })
         .collect();
     grid(&header, &lines);
+    let markdown: Vec<Vec<String>> = lines.into_iter().map(|(cells, _)| cells).collect();
+    crate::ops::ci_output::step_summary("nix-tokens status", &header, &markdown);
 }
 
 /// The binary caches' table, after a blank line; nothing when Nix reads no substituter.
@@ -64,4 +66,6 @@ pub fn print_caches(caches: &[CacheRow]) {
         })
         .collect();
     grid(&header, &lines);
+    let markdown: Vec<Vec<String>> = lines.into_iter().map(|(cells, _)| cells).collect();
+    crate::ops::ci_output::step_summary("nix-tokens status: binary caches", &header, &markdown);
 }

@@ -1,0 +1,197 @@
+//! `refresh --ci` and `refresh --ci --watch`: the credentials `login --ci` obtained renewed by
+//! making the same exchanges again, each an atomic replace, against the stand-ins of
+//! tests/support/fake_ci.rs (an ID token there can be made to live a few seconds).
+
+use crate::ci::{github_job, run};
+use crate::support::fake_ci::FakeCi;
+use crate::support::{TestEnv, assert_clean_failure, assert_success, read, stderr, stdout};
+
+/// The password the netrc holds for `host`, if any.
+fn netrc_password(netrc: &str, host: &str) -> Option<String> {
+    netrc.lines().find_map(|l| {
+        let words: Vec<&str> = l.split_whitespace().collect();
+        (words.first() == Some(&"machine") && words.get(1) == Some(&host))
+            .then(|| words.get(5).map(|w| (*w).to_owned()))
+            .flatten()
+    })
+}
+
+/// What the FlakeHub-like cache answers to `flakehub:<password>`.
+fn cache_status(ci: &FakeCi, password: &str) -> u16 {
+    use std::io::{Read, Write};
+    let url = reqwest::Url::parse(ci.url()).unwrap();
+    let mut tcp =
+        std::net::TcpStream::connect((url.host_str().unwrap(), url.port().unwrap())).unwrap();
+    let auth = crate::support::fake_cache::basic("flakehub", password);
+    write!(
+        tcp,
+        "GET /cache/nix-cache-info HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).unwrap();
+    answer.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+#[test]
+fn refresh_ci_replaces_each_credential_and_a_reader_never_finds_none() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let (env, ci) = (TestEnv::new(), FakeCi::start());
+    let cache = format!("{}/cache", ci.url());
+    assert_success(&run(
+        github_job(&env, &ci),
+        &["login", "flakehub", "--ci", "--base-url", &cache],
+    ));
+    assert_success(&run(
+        github_job(&env, &ci),
+        &["login", "prefix.dev", "--ci", "--base-url", ci.url()],
+    ));
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (netrc, stop) = (env.netrc(), stop.clone());
+        std::thread::spawn(move || {
+            let mut reads = 0u64;
+            while !stop.load(Ordering::SeqCst) {
+                let text = std::fs::read_to_string(&netrc).expect("the netrc is always there");
+                for host in ["cache.flakehub.com", "prefix.dev"] {
+                    assert!(
+                        netrc_password(&text, host).is_some(),
+                        "no credential for {host}:\n{text}"
+                    );
+                }
+                reads += 1;
+            }
+            reads
+        })
+    };
+    for _ in 0..100 {
+        assert_success(&run(github_job(&env, &ci), &["refresh", "--ci"]));
+    }
+    stop.store(true, Ordering::SeqCst);
+    let reads = reader
+        .join()
+        .expect("the reader found every credential every time");
+    assert!(reads > 100, "{reads}");
+    let ids = ci.state().id_tokens.clone();
+    let minted = ci.state().minted.clone();
+    // Each refresh asked for a new ID token for each (FlakeHub's, and the one prefix.dev mints from).
+    assert_eq!(ids.len(), 2 * 101);
+    assert_eq!(minted.len(), 101);
+    let netrc = read(&env.netrc());
+    assert_eq!(
+        netrc_password(&netrc, "prefix.dev").as_deref(),
+        minted.last().map(String::as_str)
+    );
+    let pixi: serde_json::Value =
+        serde_json::from_str(&read(&env.root.join("rattler.json"))).unwrap();
+    assert_eq!(
+        pixi["*.prefix.dev"]["BearerToken"],
+        minted.last().unwrap().as_str()
+    );
+}
+
+#[test]
+fn refresh_ci_without_a_ci_login_says_so() {
+    let (env, ci) = (TestEnv::new(), FakeCi::start());
+    let before = env.snapshot();
+    let out = run(github_job(&env, &ci), &["refresh", "--ci"]);
+    assert_clean_failure(&out, 2);
+    assert!(
+        stderr(&out).contains("login TARGET --ci"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.snapshot(), before);
+}
+
+#[test]
+fn the_watcher_renews_before_expiry_until_it_is_stopped() {
+    let (env, ci) = (TestEnv::new(), FakeCi::start());
+    ci.set_lifetime(3);
+    let cache = format!("{}/cache", ci.url());
+    assert_success(&run(
+        github_job(&env, &ci),
+        &["login", "flakehub", "--ci", "--base-url", &cache],
+    ));
+    let first = netrc_password(&read(&env.netrc()), "cache.flakehub.com").unwrap();
+    assert_eq!(cache_status(&ci, &first), 200);
+    let template = github_job(&env, &ci);
+    let mut cmd = std::process::Command::new(template.get_program());
+    for (k, v) in template.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let watcher = cmd
+        .current_dir(&env.root)
+        .args(["refresh", "--ci", "--watch"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Past the first ID token's expiry: the cache refuses it, and takes what the netrc holds now.
+    std::thread::sleep(std::time::Duration::from_millis(4500));
+    let now = netrc_password(&read(&env.netrc()), "cache.flakehub.com").unwrap();
+    assert_eq!(cache_status(&ci, &first), 401, "the stand-in honours exp");
+    assert_ne!(now, first);
+    assert_eq!(cache_status(&ci, &now), 200);
+    rustix_kill(watcher.id());
+    let out =
+        crate::support::wait_bounded(watcher, std::time::Duration::from_secs(5), "the watcher");
+    assert!(!out.status.success() || out.status.code() == Some(0));
+    // Every ID token the watcher obtained was masked first and printed nowhere else.
+    let text = stdout(&out);
+    for id in ci.state().id_tokens.iter().skip(1) {
+        assert!(text.contains(&format!("::add-mask::{id}")), "{text}");
+        assert!(!stderr(&out).contains(id.as_str()));
+    }
+}
+
+fn rustix_kill(pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn the_watcher_ends_when_the_process_that_started_it_exits() {
+    let (env, ci) = (TestEnv::new(), FakeCi::start());
+    ci.set_lifetime(600);
+    let cache = format!("{}/cache", ci.url());
+    assert_success(&run(
+        github_job(&env, &ci),
+        &["login", "flakehub", "--ci", "--base-url", &cache],
+    ));
+    let template = github_job(&env, &ci);
+    let mut cmd = std::process::Command::new("sh");
+    for (k, v) in template.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let bin = template.get_program().to_string_lossy().into_owned();
+    let out = cmd
+        .current_dir(&env.root)
+        .args([
+            "-c",
+            &format!("'{bin}' refresh --ci --watch >/dev/null 2>&1 & echo $!; sleep 0.5"),
+        ])
+        .output()
+        .unwrap();
+    let pid: u32 = stdout(&out).trim().parse().unwrap();
+    let stat = format!("/proc/{pid}/stat");
+    let gone = || {
+        std::fs::read_to_string(&stat)
+            .map(|s| s.split_whitespace().nth(2) == Some("Z"))
+            .unwrap_or(true)
+    };
+    let start = std::time::Instant::now();
+    while !gone() && start.elapsed() < std::time::Duration::from_secs(5) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(gone(), "the watcher outlived its parent");
+}
