@@ -237,7 +237,10 @@ fn login_and_set_token_help_name_every_built_in_provider() {
     for command in ["login", "set-token"] {
         let out = env.run(&[command, "--help"], "");
         assert_success(&out);
-        let help = stdout(&out).split_whitespace().collect::<Vec<_>>().join(" ");
+        let help = stdout(&out)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         for name in &names {
             assert!(
                 help.contains(&format!("{name},")) || help.contains(&format!("{name})")),
