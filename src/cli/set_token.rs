@@ -17,8 +17,9 @@ pub struct SetTokenArgs {
     pub host: String,
     /// The token. Prefer standard input or the prompt: an argument lands in shell history
     pub token: Option<String>,
-    /// The provider the host runs (github, gitlab, gitea, forgejo, codeberg, sourcehut, prefix-dev);
-    /// decides the token's format and the file Nix reads it from
+    /// The provider the host runs (github, gitlab, gitea, forgejo, codeberg, sourcehut, prefix-dev,
+    /// oidc, cachix, attic, flakehub, nix-cache, or one of your own); decides the token's format
+    /// and the file Nix reads it from
     #[arg(long, short = 'p', value_name = "NAME")]
     pub provider: Option<String>,
     /// Replace an existing token without asking

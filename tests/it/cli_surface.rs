@@ -218,3 +218,34 @@ fn every_command_s_long_help_ends_with_one_example() {
         );
     }
 }
+
+/// `login --help` and `set-token --help` name every built-in provider `--provider` (and login's
+/// target) accepts, the binary caches and OpenID Connect included, not only the forges.
+#[test]
+fn login_and_set_token_help_name_every_built_in_provider() {
+    let env = TestEnv::new();
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("providers");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .map(|path| path.file_stem().unwrap().to_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 12, "providers/ holds {names:?}");
+    for command in ["login", "set-token"] {
+        let out = env.run(&[command, "--help"], "");
+        assert_success(&out);
+        let help = stdout(&out)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        for name in &names {
+            assert!(
+                help.contains(&format!("{name},")) || help.contains(&format!("{name})")),
+                "`{command} --help` does not name the provider {name}:\n{help}"
+            );
+        }
+    }
+}

@@ -42,14 +42,16 @@ pub enum Flow {
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
-    /// A provider name (github, gitlab, gitea, forgejo, codeberg, sourcehut, prefix-dev) or a host;
-    /// default github
+    /// A provider with a default host (github, gitlab, codeberg, sourcehut, prefix-dev, flakehub,
+    /// and cachix with --cache) or a host; default github
     pub target: Option<String>,
     /// Store the token for this owner (user, organisation or group) only: under HOST/OWNER, which
     /// git through `git-credential` and Nix 2.27 or later prefer for that owner's repositories
     #[arg(long, value_name = "OWNER")]
     pub owner: Option<String>,
-    /// The provider the host runs, when no provider file names the host
+    /// The provider the host runs, when no provider file names the host (github, gitlab, gitea,
+    /// forgejo, codeberg, sourcehut, prefix-dev, oidc, cachix, attic, flakehub, nix-cache, or one
+    /// of your own)
     #[arg(long, short = 'p', value_name = "NAME")]
     pub provider: Option<String>,
     /// The OAuth client (application) id, for the device flow of self-hosted instances, for
