@@ -15,8 +15,21 @@ pub struct CompletionsArgs {
 }
 
 pub fn run(args: CompletionsArgs, command: &mut clap::Command) -> Result<ExitCode> {
-    clap_complete::generate(args.shell, command, "nix-tokens", &mut std::io::stdout());
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, command, "nix-tokens", &mut script);
+    write_out(&script, "the completion script")?;
     Ok(ExitCode::from(exit::OK))
+}
+
+/// Writes `bytes` to standard output. A reader that stopped reading (`| head`) is no error: what it
+/// wanted it has.
+fn write_out(bytes: &[u8], what: &str) -> Result<()> {
+    match std::io::Write::write_all(&mut std::io::stdout(), bytes) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(crate::error::Error::failed(
+            format!("could not write {what}: {e}"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The manual page, as roff, with a section for each command.
@@ -37,11 +50,10 @@ pub fn man(command: clap::Command) -> Result<ExitCode> {
         page.render_version_section(out)?;
         page.render_authors_section(out)
     };
-    write(&mut out)
-        .and_then(|()| std::io::Write::write_all(&mut std::io::stdout(), &out))
-        .map_err(|e| {
-            crate::error::Error::failed(format!("could not write the manual page: {e}"))
-        })?;
+    write(&mut out).map_err(|e| {
+        crate::error::Error::failed(format!("could not write the manual page: {e}"))
+    })?;
+    write_out(&out, "the manual page")?;
     Ok(ExitCode::from(exit::OK))
 }
 

@@ -249,3 +249,27 @@ fn login_and_set_token_help_name_every_built_in_provider() {
         }
     }
 }
+
+/// A reader that stops reading (`nix-tokens completions zsh | head -c 10`) ends the output, not the
+/// program with a panic: the completion script and the manual page are written in one go, and a
+/// closed pipe is no error.
+#[test]
+fn a_closed_pipe_is_no_panic() {
+    let env = TestEnv::new();
+    for args in [&["completions", "zsh"][..], &["man"][..]] {
+        for _ in 0..5 {
+            let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("nix-tokens"))
+                .env("HOME", &env.home)
+                .args(args)
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            drop(child.stdout.take());
+            let out = child.wait_with_output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+            assert!(err.is_empty(), "{args:?}: {err}");
+        }
+    }
+}
