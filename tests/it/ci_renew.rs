@@ -4,7 +4,9 @@
 
 use crate::ci::{github_job, run};
 use crate::support::fake_ci::FakeCi;
-use crate::support::{TestEnv, assert_clean_failure, assert_success, read, stderr, stdout};
+use crate::support::{
+    TestEnv, assert_clean_failure, assert_success, read, stderr, stdout, wait_bounded,
+};
 
 /// The password the netrc holds for `host`, if any.
 fn netrc_password(netrc: &str, host: &str) -> Option<String> {
@@ -194,4 +196,103 @@ fn the_watcher_ends_when_the_process_that_started_it_exits() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     assert!(gone(), "the watcher outlived its parent");
+}
+
+/// `refresh --ci --watch` in the job, its output kept.
+fn spawn_watcher(env: &TestEnv, ci: &FakeCi) -> std::process::Child {
+    let template = github_job(env, ci);
+    let mut cmd = std::process::Command::new(template.get_program());
+    for (k, v) in template.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd.current_dir(&env.root)
+        .args(["refresh", "--ci", "--watch"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// A reader of the netrc and of pixi's store finds a credential for every host at every moment
+/// while the watcher renews them at least 100 times. Timings: the watcher counts in whole seconds
+/// and renews once less than a third of a credential's life is left, so a credential living 1 s
+/// (a third of which rounds to 0) is renewed at most once a second and 100 renewals would take
+/// 100 s. The prefix.dev stand-in therefore mints tokens living 0 s (their `exp` is the second
+/// they were minted in): each is due at once, and the watcher renews prefix.dev back to back
+/// (an ID token, the mint, the netrc, pixi's store and the record, each an atomic replace) —
+/// about 10 s for 100 renewals on a loaded 2-core machine; the test allows 60 s. FlakeHub's ID tokens live 3 s
+/// meanwhile, renewed every 2 s by the same watcher.
+#[test]
+fn a_reader_finds_every_credential_during_100_renewals_by_the_watcher() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::{Duration, Instant};
+    let (env, ci) = (TestEnv::new(), FakeCi::start());
+    ci.set_lifetime(3);
+    ci.set_minted_lifetime(0);
+    let cache = format!("{}/cache", ci.url());
+    assert_success(&run(
+        github_job(&env, &ci),
+        &["login", "flakehub", "--ci", "--base-url", &cache],
+    ));
+    assert_success(&run(
+        github_job(&env, &ci),
+        &["login", "prefix.dev", "--ci", "--base-url", ci.url()],
+    ));
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (netrc, pixi, stop) = (env.netrc(), env.root.join("rattler.json"), stop.clone());
+        std::thread::spawn(move || {
+            let mut reads = 0u64;
+            while !stop.load(Ordering::SeqCst) {
+                let text = std::fs::read_to_string(&netrc).expect("the netrc is always there");
+                for host in ["cache.flakehub.com", "prefix.dev"] {
+                    assert!(
+                        netrc_password(&text, host).is_some(),
+                        "no credential for {host}:\n{text}"
+                    );
+                }
+                let store = std::fs::read_to_string(&pixi).expect("pixi's store is always there");
+                let store: serde_json::Value = serde_json::from_str(&store).expect("whole JSON");
+                assert!(store["*.prefix.dev"]["BearerToken"].is_string(), "{store}");
+                reads += 1;
+            }
+            reads
+        })
+    };
+    let watcher = spawn_watcher(&env, &ci);
+    let start = Instant::now();
+    while ci.state().minted.len() < 101 && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let renewed = ci.state().minted.len() - 1;
+    let flakehub = ci.state().id_tokens.len();
+    stop.store(true, Ordering::SeqCst);
+    rustix_kill(watcher.id());
+    let out = wait_bounded(watcher, Duration::from_secs(5), "the watcher");
+    let reads = reader
+        .join()
+        .expect("the reader found every credential every time");
+    assert!(
+        renewed >= 100,
+        "the watcher renewed prefix.dev {renewed} times in 60 s:\n{}",
+        stderr(&out)
+    );
+    assert!(reads > 100, "{reads}");
+    assert!(
+        !stderr(&out).contains("could not renew"),
+        "{}",
+        stderr(&out)
+    );
+    // FlakeHub's ID token was renewed too, and the netrc holds one the stand-in issued.
+    assert!(flakehub > renewed + 2, "{flakehub}");
+    let netrc = read(&env.netrc());
+    let ids = ci.state().id_tokens.clone();
+    let held = netrc_password(&netrc, "cache.flakehub.com").unwrap();
+    assert!(ids.contains(&held) && held != ids[0], "{netrc}");
+    let minted = ci.state().minted.clone();
+    let held = netrc_password(&netrc, "prefix.dev").unwrap();
+    assert!(minted[renewed - 1..].contains(&held), "{netrc}");
 }

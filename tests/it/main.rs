@@ -9,6 +9,7 @@ mod caches;
 mod check;
 mod ci;
 mod ci_output;
+mod ci_real_nix;
 mod ci_renew;
 mod cli_surface;
 mod conf_lines;

@@ -46,6 +46,7 @@ pub struct FakeCi {
     pub server: FakeServer,
     pub state: Arc<Mutex<CiState>>,
     lifetime: Arc<AtomicU64>,
+    minted_lifetime: Arc<AtomicU64>,
 }
 
 fn now() -> u64 {
@@ -85,16 +86,24 @@ impl FakeCi {
     pub fn start() -> Self {
         let state = Arc::new(Mutex::new(CiState::default()));
         let lifetime = Arc::new(AtomicU64::new(300));
+        let minted_lifetime = Arc::new(AtomicU64::new(3600));
         let serial = Arc::new(AtomicU64::new(0));
         let server = {
-            let (state, lifetime) = (state.clone(), lifetime.clone());
-            FakeServer::start(move |r| answer(r, &state, &lifetime, &serial))
+            let (state, lifetimes) = (state.clone(), [lifetime.clone(), minted_lifetime.clone()]);
+            FakeServer::start(move |r| answer(r, &state, &lifetimes, &serial))
         };
         FakeCi {
             server,
             state,
             lifetime,
+            minted_lifetime,
         }
+    }
+
+    /// How many seconds a token minted by the prefix.dev stand-in lives from now on (0: its `exp`
+    /// is the second it was minted in, which a watcher renews at once).
+    pub fn set_minted_lifetime(&self, seconds: u64) {
+        self.minted_lifetime.store(seconds, Ordering::SeqCst);
     }
 
     /// How many seconds an ID token lives from now on.
@@ -140,7 +149,14 @@ fn valid_id_token(state: &CiState, bearer: Option<&str>, audience: &str) -> Opti
         .then(|| token.to_owned())
 }
 
-fn answer(r: &Request, state: &Mutex<CiState>, lifetime: &AtomicU64, serial: &AtomicU64) -> Reply {
+/// `lifetimes`: an ID token's, then a minted token's.
+fn answer(
+    r: &Request,
+    state: &Mutex<CiState>,
+    lifetimes: &[Arc<AtomicU64>; 2],
+    serial: &AtomicU64,
+) -> Reply {
+    let [lifetime, minted_lifetime] = lifetimes;
     let mut state = state.lock().unwrap();
     let route = r.path.split('?').next().unwrap_or("");
     match (r.method.as_str(), route) {
@@ -186,7 +202,7 @@ fn answer(r: &Request, state: &Mutex<CiState>, lifetime: &AtomicU64, serial: &At
             }
             let n = serial.fetch_add(1, Ordering::SeqCst);
             let minted = jwt(
-                &serde_json::json!({"sub": REPOSITORY, "jti": format!("pfx-{n}"), "exp": now() + 3600}),
+                &serde_json::json!({"sub": REPOSITORY, "jti": format!("pfx-{n}"), "exp": now() + minted_lifetime.load(Ordering::SeqCst)}),
             );
             state.minted.push(minted.clone());
             Reply {
