@@ -20,15 +20,8 @@ use crate::http::Http;
 use crate::secret::Secret;
 use crate::ui::printable;
 
-/// A cache as Nix is told to use it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CacheUse {
-    /// The substituter URL (`extra-substituters`).
-    pub substituter: String,
-    /// The keys its paths are signed with (`extra-trusted-public-keys`); none only when the
-    /// person said so (`--no-key`).
-    pub public_keys: Vec<String>,
-}
+/// A cache as Nix is told to use it (the settings the store writes).
+pub use crate::nixconf::store::CacheUse;
 
 /// The URL of the cache `cache`'s configuration at `api`, for the cache on `host` whose
 /// substituter (where the token is checked) is `checked_at`.

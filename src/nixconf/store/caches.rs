@@ -8,7 +8,16 @@
 //! the same locked, atomic commit.
 
 use super::Session;
-use crate::providers::cache_use::CacheUse;
+
+/// A cache as Nix is told to use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CacheUse {
+    /// The substituter URL (`extra-substituters`).
+    pub substituter: String,
+    /// The keys its paths are signed with (`extra-trusted-public-keys`); none only when the
+    /// person said so (`--no-key`).
+    pub public_keys: Vec<String>,
+}
 
 /// The setting that lists substituters beside the ones set elsewhere.
 const EXTRA_SUBSTITUTERS: &str = "extra-substituters";

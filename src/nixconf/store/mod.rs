@@ -17,6 +17,7 @@ mod tokens;
 use std::path::{Path, PathBuf};
 
 pub use access::{NixConfAccess, nix_conf_access};
+pub use caches::CacheUse;
 
 use super::backup;
 use super::conf::ConfFile;
