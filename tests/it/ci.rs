@@ -270,6 +270,28 @@ fn gitlab_without_the_id_token_variable_names_it() {
     assert_eq!(env.snapshot(), before);
 }
 
+/// `gitlab --ci` installs git's helper after saving the job token: without a git to ask, it
+/// says so and writes nothing, rather than leave a token git will never be asked about.
+#[test]
+fn gitlab_job_token_without_git_writes_nothing() {
+    let env = TestEnv::new();
+    let before = env.snapshot();
+    let empty = env.root.join("no-git-here");
+    std::fs::create_dir_all(&empty).unwrap();
+    let out = env
+        .cmd()
+        .env("GITLAB_CI", "true")
+        .env("CI_JOB_TOKEN", "glcbt-64_jobtokenjobtokenjobtoken")
+        .env("CI_SERVER_HOST", "gitlab.example.com")
+        .env("PATH", &empty)
+        .args(["login", "gitlab", "--ci"])
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, 1);
+    assert!(stderr(&out).contains("install git"), "{}", stderr(&out));
+    assert_eq!(env.snapshot(), before);
+}
+
 #[test]
 fn a_target_without_a_ci_identity_is_told_to_use_a_secret() {
     let (env, ci) = (TestEnv::new(), FakeCi::start());

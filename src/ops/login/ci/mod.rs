@@ -165,6 +165,9 @@ fn gitlab_job_token(ctx: &Context, registry: &Registry, runner: Runner) -> Resul
         true,
         Some("gitlab-ci-token"),
     )?;
+    // git's helper is installed after the token is saved: make sure git can be asked first, so
+    // that a failure writes nothing.
+    crate::gitcred::gitconfig::GitConfig::new().list()?;
     let saved = save_ci(ctx, &target, token, env("CI_SERVER_URL").as_deref(), None)?;
     crate::ops::git_credential::install(
         ctx,
