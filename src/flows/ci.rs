@@ -1,13 +1,11 @@
 //! A CI job's own identity: which CI runs this process, the ID tokens it hands out (GitHub Actions'
 //! ID-token endpoint, GitLab's `id_tokens:` variables), the two ways services trade an ID token for
 //! a token of their own (a JSON `POST` whose answer is the token, a `GET` with the ID token as
-//! bearer whose JSON answer names it), a JWT's expiry, and the log mask GitHub Actions honours.
+//! bearer whose JSON answer names it), and the log mask GitHub Actions honours.
 //! Provider names never appear here: the caller says which audience and which URL.
 
 use std::io::Write;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Url;
 
 use crate::error::{Error, Result};
@@ -22,7 +20,8 @@ pub enum Runner {
     GitlabCi,
 }
 
-fn var(name: &str) -> Option<String> {
+/// An environment variable the CI set, when it is set and not empty.
+pub fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
@@ -209,14 +208,6 @@ fn refused(service: &str, answer: &crate::http::Response) -> Error {
     ))
 }
 
-/// The `exp` claim (Unix seconds) of a JWT-shaped token, if it has one.
-pub fn jwt_expiry(token: &Secret<String>) -> Option<u64> {
-    let payload = token.expose().split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
-    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-    claims.get("exp")?.as_u64()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,13 +220,5 @@ mod tests {
             "API_FLAKEHUB_COM_ID_TOKEN"
         );
         assert_eq!(id_token_var("https://x-y"), "HTTPS___X_Y_ID_TOKEN");
-    }
-
-    #[test]
-    fn a_jwt_expiry_is_read_from_its_claims() {
-        let claims = URL_SAFE_NO_PAD.encode(r#"{"exp":1700000000,"aud":"x"}"#);
-        let token = Secret::new(format!("eyJhbGciOiJSUzI1NiJ9.{claims}.sig"));
-        assert_eq!(jwt_expiry(&token), Some(1_700_000_000));
-        assert_eq!(jwt_expiry(&Secret::new("ghs_notajwt".into())), None);
     }
 }

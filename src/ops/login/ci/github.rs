@@ -4,7 +4,7 @@
 
 use reqwest::Url;
 
-use super::{CiRequest, OCTO_STS, env, save_ci};
+use super::{CiRequest, OCTO_STS, save_ci};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::flows::ci::{self, Runner};
@@ -16,13 +16,13 @@ use crate::secret::Secret;
 /// The host of `GITHUB_SERVER_URL` (github.com or a GitHub Enterprise Server), and its API:
 /// `GITHUB_API_URL`, else where GitHub's API is for that host.
 fn github_site() -> Result<(String, Url)> {
-    let server = env("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".to_owned());
+    let server = ci::var("GITHUB_SERVER_URL").unwrap_or_else(|| "https://github.com".to_owned());
     let server = Url::parse(&server)
         .ok()
         .filter(|u| u.host_str().is_some())
         .ok_or_else(|| Error::failed(format!("GITHUB_SERVER_URL (`{server}`) is not a URL")))?;
     let host = server.host_str().unwrap_or_default().to_owned();
-    let api = match env("GITHUB_API_URL") {
+    let api = match ci::var("GITHUB_API_URL") {
         Some(api) => http::base_url(&host, Some(&api))?,
         None => crate::providers::github::api_base(&host, &server),
     };
@@ -118,7 +118,7 @@ pub async fn octo_sts(
 ) -> Result<Option<u64>> {
     let identity = request.octo_sts.unwrap_or_default();
     let id = ci::id_token(http, runner, "octo-sts.dev", request.id_token_env).await?;
-    let base = env("NIX_TOKENS_OCTO_STS_URL").unwrap_or_else(|| OCTO_STS.to_owned());
+    let base = ci::var("NIX_TOKENS_OCTO_STS_URL").unwrap_or_else(|| OCTO_STS.to_owned());
     let mut url = join(
         &http::base_url("octo-sts.dev", Some(&base))?,
         "sts/exchange",

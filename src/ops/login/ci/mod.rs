@@ -136,11 +136,6 @@ fn identity(provider: &Provider, key: &str, request: &CiRequest) -> Result<Ident
         _ => Err(no_identity(request.target)),
     }
 }
-
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
-}
-
 /// `CI_JOB_TOKEN` in the netrc for `CI_SERVER_HOST`, login `gitlab-ci-token`.
 fn gitlab_job_token(ctx: &Context, registry: &Registry, runner: Runner) -> Result<Option<u64>> {
     if runner != Runner::GitlabCi {
@@ -153,7 +148,7 @@ fn gitlab_job_token(ctx: &Context, registry: &Registry, runner: Runner) -> Resul
             "CI_JOB_TOKEN is not in the environment; run nix-tokens in a GitLab CI job's script",
         )
     })?;
-    let host = env("CI_SERVER_HOST").ok_or_else(|| {
+    let host = ci::var("CI_SERVER_HOST").ok_or_else(|| {
         Error::failed(
             "CI_SERVER_HOST is not in the environment; run nix-tokens in a GitLab CI job's script",
         )
@@ -168,7 +163,13 @@ fn gitlab_job_token(ctx: &Context, registry: &Registry, runner: Runner) -> Resul
     // git's helper is installed after the token is saved: make sure git can be asked first, so
     // that a failure writes nothing.
     crate::gitcred::gitconfig::GitConfig::new().list()?;
-    let saved = save_ci(ctx, &target, token, env("CI_SERVER_URL").as_deref(), None)?;
+    let saved = save_ci(
+        ctx,
+        &target,
+        token,
+        ci::var("CI_SERVER_URL").as_deref(),
+        None,
+    )?;
     crate::ops::git_credential::install(
         ctx,
         std::slice::from_ref(&target.host),
@@ -240,7 +241,7 @@ async fn flakehub(
             )));
         }
     }
-    let expiry = ci::jwt_expiry(&id);
+    let expiry = crate::jwt::expiry(id.expose());
     let saved = save_ci(ctx, &target, id, request.base_url, None)?;
     ctx.ui.info(&format!(
         "Logged in to FlakeHub with the job's ID token{}; it is in {} for {}.",
@@ -278,7 +279,7 @@ async fn mint(
             },
         });
     let pixi_file = pixi.as_ref().map(|p| p.link.file.display().to_string());
-    let expiry = ci::jwt_expiry(&token);
+    let expiry = crate::jwt::expiry(token.expose());
     let saved = save_ci(ctx, &target, token, request.base_url, pixi)?;
     let also = pixi_file
         .map(|f| format!(" and in pixi's {f}"))
