@@ -43,6 +43,9 @@ pub struct Layout {
     pub system: bool,
     /// The Nix store (`$NIX_STORE_DIR` or `/nix/store`): a nix.conf inside it is never edited.
     pub store_dir: PathBuf,
+    /// With `--system` on Determinate Nix: its managed files, found once when the layout was
+    /// chosen (the system configuration is then `nix.custom.conf`).
+    pub determinate: Option<super::determinate::Determinate>,
 }
 
 fn var(name: &str) -> Option<PathBuf> {
@@ -84,14 +87,16 @@ pub fn user_nix_conf() -> Result<PathBuf> {
 impl Layout {
     /// The layout for `--config PATH`, `--system`, or neither.
     pub fn resolve(config: Option<&Path>, system: bool) -> Result<Self> {
-        let nix_conf = match (config, system) {
-            (Some(path), _) => path.to_path_buf(),
+        let determinate = match (config, system) {
+            (None, true) => super::determinate::detect_installed(&system_dir())?,
+            _ => None,
+        };
+        let nix_conf = match (config, system, &determinate) {
+            (Some(path), _, _) => path.to_path_buf(),
             // On Determinate Nix the system nix.conf is managed: its local settings file instead.
-            (None, true) => match super::determinate::detect_installed(&system_dir())? {
-                Some(determinate) => determinate.system_conf()?,
-                None => system_dir().join("nix.conf"),
-            },
-            (None, false) => user_nix_conf()?,
+            (None, true, Some(determinate)) => determinate.system_conf()?,
+            (None, true, None) => system_dir().join("nix.conf"),
+            (None, false, _) => user_nix_conf()?,
         };
         let nix_conf = normalize(&if nix_conf.is_absolute() {
             nix_conf
@@ -112,6 +117,7 @@ impl Layout {
             explicit_config: config.is_some(),
             system: system && config.is_none(),
             store_dir: var("NIX_STORE_DIR").unwrap_or_else(|| PathBuf::from("/nix/store")),
+            determinate,
         })
     }
 

@@ -21,6 +21,7 @@ fn layout(dir: &Path) -> Layout {
         explicit_config: true,
         system: false,
         store_dir: dir.join("store"),
+        determinate: None,
     }
 }
 

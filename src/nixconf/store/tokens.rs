@@ -208,15 +208,8 @@ impl Session<'_> {
 
     /// On Determinate Nix, Nix reads determinate-nixd's netrc: say how this one joins it.
     fn note_determinate_netrc(&mut self) {
-        if !self.layout.system {
-            return;
-        }
-        let determinate = crate::nixconf::determinate::detect_installed(&self.layout.system_dir);
-        if let Some(note) = determinate
-            .ok()
-            .flatten()
-            .and_then(|d| d.netrc_note(&self.netrc.path))
-        {
+        let determinate = self.layout.determinate.as_ref();
+        if let Some(note) = determinate.and_then(|d| d.netrc_note(&self.netrc.path)) {
             self.notes.push(Note::Warn(note));
         }
     }

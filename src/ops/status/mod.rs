@@ -162,7 +162,12 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
 
 /// On Determinate Nix, which file is whose (on standard error, before the tables).
 fn show_determinate(ctx: &Context) {
-    if let Ok(Some(determinate)) = determinate::detect_installed(&ctx.layout.system_dir) {
+    let found = match &ctx.layout.determinate {
+        Some(known) => Ok(Some(known.clone())),
+        None if ctx.layout.system => Ok(None),
+        None => determinate::detect_installed(&ctx.layout.system_dir),
+    };
+    if let Ok(Some(determinate)) = found {
         for (file, owner) in determinate.ownership() {
             ctx.ui.info(&format!("{}: {owner}", file.display()));
         }
