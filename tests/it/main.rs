@@ -8,6 +8,7 @@ mod cache_use;
 mod caches;
 mod check;
 mod ci;
+mod ci_hostile;
 mod ci_output;
 mod ci_real_nix;
 mod ci_renew;

@@ -143,7 +143,7 @@ fn gitlab_job_token(ctx: &Context, registry: &Registry, runner: Runner) -> Resul
             "`gitlab --ci` uses a GitLab CI job's CI_JOB_TOKEN; on GitHub Actions, log in to GitLab with a token from a CI secret and --with-token",
         ));
     }
-    let token = ci::secret_var("CI_JOB_TOKEN").ok_or_else(|| {
+    let token = ci::token_var("CI_JOB_TOKEN")?.ok_or_else(|| {
         Error::failed(
             "CI_JOB_TOKEN is not in the environment; run nix-tokens in a GitLab CI job's script",
         )
