@@ -142,6 +142,15 @@ async fn github_id_token(http: &Http, audience: &str) -> Result<Secret<String>> 
             "ACTIONS_ID_TOKEN_REQUEST_URL is not a URL; run nix-tokens in a GitHub Actions step",
         )
     })?;
+    // The request token goes there: https only (plain http to this machine alone), as for
+    // every URL a token is sent to.
+    if !crate::http::may_carry_token(&url) {
+        return Err(Error::failed(format!(
+            "ACTIONS_ID_TOKEN_REQUEST_URL ({}://{}) is not https, and the job's request token is never sent in clear; run nix-tokens in a GitHub Actions step, whose runner gives an https URL",
+            url.scheme(),
+            printable(url.host_str().unwrap_or(""))
+        )));
+    }
     url.query_pairs_mut().append_pair("audience", audience);
     let bearer = Secret::new(format!("Bearer {}", request.expose()));
     let answer = http

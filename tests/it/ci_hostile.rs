@@ -1,7 +1,8 @@
 //! What a CI hands over is checked like what a person types: a token from octo-sts, the mint,
 //! the ID-token endpoint or a job variable that is not one token (a line break followed by Nix
 //! settings) is refused with one sentence before it is masked, printed or written, at login and
-//! at each renewal; an OAuth answer's tokens meet the same rule. Against the stand-ins of
+//! at each renewal; an OAuth answer's tokens meet the same rule; and the ID-token request URL
+//! must be https (plain http only to this machine). Against the stand-ins of
 //! tests/support/fake_ci.rs.
 
 use std::process::Output;
@@ -9,8 +10,8 @@ use std::process::Output;
 use serde_json::json;
 
 use crate::ci::{github_job, run};
-use crate::support::fake_ci::FakeCi;
-use crate::support::fake_forge;
+use crate::support::fake_ci::{self, FakeCi};
+use crate::support::fake_forge::{self, FakeServer, Reply};
 use crate::support::*;
 
 /// The answer octo-sts gave in the report: one token, then two Nix settings.
@@ -180,4 +181,41 @@ fn an_oauth_answer_whose_tokens_are_not_one_token_saves_nothing() {
         }
         assert_eq!(env.snapshot(), before);
     }
+}
+
+#[test]
+fn an_id_token_request_url_over_plain_http_gets_no_request_token() {
+    let (env, ci) = (TestEnv::new(), FakeCi::start());
+    // A proxy on loopback that would see the plain-http request, request token and all.
+    let proxy = FakeServer::start(|_| Reply::json(200, json!({"value": "eyJ.proxied.x"})));
+    let before = env.snapshot();
+    let mut cmd = github_job(&env, &ci);
+    cmd.env(
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        "http://pipelines.actions.example/idtoken?api-version=2.0",
+    )
+    .env("http_proxy", &proxy.url)
+    .env("HTTP_PROXY", &proxy.url)
+    .env_remove("no_proxy")
+    .env_remove("NO_PROXY");
+    let out = run(
+        cmd,
+        &["login", "prefix.dev", "--ci", "--base-url", ci.url()],
+    );
+    assert_clean_failure(&out, 1);
+    assert!(
+        stderr(&out).contains(
+            "ACTIONS_ID_TOKEN_REQUEST_URL (http://pipelines.actions.example) is not https"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    assert!(proxy.requests().is_empty(), "the request went out in clear");
+    assert_no_leak(&out, &[fake_ci::REQUEST_TOKEN]);
+    assert_eq!(env.snapshot(), before);
+    // Plain http to this machine stays allowed, as for every URL a token is sent to.
+    assert_success(&run(
+        github_job(&env, &ci),
+        &["login", "prefix.dev", "--ci", "--base-url", ci.url()],
+    ));
 }
