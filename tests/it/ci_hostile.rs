@@ -1,10 +1,12 @@
 //! What a CI hands over is checked like what a person types: a token from octo-sts, the mint,
 //! the ID-token endpoint or a job variable that is not one token (a line break followed by Nix
 //! settings) is refused with one sentence before it is masked, printed or written, at login and
-//! at each renewal; an OAuth answer's tokens meet the same rule; and the ID-token request URL
-//! must be https (plain http only to this machine). Against the stand-ins of
+//! at each renewal; an OAuth answer's tokens meet the same rule; the ID-token request URL must
+//! be https (plain http only to this machine); and `ci-logins.json`, which names where the job's
+//! ID token goes, is read as strictly as every other state file. Against the stand-ins of
 //! tests/support/fake_ci.rs.
 
+use std::os::unix::fs::PermissionsExt;
 use std::process::Output;
 
 use serde_json::json;
@@ -218,4 +220,34 @@ fn an_id_token_request_url_over_plain_http_gets_no_request_token() {
         github_job(&env, &ci),
         &["login", "prefix.dev", "--ci", "--base-url", ci.url()],
     ));
+}
+
+#[test]
+fn a_ci_logins_file_others_can_write_is_refused_and_nothing_is_sent() {
+    let (env, ci) = (TestEnv::new(), FakeCi::start());
+    assert_success(&octo_login(&env, &ci));
+    let file = env.config_dir().join("ci-logins.json");
+    // Another user points the recorded login elsewhere (a world-writable file lets anyone).
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let exchanges = |ci: &FakeCi| ci.state().octo.len();
+    let sent = exchanges(&ci);
+    let asked = ci.state().id_tokens.len();
+    let before = env.snapshot();
+    let mut cmd = github_job(&env, &ci);
+    cmd.env("NIX_TOKENS_OCTO_STS_URL", ci.url());
+    let out = run(cmd, &["refresh", "--ci"]);
+    assert_clean_failure(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("ci-logins.json is a file other users can write"),
+        "{err}"
+    );
+    assert!(err.contains("chmod 600"), "{err}");
+    assert_eq!(exchanges(&ci), sent);
+    assert_eq!(
+        ci.state().id_tokens.len(),
+        asked,
+        "no ID token was asked for"
+    );
+    assert_eq!(env.snapshot(), before);
 }
