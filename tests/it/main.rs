@@ -4,6 +4,7 @@
 mod support;
 
 mod bad_input;
+mod cache_answers;
 mod cache_use;
 mod caches;
 mod check;
