@@ -199,3 +199,15 @@ fn a_typed_key_or_substituter_meets_the_same_rule() {
     );
     assert_success(&login(&cache.url, KEY));
 }
+
+#[test]
+fn login_cachix_without_a_cache_names_the_cache_option() {
+    let env = TestEnv::new();
+    let before = env.snapshot();
+    let out = env.run(&["login", "cachix", "--with-token"], &format!("{TOKEN}\n"));
+    assert_clean_failure(&out, 2);
+    let err = stderr(&out);
+    assert!(err.contains("--cache NAME"), "{err}");
+    assert!(!err.contains("--provider"), "{err}");
+    assert_eq!(env.snapshot(), before);
+}
