@@ -134,6 +134,51 @@ pub fn scrub(text: &str) -> String {
     out
 }
 
+/// netrc's keywords: curl reads any of them (in any case) as the keyword wherever it expects one,
+/// so none is ever a value nix-tokens writes.
+pub const NETRC_KEYWORDS: &[&str] = &[
+    "machine", "default", "login", "password", "account", "macdef",
+];
+
+/// Whether `c` is a character that shows as nothing (zero-width spaces and joiners, direction
+/// marks, the byte-order mark, the soft hyphen): a value holding one is not what it looks like.
+pub fn invisible(c: char) -> bool {
+    matches!(c, '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}' | '\u{feff}')
+}
+
+/// The longest token nix-tokens accepts.
+pub const LONGEST_TOKEN: usize = 4096;
+
+/// The one rule for what a token is, whatever it came from: typed or piped, a CI variable, a CI
+/// exchange or its renewal, an OAuth answer, another user's file read by `import`. A token is one
+/// word that Nix's `access-tokens` and curl's netrc read back whole, and that GitHub Actions'
+/// `::add-mask::` hides whole: not empty, no white space or line break, no control character, no
+/// `#` (Nix reads the rest as a comment), no double quote, not a netrc keyword, at most
+/// [`LONGEST_TOKEN`] characters. Returns why `token` is not one, in words that never repeat it.
+/// Every check of a token (set-token's, the CI exchanges', the writers of the token file and the
+/// netrc) calls this and only words its sentence.
+pub fn token_problem(token: &str) -> Option<&'static str> {
+    if token.is_empty() {
+        Some("it is empty")
+    } else if token.chars().any(char::is_whitespace) {
+        Some("it contains white space or a line break")
+    } else if token.contains('#') {
+        Some("it contains `#`, which Nix reads as the start of a comment")
+    } else if token.chars().any(|c| c.is_control() || invisible(c)) {
+        Some("it contains control or invisible characters")
+    } else if token.contains('"') {
+        Some("it contains a double quote")
+    } else if token.len() > LONGEST_TOKEN {
+        Some("it is longer than 4096 characters")
+    } else if NETRC_KEYWORDS.iter().any(|k| token.eq_ignore_ascii_case(k)) {
+        Some(
+            "it is a netrc keyword (machine, default, login, password, account or macdef), which curl would read as one",
+        )
+    } else {
+        None
+    }
+}
+
 /// Known token prefixes, longest first, that say what kind of token it is without revealing it.
 const PREFIXES: &[&str] = &[
     "github_pat_",
@@ -201,6 +246,27 @@ fn mask_text(t: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_rule_says_what_a_token_is() {
+        for bad in [
+            "",
+            "ghs_x\npost-build-hook = /tmp/evil.sh",
+            "a b",
+            "a\u{2028}b",
+            "a\u{200b}b",
+            "a\u{7}b",
+            "ab#c",
+            "a\"b",
+            "Machine",
+        ] {
+            assert!(token_problem(bad).is_some(), "{bad:?}");
+        }
+        assert!(token_problem(&"x".repeat(LONGEST_TOKEN + 1)).is_some());
+        for good in ["ghp_ok=", "PAT:glpat-abc", "eyJ.a-b_c.d"] {
+            assert_eq!(token_problem(good), None, "{good}");
+        }
+    }
 
     #[test]
     fn debug_is_redacted() {

@@ -50,9 +50,36 @@ pub fn secret_var(name: &str) -> Option<Secret<String>> {
     var(name).map(Secret::new)
 }
 
+/// The token the job's variable `name` holds (`None` when it is unset), once it is one token
+/// ([`accept`]).
+pub fn token_var(name: &str) -> Result<Option<Secret<String>>> {
+    secret_var(name)
+        .map(|token| accept(token, &format!("${name}")))
+        .transpose()
+}
+
+/// Every token a CI hands over (a job token, an ID token, an exchange's answer, and each of
+/// their renewals) passes here before anything else is done with it: refused with one sentence
+/// unless it is one token ([`crate::secret::token_problem`], the rule every token meets), then
+/// announced to the log mask. `from` names where it came from; the refusal never repeats it.
+pub fn accept(token: Secret<String>, from: &str) -> Result<Secret<String>> {
+    if let Some(problem) = crate::secret::token_problem(token.expose()) {
+        return Err(Error::failed(format!(
+            "{from} gave something that is not one token ({problem}); nix-tokens uses none of it, and nothing was saved"
+        )));
+    }
+    mask_in_log(&token);
+    Ok(token)
+}
+
 /// Tells GitHub Actions to hide `secret` in the job's log (`::add-mask::`), on standard output and
-/// at once, before anything else could print it. Elsewhere it does nothing.
-pub fn mask_in_log(secret: &Secret<String>) {
+/// at once, before anything else could print it. Elsewhere it does nothing. The runner reads a
+/// mask to the end of its line, so a value that is not one token ([`accept`] refuses it first) is
+/// never written: its other lines would be printed raw, and read as workflow commands.
+fn mask_in_log(secret: &Secret<String>) {
+    if crate::secret::token_problem(secret.expose()).is_some() {
+        return;
+    }
     if runner() == Some(Runner::GithubActions) {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "::add-mask::{}", secret.expose());
@@ -89,14 +116,13 @@ pub async fn id_token(
         Runner::GithubActions => github_id_token(http, audience).await?,
         Runner::GitlabCi => {
             let name = variable.map_or_else(|| id_token_var(audience), str::to_owned);
-            secret_var(&name).ok_or_else(|| {
+            token_var(&name)?.ok_or_else(|| {
                 Error::failed(format!(
                     "the job has no ID token for {audience} in ${name}; declare one in .gitlab-ci.yml (`id_tokens: {name}: {{ aud: {audience} }}`), or name its variable with --id-token-env"
                 ))
             })?
         }
     };
-    mask_in_log(&token);
     Ok(token)
 }
 
@@ -116,6 +142,15 @@ async fn github_id_token(http: &Http, audience: &str) -> Result<Secret<String>> 
             "ACTIONS_ID_TOKEN_REQUEST_URL is not a URL; run nix-tokens in a GitHub Actions step",
         )
     })?;
+    // The request token goes there: https only (plain http to this machine alone), as for
+    // every URL a token is sent to.
+    if !crate::http::may_carry_token(&url) {
+        return Err(Error::failed(format!(
+            "ACTIONS_ID_TOKEN_REQUEST_URL ({}://{}) is not https, and the job's request token is never sent in clear; run nix-tokens in a GitHub Actions step, whose runner gives an https URL",
+            url.scheme(),
+            printable(url.host_str().unwrap_or(""))
+        )));
+    }
     url.query_pairs_mut().append_pair("audience", audience);
     let bearer = Secret::new(format!("Bearer {}", request.expose()));
     let answer = http
@@ -130,7 +165,7 @@ async fn github_id_token(http: &Http, audience: &str) -> Result<Secret<String>> 
     let json: Option<serde_json::Value> = serde_json::from_slice(&answer.body).ok();
     match json.as_ref().and_then(|j| j["value"].as_str()) {
         Some(value) if answer.status.is_success() && !value.is_empty() => {
-            Ok(Secret::new(value.to_owned()))
+            accept(Secret::new(value.to_owned()), "GitHub's ID-token endpoint")
         }
         _ => Err(Error::failed(format!(
             "GitHub's ID-token endpoint gave no ID token for {audience} (HTTP {}); check the job's `permissions: id-token: write`",
@@ -155,12 +190,10 @@ pub async fn exchange_by_post(
         ))
     })?;
     let text = String::from_utf8_lossy(&answer.body).trim().to_owned();
-    if !answer.status.is_success() || text.is_empty() || text.contains(char::is_whitespace) {
+    if !answer.status.is_success() || text.is_empty() {
         return Err(refused(service, &answer));
     }
-    let token = Secret::new(text);
-    mask_in_log(&token);
-    Ok(token)
+    accept(Secret::new(text), service)
 }
 
 /// Trades `id` by `GET url` with it as bearer; the JSON answer's `token` is the token (the
@@ -187,11 +220,7 @@ pub async fn exchange_by_get(
         .and_then(|j| j["token"].as_str())
         .filter(|t| !t.is_empty());
     match token {
-        Some(token) if answer.status.is_success() => {
-            let token = Secret::new(token.to_owned());
-            mask_in_log(&token);
-            Ok(token)
-        }
+        Some(token) if answer.status.is_success() => accept(Secret::new(token.to_owned()), service),
         _ => Err(refused(service, &answer)),
     }
 }

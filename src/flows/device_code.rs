@@ -163,7 +163,7 @@ pub async fn poll(
             None if response.status.is_server_error() => {}
             None => {
                 return Err(Error::failed(format!(
-                    "{} answered the device flow with HTTP {} and no token; run the login again",
+                    "{} answered the device flow with HTTP {} and no token nix-tokens can use (none, or one that is not a single word); run the login again",
                     p.host,
                     response.status.as_u16()
                 )));

@@ -27,12 +27,18 @@ pub struct Tokens {
 }
 
 impl Tokens {
-    /// Reads a token answer; `None` when it holds no `access_token`.
+    /// Reads a token answer; `None` when it holds no `access_token`, or a refresh token that is
+    /// not one token ([`crate::secret::token_problem`], the rule every token meets). The access
+    /// token is checked by the same rule where it is stored, in the words of that command.
     pub fn from_json(json: &Value) -> Option<Self> {
         let text = |key: &str| json.get(key).and_then(Value::as_str).map(str::to_owned);
+        let refresh_token = match text("refresh_token") {
+            Some(t) if crate::secret::token_problem(&t).is_some() => return None,
+            t => t.map(Secret::new),
+        };
         Some(Tokens {
             access_token: Secret::new(text("access_token")?),
-            refresh_token: text("refresh_token").map(Secret::new),
+            refresh_token,
             expires_in: json
                 .get("expires_in")
                 .and_then(Value::as_u64)

@@ -69,7 +69,7 @@ pub async fn refresh(
                 .collect::<String>()
         ))),
         None => Err(RefreshError::Other(format!(
-            "the provider answered HTTP {} without a token",
+            "the provider answered HTTP {} without a token nix-tokens can use",
             response.status.as_u16()
         ))),
     }

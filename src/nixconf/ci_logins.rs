@@ -42,12 +42,14 @@ impl CiLogin {
 pub type CiLogins = BTreeMap<String, CiLogin>;
 
 pub fn path(layout: &Layout) -> PathBuf {
-    layout.dir().join("ci-logins.json")
+    layout.ci_logins()
 }
 
-/// The CI logins recorded in `path` (none when it does not exist).
+/// The CI logins recorded in `path` (none when it does not exist), read as every state file is
+/// ([`super::trust::read`]): it names where the job's ID token is sent, so a file another user
+/// owns or may write is refused.
 pub fn load(path: &Path) -> Result<CiLogins> {
-    match fsio::read_optional(path)? {
+    match super::trust::read(path)? {
         Some(text) => json_file::parse(&text, path),
         None => Ok(CiLogins::new()),
     }

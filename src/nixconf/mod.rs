@@ -6,6 +6,7 @@
 //! [`document`] and commits the changed ones in one loss-free order.
 
 pub mod backup;
+pub mod cache_rules;
 pub mod ci_logins;
 pub mod conf;
 pub mod determinate;

@@ -37,14 +37,12 @@ struct Word {
     unclosed: bool,
 }
 
-const KEYWORDS: &[&str] = &[
-    "machine", "default", "login", "password", "account", "macdef",
-];
-
 /// Whether `word` is one of netrc's keywords (in any case), which curl reads as that keyword
 /// wherever it expects one: never a value nix-tokens writes.
 pub fn is_keyword(word: &str) -> bool {
-    KEYWORDS.iter().any(|k| word.eq_ignore_ascii_case(k))
+    crate::secret::NETRC_KEYWORDS
+        .iter()
+        .any(|k| word.eq_ignore_ascii_case(k))
 }
 
 /// The words of one line (`offset` is where the line starts in the file). A word that starts with

@@ -19,10 +19,19 @@ pub const TOKEN_FILE: &str = "access-tokens.conf";
 pub const NETRC_FILE: &str = "netrc";
 /// The lock that serialises every change to the files beside nix.conf.
 pub const LOCK_FILE: &str = ".nix-tokens.lock";
+// The state files nix-tokens keeps beside nix.conf are the four below (`HOSTS_FILE`,
+// `OAUTH_FILE`, `GIT_RECORD_FILE`, `CI_LOGINS_FILE`), all named here. Each says where tokens go
+// or what is removed, so each is read only through `super::trust::read` (owned by the user or
+// root, writable by no one else).
+
 /// What nix-tokens remembers about each host (provider, base URL), beside nix.conf.
 pub const HOSTS_FILE: &str = ".nix-tokens-hosts.json";
 /// Refresh tokens of renewable OAuth logins, beside nix.conf (0600).
 pub const OAUTH_FILE: &str = ".nix-tokens-oauth.json";
+/// The record of the git settings `git-credential --install` added, beside nix.conf.
+pub const GIT_RECORD_FILE: &str = ".nix-tokens-git.json";
+/// The `login --ci` calls of this job, which `refresh --ci` makes again, beside nix.conf.
+pub const CI_LOGINS_FILE: &str = "ci-logins.json";
 
 /// The files one nix-tokens run works on.
 #[derive(Debug, Clone)]
@@ -124,6 +133,16 @@ impl Layout {
     /// The directory that holds nix.conf, the token file, netrc and the lock.
     pub fn dir(&self) -> &Path {
         self.nix_conf.parent().unwrap_or(Path::new("/"))
+    }
+
+    /// The record of what `git-credential --install` added ([`GIT_RECORD_FILE`]).
+    pub fn git_record(&self) -> PathBuf {
+        self.dir().join(GIT_RECORD_FILE)
+    }
+
+    /// The `login --ci` calls to make again ([`CI_LOGINS_FILE`]).
+    pub fn ci_logins(&self) -> PathBuf {
+        self.dir().join(CI_LOGINS_FILE)
     }
 
     /// The configuration files Nix reads, lowest precedence first: the system nix.conf, then the

@@ -225,28 +225,11 @@ pub fn check_login(login: &str) -> Result<()> {
     Ok(())
 }
 
-/// Refuses a token Nix could not store or would misread: empty, or with white space, `#` (the rest
-/// would become a comment), quotes, or control characters. The message never repeats the token.
+/// Refuses a token Nix could not store or would misread ([`crate::secret::token_problem`], the
+/// one rule for every token), in the words for a token the user gave. The message never repeats
+/// the token.
 pub fn check_token(token: &Secret<String>, host: &str) -> Result<()> {
-    let t = token.expose();
-    let problem = if t.is_empty() {
-        Some("it is empty")
-    } else if t.chars().any(char::is_whitespace) {
-        Some("it contains white space or a line break")
-    } else if t.contains('#') {
-        Some("it contains `#`, which Nix reads as the start of a comment")
-    } else if t.chars().any(char::is_control) {
-        Some("it contains control characters")
-    } else if t.contains('"') {
-        Some("it contains a double quote")
-    } else if t.len() > 4096 {
-        Some("it is longer than 4096 characters")
-    } else if super::netrc::is_keyword(t) {
-        Some(NETRC_KEYWORD)
-    } else {
-        None
-    };
-    match problem {
+    match crate::secret::token_problem(token.expose()) {
         Some(p) => Err(Error::usage(format!(
             "the token for {host} was refused: {p}; copy the token again without extra characters"
         ))),

@@ -26,9 +26,6 @@ use crate::time::unix_now;
 /// does not outlive its token.
 const REFRESH_WITHIN: u64 = 10 * 60;
 
-/// The record of what `--install` added, beside nix.conf.
-const RECORD_FILE: &str = ".nix-tokens-git.json";
-
 /// The arguments after `git-credential` in the helper git runs (`--config PATH`).
 pub type HelperArgs = Vec<String>;
 
@@ -271,7 +268,7 @@ pub fn install(ctx: &Context, only: &[String], helper_args: &HelperArgs) -> Resu
             use_http_path: *owners,
         })
         .collect();
-    let record_path = ctx.layout.dir().join(RECORD_FILE);
+    let record_path = ctx.layout.git_record();
     let lock = fsio::lock(&ctx.layout.lock)?;
     let mut record = Installed::load(&record_path)?;
     let result = gitconfig::install(&GitConfig::new(), &wanted, &mut record);
@@ -313,7 +310,7 @@ fn scheme_for(ctx: &Context, remembered: &Hosts, host: &str) -> &'static str {
 
 /// Removes exactly what [`install`] added.
 pub fn uninstall(ctx: &Context) -> Result<()> {
-    let record_path = ctx.layout.dir().join(RECORD_FILE);
+    let record_path = ctx.layout.git_record();
     let lock = fsio::lock(&ctx.layout.lock)?;
     let record = Installed::load(&record_path)?;
     if record.entries.is_empty() && record.sections.is_empty() {

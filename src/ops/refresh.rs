@@ -44,7 +44,7 @@ fn store_renewed(
     match &login.netrc_login {
         Some(name) => session.set_netrc(host_without_port(host), name, &token)?,
         None => {
-            session.set_access_token(key, token);
+            session.set_access_token(key, token)?;
         }
     }
     session.set_oauth_login(key, Some(login));

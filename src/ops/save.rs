@@ -347,7 +347,7 @@ fn stage(
     }
     match target.sink {
         Sink::AccessTokens => {
-            session.set_access_token(&target.key, token);
+            session.set_access_token(&target.key, token)?;
         }
         Sink::Netrc => {
             for host in &hosts {

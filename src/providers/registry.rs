@@ -137,6 +137,13 @@ impl Registry {
         let key = match named {
             Some(p) => match &p.default_host {
                 Some(host) => host.clone(),
+                // Each cache has a host of its own: the cache's name says which.
+                None if let Some(host) = p.cache_host("NAME") => {
+                    return Err(Error::usage(format!(
+                        "each {} cache has a host of its own ({host}): name the cache with --cache NAME (`nix-tokens login {} --cache NAME`), or give its host",
+                        p.name, p.name
+                    )));
+                }
                 None => {
                     return Err(Error::usage(format!(
                         "{} has no default host; give the host, for example `git.example.com --provider {}`",

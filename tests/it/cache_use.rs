@@ -8,7 +8,7 @@ use crate::support::*;
 
 const TOKEN: &str = "eyJhbGciOiJIUzI1NiJ9.cachetoken0123456789";
 const OTHER: &str = "eyJhbGciOiJIUzI1NiJ9.othertoken0123456789";
-const ATTIC_KEY: &str = "main:Ym9ndXNrZXlib2d1c2tleWJvZ3Vza2V5Ym9ndXM=";
+const ATTIC_KEY: &str = "main:b3RoZXJrZXlvdGhlcmtleW90aGVya2V5b3RoZXJrZXk=";
 
 fn cachix(cache_token: Option<&'static str>, api_token: Option<&'static str>) -> Stand {
     Stand {

@@ -4,10 +4,12 @@
 mod support;
 
 mod bad_input;
+mod cache_answers;
 mod cache_use;
 mod caches;
 mod check;
 mod ci;
+mod ci_hostile;
 mod ci_output;
 mod ci_real_nix;
 mod ci_renew;

@@ -39,6 +39,11 @@ pub struct CiState {
     /// Every installation token octo-sts handed out, and those revoked.
     pub octo: Vec<String>,
     pub revoked: Vec<String>,
+    /// What octo-sts and the mint answer as the token instead of one they make (a hostile or
+    /// broken service), when set.
+    pub forced_token: Option<String>,
+    /// What the ID-token endpoint answers as the ID token instead of a JWT, when set.
+    pub forced_id_token: Option<String>,
 }
 
 /// The running stand-ins.
@@ -179,6 +184,7 @@ fn answer(
                 "exp": now() + lifetime.load(Ordering::SeqCst),
             }));
             state.id_tokens.push(token.clone());
+            let token = state.forced_id_token.clone().unwrap_or(token);
             Reply::json(200, serde_json::json!({"count": 1, "value": token}))
         }
         ("GET", "/api/v3/user") => Reply::json(
@@ -205,6 +211,7 @@ fn answer(
                 &serde_json::json!({"sub": REPOSITORY, "jti": format!("pfx-{n}"), "exp": now() + minted_lifetime.load(Ordering::SeqCst)}),
             );
             state.minted.push(minted.clone());
+            let minted = state.forced_token.clone().unwrap_or(minted);
             Reply {
                 status: 200,
                 headers: vec![("Content-Type".into(), "text/plain".into())],
@@ -224,6 +231,7 @@ fn answer(
             let token = format!("ghs_octo{n}{}{}", scope.len(), identity.len())
                 + "abcdefghijklmnopqrstuvwx";
             state.octo.push(token.clone());
+            let token = state.forced_token.clone().unwrap_or(token);
             Reply::json(200, serde_json::json!({"token": token}))
         }
         ("DELETE", "/api/v3/installation/token") => {

@@ -42,7 +42,9 @@ fn a_failed_nix_conf_write_puts_the_token_file_back() {
     fs::write(&layout.token_file, "access-tokens = b.org=bbbbbbbbbbbb\n").unwrap();
 
     let mut session = Session::open(&layout).unwrap();
-    session.set_access_token("c.org", Secret::from("cccccccccccc"));
+    session
+        .set_access_token("c.org", Secret::from("cccccccccccc"))
+        .unwrap();
     fs::rename(&dotfiles, dir.path().join("moved")).unwrap();
     let err = session.commit(false).unwrap_err().to_string();
     assert!(err.contains("dotfiles"), "{err}");

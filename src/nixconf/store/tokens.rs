@@ -135,11 +135,18 @@ impl Session<'_> {
     /// Sets `key` in the token file. Returns the token it replaces.
     /// A renewable OAuth login for the key is forgotten: a caller that stores a renewable token
     /// sets it again with [`set_oauth_login`](Self::set_oauth_login).
-    pub fn set_access_token(&mut self, key: &str, token: Secret<String>) -> Option<Secret<String>> {
+    /// Whatever the caller checked, nothing but one token goes in ([`check_token`]): the value
+    /// cannot end the line and start a setting of its own.
+    pub fn set_access_token(
+        &mut self,
+        key: &str,
+        token: Secret<String>,
+    ) -> Result<Option<Secret<String>>> {
+        check_token(&token, key)?;
         self.forget_oauth(key);
         self.migrate();
         self.ensure_include();
-        self.token_file.doc.tokens.insert(key, token)
+        Ok(self.token_file.doc.tokens.insert(key, token))
     }
 
     /// Refuses to edit a netrc curl would misread or reject.

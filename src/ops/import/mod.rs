@@ -127,7 +127,7 @@ fn apply(
     let mut copied = Vec::new();
     for (key, token) in picked.tokens.iter() {
         if session.tokens().get(key) != Some(token) {
-            session.set_access_token(key, token.clone());
+            session.set_access_token(key, token.clone())?;
             copied.push((key.to_owned(), token.clone(), token_file.to_path_buf()));
         }
     }

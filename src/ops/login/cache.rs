@@ -7,7 +7,10 @@ use super::{LoginPlan, UseCache};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::http::{Http, may_carry_token};
+use crate::nixconf::cache_rules::{cache_problem, trusted_keys};
+use crate::nixconf::hosts::Hosts;
 use crate::nixconf::store::{NixConfAccess, nix_conf_access};
+use crate::nixconf::view;
 use crate::providers::cache_use::{self, CacheUse};
 use crate::secret::Secret;
 
@@ -21,13 +24,18 @@ pub async fn settings(
 ) -> Result<Option<CacheUse>> {
     let (kind, url) = match &plan.use_cache {
         None => return Ok(None),
-        Some(UseCache::Known(known)) => return Ok(Some(known.clone())),
+        Some(UseCache::Known(known)) => {
+            return rule(ctx, plan, known, "nix-tokens was given").map(|()| Some(known.clone()));
+        }
         Some(UseCache::Ask { kind, url }) => (*kind, url),
     };
     ctx.ui
         .detail(&format!("asking {url} for the cache's substituter and key"));
     let why = match cache_use::ask(http, kind, url, token).await {
-        Ok(found) => return checked(ctx, plan, url, found).map(Some),
+        Ok(found) => {
+            rule(ctx, plan, &found, &format!("{url} named"))?;
+            return checked(ctx, plan, url, found).map(Some);
+        }
         Err(why) => why,
     };
     let host = &plan.target.host;
@@ -40,6 +48,29 @@ pub async fn settings(
     Err(Error::failed(format!(
         "{url} did not say the substituter and signing key of the cache on {host} ({why}); nothing was saved. Check the token and the cache's name, or pass --credential-only to save the credential alone"
     )))
+}
+
+/// Refuses `cache` unless its substituter and keys meet the rule every substituter and key meets
+/// ([`cache_problem`]), whoever gave them; a key whose name Nix already trusts with other
+/// material included (what this host's own earlier login added is being replaced, so it does
+/// not count). `source` says who gave them (`was given`, `URL named`).
+fn rule(ctx: &Context, plan: &LoginPlan, cache: &CacheUse, source: &str) -> Result<()> {
+    let settings = view::settings_in_order(&ctx.layout.nix_read_order()).unwrap_or_default();
+    let replaced = Hosts::load(&ctx.layout.hosts)
+        .ok()
+        .and_then(|h| h.get(&plan.target.host).map(|i| i.public_keys.clone()))
+        .unwrap_or_default();
+    let trusted: Vec<String> = trusted_keys(&settings)
+        .into_iter()
+        .filter(|k| !replaced.contains(k))
+        .collect();
+    match cache_problem(&cache.substituter, &cache.public_keys, &trusted) {
+        None => Ok(()),
+        Some(what) => Err(Error::failed(format!(
+            "{source} {what} for the cache on {}; Nix is not told to use it, and nothing was saved",
+            plan.target.host
+        ))),
+    }
 }
 
 /// The API's substituter, refused unless curl would send the credential to it safely (https, or

@@ -11,30 +11,15 @@
 use reqwest::Url;
 
 use crate::nixconf::hosts::Hosts;
+#[cfg(test)]
 use crate::nixconf::view::Setting;
-
-/// The key Nix trusts when no configuration sets `trusted-public-keys`.
-const NIX_DEFAULT_KEY: &str = "cache.nixos.org-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY=";
 
 /// The priority Nix gives a cache that states none.
 pub const DEFAULT_PRIORITY: u32 = 50;
 
-/// The public keys Nix trusts with `settings`: the last `trusted-public-keys` (else Nix's
-/// default), with every `extra-trusted-public-keys` added.
-pub fn trusted_keys(settings: &[Setting]) -> Vec<String> {
-    let mut base = vec![NIX_DEFAULT_KEY.to_owned()];
-    let mut extra = Vec::new();
-    for s in settings {
-        let words = s.value.split_whitespace().map(str::to_owned);
-        match s.name.as_str() {
-            "trusted-public-keys" => base = words.collect(),
-            "extra-trusted-public-keys" => extra.extend(words),
-            _ => {}
-        }
-    }
-    base.extend(extra);
-    base
-}
+#[cfg(test)]
+use crate::nixconf::cache_rules::NIX_DEFAULT_KEY;
+pub use crate::nixconf::cache_rules::trusted_keys;
 
 /// The trusted key that is the substituter `url`'s (see the module documentation).
 pub fn key_for(url: &str, keys: &[String], hosts: &Hosts) -> Option<String> {

@@ -6,6 +6,7 @@ use reqwest::Url;
 use super::{Facts, LoginArgs};
 use crate::error::{Error, Result};
 use crate::http;
+use crate::nixconf::cache_rules::{public_key_problem, substituter_problem};
 use crate::ops::login::UseCache;
 use crate::ops::save::{Target, check_cache_destination};
 use crate::providers::cache_use::{CacheUse, config_url};
@@ -64,6 +65,13 @@ pub fn substituter(
             ))
         })?;
     let url = http::base_url(host, Some(&substituter))?;
+    // The URL becomes the substituter Nix uses: the rule every substituter meets.
+    if let Some(problem) = substituter_problem(url.as_str()) {
+        return Err(Error::usage(format!(
+            "the substituter {} cannot be used: {problem}; give the cache's URL without it",
+            crate::ui::printable(url.as_str())
+        )));
+    }
     let mut again = format!("login {host} --provider {}", provider.name);
     for (flag, value) in [("--cache", &args.cache), ("--base-url", &args.base_url)] {
         if let Some(value) = value {
@@ -182,18 +190,12 @@ fn cache_flag(args: &LoginArgs) -> Option<&'static str> {
     .find_map(|(given, flag)| given.then_some(flag))
 }
 
-/// A public key as Nix reads one: `NAME:BASE64` of a 32-byte Ed25519 key, one word.
+/// A public key as Nix reads one ([`public_key_problem`], the rule every key meets).
 fn check_public_key(key: &str) -> Result<()> {
-    use base64::Engine;
-    let decoded = key.split_once(':').and_then(|(name, b64)| {
-        (!name.is_empty() && !name.contains(char::is_whitespace) && !name.contains('#'))
-            .then(|| base64::engine::general_purpose::STANDARD.decode(b64).ok())
-            .flatten()
-    });
-    match decoded {
-        Some(bytes) if bytes.len() == 32 => Ok(()),
-        _ => Err(Error::usage(format!(
-            "--public-key takes a cache's public key as NAME:BASE64 (such as cache.example.org-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY=), and `{}` is not one",
+    match public_key_problem(key) {
+        None => Ok(()),
+        Some(problem) => Err(Error::usage(format!(
+            "--public-key takes a cache's public key as NAME:BASE64 (such as cache.example.org-1:6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY=), and `{}` is not one: {problem}",
             crate::ui::printable(key)
         ))),
     }

@@ -47,12 +47,11 @@ pub async fn github_job_token(
             "`github --ci` uses a GitHub Actions job's GITHUB_TOKEN; in GitLab CI, log in to GitHub with a token from a CI secret and --with-token",
         ));
     }
-    let token = ci::secret_var("GITHUB_TOKEN").ok_or_else(|| {
+    let token = ci::token_var("GITHUB_TOKEN")?.ok_or_else(|| {
         Error::failed(
             "GITHUB_TOKEN is not in the environment; pass it to the step with `env: GITHUB_TOKEN: ${{ github.token }}`",
         )
     })?;
-    ci::mask_in_log(&token);
     let (host, api) = github_site()?;
     let reads = installation_repositories(http, &api, &token).await?;
     let target = Target::resolve(registry, &host, Some("github"), false, None)?;

@@ -143,7 +143,7 @@ fn gitlab_job_token(ctx: &Context, registry: &Registry, runner: Runner) -> Resul
             "`gitlab --ci` uses a GitLab CI job's CI_JOB_TOKEN; on GitHub Actions, log in to GitLab with a token from a CI secret and --with-token",
         ));
     }
-    let token = ci::secret_var("CI_JOB_TOKEN").ok_or_else(|| {
+    let token = ci::token_var("CI_JOB_TOKEN")?.ok_or_else(|| {
         Error::failed(
             "CI_JOB_TOKEN is not in the environment; run nix-tokens in a GitLab CI job's script",
         )
@@ -162,14 +162,13 @@ fn gitlab_job_token(ctx: &Context, registry: &Registry, runner: Runner) -> Resul
     )?;
     // git's helper is installed after the token is saved: make sure git can be asked first, so
     // that a failure writes nothing.
+    // The job token goes where CI_SERVER_URL says: https only (plain http to this machine alone).
+    let server_url = ci::var("CI_SERVER_URL");
+    if let Some(url) = &server_url {
+        http::base_url(&host, Some(url))?;
+    }
     crate::gitcred::gitconfig::GitConfig::new().list()?;
-    let saved = save_ci(
-        ctx,
-        &target,
-        token,
-        ci::var("CI_SERVER_URL").as_deref(),
-        None,
-    )?;
+    let saved = save_ci(ctx, &target, token, server_url.as_deref(), None)?;
     crate::ops::git_credential::install(
         ctx,
         std::slice::from_ref(&target.host),
