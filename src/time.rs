@@ -28,6 +28,21 @@ pub fn lifetime(secs: u64) -> u64 {
     secs.min(MAX_LIFETIME)
 }
 
+/// How long a pause of `nominal` really lasts: `nominal`, except that a debug build (the one the
+/// tests run) multiplies it by `NIX_TOKENS_TEST_TIME_SCALE` (a factor between 0 and 1), so that a
+/// test can count a minute's pauses without waiting a minute. Release builds ignore the variable.
+pub fn pause(nominal: Duration) -> Duration {
+    if cfg!(debug_assertions)
+        && let Some(factor) = std::env::var("NIX_TOKENS_TEST_TIME_SCALE")
+            .ok()
+            .and_then(|f| f.parse::<f64>().ok())
+            .filter(|f| *f > 0.0 && *f <= 1.0)
+    {
+        return nominal.mul_f64(factor);
+    }
+    nominal
+}
+
 /// Seconds since 1970-01-01 UTC.
 pub fn unix_now() -> u64 {
     SystemTime::now()
