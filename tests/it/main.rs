@@ -36,6 +36,7 @@ mod keyring;
 mod least_privilege_login;
 mod login;
 mod logout;
+mod masked_urls;
 mod modules;
 mod netrc;
 mod nix_agrees;
