@@ -63,4 +63,5 @@ mod stress;
 mod tls;
 mod token;
 mod untrusted_values;
+mod workflow_commands;
 mod write_failure;
