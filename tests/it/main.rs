@@ -11,6 +11,7 @@ mod ci;
 mod ci_output;
 mod ci_real_nix;
 mod ci_renew;
+mod ci_templates;
 mod ci_watcher;
 mod cli_surface;
 mod conf_lines;
