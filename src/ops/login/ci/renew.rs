@@ -65,7 +65,7 @@ struct Pause {
     secs: u64,
 }
 
-/// The pause after one of `secs`: [`FIRST_PAUSE`], then each twice the one before, up to
+/// The next pause, in seconds: [`FIRST_PAUSE`] after none, else twice the one `before`, up to
 /// [`LONGEST_PAUSE`].
 fn next_pause(before: Option<&Pause>) -> u64 {
     before.map_or(FIRST_PAUSE, |p| (p.secs * 2).min(LONGEST_PAUSE))
@@ -134,5 +134,25 @@ pub fn watch(ctx: &Context, registry: &Registry) -> Result<()> {
             return Ok(());
         };
         std::thread::sleep(next.min(TICK));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pauses_double_from_two_seconds_to_a_minute() {
+        let mut before: Option<Pause> = None;
+        let mut seen = Vec::new();
+        for _ in 0..8 {
+            let secs = next_pause(before.as_ref());
+            seen.push(secs);
+            before = Some(Pause {
+                until: Instant::now(),
+                secs,
+            });
+        }
+        assert_eq!(seen, [2, 4, 8, 16, 32, 60, 60, 60]);
     }
 }
