@@ -19,6 +19,9 @@ use std::sync::Mutex;
 use base64::Engine;
 use zeroize::{Zeroize, Zeroizing};
 
+mod url_mask;
+pub use url_mask::mask_url;
+
 /// A secret value; see the module documentation.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret<T: Zeroize>(T);

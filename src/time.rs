@@ -28,6 +28,22 @@ pub fn lifetime(secs: u64) -> u64 {
     secs.min(MAX_LIFETIME)
 }
 
+/// How long a pause of `nominal` really lasts: `nominal`, except that it is multiplied by
+/// `NIX_TOKENS_TEST_TIME_SCALE` (a factor between 0 and 1) when the tests set it, so that a test can
+/// count a minute's pauses without waiting a minute. It is honoured in release builds too: the
+/// package's own check runs the tests in release mode. No user has a reason to set it, and it can
+/// only shorten a pause.
+pub fn pause(nominal: Duration) -> Duration {
+    match std::env::var("NIX_TOKENS_TEST_TIME_SCALE")
+        .ok()
+        .and_then(|f| f.parse::<f64>().ok())
+        .filter(|f| *f > 0.0 && *f <= 1.0)
+    {
+        Some(factor) => nominal.mul_f64(factor),
+        None => nominal,
+    }
+}
+
 /// Seconds since 1970-01-01 UTC.
 pub fn unix_now() -> u64 {
     SystemTime::now()

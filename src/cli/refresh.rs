@@ -29,7 +29,7 @@ pub struct RefreshArgs {
     #[arg(long, conflicts_with_all = ["hosts", "threshold"])]
     pub ci: bool,
     /// With --ci: stay running and renew each CI credential when less than a third of its life is
-    /// left, until stopped (SIGTERM, SIGINT) or the process that started it exits
+    /// left, until stopped (SIGTERM, SIGINT, or the end of the job); prints no secret
     #[arg(long, requires = "ci")]
     pub watch: bool,
 }

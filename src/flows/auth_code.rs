@@ -4,9 +4,10 @@
 //! [`start`] listens on the loopback address (a random port, or the one of a fixed redirect URI)
 //! and builds the authorization URL with a fresh PKCE challenge and a random `state`; the caller
 //! sends the person's browser there. [`finish`] waits, up to a deadline, for the browser to come
-//! back: a request to another path gets a 404, and one that does not belong to this login (its
-//! `state` is not this login's: a stray or forged request, a page reloaded from an earlier login)
-//! a 400, and the wait goes on, so that no one else's request ends the login; the issuer's
+//! back, serving connections concurrently: a request to another path gets a 404, and one that
+//! does not carry this login's `state` (a stray or forged request, an `error` with no `state`, a
+//! page reloaded from an earlier login) a 400, and the wait goes on, so that no one else's request
+//! ends the login and nothing of its text is shown; with this login's `state`, the issuer's
 //! `error` or a missing `code` end the flow with one sentence; a good answer gets a small page
 //! saying so, and the code is exchanged (with the verifier) for tokens.
 
@@ -14,9 +15,11 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use reqwest::Url;
 use serde_json::Value;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 use super::Tokens;
 use super::loopback::{html_escape, read_target, respond};
@@ -176,48 +179,68 @@ pub async fn finish(
     exchange(http, p, &pending.redirect_uri, &pending.pkce, &code).await
 }
 
-/// Answers requests to the listener until one brings the authorization's outcome.
+/// How many connections the listener serves at once; more wait to be accepted.
+const CONNECTIONS: usize = 64;
+
+/// Answers requests to the listener until one brings the authorization's outcome. Connections
+/// are served concurrently, each read within a few seconds, so that one that is slow to send
+/// its request (or never does) holds up no other.
 async fn callback(pending: &Pending, host: &str) -> Result<Secret<String>> {
+    let mut connections = FuturesUnordered::new();
     loop {
-        let (mut stream, _) = pending
-            .listener
-            .accept()
-            .await
-            .map_err(|e| Error::failed(format!("could not take the browser's answer: {e}")))?;
-        let Some(target) = read_target(&mut stream).await else {
-            respond(
-                &mut stream,
-                400,
-                "Bad request",
-                "This address takes only the answer to a nix-tokens login.",
-            )
-            .await;
-            continue;
-        };
-        let Some(url) = target
-            .starts_with('/')
-            .then(|| Url::parse(&format!("http://127.0.0.1{target}")).ok())
-            .flatten()
-            .filter(|u| u.path() == pending.path)
-        else {
-            respond(
-                &mut stream,
-                404,
-                "Not found",
-                "This address takes only the answer to a nix-tokens login.",
-            )
-            .await;
-            continue;
-        };
-        let (page, outcome) = outcome(&url, pending, host);
-        respond(&mut stream, page.status, page.title, &page.body).await;
-        match outcome {
-            Some(outcome) => return outcome,
-            None => {
-                pending.strays.fetch_add(1, Ordering::Relaxed);
+        tokio::select! {
+            accepted = pending.listener.accept(), if connections.len() < CONNECTIONS => {
+                let (stream, _) = accepted.map_err(|e| {
+                    Error::failed(format!("could not take the browser's answer: {e}"))
+                })?;
+                connections.push(serve(stream, pending, host));
+            }
+            Some(served) = connections.next(), if !connections.is_empty() => {
+                if let Some(outcome) = served {
+                    return outcome;
+                }
             }
         }
     }
+}
+
+/// Answers one connection: the outcome of the login when the request brings it, else `None`.
+async fn serve(
+    mut stream: TcpStream,
+    pending: &Pending,
+    host: &str,
+) -> Option<Result<Secret<String>>> {
+    let Some(target) = read_target(&mut stream).await else {
+        respond(
+            &mut stream,
+            400,
+            "Bad request",
+            "This address takes only the answer to a nix-tokens login.",
+        )
+        .await;
+        return None;
+    };
+    let Some(url) = target
+        .starts_with('/')
+        .then(|| Url::parse(&format!("http://127.0.0.1{target}")).ok())
+        .flatten()
+        .filter(|u| u.path() == pending.path)
+    else {
+        respond(
+            &mut stream,
+            404,
+            "Not found",
+            "This address takes only the answer to a nix-tokens login.",
+        )
+        .await;
+        return None;
+    };
+    let (page, outcome) = outcome(&url, pending, host);
+    respond(&mut stream, page.status, page.title, &page.body).await;
+    if outcome.is_none() {
+        pending.strays.fetch_add(1, Ordering::Relaxed);
+    }
+    outcome
 }
 
 /// The page the browser is shown.
@@ -246,9 +269,10 @@ fn outcome(url: &Url, pending: &Pending, host: &str) -> (Page, Option<Result<Sec
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.into_owned())
     };
-    let state = get("state");
     let error = get("error");
-    if state.as_deref() != Some(pending.state.as_str()) && !(state.is_none() && error.is_some()) {
+    // Only an answer carrying this login's state may end it, an error as much as a code: any
+    // local user can send the listener a request, and nothing of a stray's text is shown.
+    if get("state").as_deref() != Some(pending.state.as_str()) {
         return (
             Page::new(
                 400,

@@ -5,6 +5,7 @@
 //! Provider names never appear here: the caller says which audience and which URL.
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use reqwest::Url;
 
@@ -72,15 +73,26 @@ pub fn accept(token: Secret<String>, from: &str) -> Result<Secret<String>> {
     Ok(token)
 }
 
+/// Whether [`mask_in_log`] prints its masks; see [`stop_masking_in_log`].
+static MASKS_REACH_THE_LOG: AtomicBool = AtomicBool::new(true);
+
+/// Stops [`mask_in_log`] for the rest of this process. The CI watcher runs after the step that
+/// started it has ended, when nothing reads a mask from its output: an `::add-mask::` line there
+/// would only be a secret written to a file, so the watcher prints none.
+pub fn stop_masking_in_log() {
+    MASKS_REACH_THE_LOG.store(false, Ordering::Relaxed);
+}
+
 /// Tells GitHub Actions to hide `secret` in the job's log (`::add-mask::`), on standard output and
-/// at once, before anything else could print it. Elsewhere it does nothing. The runner reads a
-/// mask to the end of its line, so a value that is not one token ([`accept`] refuses it first) is
-/// never written: its other lines would be printed raw, and read as workflow commands.
+/// at once, before anything else could print it. Elsewhere, and in the watcher (see
+/// [`stop_masking_in_log`]), it does nothing. The runner reads a mask to the end of its line, so a
+/// value that is not one token ([`accept`] refuses it first) is never written: its other lines
+/// would be printed raw, and read as workflow commands.
 fn mask_in_log(secret: &Secret<String>) {
     if crate::secret::token_problem(secret.expose()).is_some() {
         return;
     }
-    if runner() == Some(Runner::GithubActions) {
+    if runner() == Some(Runner::GithubActions) && MASKS_REACH_THE_LOG.load(Ordering::Relaxed) {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "::add-mask::{}", secret.expose());
         let _ = out.flush();

@@ -1,7 +1,8 @@
 //! What `status` and `check` add in a GitHub Actions job: their table in Markdown, appended to the
 //! job's step summary (`$GITHUB_STEP_SUMMARY`, shown on the run's page), and annotations
 //! (`::error title=…::…`, `::warning title=…::…`) on standard output. Outside GitHub Actions they
-//! do nothing. The cells are the tables' own, so a token shows only masked here too.
+//! do nothing. The cells are the tables' own, so a token shows only masked here too; no line that
+//! comes from data begins with `::` ([`not_a_command`]), and annotations escape their data.
 
 use std::io::Write;
 
@@ -9,6 +10,20 @@ use crate::flows::ci::{self, Runner};
 
 fn on_github() -> bool {
     ci::runner() == Some(Runner::GithubActions)
+}
+
+/// `line` as it may be printed when its start comes from data (a flake input's name, a host):
+/// under GitHub Actions a line beginning with `::` (after any blanks) is a workflow command to the
+/// runner (`::stop-commands::…` would make it ignore every later mask), so those two colons are
+/// escaped as a workflow command's data is (`%3A%3A`). Elsewhere the line is left as it is.
+pub fn not_a_command(line: &str) -> String {
+    let rest = line.trim_start();
+    match rest.strip_prefix("::") {
+        Some(after) if on_github() => {
+            format!("{}%3A%3A{after}", &line[..line.len() - rest.len()])
+        }
+        _ => line.to_owned(),
+    }
 }
 
 /// A cell of a Markdown table: `|` escaped, line breaks made spaces.

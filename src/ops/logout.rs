@@ -77,8 +77,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &LogoutPlan) -> Result<bool
         let mut session = Session::open(&ctx.layout)?;
         let keys = chosen.clone().unwrap_or_else(|| session.managed_keys());
         if keys.is_empty() {
-            ctx.ui.info("There are no tokens to remove.");
-            return Ok(true);
+            return Err(nothing_to_log_out(ctx));
         }
         let remembered = Hosts::load(&ctx.layout.hosts)?;
         let (to_revoke, cannot) = if plan.revoke {
@@ -357,10 +356,7 @@ fn shown(keys: &[String]) -> String {
 /// The menu shown when no host is given, or an error listing the hosts when no one can answer.
 fn choose(ctx: &Context, managed: &[String]) -> Result<String> {
     if managed.is_empty() {
-        return Err(Error::usage(format!(
-            "there are no tokens in {} to log out of",
-            ctx.layout.token_file.display()
-        )));
+        return Err(nothing_to_log_out(ctx));
     }
     if !ctx.ui.interactive {
         return Err(Error::usage(format!(
@@ -380,6 +376,16 @@ fn choose(ctx: &Context, managed: &[String]) -> Result<String> {
         .interact()
         .map_err(|e| Error::failed(format!("could not read the choice: {e}")))?;
     Ok(managed[index].clone())
+}
+
+/// The error when nix-tokens holds no token at all: a failed operation, as for a host without
+/// a token ([`not_found`]), whether a host, `--all` or the menu was asked for.
+fn nothing_to_log_out(ctx: &Context) -> Error {
+    Error::failed(format!(
+        "there is no token to log out of: nix-tokens holds none (in {} or {})",
+        ctx.layout.token_file.display(),
+        ctx.layout.netrc.display()
+    ))
 }
 
 /// The error for a key nix-tokens does not hold: where Nix gets it instead, if anywhere.

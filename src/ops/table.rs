@@ -1,5 +1,8 @@
 //! The tables `status` and `check` print on standard output: columns as wide as their widest
-//! cell, two spaces apart, and each line's notes indented below it.
+//! cell, two spaces apart, and each line's notes indented below it. A line that a cell's data
+//! would start with `::` is escaped under GitHub Actions (see [`not_a_command`]).
+
+use crate::ops::ci_output::not_a_command;
 
 /// Prints `header`, then each line's cells and, below them, its notes.
 pub fn grid(header: &[&str], lines: &[(Vec<String>, Vec<&str>)]) {
@@ -18,7 +21,7 @@ pub fn grid(header: &[&str], lines: &[(Vec<String>, Vec<&str>)]) {
                 out.push_str(&format!("{c:<w$}  ", w = widths[i]));
             }
         }
-        println!("{}", out.trim_end());
+        println!("{}", not_a_command(out.trim_end()));
     };
     line(header);
     for (cells, notes) in lines {

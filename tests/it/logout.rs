@@ -107,3 +107,23 @@ fn logout_all_and_unknown_hosts() {
         "unmanaged files are left alone"
     );
 }
+
+/// "Nothing to log out" is one failed operation (1), however it is asked: no host (the menu),
+/// a host, or `--all`; each says so in one sentence and writes nothing.
+#[test]
+fn nothing_to_log_out_is_exit_1_with_or_without_a_host() {
+    let env = TestEnv::new();
+    let before = env.snapshot();
+    for args in [
+        &["logout"][..],
+        &["logout", "github.com", "-y"],
+        &["logout", "--all", "-y"],
+    ] {
+        let out = env.run(args, "");
+        assert_clean_failure(&out, 1);
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{}: {err}", args.join(" "));
+        assert!(err.contains("no token"), "{}: {err}", args.join(" "));
+    }
+    assert_eq!(env.snapshot(), before);
+}

@@ -715,3 +715,67 @@ fn a_real_browser_opened_through_browser_completes_the_login() {
     let access = issuer.state.lock().unwrap().issued[0].clone();
     assert!(read(&env.netrc()).contains(&access));
 }
+
+#[test]
+fn an_answer_without_the_logins_state_ends_nothing_even_with_an_error() {
+    let env = TestEnv::new();
+    let issuer = FakeIssuer::start();
+    let mut login = start_browser_login(&env, &issuer, &[]);
+    let url = login.authorization_url();
+    let redirect = query_of(&url)["redirect_uri"].clone();
+    // Any local user can reach the listener: an `error` with no `state` is not this login's.
+    let (status, _, page) = get(&format!(
+        "{redirect}/?error=access_denied&error_description=ATTACKER+SAYS+RUN+curl+evil"
+    ));
+    assert_eq!(status, 400, "{page}");
+    assert!(!page.contains("ATTACKER"), "{page}");
+    let (status, _, page) = get(&format!("{redirect}/?error=server_error"));
+    assert_eq!(status, 400, "{page}");
+    let (_, location, _) = get(&url);
+    let (status, _, page) = get(&location.unwrap());
+    assert_eq!(status, 200, "{page}");
+    let out = login.finish();
+    assert_success(&out);
+    assert!(!stderr(&out).contains("ATTACKER"), "{}", stderr(&out));
+    assert!(read(&env.netrc()).contains("machine prefix.dev"));
+}
+
+#[test]
+fn connections_that_send_nothing_do_not_hold_the_listener() {
+    use std::io::{Read, Write};
+    let env = TestEnv::new();
+    let issuer = FakeIssuer::start();
+    let mut login = start_browser_login(&env, &issuer, &[]);
+    let url = login.authorization_url();
+    let redirect = query_of(&url)["redirect_uri"].clone();
+    let authority = redirect.strip_prefix("http://").unwrap().to_owned();
+    // Three connections that say nothing (each would hold a one-at-a-time listener 5 s).
+    let idle: Vec<std::net::TcpStream> = (0..3)
+        .map(|_| std::net::TcpStream::connect(&authority).unwrap())
+        .collect();
+    let (_, location, _) = get(&url);
+    let location = location.unwrap();
+    let path = &location[location.find(&authority).unwrap() + authority.len()..];
+    let path = if path.starts_with('/') {
+        path.to_owned()
+    } else {
+        format!("/{path}")
+    };
+    let mut browser = std::net::TcpStream::connect(&authority).unwrap();
+    browser
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    write!(
+        browser,
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut page = String::new();
+    let answered = browser.read_to_string(&mut page);
+    assert!(
+        answered.is_ok() && page.starts_with("HTTP/1.1 200"),
+        "the browser's answer waited behind idle connections: {answered:?} {page}"
+    );
+    drop(idle);
+    assert_success(&login.finish());
+}

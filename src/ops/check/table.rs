@@ -3,6 +3,7 @@
 //! about, rather than on each of their lines.
 
 use super::Row;
+use crate::ops::ci_output::not_a_command;
 use crate::ops::table::grid;
 
 pub fn print(rows: &[Row]) {
@@ -77,7 +78,7 @@ fn print_shared(rows: &[Row], extras: &[Vec<String>], shared: &dyn Fn(&str) -> b
     }
     for (names, texts) in groups {
         println!();
-        println!("{}:", names.join(", "));
+        println!("{}:", not_a_command(&names.join(", ")));
         for text in texts {
             println!("  {text}");
         }

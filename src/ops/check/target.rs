@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use super::lock::LockedInput;
 use super::names;
+use crate::secret::mask_url;
 use crate::ui::printable;
 
 /// How Nix reaches an input.
@@ -143,7 +144,7 @@ fn download(attrs: &Map<String, Value>, archive: bool) -> Target {
 }
 
 /// `attrs` as the flake reference a person writes, such as `github:NixOS/nixpkgs/nixos-unstable`
-/// or `git+https://host/o/r?ref=main`, with a password in a URL masked.
+/// or `git+https://host/o/r?ref=main`, with the credentials in a URL masked.
 pub fn display(attrs: &Map<String, Value>) -> String {
     let get = |key| text(attrs, key).unwrap_or("");
     let kind = get("type");
@@ -160,7 +161,7 @@ pub fn display(attrs: &Map<String, Value>) -> String {
             out
         }
         "git" => {
-            let mut out = format!("git+{}", masked(get("url")));
+            let mut out = format!("git+{}", mask_url(get("url")));
             let query: Vec<String> = ["ref", "rev"]
                 .into_iter()
                 .filter_map(|k| text(attrs, k).map(|v| format!("{k}={v}")))
@@ -171,27 +172,16 @@ pub fn display(attrs: &Map<String, Value>) -> String {
             }
             out
         }
-        "tarball" => masked(get("url")),
-        "file" => format!("file+{}", masked(get("url"))),
+        "tarball" => mask_url(get("url")),
+        "file" => format!("file+{}", mask_url(get("url"))),
         "path" => format!("path:{}", get("path")),
         "indirect" => match text(attrs, "ref") {
             Some(r) => format!("flake:{}/{r}", get("id")),
             None => format!("flake:{}", get("id")),
         },
-        other => format!("{other}:{}", masked(get("url"))),
+        other => format!("{other}:{}", mask_url(get("url"))),
     };
     printable(&shown)
-}
-
-/// A URL with the password of its user part, if any, replaced by `****`.
-fn masked(url: &str) -> String {
-    match Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("****"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
 }
 
 #[cfg(test)]

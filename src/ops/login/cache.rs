@@ -118,11 +118,11 @@ pub fn say_used(ctx: &Context, plan: &LoginPlan, cache: &CacheUse) {
             .unwrap_or_default();
         ctx.ui.info(&format!(
             "On NixOS, the module does the same (the substituter, the key and the token file merged into the daemon's netrc):\n  programs.nix-tokens.caches = [ {{ url = \"{}\";{key} tokenFile = \"/run/secrets/…\"; provider = \"{}\"; }} ];",
-            cache.substituter, plan.provider.name
+            crate::secret::mask_url(&cache.substituter), plan.provider.name
         ));
     }
     let file = ctx.layout.token_file.display();
-    let substituter = &cache.substituter;
+    let substituter = crate::secret::mask_url(&cache.substituter);
     if cache.public_keys.is_empty() {
         ctx.ui
             .info(&format!("Nix now uses {substituter} (set in {file})."));

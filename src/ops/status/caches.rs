@@ -18,7 +18,7 @@ use crate::nixconf::netrc::Netrc;
 use crate::nixconf::view::Setting;
 use crate::providers::Registry;
 use crate::providers::cache::{CacheAnswer, ask_info};
-use crate::secret::Secret;
+use crate::secret::{Secret, mask_url};
 
 /// The settings that name substituters.
 const SETTINGS: &[&str] = &[
@@ -47,6 +47,9 @@ pub struct CacheRow {
     /// Whether the nix-daemon ignores this substituter for this user: the user is not trusted and
     /// only the user's own files name it (the system's `trusted-substituters` do not).
     pub ignored_by_daemon: bool,
+    /// The URL as the configuration writes it; `url` is how it is shown, its credentials masked.
+    #[serde(skip)]
+    pub written: String,
     /// The login and token that process will send, when it has one and may send it (https, or
     /// plain http to this machine).
     #[serde(skip)]
@@ -109,7 +112,8 @@ pub fn rows(urls: &[String], install: &Install) -> Vec<CacheRow> {
             CacheRow {
                 kind: "substituter",
                 host,
-                url: url.clone(),
+                url: mask_url(url),
+                written: url.clone(),
                 status: "unverified",
                 source: install.netrc.clone(),
                 message,
@@ -127,7 +131,7 @@ pub fn rows(urls: &[String], install: &Install) -> Vec<CacheRow> {
 pub fn find_keys(rows: &mut [CacheRow], settings: &[Setting], hosts: &Hosts) {
     let keys = trust::trusted_keys(settings);
     for row in rows {
-        row.public_key = trust::key_for(&row.url, &keys, hosts);
+        row.public_key = trust::key_for(&row.written, &keys, hosts);
     }
 }
 

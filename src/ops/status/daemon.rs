@@ -89,7 +89,7 @@ fn untrusted(
         }
     }
     for row in cache_rows.iter_mut() {
-        if own_urls.contains(&row.url) && !system_urls.contains(&row.url) {
+        if own_urls.contains(&row.written) && !system_urls.contains(&row.written) {
             row.ignored_by_daemon = true;
             note(
                 &mut row.message,

@@ -371,8 +371,10 @@ fn flag_unused_cache_tokens(
             continue;
         };
         if !urls.iter().any(|u| same(u, &url)) {
-            let note =
-                format!("no substituters setting names {url}, so Nix never downloads from it");
+            let note = format!(
+                "no substituters setting names {}, so Nix never downloads from it",
+                crate::secret::mask_url(&url)
+            );
             row.message = Some(match row.message.take() {
                 Some(m) => format!("{m}; {note}"),
                 None => note,

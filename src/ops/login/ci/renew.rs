@@ -1,10 +1,11 @@
 //! `refresh --ci`: every `login --ci` of this job made again, which replaces each credential
 //! atomically (a Nix reading the netrc meanwhile finds the old one or the new one, never none);
 //! and `refresh --ci --watch`: each one made again once less than a third of its life is left,
-//! until the watcher is stopped (SIGTERM, SIGINT) or the process that started it exits.
+//! until the watcher is stopped (SIGTERM, SIGINT, or the end of the job).
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::path::Path;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::{CiRequest, run};
 use crate::context::Context;
@@ -13,10 +14,14 @@ use crate::nixconf::ci_logins::{self, CiLogin};
 use crate::providers::Registry;
 use crate::time::unix_now;
 
-/// How long a failed renewal waits before it is tried again.
-const RETRY: u64 = 5;
-/// How often the watcher looks whether its parent has gone.
-const TICK: Duration = Duration::from_millis(100);
+/// The pause, in seconds, after a renewal that failed or yielded a credential already (nearly)
+/// expired; each further one in a row doubles, up to [`LONGEST_PAUSE`].
+const FIRST_PAUSE: u64 = 2;
+const LONGEST_PAUSE: u64 = 60;
+/// A renewed credential that expires within this many seconds counts as expired.
+const NEARLY_EXPIRED: u64 = FIRST_PAUSE;
+/// The longest the watcher sleeps before it reads `ci-logins.json` again.
+const TICK: Duration = Duration::from_secs(1);
 
 /// Makes the `login --ci` recorded for `target` again.
 fn renew(ctx: &Context, registry: &Registry, target: &str, login: &CiLogin) -> Result<bool> {
@@ -53,56 +58,101 @@ fn message(e: &Error) -> &str {
     }
 }
 
-/// When `target`'s credential is renewed next: when a third of its life is left, or after a
-/// failed try's pause.
-fn when(retry_at: &BTreeMap<String, u64>, target: &str, login: &CiLogin) -> Option<u64> {
-    let at = login.renew_at()?;
-    Some(retry_at.get(target).map_or(at, |r| at.max(*r)))
+/// A pause before `target` is asked again: its last renewal failed, or yielded a credential that
+/// had (nearly) expired.
+struct Pause {
+    until: Instant,
+    secs: u64,
 }
 
-/// Renews each CI credential when less than a third of its life is left, until the parent
-/// process exits (SIGTERM and SIGINT end it as they end any process: every write is an atomic
-/// rename, so none is left half done).
+/// The next pause, in seconds: [`FIRST_PAUSE`] after none, else twice the one `before`, up to
+/// [`LONGEST_PAUSE`].
+fn next_pause(before: Option<&Pause>) -> u64 {
+    before.map_or(FIRST_PAUSE, |p| (p.secs * 2).min(LONGEST_PAUSE))
+}
+
+/// How long until `target`'s credential is renewed next: when a third of its life is left, and
+/// not before its pause ends. `None` for a credential that lasts the job.
+fn wait(paused: &BTreeMap<String, Pause>, target: &str, login: &CiLogin) -> Option<Duration> {
+    let at = UNIX_EPOCH + Duration::from_secs(login.renew_at()?);
+    let by_clock = at.duration_since(SystemTime::now()).unwrap_or_default();
+    let by_pause = paused
+        .get(target)
+        .map(|p| p.until.saturating_duration_since(Instant::now()))
+        .unwrap_or_default();
+    Some(by_clock.max(by_pause))
+}
+
+/// Whether the credential just renewed for `target` lives longer than [`NEARLY_EXPIRED`].
+fn lasts(path: &Path, target: &str) -> Result<std::result::Result<(), String>> {
+    let now = unix_now();
+    let expires = ci_logins::load(path)?
+        .get(target)
+        .and_then(|l| l.expires_at);
+    Ok(match expires {
+        Some(e) if e <= now => Err("the credential it gave has already expired".to_owned()),
+        Some(e) if e <= now + NEARLY_EXPIRED => {
+            Err(format!("the credential it gave expires in {} s", e - now))
+        }
+        _ => Ok(()),
+    })
+}
+
+/// Renews each CI credential when less than a third of its life is left, until SIGTERM or SIGINT
+/// ends the process (as they end any: every write is an atomic rename, so none is left half done)
+/// or the job's end does. A renewal that fails, or yields a credential that has (nearly) expired,
+/// is tried again after a pause that doubles each time, from [`FIRST_PAUSE`] to [`LONGEST_PAUSE`].
+/// Nothing it prints holds a secret: no one reads masks from its output.
 pub fn watch(ctx: &Context, registry: &Registry) -> Result<()> {
-    let parent = rustix::process::getppid();
+    crate::flows::ci::stop_masking_in_log();
     let path = ci_logins::path(&ctx.layout);
-    let mut retry_at: BTreeMap<String, u64> = BTreeMap::new();
+    let mut paused: BTreeMap<String, Pause> = BTreeMap::new();
     loop {
         let logins = ci_logins::load(&path)?;
-        let now = unix_now();
         let due: Vec<(&String, &CiLogin)> = logins
             .iter()
-            .filter(|(t, l)| when(&retry_at, t, l).is_some_and(|at| at <= now))
+            .filter(|(t, l)| wait(&paused, t, l) == Some(Duration::ZERO))
             .collect();
         for (target, login) in due {
-            match renew(ctx, registry, target, login) {
-                Ok(_) => {
-                    retry_at.remove(target);
+            let why = match renew(ctx, registry, target, login).and_then(|_| lasts(&path, target)) {
+                Ok(Ok(())) => {
+                    paused.remove(target);
+                    continue;
                 }
-                Err(e) => {
-                    ctx.ui.warn(&format!(
-                        "could not renew {target}: {}; trying again in {RETRY} s",
-                        message(&e)
-                    ));
-                    retry_at.insert(target.clone(), unix_now() + RETRY);
-                }
-            }
+                Ok(Err(why)) => format!("renewed {target}, but {why}"),
+                Err(e) => format!("could not renew {target}: {}", message(&e)),
+            };
+            let secs = next_pause(paused.get(target));
+            ctx.ui.warn(&format!("{why}; asking again in {secs} s"));
+            let until = Instant::now() + crate::time::pause(Duration::from_secs(secs));
+            paused.insert(target.clone(), Pause { until, secs });
         }
         let logins = ci_logins::load(&path)?;
-        let Some(next) = logins
-            .iter()
-            .filter_map(|(t, l)| when(&retry_at, t, l))
-            .min()
-        else {
+        let Some(next) = logins.iter().filter_map(|(t, l)| wait(&paused, t, l)).min() else {
             ctx.ui
                 .info("No CI credential here expires: nothing to watch.");
             return Ok(());
         };
-        while unix_now() < next {
-            if rustix::process::getppid() != parent {
-                return Ok(());
-            }
-            std::thread::sleep(TICK);
+        std::thread::sleep(next.min(TICK));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pauses_double_from_two_seconds_to_a_minute() {
+        let mut before: Option<Pause> = None;
+        let mut seen = Vec::new();
+        for _ in 0..8 {
+            let secs = next_pause(before.as_ref());
+            seen.push(secs);
+            before = Some(Pause {
+                until: Instant::now(),
+                secs,
+            });
         }
+        assert_eq!(seen, [2, 4, 8, 16, 32, 60, 60, 60]);
     }
 }
