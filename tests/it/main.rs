@@ -53,6 +53,7 @@ mod real_fetch;
 mod refresh;
 mod revoke;
 mod set_token;
+mod special_files;
 mod state_files;
 mod status;
 mod status_online;
