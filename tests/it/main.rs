@@ -30,6 +30,7 @@ mod gitea_fallback;
 mod github_app;
 mod hostile_server;
 mod import_root;
+mod import_users;
 mod install;
 mod keyring;
 mod least_privilege_login;
