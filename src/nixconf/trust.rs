@@ -92,6 +92,32 @@ fn check_owner(path: &Path, uid: u32, owner: u32, mine: bool) -> Result<()> {
     )))
 }
 
+/// Refuses the configuration directory `dir` (while it does not exist yet, the directory it will
+/// be made in) when users other than its owner may write it and no sticky bit keeps them from
+/// replacing what is in it: whatever nix-tokens then read or wrote there, they could swap.
+pub fn check_dir(dir: &Path) -> Result<()> {
+    let Some((at, meta)) = dir
+        .ancestors()
+        .find_map(|d| Some((d, fs::metadata(d).ok()?)))
+    else {
+        return Ok(());
+    };
+    let mode = meta.mode() & 0o7777;
+    if !meta.is_dir() || mode & 0o1000 != 0 || mode & 0o022 == 0 {
+        return Ok(());
+    }
+    let who = if mode & 0o002 != 0 {
+        "every user".to_owned()
+    } else {
+        format!("the members of its group (gid {})", meta.gid())
+    };
+    Err(Error::failed(format!(
+        "{} is a directory {who} can write (mode {mode:o}, no sticky bit), so others could replace what nix-tokens reads and writes there; run `chmod go-w {}` and try again",
+        at.display(),
+        at.display()
+    )))
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;

@@ -276,3 +276,24 @@ fn a_fifo_or_a_device_in_her_files_is_refused_at_once() {
     let out = import(&env, &alice.name);
     assert_refused(&env, &before, &out, &["/dev/zero", "not a regular file"]);
 }
+
+#[test]
+fn a_configuration_directory_others_can_write_is_refused() {
+    if !can_add_users() {
+        return;
+    }
+    let (env, alice) = root_and_alice();
+    let dir = config(&alice);
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o777)).unwrap();
+    let before = env.snapshot();
+    let out = import(&env, &alice.name);
+    assert_refused(
+        &env,
+        &before,
+        &out,
+        &[
+            dir.to_str().unwrap(),
+            &format!("chmod go-w {}", dir.display()),
+        ],
+    );
+}

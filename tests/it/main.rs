@@ -54,6 +54,7 @@ mod real_fetch;
 mod refresh;
 mod revoke;
 mod set_token;
+mod shared_dirs;
 mod special_files;
 mod state_files;
 mod status;

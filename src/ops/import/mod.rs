@@ -47,10 +47,11 @@ struct UserFiles {
 
 impl UserFiles {
     /// Reads the files of the layout `from` (the netrc as the user's configuration names it), as
-    /// `user` would: each a regular file of theirs (or root's) that no other user can write,
-    /// opened with their permissions ([`as_user`]).
+    /// `user` would: each a regular file of theirs (or root's) that no other user can write, in a
+    /// directory no other user can write, opened with their permissions ([`as_user`]).
     fn read(from: &Layout, user: UserIds) -> Result<Self> {
         as_user::run_as(user, || {
+            trust::check_dir(from.dir())?;
             let text = |path: &Path| -> Result<Option<String>> {
                 let Some(bytes) = trust::read_of(path, Some(user.uid))? else {
                     return Ok(None);
