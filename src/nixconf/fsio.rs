@@ -340,6 +340,49 @@ mod tests {
     }
 
     #[test]
+    fn only_regular_files_are_read_and_never_past_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        // Opened at once (no writer is waited for), then refused for what it is.
+        let err = open_regular(&fifo).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+        let err = read_optional(Path::new("/dev/zero"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+        assert!(matches!(open_regular(dir.path()), Ok(Opened::Directory)));
+        assert!(matches!(
+            open_regular(&dir.path().join("none")),
+            Ok(Opened::Missing)
+        ));
+        // The limit holds on what is read, not on what the file's size said.
+        let big = dir.path().join("big");
+        fs::write(&big, vec![b'x'; 4096]).unwrap();
+        let Opened::File(file, _) = open_regular(&big).unwrap() else {
+            panic!("a regular file");
+        };
+        assert!(read_limited(file, &big, 4095).is_err());
+        let Opened::File(file, _) = open_regular(&big).unwrap() else {
+            panic!("a regular file");
+        };
+        assert_eq!(read_limited(file, &big, 4096).unwrap().len(), 4096);
+        // A file whose size says 0 (as /proc's do) is still read, and still limited.
+        let Opened::File(file, meta) = open_regular(Path::new("/proc/self/status")).unwrap() else {
+            panic!("a regular file");
+        };
+        assert_eq!(meta.len(), 0);
+        assert!(read_limited(file, Path::new("/proc/self/status"), 8).is_err());
+    }
+
+    #[test]
     fn atomic_write_sets_the_mode() {
         let dir = tempfile::tempdir().unwrap();
         let guard = lock(&dir.path().join(".lock")).unwrap();
