@@ -117,3 +117,16 @@ fn a_config_directory_another_user_wrote_into_is_refused() {
         "every user can write",
     );
 }
+
+#[test]
+fn the_system_configuration_directory_open_to_others_is_refused() {
+    let env = TestEnv::new();
+    env.write(&env.etc.join("nix.conf"), "max-jobs = 2\n");
+    chmod(&env.etc, 0o757);
+    for args in [
+        &["--system", "set-token", "github.com"][..],
+        &["--system", "status", "--offline"],
+    ] {
+        assert_dir_refused(&env, &env.etc, args, "every user can write");
+    }
+}
