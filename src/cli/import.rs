@@ -8,7 +8,7 @@ use clap::Args;
 
 use crate::context::Context;
 use crate::error::{Error, Result, exit};
-use crate::ops::import::{self, ImportPlan};
+use crate::ops::import::{self, ImportPlan, UserIds};
 
 /// Where user names are looked up.
 const PASSWD: &str = "/etc/passwd";
@@ -36,9 +36,7 @@ pub struct ImportArgs {
 
 pub fn run(ctx: &Context, args: ImportArgs) -> Result<ExitCode> {
     let passwd = match &args.from_user {
-        Some(_) => {
-            std::fs::read_to_string(PASSWD).map_err(|e| Error::io("read", Path::new(PASSWD), &e))?
-        }
+        Some(_) => crate::nixconf::fsio::read_optional(Path::new(PASSWD))?.unwrap_or_default(),
         None => String::new(),
     };
     let plan = plan(&args, ctx.layout.system, &passwd)?;
@@ -54,15 +52,15 @@ fn plan(args: &ImportArgs, system: bool, passwd: &str) -> Result<ImportPlan> {
             "import copies a user's logins into the system configuration, which root's rebuilds read: run `sudo nix-tokens --system import --from-user NAME`",
         ));
     }
-    let (who, from) = match (&args.from_user, &args.from_config) {
-        (_, Some(path)) => (path.display().to_string(), path.clone()),
+    let (who, from, user) = match (&args.from_user, &args.from_config) {
+        (_, Some(path)) => (path.display().to_string(), path.clone(), None),
         (Some(name), None) => {
-            let home = home_of(passwd, name).ok_or_else(|| {
+            let (home, user) = home_of(passwd, name).ok_or_else(|| {
                 Error::usage(format!(
                     "there is no user {name} in {PASSWD}; give the user's nix.conf with --from-config PATH instead"
                 ))
             })?;
-            (name.clone(), home.join(".config/nix/nix.conf"))
+            (name.clone(), home.join(".config/nix/nix.conf"), Some(user))
         }
         (None, None) => return Err(Error::usage("name the user with --from-user NAME")),
     };
@@ -74,16 +72,24 @@ fn plan(args: &ImportArgs, system: bool, passwd: &str) -> Result<ImportPlan> {
     Ok(ImportPlan {
         who,
         from,
+        user,
         dry_run: args.dry_run,
     })
 }
 
-/// The home directory of `name` in the password database's text (`name:x:uid:gid:gecos:home:shell`).
-fn home_of(passwd: &str, name: &str) -> Option<PathBuf> {
+/// The home directory and ids of `name` in the password database's text
+/// (`name:x:uid:gid:gecos:home:shell`).
+fn home_of(passwd: &str, name: &str) -> Option<(PathBuf, UserIds)> {
     passwd.lines().find_map(|line| {
         let fields: Vec<&str> = line.split(':').collect();
-        (fields.len() >= 7 && fields[0] == name && fields[5].starts_with('/'))
-            .then(|| PathBuf::from(fields[5]))
+        if fields.len() < 7 || fields[0] != name || !fields[5].starts_with('/') {
+            return None;
+        }
+        let user = UserIds {
+            uid: fields[2].parse().ok()?,
+            gid: fields[3].parse().ok()?,
+        };
+        Some((PathBuf::from(fields[5]), user))
     })
 }
 
@@ -108,8 +114,19 @@ mod tests {
         let p = plan(&args(Some("alice"), None), true, PASSWD).unwrap();
         assert_eq!(p.who, "alice");
         assert_eq!(p.from, PathBuf::from("/home/alice/.config/nix/nix.conf"));
+        assert_eq!(
+            p.user,
+            Some(UserIds {
+                uid: 1000,
+                gid: 100
+            })
+        );
         let p = plan(&args(None, Some("/srv/a/nix.conf")), true, PASSWD).unwrap();
         assert_eq!(p.from, PathBuf::from("/srv/a/nix.conf"));
+        assert_eq!(
+            p.user, None,
+            "the owner of its directory, found when it is read"
+        );
     }
 
     #[test]

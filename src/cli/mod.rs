@@ -123,9 +123,12 @@ pub enum Command {
 pub fn run(cli: Cli, ui: Ui) -> Result<ExitCode> {
     let g = &cli.global;
     let ctx = || -> Result<Context> {
+        let layout = Layout::resolve(g.config.as_deref(), g.system)?;
+        // Nothing is read or written in a directory others could swap files in.
+        crate::nixconf::trust::check_dir(layout.dir())?;
         Ok(Context {
             ui: ui.clone(),
-            layout: Layout::resolve(g.config.as_deref(), g.system)?,
+            layout,
         })
     };
     match cli.command {

@@ -81,28 +81,90 @@ pub fn create_private_dirs(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The most nix-tokens reads of a configuration file, netrc or state file.
+pub const MAX_SIZE: u64 = 4 * 1024 * 1024;
+
+/// What is at a path, opened for reading by [`open_regular`].
+#[derive(Debug)]
+pub enum Opened {
+    /// Nothing is there (or a link leads nowhere).
+    Missing,
+    Directory,
+    /// It could not be opened (no permission, a loop of links, …).
+    Unreadable(io::Error),
+    /// A regular file, and what `fstat` says of the file opened.
+    File(File, fs::Metadata),
+}
+
+/// Opens `path` (following links) for reading, without ever waiting: it is opened non-blocking,
+/// so a FIFO opens at once, and judged by what was opened, so it cannot be swapped in between. A
+/// FIFO, device or socket is refused with one sentence: it could make a read wait for a writer,
+/// or never end (`/dev/zero`). Every file nix-tokens reads is opened here.
+pub fn open_regular(path: &Path) -> Result<Opened> {
+    let opened = OpenOptions::new()
+        .read(true)
+        .custom_flags((OFlags::NONBLOCK | OFlags::NOCTTY).bits() as i32)
+        .open(path);
+    let file = match opened {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Opened::Missing),
+        Err(e) => return Ok(Opened::Unreadable(e)),
+        Ok(file) => file,
+    };
+    let meta = match file.metadata() {
+        Err(e) => return Ok(Opened::Unreadable(e)),
+        Ok(m) => m,
+    };
+    if meta.is_dir() {
+        return Ok(Opened::Directory);
+    }
+    if !meta.is_file() {
+        return Err(Error::failed(format!(
+            "{} is not a regular file (a FIFO, device or socket, or a link to one), so nix-tokens will not read it; put the file itself there",
+            path.display()
+        )));
+    }
+    Ok(Opened::File(file, meta))
+}
+
+/// Reads `file` (opened from `path`) to its end, but never more than `limit` bytes: one that
+/// holds more, or grows past it while it is read, is refused with one sentence.
+pub fn read_limited(file: File, path: &Path, limit: u64) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io("read", path, &e))?;
+    if bytes.len() as u64 > limit {
+        return Err(Error::failed(format!(
+            "{} is larger than {} MiB, which no file nix-tokens reads should be; check that it is the right file",
+            path.display(),
+            limit >> 20
+        )));
+    }
+    Ok(bytes)
+}
+
 /// Reads a file that may not exist: `Ok(None)` when it is missing. A file that is not UTF-8, is a
-/// directory, or is larger than `MAX_SIZE` is an error naming it.
+/// directory or anything but a regular file, or is larger than [`MAX_SIZE`] is an error naming it.
 pub fn read_optional(path: &Path) -> Result<Option<String>> {
-    const MAX_SIZE: u64 = 4 * 1024 * 1024;
-    match fs::metadata(path) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("read", path, &e)),
-        Ok(m) if m.is_dir() => {
+    let (file, meta) = match open_regular(path)? {
+        Opened::Missing => return Ok(None),
+        Opened::Unreadable(e) => return Err(Error::io("read", path, &e)),
+        Opened::Directory => {
             return Err(Error::failed(format!(
                 "{} is a directory, not a file; move it out of the way and try again",
                 path.display()
             )));
         }
-        Ok(m) if m.len() > MAX_SIZE => {
-            return Err(Error::failed(format!(
-                "{} is larger than 4 MiB, which no Nix configuration file should be; check that it is the right file",
-                path.display()
-            )));
-        }
-        Ok(_) => {}
+        Opened::File(file, meta) => (file, meta),
+    };
+    if meta.len() > MAX_SIZE {
+        return Err(Error::failed(format!(
+            "{} is larger than 4 MiB, which no Nix configuration file should be; check that it is the right file",
+            path.display()
+        )));
     }
-    let bytes = fs::read(path).map_err(|e| Error::io("read", path, &e))?;
+    let bytes = read_limited(file, path, MAX_SIZE)?;
     String::from_utf8(bytes).map(Some).map_err(|_| {
         Error::failed(format!(
             "{} is not valid UTF-8, so nix-tokens will not edit it; fix its encoding and try again",
@@ -275,6 +337,49 @@ mod tests {
         }
         assert!(fs::symlink_metadata(&link).is_ok(), "a link is not ours");
         drop(live);
+    }
+
+    #[test]
+    fn only_regular_files_are_read_and_never_past_the_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        // Opened at once (no writer is waited for), then refused for what it is.
+        let err = open_regular(&fifo).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+        let err = read_optional(Path::new("/dev/zero"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+        assert!(matches!(open_regular(dir.path()), Ok(Opened::Directory)));
+        assert!(matches!(
+            open_regular(&dir.path().join("none")),
+            Ok(Opened::Missing)
+        ));
+        // The limit holds on what is read, not on what the file's size said.
+        let big = dir.path().join("big");
+        fs::write(&big, vec![b'x'; 4096]).unwrap();
+        let Opened::File(file, _) = open_regular(&big).unwrap() else {
+            panic!("a regular file");
+        };
+        assert!(read_limited(file, &big, 4095).is_err());
+        let Opened::File(file, _) = open_regular(&big).unwrap() else {
+            panic!("a regular file");
+        };
+        assert_eq!(read_limited(file, &big, 4096).unwrap().len(), 4096);
+        // A file whose size says 0 (as /proc's do) is still read, and still limited.
+        let Opened::File(file, meta) = open_regular(Path::new("/proc/self/status")).unwrap() else {
+            panic!("a regular file");
+        };
+        assert_eq!(meta.len(), 0);
+        assert!(read_limited(file, Path::new("/proc/self/status"), 8).is_err());
     }
 
     #[test]

@@ -97,7 +97,12 @@ impl Layout {
     /// The layout for `--config PATH`, `--system`, or neither.
     pub fn resolve(config: Option<&Path>, system: bool) -> Result<Self> {
         let determinate = match (config, system) {
-            (None, true) => super::determinate::detect_installed(&system_dir())?,
+            // Determinate's files are read there: first the directory is checked, as every
+            // configuration directory is before anything in it is read.
+            (None, true) => {
+                super::trust::check_dir(&system_dir())?;
+                super::determinate::detect_installed(&system_dir())?
+            }
             _ => None,
         };
         let nix_conf = match (config, system, &determinate) {

@@ -10,7 +10,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::conf::{ConfFile, Entry, resolve_include};
-use super::fsio::read_optional;
+use super::fsio::{MAX_SIZE, Opened, open_regular, read_limited, read_optional};
 use super::pasted;
 use super::tokens::{ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap};
 use crate::error::{Error, Result};
@@ -65,14 +65,23 @@ fn walk(file: &Path, stack: &mut Vec<PathBuf>, out: &mut Vec<Setting>) -> Result
             chain.join(" → ")
         )));
     }
-    // Nix reads any bytes, and skips a file it cannot read (missing, a directory, no permission).
-    let Ok(bytes) = fs::read(file) else {
+    // Nix reads any bytes, and skips a file it cannot read (missing, a directory, no permission);
+    // a FIFO, a device or a file too large is refused rather than waited on or read without end.
+    let Some(bytes) = read(file)? else {
         return Ok(());
     };
     stack.push(file.to_path_buf());
     apply_text(&String::from_utf8_lossy(&bytes), file, stack, out)?;
     stack.pop();
     Ok(())
+}
+
+/// The bytes of `file` as Nix would read them, or `None` where Nix skips it.
+fn read(file: &Path) -> Result<Option<Vec<u8>>> {
+    match open_regular(file)? {
+        Opened::File(f, _) => read_limited(f, file, MAX_SIZE).map(Some),
+        Opened::Missing | Opened::Directory | Opened::Unreadable(_) => Ok(None),
+    }
 }
 
 /// The settings of `text`, read from `file`, with its includes followed.

@@ -200,6 +200,22 @@ fn from_user_reads_that_users_home() {
         .status()
         .unwrap();
     assert!(made.success(), "useradd failed");
+    // Her files are hers, as her own runs make them, in a home she can reach.
+    let id = |flag: &str| -> u32 {
+        let out = std::process::Command::new("id")
+            .args([flag, &name])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    };
+    crate::support::daemon::open_up(&alice.home);
+    let (uid, gid) = (id("-u"), id("-g"));
+    let chown = std::process::Command::new("chown")
+        .args(["-R", &format!("{uid}:{gid}")])
+        .arg(&alice.home)
+        .status()
+        .unwrap();
+    assert!(chown.success());
     let out = root.run(&["--system", "import", "--from-user", &name], "");
     let _ = std::process::Command::new("userdel").arg(&name).status();
     assert_no_leak(&out, &[GH, CACHE]);

@@ -88,7 +88,12 @@ fn matches(list: &[String], who: &Who) -> bool {
 pub fn this_user() -> Who {
     let uid = rustix::process::getuid().as_raw();
     let gid = rustix::process::getgid().as_raw();
-    let read = |p: &str| std::fs::read_to_string(Path::new(p)).unwrap_or_default();
+    let read = |p: &str| {
+        crate::nixconf::fsio::read_optional(Path::new(p))
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    };
     who(uid, gid, &read("/etc/passwd"), &read("/etc/group"))
 }
 

@@ -46,8 +46,7 @@ pub fn nix_conf_access(layout: &Layout) -> Result<NixConfAccess> {
         });
     }
     let mode = fsio::mode_of(&real_path).unwrap_or(0o644);
-    let writable =
-        mode & 0o222 != 0 && fs::OpenOptions::new().append(true).open(&real_path).is_ok();
+    let writable = mode & 0o222 != 0 && is_writable(&real_path);
     Ok(if writable {
         NixConfAccess::Writable { real_path, mode }
     } else {
@@ -108,4 +107,15 @@ fn owner_hint(path: &Path) -> String {
     format!(
         "it comes from {option}: remove that option to let nix-tokens keep the file, or put the token there yourself"
     )
+}
+
+/// Whether this process may write `path`, found by opening it for appending (nothing is written),
+/// non-blocking, so that a FIFO there never makes it wait for a reader.
+fn is_writable(path: &Path) -> bool {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .append(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
+        .open(path)
+        .is_ok()
 }

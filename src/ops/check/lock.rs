@@ -48,21 +48,20 @@ impl LockedInput {
 
 /// Reads the lock file at `path`; `Ok(None)` when there is none.
 pub fn read(path: &Path) -> Result<Option<Vec<LockedInput>>> {
-    let meta = match std::fs::metadata(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::io("read", path, &e)),
-        Ok(m) => m,
+    use crate::nixconf::fsio::{self, Opened};
+    let (file, meta) = match fsio::open_regular(path)? {
+        Opened::Missing => return Ok(None),
+        Opened::Unreadable(e) => return Err(Error::io("read", path, &e)),
+        Opened::Directory => return Err(bad(path, "it is a directory")),
+        Opened::File(file, meta) => (file, meta),
     };
-    if meta.is_dir() {
-        return Err(bad(path, "it is a directory"));
-    }
     if meta.len() > MAX_SIZE {
         return Err(bad(
             path,
             "it is larger than 16 MiB, which no flake.lock is",
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, &e))?;
+    let bytes = fsio::read_limited(file, path, MAX_SIZE)?;
     let text = String::from_utf8(bytes).map_err(|_| bad(path, "it is not text (UTF-8)"))?;
     parse(&text, path).map(Some)
 }

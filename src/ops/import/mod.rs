@@ -12,15 +12,16 @@ use std::path::{Path, PathBuf};
 
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::nixconf::fsio;
 use crate::nixconf::hosts::Hosts;
 use crate::nixconf::paths::Layout;
 use crate::nixconf::store::Session;
-use crate::nixconf::view;
+use crate::nixconf::{trust, view};
 use crate::secret::{Secret, mask};
 
+mod as_user;
 mod pick;
 
+pub use as_user::UserIds;
 use pick::{Picked, Sources, pick};
 
 /// What `import` is asked to do.
@@ -30,6 +31,8 @@ pub struct ImportPlan {
     pub who: String,
     /// The user's nix.conf; the token file, netrc and host facts are found beside it.
     pub from: PathBuf,
+    /// The user named (`--from-user`); else the owner of `from`'s directory is.
+    pub user: Option<UserIds>,
     pub dry_run: bool,
 }
 
@@ -43,18 +46,38 @@ struct UserFiles {
 }
 
 impl UserFiles {
-    /// Reads the files of the layout `from` (the netrc as the user's configuration names it).
-    fn read(from: &Layout) -> Result<Self> {
-        // The last `netrc-file` of the user's nix.conf and token file; nix-tokens' own when none.
-        let settings = view::file_settings(&[from.nix_conf.clone(), from.token_file.clone()])?;
-        let named = settings.iter().rev().find(|s| s.name == "netrc-file");
-        let netrc_path = named.map_or_else(|| from.netrc.clone(), |s| PathBuf::from(&s.value));
-        let ours = netrc_path == from.netrc;
-        Ok(UserFiles {
-            token_text: fsio::read_optional(&from.token_file)?.unwrap_or_default(),
-            conf_text: fsio::read_optional(&from.nix_conf)?.unwrap_or_default(),
-            netrc: fsio::read_optional(&netrc_path)?.map(|text| (netrc_path, text, ours)),
-            hosts: Hosts::load(&from.hosts)?,
+    /// Reads the files of the layout `from` (the netrc as the user's configuration names it), as
+    /// `user` would: each a regular file of theirs (or root's) that no other user can write, in a
+    /// directory no other user can write, opened with their permissions ([`as_user`]).
+    fn read(from: &Layout, user: UserIds) -> Result<Self> {
+        as_user::run_as(user, || {
+            trust::check_dir(from.dir())?;
+            let text = |path: &Path| -> Result<Option<String>> {
+                let Some(bytes) = trust::read_of(path, Some(user.uid))? else {
+                    return Ok(None);
+                };
+                String::from_utf8(bytes).map(Some).map_err(|_| {
+                    Error::failed(format!(
+                        "{} is not valid UTF-8, so nothing was imported; fix its encoding and try again",
+                        path.display()
+                    ))
+                })
+            };
+            let token_text = text(&from.token_file)?.unwrap_or_default();
+            let conf_text = text(&from.nix_conf)?.unwrap_or_default();
+            // The last `netrc-file` of the user's nix.conf and token file; nix-tokens' own when
+            // none.
+            let settings = view::file_settings(&[from.nix_conf.clone(), from.token_file.clone()])?;
+            let named = settings.iter().rev().find(|s| s.name == "netrc-file");
+            let netrc_path = named.map_or_else(|| from.netrc.clone(), |s| PathBuf::from(&s.value));
+            let ours = netrc_path == from.netrc;
+            let hosts = text(&from.hosts)?;
+            Ok(UserFiles {
+                token_text,
+                conf_text,
+                netrc: text(&netrc_path)?.map(|text| (netrc_path, text, ours)),
+                hosts: Hosts::parse(hosts.as_deref().unwrap_or(""), &from.hosts)?,
+            })
         })
     }
 
@@ -81,7 +104,12 @@ pub fn run(ctx: &Context, plan: &ImportPlan) -> Result<()> {
             plan.from.display()
         )));
     }
-    let picked = pick(&UserFiles::read(&from)?.sources(&from))?;
+    // The user named, else the owner of the directory of the nix.conf given.
+    let user = plan
+        .user
+        .or_else(|| UserIds::owner_of(from.dir()))
+        .unwrap_or(UserIds { uid: 0, gid: 0 });
+    let picked = pick(&UserFiles::read(&from, user)?.sources(&from))?;
     if picked.tokens.keys().next().is_none() && picked.netrc.is_empty() {
         ctx.ui.info(&format!(
             "{} has no logins to import (looked in {}).",

@@ -228,7 +228,8 @@ fn rows(
     // Nix skips a file it may not read without a word; say so, or its tokens vanish unexplained.
     let files = ctx.layout.nix_read_order();
     for f in files.iter().chain([&ctx.layout.token_file]) {
-        if let Err(e) = std::fs::File::open(f)
+        if let Ok(crate::nixconf::fsio::Opened::Unreadable(e)) =
+            crate::nixconf::fsio::open_regular(f)
             && e.kind() == std::io::ErrorKind::PermissionDenied
         {
             ctx.ui.warn(&format!(
@@ -261,8 +262,11 @@ fn rows(
         })
         .collect();
     let netrc_path = view::netrc_file(settings, &ctx.layout.system_dir);
-    if let Ok(Some(text)) = fsio::read_optional(&netrc_path) {
-        rows.extend(netrc_rows(&Netrc::parse(&text), &netrc_path, &provider_of));
+    match fsio::read_optional(&netrc_path) {
+        Ok(Some(text)) => rows.extend(netrc_rows(&Netrc::parse(&text), &netrc_path, &provider_of)),
+        Ok(None) => {}
+        // Its logins are not listed: say why.
+        Err(e) => ctx.ui.warn(&e.to_string()),
     }
     flag_pasted_tokens(&mut rows, lines);
     for source in [&ctx.layout.token_file, &netrc_path] {
