@@ -8,8 +8,8 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::context::Context;
-use crate::error::{Result, exit};
-use crate::ops::check::{self, CheckPlan, Outcome};
+use crate::error::Result;
+use crate::ops::check::{self, CheckPlan};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -27,11 +27,7 @@ pub struct CheckArgs {
 pub fn run(ctx: &Context, args: CheckArgs) -> Result<ExitCode> {
     let registry = ctx.registry()?;
     let plan = plan(&args, args.path.is_dir());
-    Ok(ExitCode::from(match check::run(ctx, &registry, &plan)? {
-        Outcome::Fine => exit::OK,
-        Outcome::Fails => exit::INVALID,
-        Outcome::Unreachable => exit::UNREACHABLE,
-    }))
+    Ok(ExitCode::from(check::run(ctx, &registry, &plan)?))
 }
 
 /// The options as a plan: a directory means its flake.lock, and so does its flake.nix.

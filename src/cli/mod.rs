@@ -10,6 +10,8 @@ mod git_credential;
 mod import;
 mod login;
 mod logout;
+#[cfg(test)]
+mod reference;
 mod refresh;
 mod set_token;
 mod status;

@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::context::Context;
-use crate::error::{Result, exit};
+use crate::error::Result;
 use crate::ops::expiry::DEFAULT_WARN_DAYS;
-use crate::ops::status::{self, Outcome, StatusPlan};
+use crate::ops::status::{self, StatusPlan};
 use crate::providers::Registry;
 
 #[derive(Debug, Args)]
@@ -39,13 +39,7 @@ pub struct StatusArgs {
 pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
     let registry = ctx.registry()?;
     let plan = plan(&args, &registry)?;
-    Ok(ExitCode::from(match status::run(ctx, &registry, &plan)? {
-        Outcome::Fine => exit::OK,
-        Outcome::Invalid => exit::INVALID,
-        Outcome::Unreachable => exit::UNREACHABLE,
-        Outcome::Missing => exit::FAILURE,
-        Outcome::Expiring => exit::EXPIRING,
-    }))
+    Ok(ExitCode::from(status::run(ctx, &registry, &plan)?))
 }
 
 /// The options as a plan: each host or provider name as the key Nix matches.

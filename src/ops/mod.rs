@@ -10,6 +10,8 @@
 //! - [`refresh`]: renewing OAuth logins (`refresh`, and `status` and `git-credential` before they
 //!   use a token).
 //! - [`status`]: every token Nix sees, checked at once.
+//! - [`statuses`]: the words `status` and `check` give tokens, caches and inputs, each with its
+//!   JSON name and exit code.
 //! - [`expiry`]: when credentials stop working, as far as they or their logins say, and which
 //!   expire soon with nothing to renew them.
 //! - [`check`]: every input of a flake's lock file, and whether Nix will be able to fetch it.
@@ -29,5 +31,6 @@ pub mod logout;
 pub mod refresh;
 pub mod save;
 pub mod status;
+pub mod statuses;
 pub mod table;
 pub mod token;

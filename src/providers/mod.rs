@@ -12,6 +12,8 @@
 pub mod cache;
 pub mod cache_use;
 pub mod detect;
+#[cfg(test)]
+mod file_keys;
 pub mod forge;
 pub mod gitea;
 pub mod github;

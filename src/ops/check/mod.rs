@@ -30,6 +30,7 @@ use crate::nixconf::hosts::Hosts;
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::tokens::key_host;
 use crate::nixconf::{fsio, nix_version, pasted, view};
+use crate::ops::statuses::{self, InputVerdict};
 use crate::providers::Registry;
 use crate::secret::mask;
 
@@ -41,17 +42,6 @@ pub struct CheckPlan {
     pub json: bool,
 }
 
-/// What `check` found, for its exit code.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Every input checked can be fetched.
-    Fine,
-    /// An input will fail for lack of access.
-    Fails,
-    /// A host could not be reached (and no input will fail).
-    Unreachable,
-}
-
 /// One input as `check` reports it; the JSON keys are documented in docs/json.md.
 #[derive(Debug, Serialize)]
 struct Row {
@@ -61,7 +51,7 @@ struct Row {
     url: String,
     credential: Option<String>,
     source: Option<PathBuf>,
-    verdict: &'static str,
+    verdict: InputVerdict,
     /// The reason and then each note, `; ` between them.
     reason: String,
     fix: Option<String>,
@@ -75,7 +65,8 @@ struct Row {
 /// github.com answers this many API requests an hour without a token.
 const ANONYMOUS_LIMIT: u64 = 60;
 
-pub fn run(ctx: &Context, registry: &Registry, plan: &CheckPlan) -> Result<Outcome> {
+/// Runs `check`; the exit code is the most serious of its inputs' (see [`statuses::worst`]).
+pub fn run(ctx: &Context, registry: &Registry, plan: &CheckPlan) -> Result<u8> {
     let inputs = lock::read(&plan.lock)?.ok_or_else(|| no_lock(&plan.lock))?;
     let fetches: Vec<Fetch> = inputs.iter().map(target::of).collect();
     let seen = seen(ctx, &fetches)?;
@@ -128,14 +119,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &CheckPlan) -> Result<Outco
             .join("; ");
     }
     show(ctx, plan, &rows);
-    let any = |verdict: &str| rows.iter().any(|r| r.verdict == verdict);
-    Ok(if any("fails") {
-        Outcome::Fails
-    } else if any("unreachable") {
-        Outcome::Unreachable
-    } else {
-        Outcome::Fine
-    })
+    Ok(statuses::worst(rows.iter().map(|r| r.verdict.exit_code())))
 }
 
 /// The sentence for a lock file that is not there.
@@ -283,14 +267,14 @@ fn show(ctx: &Context, plan: &CheckPlan, rows: &[Row]) {
         return;
     }
     table::print(rows);
-    let count = |verdict: &str| rows.iter().filter(|r| r.verdict == verdict).count();
+    let count = |verdict| rows.iter().filter(|r| r.verdict == verdict).count();
     ctx.ui.info(&format!(
         "{} input(s): {} ok, {} will fail, {} unreachable, {} not checked.",
         rows.len(),
-        count("ok"),
-        count("fails"),
-        count("unreachable"),
-        count("skipped")
+        count(InputVerdict::Ok),
+        count(InputVerdict::Fails),
+        count(InputVerdict::Unreachable),
+        count(InputVerdict::Skipped)
     ));
 }
 
@@ -300,8 +284,8 @@ fn annotate(rows: &[Row]) {
     use crate::ops::ci_output::{Level, annotate};
     for row in rows {
         let level = match row.verdict {
-            "fails" => Level::Error,
-            "unreachable" => Level::Warning,
+            InputVerdict::Fails => Level::Error,
+            InputVerdict::Unreachable => Level::Warning,
             _ => continue,
         };
         let fix = row

@@ -15,6 +15,7 @@ use super::verdict::Judged;
 use crate::error::Error;
 use crate::http;
 use crate::nixconf::hosts::Hosts;
+use crate::ops::statuses::InputVerdict;
 use crate::providers::{Provider, Registry};
 
 /// The question to ask about `fetch`, or its verdict when it needs none.
@@ -147,7 +148,7 @@ fn base(remembered: &Hosts, host: &str, fallback: Option<String>) -> Result<reqw
 
 fn unreachable(e: Error) -> Judged {
     Judged {
-        verdict: "unreachable",
+        verdict: InputVerdict::Unreachable,
         reason: e.to_string(),
         fix: None,
         notes: Vec::new(),

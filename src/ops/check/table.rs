@@ -21,7 +21,7 @@ pub fn print(rows: &[Row]) {
         .map(|r| {
             let cells = vec![
                 r.input.clone(),
-                r.verdict.to_owned(),
+                r.verdict.json_name().to_owned(),
                 r.url.clone(),
                 r.credential.clone().unwrap_or_else(|| "-".to_owned()),
                 r.source

@@ -6,12 +6,13 @@ use super::credential::{Credential, Helper};
 use super::probe::{Found, How};
 use super::target::Target;
 use crate::gitcred::gitconfig::shell_quote;
+use crate::ops::statuses::InputVerdict;
 use crate::providers::shared::RepoAccess;
 
 /// An input's verdict, reason and fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Judged {
-    pub verdict: &'static str,
+    pub verdict: InputVerdict,
     pub reason: String,
     pub fix: Option<String>,
     /// What else is worth knowing about the input (a credential's quirk, a host's limit), each a
@@ -23,7 +24,7 @@ pub struct Judged {
 impl Judged {
     pub fn skipped(reason: impl Into<String>) -> Self {
         Judged {
-            verdict: "skipped",
+            verdict: InputVerdict::Skipped,
             reason: reason.into(),
             fix: None,
             notes: Vec::new(),
@@ -32,7 +33,7 @@ impl Judged {
 
     pub fn fails(reason: impl Into<String>, fix: Option<String>) -> Self {
         Judged {
-            verdict: "fails",
+            verdict: InputVerdict::Fails,
             reason: reason.into(),
             fix,
             notes: Vec::new(),
@@ -95,7 +96,7 @@ fn answered(target: &Target, credential: &Credential, found: &Found, facts: &Fac
     let token = credential.token.is_some();
     let fix = |invalid| fix(target, credential, facts, invalid);
     let ok = |reason: &str| Judged {
-        verdict: "ok",
+        verdict: InputVerdict::Ok,
         reason: reason.to_owned(),
         fix: None,
         notes: Vec::new(),
@@ -152,7 +153,7 @@ fn answered(target: &Target, credential: &Credential, found: &Found, facts: &Fac
         }
         RepoAccess::Forbidden(why) => Judged::fails(missing(&format!(" ({why})")), fix(false)),
         RepoAccess::Unreachable(why) => Judged {
-            verdict: "unreachable",
+            verdict: InputVerdict::Unreachable,
             reason: why.clone(),
             fix: None,
             notes: Vec::new(),

@@ -16,6 +16,7 @@ use crate::nixconf::hosts::Hosts;
 use crate::nixconf::install::Install;
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::view::Setting;
+use crate::ops::statuses::CacheStatus;
 use crate::providers::Registry;
 use crate::providers::cache::{CacheAnswer, ask_info};
 use crate::secret::{Secret, mask_url};
@@ -34,7 +35,7 @@ pub struct CacheRow {
     kind: &'static str,
     pub host: String,
     pub url: String,
-    pub status: &'static str,
+    pub status: CacheStatus,
     /// The netrc the downloading process reads.
     pub source: PathBuf,
     pub message: Option<String>,
@@ -114,7 +115,7 @@ pub fn rows(urls: &[String], install: &Install) -> Vec<CacheRow> {
                 host,
                 url: mask_url(url),
                 written: url.clone(),
-                status: "unverified",
+                status: CacheStatus::Unverified,
                 source: install.netrc.clone(),
                 message,
                 public_key: None,
@@ -186,17 +187,17 @@ fn verdict(
     with_token: Option<CacheAnswer>,
     install: &Install,
     registry: &Registry,
-) -> (&'static str, Option<String>) {
+) -> (CacheStatus, Option<String>) {
     match (anonymous, with_token) {
         (CacheAnswer::Cache, _) if row.credential.is_some() => (
-            "public",
+            CacheStatus::Public,
             Some("public: Nix needs no token for it".to_owned()),
         ),
-        (CacheAnswer::Cache, _) => ("public", None),
-        (CacheAnswer::Unreachable(why), _) => ("unreachable", Some(why)),
-        (CacheAnswer::Refused(_), Some(CacheAnswer::Cache)) => ("valid", None),
+        (CacheAnswer::Cache, _) => (CacheStatus::Public, None),
+        (CacheAnswer::Unreachable(why), _) => (CacheStatus::Unreachable, Some(why)),
+        (CacheAnswer::Refused(_), Some(CacheAnswer::Cache)) => (CacheStatus::Valid, None),
         (CacheAnswer::Refused(_), Some(CacheAnswer::Refused(why))) => (
-            "invalid",
+            CacheStatus::Invalid,
             Some(format!(
                 "{why}: the credential for {} in {} does not work",
                 row.host,
@@ -204,11 +205,12 @@ fn verdict(
             )),
         ),
         (CacheAnswer::Refused(_), Some(CacheAnswer::Unreachable(why))) => {
-            ("unreachable", Some(why))
+            (CacheStatus::Unreachable, Some(why))
         }
-        (CacheAnswer::Refused(why), None) => {
-            ("missing", Some(missing(row, &why, install, registry)))
-        }
+        (CacheAnswer::Refused(why), None) => (
+            CacheStatus::Missing,
+            Some(missing(row, &why, install, registry)),
+        ),
     }
 }
 

@@ -11,6 +11,7 @@ use crate::http::{self, Http};
 use crate::nixconf::hosts::Hosts;
 use crate::nixconf::install::Install;
 use crate::nixconf::tokens;
+use crate::ops::statuses::TokenStatus;
 use crate::providers::detect;
 use crate::providers::forge::{Audit, Site};
 use crate::providers::shared::Verdict;
@@ -67,7 +68,7 @@ async fn check_tokens(
         let base = match http::base_url(&host, base.as_deref()) {
             Ok(base) => base,
             Err(e) => {
-                row.status = "unreachable";
+                row.status = TokenStatus::Unreachable;
                 row.message = Some(e.to_string());
                 continue;
             }
@@ -152,9 +153,9 @@ fn apply(row: &mut Row, verdict: Verdict, provider: Option<&Provider>) {
             let now = time::unix_now();
             let expires = id.expires_at.as_deref().and_then(time::parse_rfc3339);
             row.status = if expires.is_some_and(|e| e <= now) {
-                "expired"
+                TokenStatus::Expired
             } else {
-                "valid"
+                TokenStatus::Valid
             };
             if let Some(left) = expires.and_then(|e| e.checked_sub(now))
                 && left < 14 * 86_400
@@ -196,16 +197,16 @@ fn apply(row: &mut Row, verdict: Verdict, provider: Option<&Provider>) {
             // expired"); the verdict follows them, and is "invalid" otherwise.
             let lower = why.to_lowercase();
             row.status = if lower.contains("revoked") {
-                "revoked"
+                TokenStatus::Revoked
             } else if lower.contains("expired") {
-                "expired"
+                TokenStatus::Expired
             } else {
-                "invalid"
+                TokenStatus::Invalid
             };
             notes.push(why);
         }
         Verdict::Unreachable(why) => {
-            row.status = "unreachable";
+            row.status = TokenStatus::Unreachable;
             notes.push(why);
         }
         Verdict::Unverified(why) => notes.push(why),

@@ -7,6 +7,7 @@ use crate::context::Context;
 use crate::error::Result;
 use crate::nixconf::oauth::OAuthLogins;
 use crate::ops::expiry::{self, Known};
+use crate::ops::statuses::TokenStatus;
 use crate::time;
 
 /// Fills in the expiry each row's login or claims know of, and marks the rows that expire within
@@ -24,7 +25,7 @@ pub fn mark(ctx: &Context, rows: &mut [Row], warn_days: u64) -> Result<()> {
         {
             row.expires_at = Some(time::rfc3339_unix(at));
         }
-        if !matches!(row.status, "valid" | "unverified") {
+        if !matches!(row.status, TokenStatus::Valid | TokenStatus::Unverified) {
             continue;
         }
         // A renewable login lasts as long as its refresh token; anything else until it expires.
@@ -39,14 +40,14 @@ pub fn mark(ctx: &Context, rows: &mut [Row], warn_days: u64) -> Result<()> {
             },
         };
         let note = if at <= now && !renewable {
-            row.status = "expired";
+            row.status = TokenStatus::Expired;
             format!(
                 "expired {}; replace it with `nix-tokens login {}`",
                 time::rfc3339_unix(at),
                 crate::nixconf::tokens::key_host(&row.host)
             )
         } else if at <= now || expiry::within(at, now, warn_days) {
-            row.status = "expiring";
+            row.status = TokenStatus::Expiring;
             expiry::sentence(&row.host, at, now, renewable)
         } else {
             continue;

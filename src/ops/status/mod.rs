@@ -22,6 +22,7 @@ use crate::nixconf::hosts::Hosts;
 use crate::nixconf::install::{Install, Trust};
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::{fsio, nix_version, pasted, tokens, view};
+use crate::ops::statuses::{self, TokenStatus};
 use crate::providers::Registry;
 use crate::providers::shared::Privileges;
 use crate::secret::{Secret, mask};
@@ -38,21 +39,6 @@ pub struct StatusPlan {
     pub warn_days: u64,
 }
 
-/// What `status` found, for its exit code.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Every token checked works.
-    Fine,
-    /// A token was refused, has expired or was revoked.
-    Invalid,
-    /// A provider could not be reached (and none refused a token).
-    Unreachable,
-    /// A host asked for has no token.
-    Missing,
-    /// Every token works, but one that nothing renews expires within the warning window.
-    Expiring,
-}
-
 /// One token as `status` reports it; the JSON keys are documented in docs/json.md.
 #[derive(Debug, Serialize)]
 struct Row {
@@ -64,7 +50,7 @@ struct Row {
     /// What a valid token may do beyond reading; `None` until its provider has checked it.
     privileges: Option<Privileges>,
     expires_at: Option<String>,
-    status: &'static str,
+    status: TokenStatus,
     source: PathBuf,
     token: String,
     message: Option<String>,
@@ -79,7 +65,9 @@ struct Row {
 /// `status` renews OAuth logins with less than this many seconds left.
 const REFRESH_WITHIN: u64 = 5 * 60;
 
-pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outcome> {
+/// Runs `status`; the exit code is the most serious of its rows' (see [`statuses::worst`]), and a
+/// failure when a host asked for has no token.
+pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<u8> {
     // Checking before `nix flake update` also heals: expiring OAuth logins are renewed first.
     if !plan.offline && plan.refresh && ctx.layout.oauth.exists() {
         for failure in renew_due(ctx, registry, &[], REFRESH_WITHIN)?.failed {
@@ -143,21 +131,10 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
     for host in &missing {
         ctx.ui.warn(&format!("Nix has no token for {host}"));
     }
-    let any = |wanted: &[&str]| {
-        rows.iter().any(|r| wanted.contains(&r.status))
-            || caches.iter().any(|c| wanted.contains(&c.status))
-    };
-    Ok(if any(&["invalid", "expired", "revoked", "missing"]) {
-        Outcome::Invalid
-    } else if any(&["unreachable"]) {
-        Outcome::Unreachable
-    } else if !missing.is_empty() {
-        Outcome::Missing
-    } else if any(&["expiring"]) {
-        Outcome::Expiring
-    } else {
-        Outcome::Fine
-    })
+    let codes = rows.iter().map(|r| r.status.exit_code());
+    let codes = codes.chain(caches.iter().map(|c| c.status.exit_code()));
+    let no_token = (!missing.is_empty()).then_some(crate::error::exit::FAILURE);
+    Ok(statuses::worst(codes.chain(no_token)))
 }
 
 /// On Determinate Nix, which file is whose (on standard error, before the tables).
@@ -251,7 +228,7 @@ fn rows(
             scopes: Vec::new(),
             privileges: None,
             expires_at: None,
-            status: "unverified",
+            status: TokenStatus::Unverified,
             token: mask(&t.token),
             secret: t.shadowed_by.is_none().then_some(t.token),
             netrc_login: None,
@@ -292,7 +269,7 @@ fn flag_pasted_tokens(rows: &mut [Row], lines: Vec<Option<usize>>) {
             row.host = pasted::shown(&row.host);
             row.provider = None;
             row.secret = None;
-            row.status = "invalid";
+            row.status = TokenStatus::Invalid;
             row.message = Some(sentence);
         }
     }
@@ -317,7 +294,7 @@ fn netrc_rows(
             scopes: Vec::new(),
             privileges: None,
             expires_at: None,
-            status: "unverified",
+            status: TokenStatus::Unverified,
             source: path.to_path_buf(),
             token: mask(password),
             secret: Some(password.clone()),

@@ -26,7 +26,7 @@ pub fn print(rows: &[Row]) {
                 r.provider.clone().unwrap_or_else(|| "unknown".to_owned()),
                 r.user.clone().unwrap_or_else(|| "-".to_owned()),
                 r.token.clone(),
-                r.status.to_owned(),
+                r.status.json_name().to_owned(),
                 r.privileges.as_ref().map_or("-", |p| p.word()).to_owned(),
                 r.source.display().to_string(),
             ];
@@ -56,7 +56,7 @@ pub fn print_caches(caches: &[CacheRow]) {
                 .map_or("none", |k| k.split_once(':').map_or(k, |(name, _)| name));
             let cells = vec![
                 c.url.clone(),
-                c.status.to_owned(),
+                c.status.json_name().to_owned(),
                 key.to_owned(),
                 c.priority.map_or_else(|| "-".to_owned(), |p| p.to_string()),
                 c.source.display().to_string(),
