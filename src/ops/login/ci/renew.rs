@@ -202,4 +202,25 @@ mod tests {
         }
         assert_eq!(seen, [2, 4, 8, 16, 32, 60, 60, 60]);
     }
+
+    #[test]
+    fn renewal_comes_at_a_third_of_life_left_or_as_early_as_scheduled() {
+        let now = unix_now();
+        let login = CiLogin {
+            obtained_at: now,
+            expires_at: Some(now + 300),
+            ..CiLogin::default()
+        };
+        let none = BTreeMap::new();
+        let by_clock = wait(&none, &Early::new(), "t", &login).unwrap();
+        assert!(by_clock > Duration::from_secs(198) && by_clock <= Duration::from_secs(200));
+        let sooner = |at| Early::from([("t".to_owned(), (at, Duration::from_secs(199)))]);
+        let early = wait(&none, &sooner(now + 200), "t", &login).unwrap();
+        assert!(early <= Duration::from_secs(1), "{early:?}");
+        // Worked out for another renewal time: by the clock again.
+        let stale = wait(&none, &sooner(now + 100), "t", &login).unwrap();
+        assert!(stale > Duration::from_secs(198), "{stale:?}");
+        let lasting = CiLogin::default();
+        assert_eq!(wait(&none, &Early::new(), "t", &lasting), None);
+    }
 }
