@@ -151,7 +151,7 @@ pub async fn finish(
     pending: Pending,
     deadline: Duration,
 ) -> Result<Tokens> {
-    let code = tokio::time::timeout(deadline, callback(&pending, p.host))
+    let code = tokio::time::timeout(crate::time::pause(deadline), callback(&pending, p.host))
         .await
         .map_err(|_| {
             let strays = match pending.strays.load(Ordering::Relaxed) {

@@ -11,6 +11,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::http::{Http, Response};
 use crate::secret::Secret;
+use crate::time::pause;
 use crate::ui::printable;
 
 /// Where and as whom to run the flow.
@@ -108,25 +109,26 @@ pub async fn start(http: &Http, p: &DeviceParams<'_>) -> Result<Authorization> {
 }
 
 /// Polls until the person authorizes (or denies, or the code expires). `waiting` is called
-/// before each wait with the time left.
+/// before each wait with the time left. The intervals and the code's lifetime pass on the tests'
+/// time scale ([`crate::time::pause`]).
 pub async fn poll(
     http: &Http,
     p: &DeviceParams<'_>,
     auth: &Authorization,
     mut waiting: impl FnMut(Duration),
 ) -> Result<Tokens> {
-    let deadline = Instant::now() + auth.expires_in;
+    let deadline = Instant::now() + pause(auth.expires_in);
     let mut interval = auth.interval;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        if left < interval {
+        if left < pause(interval) {
             return Err(Error::failed(format!(
                 "the code for {} expired before the authorization was completed; run the login again",
                 p.host
             )));
         }
         waiting(left);
-        tokio::time::sleep(interval).await;
+        tokio::time::sleep(pause(interval)).await;
         let mut form = vec![
             ("client_id", p.client_id),
             ("device_code", auth.device_code.expose().as_str()),

@@ -83,7 +83,8 @@ fn open_store(f: &Fetching, nix: &Nix, url: &str) -> std::process::Output {
 
 fn nix_reads_the_cache_with_the_watchers_renewed_token(nix: &Nix) {
     let (f, ci) = (Fetching::new(), FakeCi::start());
-    // The job's ID tokens live 3 s: the watcher renews each 2 s after it was issued.
+    // The job's ID tokens live 3 s: the watcher renews each 2 s after it was issued, scaled down
+    // by the tests' time scale.
     ci.set_lifetime(3);
     let state: Arc<Mutex<CiState>> = ci.state.clone();
     let Some(cache) = f.serve(&[], move |r: &Request| {
@@ -111,8 +112,17 @@ fn nix_reads_the_cache_with_the_watchers_renewed_token(nix: &Nix) {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Past the first ID token's expiry (at most 3 s after it was issued).
-    std::thread::sleep(Duration::from_millis(4500));
+    // The watcher renews on the tests' time scale; the stand-in lets the first ID token expire on
+    // its own clock (at most 3 s after it was issued).
+    let renewed = || netrc_password(&read(&f.env.netrc()), &cache.host).is_some_and(|p| p != first);
+    assert!(wait_until(Duration::from_secs(10), renewed), "no renewal");
+    assert!(
+        wait_until(Duration::from_secs(10), || !accepted(
+            &ci.state,
+            Some(&basic("flakehub", &first))
+        )),
+        "the first ID token never expired"
+    );
     let url = format!("https://{}", cache.host);
     let before = cache.requests().len();
     let out = open_store(&f, nix, &url);

@@ -4,8 +4,10 @@
 
 use crate::ci::{github_job, run};
 use crate::support::fake_ci::FakeCi;
+use std::time::Duration;
+
 use crate::support::{
-    TestEnv, assert_clean_failure, assert_success, read, stderr, stdout, wait_bounded,
+    TestEnv, assert_clean_failure, assert_success, read, stderr, stdout, wait_bounded, wait_until,
 };
 
 /// The password the netrc holds for `host`, if any.
@@ -132,15 +134,21 @@ fn the_watcher_renews_before_expiry_until_it_is_stopped() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Past the first ID token's expiry: the cache refuses it, and takes what the netrc holds now.
-    std::thread::sleep(std::time::Duration::from_millis(4500));
+    // The watcher renews on the tests' time scale; the stand-in lets the first ID token expire
+    // on its own clock (at most 3 s after it was issued). Then the cache refuses the first, and
+    // takes what the netrc holds now.
+    let renewed = || netrc_password(&read(&env.netrc()), "cache.flakehub.com").unwrap() != first;
+    assert!(wait_until(Duration::from_secs(10), renewed), "no renewal");
+    assert!(
+        wait_until(Duration::from_secs(10), || cache_status(&ci, &first) == 401),
+        "the stand-in honours exp"
+    );
     let now = netrc_password(&read(&env.netrc()), "cache.flakehub.com").unwrap();
     assert_eq!(cache_status(&ci, &first), 401, "the stand-in honours exp");
     assert_ne!(now, first);
     assert_eq!(cache_status(&ci, &now), 200);
     rustix_kill(watcher.id());
-    let out =
-        crate::support::wait_bounded(watcher, std::time::Duration::from_secs(5), "the watcher");
+    let out = wait_bounded(watcher, Duration::from_secs(5), "the watcher");
     assert!(!out.status.success() || out.status.code() == Some(0));
     // No ID token the watcher obtained is printed, not even in a mask: after the step that
     // started it, nothing reads masks from its output.
@@ -187,14 +195,14 @@ fn spawn_watcher(env: &TestEnv, ci: &FakeCi) -> std::process::Child {
 /// they were minted in): each is due at once, and the watcher renews prefix.dev after a pause
 /// that doubles up to a minute, scaled down here to 60 ms (an ID token, the mint, the netrc,
 /// pixi's store and the record, each an atomic replace) — about 15 s for 100 renewals on a loaded
-/// 2-core machine; the test allows 60 s. FlakeHub's ID tokens live 3 s meanwhile, renewed every
-/// 2 s by the same watcher.
+/// 2-core machine; the test allows 60 s. FlakeHub's ID tokens live 300 s meanwhile, renewed by the
+/// same watcher every 200 s scaled down alike (0.2 s).
 #[test]
 fn a_reader_finds_every_credential_during_100_renewals_by_the_watcher() {
     use std::sync::atomic::{AtomicBool, Ordering};
-    use std::time::{Duration, Instant};
+    use std::time::Instant;
     let (env, ci) = (TestEnv::new(), FakeCi::start());
-    ci.set_lifetime(3);
+    ci.set_lifetime(3000);
     ci.set_minted_lifetime(0);
     let cache = format!("{}/cache", ci.url());
     assert_success(&run(

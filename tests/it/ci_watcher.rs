@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::ci::{github_job, run};
 use crate::support::fake_ci::FakeCi;
-use crate::support::{TestEnv, assert_success, read, stdout};
+use crate::support::{TestEnv, assert_success, read, stdout, wait_until};
 
 /// The `run:` script of action.yml's step named `name`, its indentation removed.
 fn action_step(name: &str) -> String {
@@ -117,18 +117,6 @@ const KEEP_FRESH: &str = "Keep short-lived credentials fresh";
 /// watcher has renewed once (its log says so), so that the watcher's parent is that shell for a
 /// while and then is gone.
 const UNTIL_RENEWED: &str = r#"for _ in $(seq 400); do grep -q 'Logged in' "$RUNNER_TEMP/nix-tokens-watch.log" && exit 0; sleep 0.05; done; exit 1"#;
-
-/// Waits, at most `limit`, until `done` holds.
-fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while !done() {
-        if start.elapsed() > limit {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    true
-}
 
 #[test]
 fn the_actions_watcher_keeps_renewing_after_the_step_shell_exits_until_sigterm() {

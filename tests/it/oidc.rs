@@ -263,8 +263,9 @@ fn a_wrong_state_is_refused_and_saves_nothing() {
     let issuer = FakeIssuer::start();
     let pixi = pixi_file(&env);
     let before = env.snapshot();
-    // A forged answer ends nothing: the login waits on, and says at its deadline what it ignored.
-    let mut login = start_browser_login(&env, &issuer, &["--oauth-timeout", "3"]);
+    // A forged answer ends nothing: the login waits on, and says at its deadline what it ignored
+    // (30 s on the tests' time scale: 3 s for the test to play the browser).
+    let mut login = start_browser_login(&env, &issuer, &["--oauth-timeout", "30"]);
     let url = login.authorization_url();
     let (_, location, _) = get(&url);
     let forged = location.unwrap().replace("state=", "state=forged");
@@ -690,6 +691,8 @@ fn a_real_browser_opened_through_browser_completes_the_login() {
         ))
         .env("BROWSER", browser)
         .env("RATTLER_AUTH_FILE", pixi_file(&env))
+        // A real browser takes its real time.
+        .env_remove(TIME_SCALE)
         .timeout(Duration::from_secs(120))
         .output()
         .unwrap();

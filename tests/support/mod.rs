@@ -65,6 +65,18 @@ const SCRUBBED: &[&str] = &[
     "CI_SERVER_URL",
 ];
 
+/// The variable through which a test shortens the binary's deliberate waits (device-flow polling,
+/// a browser login's deadline, the CI watcher's pauses and renewals); see `crate::time::pause`.
+pub const TIME_SCALE: &str = "NIX_TOKENS_TEST_TIME_SCALE";
+/// The time scale every run gets unless its test says otherwise: a tenth, so a 1 s polling
+/// interval lasts 100 ms while a browser login played by a test still has 30 s of its 5 minutes.
+pub const SCALE: f64 = 0.1;
+
+/// `nominal` on the time scale of [`SCALE`], for assertions on how long a run took.
+pub fn scaled(nominal: Duration) -> Duration {
+    nominal.mul_f64(SCALE)
+}
+
 /// A temporary home: `home/.config/nix` for the user's files, `etc` as `$NIX_CONF_DIR`, and
 /// `store` as `$NIX_STORE_DIR`.
 pub struct TestEnv {
@@ -125,6 +137,7 @@ impl TestEnv {
                 "DBUS_SESSION_BUS_ADDRESS",
                 "unix:path=/nonexistent/nix-tokens-test-bus",
             )
+            .env(TIME_SCALE, SCALE.to_string())
             .current_dir(&self.root);
         cmd
     }
@@ -241,6 +254,19 @@ fn walk(dir: &Path, out: &mut BTreeMap<PathBuf, (Vec<u8>, u32)>) {
             out.insert(path, (bytes, meta.permissions().mode() & 0o7777));
         }
     }
+}
+
+/// Waits, at most `limit`, until `done` holds; whether it did. For what a test waits on another
+/// process or a stand-in for, never for a fixed time.
+pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while !done() {
+        if start.elapsed() > limit {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
 }
 
 /// Waits for `child`, killing it and failing the test when it takes longer than `limit`, and

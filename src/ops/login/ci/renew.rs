@@ -71,11 +71,51 @@ fn next_pause(before: Option<&Pause>) -> u64 {
     before.map_or(FIRST_PAUSE, |p| (p.secs * 2).min(LONGEST_PAUSE))
 }
 
-/// How long until `target`'s credential is renewed next: when a third of its life is left, and
-/// not before its pause ends. `None` for a credential that lasts the job.
-fn wait(paused: &BTreeMap<String, Pause>, target: &str, login: &CiLogin) -> Option<Duration> {
-    let at = UNIX_EPOCH + Duration::from_secs(login.renew_at()?);
-    let by_clock = at.duration_since(SystemTime::now()).unwrap_or_default();
+/// How much earlier than by the clock each credential is renewed, keyed by target with the
+/// renewal time it was worked out for: the time until renewal, as first seen, shortened by the
+/// tests' time scale ([`crate::time::pause`]); nothing without it.
+type Early = BTreeMap<String, (u64, Duration)>;
+
+/// Works out [`Early`] for each credential whose renewal time is new.
+fn schedule(early: &mut Early, logins: &BTreeMap<String, CiLogin>) {
+    early.retain(|t, _| logins.contains_key(t));
+    for (target, login) in logins {
+        let Some(at) = login.renew_at() else {
+            continue;
+        };
+        if early.get(target).is_none_or(|(seen, _)| *seen != at) {
+            let left = until(at);
+            early.insert(
+                target.clone(),
+                (at, left.saturating_sub(crate::time::pause(left))),
+            );
+        }
+    }
+}
+
+/// The time from now to unix second `at` (none once it has passed).
+fn until(at: u64) -> Duration {
+    (UNIX_EPOCH + Duration::from_secs(at))
+        .duration_since(SystemTime::now())
+        .unwrap_or_default()
+}
+
+/// How long until `target`'s credential is renewed next: when a third of its life is left
+/// (brought forward by `early`), and not before its pause ends. `None` for a credential that lasts
+/// the job.
+fn wait(
+    paused: &BTreeMap<String, Pause>,
+    early: &Early,
+    target: &str,
+    login: &CiLogin,
+) -> Option<Duration> {
+    let at = login.renew_at()?;
+    let sooner = early
+        .get(target)
+        .filter(|(seen, _)| *seen == at)
+        .map(|(_, by)| *by)
+        .unwrap_or_default();
+    let by_clock = until(at).saturating_sub(sooner);
     let by_pause = paused
         .get(target)
         .map(|p| p.until.saturating_duration_since(Instant::now()))
@@ -107,11 +147,13 @@ pub fn watch(ctx: &Context, registry: &Registry) -> Result<()> {
     crate::flows::ci::stop_masking_in_log();
     let path = ci_logins::path(&ctx.layout);
     let mut paused: BTreeMap<String, Pause> = BTreeMap::new();
+    let mut early = Early::new();
     loop {
         let logins = ci_logins::load(&path)?;
+        schedule(&mut early, &logins);
         let due: Vec<(&String, &CiLogin)> = logins
             .iter()
-            .filter(|(t, l)| wait(&paused, t, l) == Some(Duration::ZERO))
+            .filter(|(t, l)| wait(&paused, &early, t, l) == Some(Duration::ZERO))
             .collect();
         for (target, login) in due {
             let why = match renew(ctx, registry, target, login).and_then(|_| lasts(&path, target)) {
@@ -128,7 +170,12 @@ pub fn watch(ctx: &Context, registry: &Registry) -> Result<()> {
             paused.insert(target.clone(), Pause { until, secs });
         }
         let logins = ci_logins::load(&path)?;
-        let Some(next) = logins.iter().filter_map(|(t, l)| wait(&paused, t, l)).min() else {
+        schedule(&mut early, &logins);
+        let Some(next) = logins
+            .iter()
+            .filter_map(|(t, l)| wait(&paused, &early, t, l))
+            .min()
+        else {
             ctx.ui
                 .info("No CI credential here expires: nothing to watch.");
             return Ok(());
@@ -154,5 +201,26 @@ mod tests {
             });
         }
         assert_eq!(seen, [2, 4, 8, 16, 32, 60, 60, 60]);
+    }
+
+    #[test]
+    fn renewal_comes_at_a_third_of_life_left_or_as_early_as_scheduled() {
+        let now = unix_now();
+        let login = CiLogin {
+            obtained_at: now,
+            expires_at: Some(now + 300),
+            ..CiLogin::default()
+        };
+        let none = BTreeMap::new();
+        let by_clock = wait(&none, &Early::new(), "t", &login).unwrap();
+        assert!(by_clock > Duration::from_secs(198) && by_clock <= Duration::from_secs(200));
+        let sooner = |at| Early::from([("t".to_owned(), (at, Duration::from_secs(199)))]);
+        let early = wait(&none, &sooner(now + 200), "t", &login).unwrap();
+        assert!(early <= Duration::from_secs(1), "{early:?}");
+        // Worked out for another renewal time: by the clock again.
+        let stale = wait(&none, &sooner(now + 100), "t", &login).unwrap();
+        assert!(stale > Duration::from_secs(198), "{stale:?}");
+        let lasting = CiLogin::default();
+        assert_eq!(wait(&none, &Early::new(), "t", &lasting), None);
     }
 }
