@@ -2,23 +2,29 @@
 //! once on one runtime, each with its own timeout: the forge's API where its kind is known
 //! ([`Forge::repo_access`](crate::providers::forge::Forge::repo_access)), a `HEAD` (or a one-byte
 //! `GET`) for a download, following its redirects as Nix's curl does, and `git ls-remote` through
-//! nix-tokens' helper alone for a git URL on a host of no known kind. The same question (same place, same token) is asked once.
+//! nix-tokens' helper alone for a git URL on a host of no known kind. The same question (same
+//! place, same token) is asked once; questions a forge can batch are asked together ([`batch`]);
+//! every question waits for its place among those in flight and for what a rate limit asks
+//! ([`polite`]).
+//!
+//! [`batch`]: super::batch
+//! [`polite`]: super::polite
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use base64::Engine;
-use futures_util::StreamExt;
+use futures_util::future::join_all;
 use reqwest::Url;
 
+use super::batch;
 use super::git::{GitAsk, TIMEOUT, ls_remote};
+use super::polite::{self, Limits};
 use crate::http::{self, Http, Unreachable};
+use crate::providers::Kind;
 use crate::providers::Provider;
 use crate::providers::forge::Site;
 use crate::providers::shared::{RepoAccess, RepoAnswer};
 use crate::secret::{Secret, fingerprint};
-
-/// How many questions are in flight at once.
-const AT_ONCE: usize = 128;
 
 /// A question about one input.
 #[derive(Clone)]
@@ -60,17 +66,26 @@ pub struct Found {
     pub how: How,
     /// Something worth adding to the reason (where a download redirects).
     pub note: Option<String>,
+    /// Seconds a rate limit asks to wait before asking again.
+    pub wait: Option<u64>,
 }
 
 impl Found {
-    fn new(how: How, answer: RepoAnswer) -> Self {
+    pub fn new(how: How, answer: RepoAnswer) -> Self {
         Found {
             access: answer.access,
             rate_limit: answer.rate_limit,
             how,
             note: None,
+            wait: answer.wait,
         }
     }
+}
+
+/// What every question found, by row, and how many requests went to each host.
+pub struct Asked {
+    pub found: Vec<Option<Found>>,
+    pub sent: BTreeMap<String, u64>,
 }
 
 impl Ask {
@@ -104,8 +119,9 @@ impl Ask {
     }
 }
 
-/// Asks every question of `asks` (by row; `None` for a row with nothing to ask), all at once.
-pub fn ask_all(asks: &[Option<Ask>]) -> crate::error::Result<Vec<Option<Found>>> {
+/// Asks every question of `asks` (by row; `None` for a row with nothing to ask), all at once
+/// within the limits [`polite`] sets.
+pub fn ask_all(asks: &[Option<Ask>]) -> crate::error::Result<Asked> {
     let mut unique: HashMap<String, (Ask, Vec<usize>)> = HashMap::new();
     for (row, ask) in asks.iter().enumerate() {
         if let Some(ask) = ask {
@@ -116,26 +132,22 @@ pub fn ask_all(asks: &[Option<Ask>]) -> crate::error::Result<Vec<Option<Found>>>
                 .push(row);
         }
     }
+    let (batches, alone) = batch::group(unique.into_values().collect());
     let http = Http::new()?;
     let runtime = http::runtime()?;
+    let limits = Limits::new();
     let answers: Vec<(Vec<usize>, Found)> = runtime.block_on(async {
-        futures_util::stream::iter(unique.into_values())
-            .map(|(ask, rows)| {
-                let http = http.clone();
-                async move {
-                    let how = ask.how();
-                    let found = tokio::time::timeout(TIMEOUT, run(&http, ask))
-                        .await
-                        .unwrap_or_else(|_| {
-                            let why = format!("no answer within {} seconds", TIMEOUT.as_secs());
-                            Found::new(how, RepoAccess::Unreachable(why).into())
-                        });
-                    (rows, found)
-                }
-            })
-            .buffer_unordered(AT_ONCE)
+        let alone = join_all(
+            alone
+                .into_iter()
+                .map(|(ask, rows)| async { (rows, one(&http, &limits, ask).await) }),
+        );
+        let batched = join_all(batches.into_iter().map(|b| batch::run(&http, &limits, b)));
+        let (alone, batched) = futures_util::future::join(alone, batched).await;
+        alone
+            .into_iter()
+            .chain(batched.into_iter().flatten())
             .collect()
-            .await
     });
     let mut out = vec![None; asks.len()];
     for (rows, found) in answers {
@@ -143,7 +155,43 @@ pub fn ask_all(asks: &[Option<Ask>]) -> crate::error::Result<Vec<Option<Found>>>
             out[row] = Some(found.clone());
         }
     }
-    Ok(out)
+    Ok(Asked {
+        found: out,
+        sent: http.sent(),
+    })
+}
+
+/// Asks `ask` alone, in its place among the requests in flight at its host, and once more after
+/// the wait a rate limit asks for where the budget allows.
+pub async fn one(http: &Http, limits: &Limits, ask: Ask) -> Found {
+    let host = ask.target_host();
+    let attempt = || async {
+        let _slot = limits.slot(&host).await;
+        let how = ask.how();
+        tokio::time::timeout(TIMEOUT, run(http, ask.clone()))
+            .await
+            .unwrap_or_else(|_| {
+                let why = format!("no answer within {} seconds", TIMEOUT.as_secs());
+                Found::new(how, RepoAccess::Unreachable(why).into())
+            })
+    };
+    let found = attempt().await;
+    let Some(secs) = found.wait else {
+        return found;
+    };
+    let (mut found, again) = match limits.grants(secs) {
+        true => {
+            polite::pause(secs).await;
+            (attempt().await, true)
+        }
+        false => (found, false),
+    };
+    if found.wait.is_some()
+        && let RepoAccess::Unreachable(why) = &found.access
+    {
+        found.access = RepoAccess::Unreachable(polite::out_of_time(why, secs, again));
+    }
+    found
 }
 
 impl Ask {
@@ -152,6 +200,27 @@ impl Ask {
             Ask::Api { .. } => How::Api,
             Ask::Download { .. } => How::Download,
             Ask::Git(_) => How::Git,
+        }
+    }
+
+    /// The host its requests go to (`HOST` or `HOST:PORT`): a forge's API host (api.github.com
+    /// for github.com), a download's or a git URL's own.
+    pub fn target_host(&self) -> String {
+        let url = match self {
+            Ask::Api {
+                provider,
+                host,
+                base,
+                ..
+            } if provider.kind == Kind::Github => crate::providers::github::api_base(host, base),
+            Ask::Api { base, .. } => base.clone(),
+            Ask::Download { url, .. } => url.clone(),
+            Ask::Git(git) => git.url.clone(),
+        };
+        let name = url.host_str().unwrap_or("").to_owned();
+        match url.port() {
+            Some(port) => format!("{name}:{port}"),
+            None => name,
         }
     }
 }
