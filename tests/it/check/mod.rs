@@ -6,6 +6,7 @@
 //! ([`git`]); and real Nix fetching the same inputs ([`agrees`]).
 
 mod agrees;
+mod batched;
 mod git;
 mod lifetime_policy;
 mod limits;
