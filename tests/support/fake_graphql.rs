@@ -90,9 +90,10 @@ pub fn github_secondary_limit(retry_after: u64) -> Reply {
 }
 
 /// GitHub (an Enterprise Server layout: REST under `/api/v3`, GraphQL at `/api/graphql`) holding
-/// `holdings`, answering after `delay`.
-pub fn github(holdings: Holdings, delay: Duration) -> Forge {
-    let left = AtomicU64::new(5000);
+/// `holdings`, answering after `delay`, with `anonymous` REST requests left this hour for callers
+/// without a token.
+pub fn github(holdings: Holdings, delay: Duration, anonymous: u64) -> Forge {
+    let left = AtomicU64::new(anonymous);
     Forge::start(delay, move |r| match (r.method.as_str(), r.path.as_str()) {
         ("POST", "/api/graphql") => github_graphql(&holdings, r),
         _ => github_rest(&holdings, &left, r),

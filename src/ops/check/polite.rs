@@ -1,7 +1,9 @@
 //! Asking politely: at most [`PER_HOST`] requests in flight to one host and [`AT_ONCE`] over all
 //! hosts, and a wait a rate limit asks for (GitHub's `retry-after`, or its hour's reset) honoured
 //! once, where it ends within the check's time budget ([`BUDGET`]); beyond it, the question is
-//! not asked again and its input says why. Waits last [`crate::time::scaled`] of their length.
+//! not asked again and its input says why. Once GitHub has said a caller has no requests left this
+//! hour (`x-ratelimit-remaining: 0`), no more questions go to that host with that credential: they
+//! get the answer GitHub would give. Waits last [`crate::time::scaled`] of their length.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -23,6 +25,8 @@ pub const BUDGET: Duration = Duration::from_secs(60);
 /// The limits every question of one check shares.
 pub struct Limits {
     hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// The hourly limit of each host and credential GitHub said has no request left.
+    used_up: Mutex<HashMap<String, u64>>,
     all: Arc<Semaphore>,
     started: Instant,
 }
@@ -37,6 +41,7 @@ impl Limits {
     pub fn new() -> Self {
         Limits {
             hosts: Mutex::new(HashMap::new()),
+            used_up: Mutex::new(HashMap::new()),
             all: Arc::new(Semaphore::new(AT_ONCE)),
             started: Instant::now(),
         }
@@ -62,6 +67,21 @@ impl Limits {
             _host: host,
             _all: all,
         }
+    }
+
+    /// Notes what GitHub said is left (`(remaining, limit)`) to the caller `who` (a host and a
+    /// credential's fingerprint).
+    pub fn note_left(&self, who: &str, left: Option<(u64, u64)>) {
+        if let Some((0, limit)) = left {
+            let mut used_up = self.used_up.lock().unwrap_or_else(|e| e.into_inner());
+            used_up.insert(who.to_owned(), limit);
+        }
+    }
+
+    /// The hourly limit `who` has used up, if GitHub said so.
+    pub fn used_up(&self, who: &str) -> Option<u64> {
+        let used_up = self.used_up.lock().unwrap_or_else(|e| e.into_inner());
+        used_up.get(who).copied()
     }
 
     /// Whether a wait of `secs` seconds, and one more question after it, end within [`BUDGET`].

@@ -82,6 +82,16 @@ impl Found {
     }
 }
 
+impl Found {
+    /// Tells `limits` what GitHub said is left to the caller `who`.
+    fn noted(self, limits: &Limits, who: Option<&str>) -> Self {
+        if let Some(who) = who {
+            limits.note_left(who, self.rate_limit);
+        }
+        self
+    }
+}
+
 /// What every question found, by row, and how many requests went to each host.
 pub struct Asked {
     pub found: Vec<Option<Found>>,
@@ -165,15 +175,25 @@ pub fn ask_all(asks: &[Option<Ask>]) -> crate::error::Result<Asked> {
 /// the wait a rate limit asks for where the budget allows.
 pub async fn one(http: &Http, limits: &Limits, ask: Ask) -> Found {
     let host = ask.target_host();
+    let who = ask.caller();
     let attempt = || async {
         let _slot = limits.slot(&host).await;
         let how = ask.how();
+        if let Some(limit) = who.as_deref().and_then(|w| limits.used_up(w)) {
+            let why =
+                format!("GitHub's rate limit is used up (0 of {limit} requests left this hour)");
+            return Found {
+                rate_limit: Some((0, limit)),
+                ..Found::new(how, RepoAccess::Forbidden(why).into())
+            };
+        }
         tokio::time::timeout(TIMEOUT, run(http, ask.clone()))
             .await
             .unwrap_or_else(|_| {
                 let why = format!("no answer within {} seconds", TIMEOUT.as_secs());
                 Found::new(how, RepoAccess::Unreachable(why).into())
             })
+            .noted(limits, who.as_deref())
     };
     let found = attempt().await;
     let Some(secs) = found.wait else {
@@ -200,6 +220,21 @@ impl Ask {
             Ask::Api { .. } => How::Api,
             Ask::Download { .. } => How::Download,
             Ask::Git(_) => How::Git,
+        }
+    }
+
+    /// Who asks GitHub's API (its host and the credential's fingerprint), whose requests an
+    /// hour GitHub counts; `None` for any other question.
+    fn caller(&self) -> Option<String> {
+        match self {
+            Ask::Api {
+                provider, token, ..
+            } if provider.kind == Kind::Github => Some(format!(
+                "{} {}",
+                self.target_host(),
+                token.as_ref().map(fingerprint).unwrap_or_default()
+            )),
+            _ => None,
         }
     }
 

@@ -73,7 +73,7 @@ fn check_github(url: &str, inputs: &[(String, Value)]) -> (Option<i32>, Vec<Valu
 
 #[test]
 fn a_github_graphql_batch_gives_each_input_the_verdict_rest_gives() {
-    let graphql = fake_graphql::github(github_holdings(), Duration::ZERO);
+    let graphql = fake_graphql::github(github_holdings(), Duration::ZERO, 60);
     let (code, batched) = check_github(&graphql.server.url, &github_inputs());
     assert_eq!(code, Some(3), "{batched:#?}");
     // One GraphQL query named the four, and no REST question was asked about any of them.
@@ -201,7 +201,7 @@ fn no_host_gets_more_than_sixteen_requests_at_once_and_v_tells_the_requests() {
     let names: Vec<String> = (0..40).map(|i| format!("o/r{i}")).collect();
     let held: Vec<(&str, bool)> = names.iter().map(|n| (n.as_str(), true)).collect();
     // Anonymous: no GraphQL, so one REST question per input, each answered after 50 ms.
-    let github = fake_graphql::github(Holdings::new(&held, &[]), Duration::from_millis(50));
+    let github = fake_graphql::github(Holdings::new(&held, &[]), Duration::from_millis(50), 60);
     env.write(
         &env.config_dir().join(".nix-tokens-hosts.json"),
         &json!({"hosts": {"github.com": {"provider": "github", "base_url": github.server.url}}})
@@ -263,7 +263,7 @@ fn limited(graphql: &fake_graphql::Forge, refusals: Vec<Reply>) -> (Option<i32>,
 #[test]
 fn a_secondary_rate_limit_is_waited_for_once_within_the_budget() {
     // Asks for 30 seconds: waited for (scaled to none here), then asked again and answered.
-    let graphql = fake_graphql::github(github_holdings(), Duration::ZERO);
+    let graphql = fake_graphql::github(github_holdings(), Duration::ZERO, 60);
     let (code, rows) = limited(&graphql, vec![github_secondary_limit(30)]);
     assert_eq!(code, Some(0), "{rows:#?}");
     assert_row(&rows, "app", "ok", "private; the token can read it", None);
@@ -276,7 +276,7 @@ fn a_secondary_rate_limit_is_waited_for_once_within_the_budget() {
     assert_eq!(asked(&graphql), 2);
 
     // Refused again after the wait: not checked, and said so.
-    let graphql = fake_graphql::github(github_holdings(), Duration::ZERO);
+    let graphql = fake_graphql::github(github_holdings(), Duration::ZERO, 60);
     let (code, rows) = limited(
         &graphql,
         vec![github_secondary_limit(5), github_secondary_limit(5)],
@@ -292,7 +292,7 @@ fn a_secondary_rate_limit_is_waited_for_once_within_the_budget() {
     assert_eq!(asked(&graphql), 2);
 
     // An hour is beyond the budget: no wait, not asked again.
-    let graphql = fake_graphql::github(github_holdings(), Duration::ZERO);
+    let graphql = fake_graphql::github(github_holdings(), Duration::ZERO, 60);
     let (code, rows) = limited(&graphql, vec![github_secondary_limit(3600)]);
     assert_eq!(code, Some(4), "{rows:#?}");
     assert_row(
@@ -308,7 +308,7 @@ fn a_secondary_rate_limit_is_waited_for_once_within_the_budget() {
 #[test]
 fn a_batch_a_secondary_rate_limit_refuses_is_asked_again_once() {
     let run = |refusals| {
-        let graphql = fake_graphql::github(github_holdings(), Duration::ZERO);
+        let graphql = fake_graphql::github(github_holdings(), Duration::ZERO, 60);
         let env = TestEnv::new();
         env.login_with_token("github.com", "github", &graphql.server.url, GH);
         graphql.refuse_next(refusals);
@@ -343,6 +343,39 @@ fn a_batch_a_secondary_rate_limit_refuses_is_asked_again_once() {
             "unreachable",
             "GitHub's secondary rate limit refused it (HTTP 403) and asks for a wait of 7200 seconds",
             None,
+        );
+    }
+}
+
+#[test]
+fn once_github_says_none_are_left_no_more_are_sent() {
+    let env = TestEnv::new();
+    let names: Vec<String> = (0..20).map(|i| format!("o/r{i}")).collect();
+    let held: Vec<(&str, bool)> = names.iter().map(|n| (n.as_str(), true)).collect();
+    // Three anonymous requests left; 16 questions go at once, and the answers saying none are
+    // left keep the other four from being sent.
+    let github = fake_graphql::github(Holdings::new(&held, &[]), Duration::from_millis(50), 3);
+    env.write(
+        &env.config_dir().join(".nix-tokens-hosts.json"),
+        &json!({"hosts": {"github.com": {"provider": "github", "base_url": github.server.url}}})
+            .to_string(),
+    );
+    let inputs: Vec<(String, Value)> = (0..20)
+        .map(|i| (format!("r{i}"), fl::github("o", &format!("r{i}"), None)))
+        .collect();
+    let dir = flake(&env, &lock_of(&inputs));
+    let (code, rows, _) = check(&env, &[&dir]);
+    assert_eq!(code, Some(3), "{rows:#?}");
+    let sent = github.requests().len();
+    assert!((16..20).contains(&sent), "{sent} requests");
+    let ok = rows.iter().filter(|r| r["verdict"] == "ok").count();
+    assert_eq!(ok, 3, "{rows:#?}");
+    for r in rows.iter().filter(|r| r["verdict"] != "ok") {
+        assert_eq!(r["verdict"], "fails", "{r:#}");
+        let reason = r["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("GitHub's rate limit is used up (0 of 60 requests left this hour)"),
+            "{r:#}"
         );
     }
 }
