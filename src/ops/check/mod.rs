@@ -10,6 +10,7 @@
 
 mod batch;
 mod credential;
+mod download;
 mod git;
 mod lock;
 mod names;
