@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# `check` of a lock file with 100 gitlab: inputs over 20 hosts whose forge answers each request
-# after 300 ms, against a lock file with one input; and `check --offline` of the 100.
+# `check` of a lock file with 100 gitlab: inputs over 20 hosts (each its own local server, on its
+# own port) whose forge answers each request after 300 ms, against a lock file with one input; and
+# `check --offline` of the 100. The stand-in answers no GraphQL (as a GitLab older than 16.6),
+# so after one refused query per host each input is asked over REST.
 # Needs hyperfine and python3. Usage: benches/check-100-inputs.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,15 +37,20 @@ class Forge(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
     def log_message(self, *args):
         pass
+import threading
 http.server.ThreadingHTTPServer.request_queue_size = 256
-http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Forge).serve_forever()
+first, count = int(sys.argv[1]), int(sys.argv[2])
+for port in range(first, first + count):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Forge)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+threading.Event().wait()
 PY
-python3 "$work/forge.py" 18490 &
+python3 "$work/forge.py" 18490 20 &
 sleep 1
 
 for i in $(seq 1 20); do
   echo "glpat-benchtoken$i-abcdefghij" | "$bin" -q login "gitlab$i.bench.example" -p gitlab \
-    --base-url http://127.0.0.1:18490 --with-token
+    --base-url "http://127.0.0.1:$((18489 + i))" --with-token
 done
 
 # Lock files in Nix's format: 100 inputs (5 projects on each of the 20 hosts), and one.

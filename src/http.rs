@@ -4,6 +4,8 @@
 //! another host. A token goes only over https, or plain http to a loopback address
 //! ([`may_carry_token`]).
 
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -44,6 +46,8 @@ pub struct Unreachable(pub String);
 #[derive(Clone)]
 pub struct Http {
     client: reqwest::Client,
+    /// How many requests went to each host (`HOST` or `HOST:PORT`, as the URL names it).
+    sent: Arc<Mutex<BTreeMap<String, u64>>>,
 }
 
 impl Http {
@@ -66,7 +70,27 @@ impl Http {
             .redirect(same_origin)
             .build()
             .map_err(|e| Error::failed(format!("could not set up HTTPS: {e}")))?;
-        Ok(Http { client })
+        Ok(Http {
+            client,
+            sent: Arc::default(),
+        })
+    }
+
+    /// How many requests this client has sent to each host, by name (`HOST`, or `HOST:PORT`
+    /// where the URL names a port).
+    pub fn sent(&self) -> BTreeMap<String, u64> {
+        self.sent.lock().map(|s| s.clone()).unwrap_or_default()
+    }
+
+    fn count(&self, url: &Url) {
+        let host = url.host_str().unwrap_or("");
+        let name = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.to_owned(),
+        };
+        if let Ok(mut sent) = self.sent.lock() {
+            *sent.entry(name).or_default() += 1;
+        }
     }
 
     /// `GET url`, with `auth` (a header name and its value, which holds the token) if given.
@@ -75,6 +99,7 @@ impl Http {
         url: &Url,
         auth: Option<(&'static str, &Secret<String>)>,
     ) -> std::result::Result<Response, Unreachable> {
+        self.count(url);
         read(authorized(self.client.get(url.clone()), auth)?).await
     }
 
@@ -84,6 +109,7 @@ impl Http {
         url: &Url,
         auth: Option<(&'static str, &Secret<String>)>,
     ) -> std::result::Result<Response, Unreachable> {
+        self.count(url);
         headers_only(authorized(self.client.head(url.clone()), auth)?).await
     }
 
@@ -94,6 +120,7 @@ impl Http {
         url: &Url,
         auth: Option<(&'static str, &Secret<String>)>,
     ) -> std::result::Result<Response, Unreachable> {
+        self.count(url);
         let request = self.client.get(url.clone()).header("range", "bytes=0-0");
         headers_only(authorized(request, auth)?).await
     }
@@ -104,6 +131,7 @@ impl Http {
         url: &Url,
         auth: (&'static str, &Secret<String>),
     ) -> std::result::Result<Response, Unreachable> {
+        self.count(url);
         read(authorized(self.client.delete(url.clone()), Some(auth))?).await
     }
 
@@ -115,6 +143,7 @@ impl Http {
         body: &serde_json::Value,
         auth: Option<(&'static str, &Secret<String>)>,
     ) -> std::result::Result<Response, Unreachable> {
+        self.count(url);
         let request = self
             .client
             .post(url.clone())
@@ -133,6 +162,7 @@ impl Http {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
+        self.count(url);
         let request = self
             .client
             .post(url.clone())

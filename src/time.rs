@@ -1,5 +1,6 @@
-//! Time for nix-tokens: unix seconds, RFC 3339 expiry dates, the lifetimes servers give, and the
-//! UTC stamps of backup names. Calendar arithmetic and parsing are jiff's.
+//! Time for nix-tokens: unix seconds, RFC 3339 expiry dates, the lifetimes servers give, the UTC
+//! stamps of backup names, and the waits a server asks for ([`scaled`]). Calendar arithmetic and
+//! parsing are jiff's.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -28,16 +29,17 @@ pub fn lifetime(secs: u64) -> u64 {
     secs.min(MAX_LIFETIME)
 }
 
-/// How long a pause of `nominal` really lasts: `nominal`, except that it is multiplied by
-/// `NIX_TOKENS_TEST_TIME_SCALE` (a factor between 0 and 1) when the tests set it, so that a test can
-/// count a minute's pauses without waiting a minute. It is honoured in release builds too: the
+/// How long a pause of `nominal` (a polling interval, a retry's pause, a wait a server asks for)
+/// really lasts: `nominal`, except that it is multiplied by `NIX_TOKENS_TEST_TIME_SCALE` (a factor
+/// from 0 to 1) when the tests set it, so that a test can count a minute's pauses without waiting a
+/// minute (`0` makes every such pause none). It is honoured in release builds too: the
 /// package's own check runs the tests in release mode. No user has a reason to set it, and it can
 /// only shorten a pause.
 pub fn pause(nominal: Duration) -> Duration {
     match std::env::var("NIX_TOKENS_TEST_TIME_SCALE")
         .ok()
         .and_then(|f| f.parse::<f64>().ok())
-        .filter(|f| *f > 0.0 && *f <= 1.0)
+        .filter(|f| f.is_finite() && (0.0..=1.0).contains(f))
     {
         Some(factor) => nominal.mul_f64(factor),
         None => nominal,

@@ -10,7 +10,8 @@ use reqwest::Url;
 
 use super::provider::{Kind, Provider};
 use super::shared::{
-    Identity, OAuthRevocation, Privileges, ReadOnlyCheck, RepoAccess, RepoAnswer, Revoked, Verdict,
+    BatchAnswer, Identity, OAuthRevocation, Privileges, ReadOnlyCheck, RepoAccess, RepoAnswer,
+    Revoked, Verdict,
 };
 use crate::http::{Http, Response, Unreachable, join};
 use crate::secret::Secret;
@@ -119,6 +120,25 @@ pub trait Forge: Sync {
             site.provider.name
         ))
         .into())
+    }
+
+    /// How many repositories one batched question names at most (see
+    /// [`repos_access`](Self::repos_access)); 0 where the kind has no batch, or none for a caller
+    /// without a token (`anonymous`).
+    fn batch_size(&self, _anonymous: bool) -> usize {
+        0
+    }
+
+    /// Whether `token` (or no one) can read each of `repos` (`(owner, repo)`, at most
+    /// [`batch_size`](Self::batch_size) of them), asked in one question, with the same verdict
+    /// per repository as [`repo_access`](Self::repo_access) gives.
+    async fn repos_access(
+        &self,
+        _site: &Site<'_>,
+        _repos: &[(String, String)],
+        _token: Option<&Secret<String>>,
+    ) -> Result<BatchAnswer, Unreachable> {
+        Ok(BatchAnswer::Unbatched("no batch".into()))
     }
 
     /// The anonymous request that recognises this kind on an unknown host, if any.

@@ -19,12 +19,14 @@ use reqwest::header::HeaderMap;
 use super::forge::{Audit, Forge, GitAsk, Probe, Site, TokenEntry};
 use super::provider::Kind;
 use super::shared::{
-    Identity, OAuthRevocation, Privileges, ReadOnlyCheck, RepoAccess, RepoAnswer, Revoked, Verdict,
-    json_body, json_with, named_user, repo_access,
+    BatchAnswer, Identity, OAuthRevocation, Privileges, ReadOnlyCheck, RepoAccess, RepoAnswer,
+    Revoked, Verdict, json_body, json_with, named_user, repo_access,
 };
 use crate::http::{Response, Unreachable, join};
 use crate::secret::Secret;
 
+pub mod graphql;
+pub mod limits;
 pub mod read_only;
 
 pub struct Github;
@@ -84,18 +86,40 @@ impl Forge for Github {
             .get(&url, auth.as_ref().map(|a| ("authorization", a)))
             .await?;
         let rate_limit = rate_limit(&response.headers);
-        let access = match rate_limit {
-            // GitHub answers 403 (or 429) once the hour's requests are used up.
-            Some((0, limit)) if matches!(response.status.as_u16(), 403 | 429) => {
-                RepoAccess::Forbidden(format!(
-                    "GitHub's rate limit is used up (0 of {limit} requests left this hour)"
-                ))
-            }
-            _ => repo_access(&response, "GitHub", |v| {
-                v.get("private").and_then(serde_json::Value::as_bool)
-            }),
+        // GitHub answers 403 (or 429) once the hour's requests are used up, or to too many at
+        // once (a secondary limit, which says how long to wait).
+        let (access, wait) = match limits::of(&response) {
+            Some(limit) if limit.secondary => (RepoAccess::Unreachable(limit.why), limit.wait),
+            Some(limit) => (RepoAccess::Forbidden(limit.why), limit.wait),
+            None => (
+                repo_access(&response, "GitHub", |v| {
+                    v.get("private").and_then(serde_json::Value::as_bool)
+                }),
+                None,
+            ),
         };
-        Ok(RepoAnswer { access, rate_limit })
+        Ok(RepoAnswer {
+            access,
+            rate_limit,
+            wait,
+        })
+    }
+
+    /// GraphQL needs a token.
+    fn batch_size(&self, anonymous: bool) -> usize {
+        if anonymous { 0 } else { graphql::BATCH }
+    }
+
+    async fn repos_access(
+        &self,
+        site: &Site<'_>,
+        repos: &[(String, String)],
+        token: Option<&Secret<String>>,
+    ) -> Result<BatchAnswer, Unreachable> {
+        match token {
+            Some(token) => graphql::ask(site, repos, token).await,
+            None => Ok(BatchAnswer::Unbatched("GraphQL needs a token".into())),
+        }
     }
 
     fn probe(&self) -> Option<Probe> {

@@ -19,12 +19,14 @@ use super::forge::Audit;
 use super::forge::{Forge, GitAsk, Origin, Probe, Site};
 use super::provider::Kind;
 use super::shared::{
-    Identity, OAuthRevocation, RepoAnswer, Revoked, Verdict, json, json_body, named_user,
-    repo_access, rfc7009,
+    BatchAnswer, Identity, OAuthRevocation, RepoAccess, RepoAnswer, Revoked, Verdict, json,
+    json_body, named_user, repo_access, rfc7009,
 };
 use crate::http::{Http, Response, Unreachable, join};
 use crate::secret::Secret;
 use crate::ui::printable;
+
+pub mod graphql;
 
 pub struct Gitlab;
 
@@ -116,12 +118,33 @@ impl Forge for Gitlab {
             .http
             .get(&url, auth.as_ref().map(|(name, value)| (*name, value)))
             .await?;
+        if response.status.as_u16() == 429 {
+            return Ok(RepoAnswer {
+                access: RepoAccess::Unreachable("GitLab's rate limit refused it (HTTP 429)".into()),
+                rate_limit: None,
+                wait: graphql::retry_after(&response),
+            });
+        }
         let access = repo_access(&response, "GitLab", |v| {
             v.get("visibility")
                 .and_then(Value::as_str)
                 .map(|visibility| visibility != "public")
         });
         Ok(access.into())
+    }
+
+    fn batch_size(&self, _anonymous: bool) -> usize {
+        graphql::BATCH
+    }
+
+    /// `projects(fullPaths: …)` of GitLab's GraphQL API.
+    async fn repos_access(
+        &self,
+        site: &Site<'_>,
+        repos: &[(String, String)],
+        token: Option<&Secret<String>>,
+    ) -> Result<BatchAnswer, Unreachable> {
+        graphql::ask(site, repos, token.map(split)).await
     }
 
     fn probe(&self) -> Option<Probe> {

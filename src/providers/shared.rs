@@ -199,6 +199,9 @@ pub enum RepoAccess {
 pub struct RepoAnswer {
     pub access: RepoAccess,
     pub rate_limit: Option<(u64, u64)>,
+    /// A rate limit refused the question and the forge said how many seconds to wait before
+    /// asking again; `access` is what to tell when there is no time to.
+    pub wait: Option<u64>,
 }
 
 impl From<RepoAccess> for RepoAnswer {
@@ -206,8 +209,22 @@ impl From<RepoAccess> for RepoAnswer {
         RepoAnswer {
             access,
             rate_limit: None,
+            wait: None,
         }
     }
+}
+
+/// A forge's answer to one batched question about several repositories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BatchAnswer {
+    /// What each repository asked about comes to, in the order asked.
+    Each(Vec<RepoAccess>),
+    /// The kind has no batch here, or the batch was refused as a whole (no token, an old server,
+    /// an error about the whole query): each repository is to be asked alone. The text says why.
+    Unbatched(String),
+    /// A rate limit refused the batch: `wait` seconds (where the forge said) before asking again;
+    /// `why` is what to tell when there is no time to.
+    Limited { why: String, wait: Option<u64> },
 }
 
 /// What an answer about a repository means: on a 200 with JSON, `private` reads whether the

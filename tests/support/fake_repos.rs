@@ -8,7 +8,6 @@
 //! path that refuses `HEAD`, and one that redirects to another host). Each also answers the
 //! "who am I" request a login checks a token with.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::json;
@@ -38,12 +37,12 @@ impl Holdings {
         }
     }
 
-    fn knows(&self, token: &str) -> bool {
+    pub fn knows(&self, token: &str) -> bool {
         self.grants.iter().any(|(t, _)| t == token) || self.no_api.iter().any(|t| t == token)
     }
 
     /// `Some(public)` for a repository that exists (names compare without regard to case).
-    fn find(&self, owner: &str, name: &str) -> Option<(String, bool)> {
+    pub fn find(&self, owner: &str, name: &str) -> Option<(String, bool)> {
         let wanted = format!("{owner}/{name}");
         self.repos
             .iter()
@@ -51,7 +50,7 @@ impl Holdings {
             .map(|(r, public)| (r.clone(), *public))
     }
 
-    fn reads(&self, token: &str, repo: &str) -> bool {
+    pub fn reads(&self, token: &str, repo: &str) -> bool {
         let owner = repo.split('/').next().unwrap_or("");
         self.grants
             .iter()
@@ -62,58 +61,61 @@ impl Holdings {
 /// A GitHub Enterprise Server API under `/api/v3` holding `holdings`, with `anonymous` requests
 /// left this hour for callers without a token.
 pub fn github(holdings: Holdings, anonymous: u64) -> FakeServer {
-    let left = Arc::new(AtomicU64::new(anonymous));
-    FakeServer::start(move |r| {
-        let token = r
-            .header("authorization")
-            .and_then(|a| a.strip_prefix("token "))
-            .map(str::to_owned);
-        if let Some(t) = &token
-            && !holdings.knows(t)
-        {
-            return Reply::json(401, json!({"message": "Bad credentials"}))
-                .header("X-RateLimit-Limit", "60")
-                .header("X-RateLimit-Remaining", "59");
-        }
-        let limits = |reply: Reply, remaining: u64, limit: u64| {
-            reply
-                .header("X-RateLimit-Limit", &limit.to_string())
-                .header("X-RateLimit-Remaining", &remaining.to_string())
-        };
-        let (remaining, limit) = match &token {
-            Some(_) => (4999, 5000),
-            None => match left.load(Ordering::SeqCst) {
-                0 => {
-                    let said = "API rate limit exceeded for 127.0.0.1. (But here's the good news: Authenticated requests get a higher rate limit.)";
-                    return limits(Reply::json(403, json!({ "message": said })), 0, 60);
-                }
-                n => {
-                    left.store(n - 1, Ordering::SeqCst);
-                    (n - 1, 60)
-                }
-            },
-        };
-        let reply = match r.path.as_str() {
-            "/api/v3/user" if token.is_some() => {
-                Reply::json(200, json!({"login": "octocat"})).header("X-OAuth-Scopes", "repo")
+    let left = AtomicU64::new(anonymous);
+    FakeServer::start(move |r| github_rest(&holdings, &left, r))
+}
+
+/// GitHub's REST answer to `r` from `holdings`, `left` counting the anonymous requests left.
+pub fn github_rest(holdings: &Holdings, left: &AtomicU64, r: &Request) -> Reply {
+    let token = r
+        .header("authorization")
+        .and_then(|a| a.strip_prefix("token "))
+        .map(str::to_owned);
+    if let Some(t) = &token
+        && !holdings.knows(t)
+    {
+        return Reply::json(401, json!({"message": "Bad credentials"}))
+            .header("X-RateLimit-Limit", "60")
+            .header("X-RateLimit-Remaining", "59");
+    }
+    let limits = |reply: Reply, remaining: u64, limit: u64| {
+        reply
+            .header("X-RateLimit-Limit", &limit.to_string())
+            .header("X-RateLimit-Remaining", &remaining.to_string())
+    };
+    let (remaining, limit) = match &token {
+        Some(_) => (4999, 5000),
+        None => match left.load(Ordering::SeqCst) {
+            0 => {
+                let said = "API rate limit exceeded for 127.0.0.1. (But here's the good news: Authenticated requests get a higher rate limit.)";
+                return limits(Reply::json(403, json!({ "message": said })), 0, 60);
             }
-            path => match path
-                .strip_prefix("/api/v3/repos/")
-                .and_then(|p| p.split_once('/'))
-            {
-                Some((owner, name)) if !name.contains('/') => match holdings.find(owner, name) {
-                    Some((full, public))
-                        if public || token.as_deref().is_some_and(|t| holdings.reads(t, &full)) =>
-                    {
-                        Reply::json(200, json!({"full_name": full, "private": !public}))
-                    }
-                    _ => not_found(),
-                },
+            n => {
+                left.store(n - 1, Ordering::SeqCst);
+                (n - 1, 60)
+            }
+        },
+    };
+    let reply = match r.path.as_str() {
+        "/api/v3/user" if token.is_some() => {
+            Reply::json(200, json!({"login": "octocat"})).header("X-OAuth-Scopes", "repo")
+        }
+        path => match path
+            .strip_prefix("/api/v3/repos/")
+            .and_then(|p| p.split_once('/'))
+        {
+            Some((owner, name)) if !name.contains('/') => match holdings.find(owner, name) {
+                Some((full, public))
+                    if public || token.as_deref().is_some_and(|t| holdings.reads(t, &full)) =>
+                {
+                    Reply::json(200, json!({"full_name": full, "private": !public}))
+                }
                 _ => not_found(),
             },
-        };
-        limits(reply, remaining, limit)
-    })
+            _ => not_found(),
+        },
+    };
+    limits(reply, remaining, limit)
 }
 
 fn not_found() -> Reply {
@@ -139,7 +141,7 @@ pub fn gitlab(holdings: Holdings) -> FakeServer {
     })
 }
 
-fn gitlab_answer(holdings: &Holdings, r: &Request, token: Option<&str>) -> Reply {
+pub fn gitlab_answer(holdings: &Holdings, r: &Request, token: Option<&str>) -> Reply {
     if token.is_some_and(|t| !holdings.knows(t)) {
         return Reply::json(401, json!({"message": "401 Unauthorized"}));
     }

@@ -10,11 +10,13 @@ pub mod fake_ci;
 pub mod fake_forge;
 pub mod fake_gitea_oauth;
 pub mod fake_github_app;
+pub mod fake_graphql;
 pub mod fake_oidc;
 pub mod fake_repos;
 pub mod fake_tokens;
 pub mod flake_lock;
 pub mod git_server;
+pub mod graphql;
 pub mod module_eval;
 pub mod nix;
 

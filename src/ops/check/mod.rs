@@ -2,13 +2,19 @@
 //! `nix flake update` fails on one of them. Each input of the lock ([`lock`]) is reached the way
 //! Nix reaches it ([`target`]) with the credential Nix will send ([`credential`]); what to ask
 //! about it ([`questions`]) is asked of every forge, server and git repository at once
-//! ([`probe`], [`git`]); each answer becomes a verdict, a reason and a fix ([`verdict`]), shown as a table
-//! ([`table`]) or one JSON document whose keys docs/json.md documents.
+//! ([`probe`], [`git`]), many repositories of one forge in one question where it has a batch
+//! ([`batch`]), within limits per host and a rate limit's waits ([`polite`]); each answer becomes
+//! a verdict, a reason and a fix ([`verdict`]), shown as a table ([`table`]) or one JSON document
+//! whose keys docs/json.md documents. How many requests went to each host is told with `-v` and
+//! in a GitHub Actions step summary.
 
+mod batch;
 mod credential;
+mod download;
 mod git;
 mod lock;
 mod names;
+mod polite;
 mod probe;
 mod questions;
 mod table;
@@ -85,9 +91,12 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &CheckPlan) -> Result<u8> {
         asks.push(ask);
         judged.push(known);
     }
-    let found = match plan.offline {
-        true => vec![None; asks.len()],
-        false => probe::ask_all(&asks)?,
+    let (found, sent) = match plan.offline {
+        true => (vec![None; asks.len()], Default::default()),
+        false => {
+            let asked = probe::ask_all(&asks)?;
+            (asked.found, asked.sent)
+        }
     };
     let owner_keys = seen.nix.as_ref().is_none_or(|n| n.matches_owner_keys());
     let mut rows: Vec<Row> = Vec::new();
@@ -119,6 +128,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &CheckPlan) -> Result<u8> {
             .join("; ");
     }
     show(ctx, plan, &rows);
+    spent(ctx, &sent);
     Ok(statuses::worst(rows.iter().map(|r| r.verdict.exit_code())))
 }
 
@@ -276,6 +286,24 @@ fn show(ctx: &Context, plan: &CheckPlan, rows: &[Row]) {
         count(InputVerdict::Unreachable),
         count(InputVerdict::Skipped)
     ));
+}
+
+/// How many requests went to each host: with `-v`, and in a GitHub Actions step summary.
+fn spent(ctx: &Context, sent: &std::collections::BTreeMap<String, u64>) {
+    if sent.is_empty() {
+        return;
+    }
+    let each: Vec<String> = sent.iter().map(|(h, n)| format!("{h} {n}")).collect();
+    let total: u64 = sent.values().sum();
+    ctx.ui.detail(&format!(
+        "{total} request(s) by host: {}",
+        crate::ui::printable(&each.join(", "))
+    ));
+    let rows: Vec<Vec<String>> = sent
+        .iter()
+        .map(|(h, n)| vec![crate::ui::printable(h), n.to_string()])
+        .collect();
+    crate::ops::ci_output::step_summary("nix-tokens check: requests", &["HOST", "REQUESTS"], &rows);
 }
 
 /// In GitHub Actions, an error annotation for each input that will fail and a warning for each

@@ -2,23 +2,28 @@
 //! once on one runtime, each with its own timeout: the forge's API where its kind is known
 //! ([`Forge::repo_access`](crate::providers::forge::Forge::repo_access)), a `HEAD` (or a one-byte
 //! `GET`) for a download, following its redirects as Nix's curl does, and `git ls-remote` through
-//! nix-tokens' helper alone for a git URL on a host of no known kind. The same question (same place, same token) is asked once.
+//! nix-tokens' helper alone for a git URL on a host of no known kind. The same question (same
+//! place, same token) is asked once; questions a forge can batch are asked together ([`batch`]);
+//! every question waits for its place among those in flight and for what a rate limit asks
+//! ([`polite`]).
+//!
+//! [`batch`]: super::batch
+//! [`polite`]: super::polite
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
-use base64::Engine;
-use futures_util::StreamExt;
+use futures_util::future::join_all;
 use reqwest::Url;
 
+use super::batch;
 use super::git::{GitAsk, TIMEOUT, ls_remote};
+use super::polite::{self, Limits};
 use crate::http::{self, Http, Unreachable};
+use crate::providers::Kind;
 use crate::providers::Provider;
 use crate::providers::forge::Site;
 use crate::providers::shared::{RepoAccess, RepoAnswer};
 use crate::secret::{Secret, fingerprint};
-
-/// How many questions are in flight at once.
-const AT_ONCE: usize = 128;
 
 /// A question about one input.
 #[derive(Clone)]
@@ -60,17 +65,36 @@ pub struct Found {
     pub how: How,
     /// Something worth adding to the reason (where a download redirects).
     pub note: Option<String>,
+    /// Seconds a rate limit asks to wait before asking again.
+    pub wait: Option<u64>,
 }
 
 impl Found {
-    fn new(how: How, answer: RepoAnswer) -> Self {
+    pub fn new(how: How, answer: RepoAnswer) -> Self {
         Found {
             access: answer.access,
             rate_limit: answer.rate_limit,
             how,
             note: None,
+            wait: answer.wait,
         }
     }
+}
+
+impl Found {
+    /// Tells `limits` what GitHub said is left to the caller `who`.
+    fn noted(self, limits: &Limits, who: Option<&str>) -> Self {
+        if let Some(who) = who {
+            limits.note_left(who, self.rate_limit);
+        }
+        self
+    }
+}
+
+/// What every question found, by row, and how many requests went to each host.
+pub struct Asked {
+    pub found: Vec<Option<Found>>,
+    pub sent: BTreeMap<String, u64>,
 }
 
 impl Ask {
@@ -104,8 +128,9 @@ impl Ask {
     }
 }
 
-/// Asks every question of `asks` (by row; `None` for a row with nothing to ask), all at once.
-pub fn ask_all(asks: &[Option<Ask>]) -> crate::error::Result<Vec<Option<Found>>> {
+/// Asks every question of `asks` (by row; `None` for a row with nothing to ask), all at once
+/// within the limits [`polite`] sets.
+pub fn ask_all(asks: &[Option<Ask>]) -> crate::error::Result<Asked> {
     let mut unique: HashMap<String, (Ask, Vec<usize>)> = HashMap::new();
     for (row, ask) in asks.iter().enumerate() {
         if let Some(ask) = ask {
@@ -116,26 +141,22 @@ pub fn ask_all(asks: &[Option<Ask>]) -> crate::error::Result<Vec<Option<Found>>>
                 .push(row);
         }
     }
+    let (batches, alone) = batch::group(unique.into_values().collect());
     let http = Http::new()?;
     let runtime = http::runtime()?;
+    let limits = Limits::new();
     let answers: Vec<(Vec<usize>, Found)> = runtime.block_on(async {
-        futures_util::stream::iter(unique.into_values())
-            .map(|(ask, rows)| {
-                let http = http.clone();
-                async move {
-                    let how = ask.how();
-                    let found = tokio::time::timeout(TIMEOUT, run(&http, ask))
-                        .await
-                        .unwrap_or_else(|_| {
-                            let why = format!("no answer within {} seconds", TIMEOUT.as_secs());
-                            Found::new(how, RepoAccess::Unreachable(why).into())
-                        });
-                    (rows, found)
-                }
-            })
-            .buffer_unordered(AT_ONCE)
+        let alone = join_all(
+            alone
+                .into_iter()
+                .map(|(ask, rows)| async { (rows, one(&http, &limits, ask).await) }),
+        );
+        let batched = join_all(batches.into_iter().map(|b| batch::run(&http, &limits, b)));
+        let (alone, batched) = futures_util::future::join(alone, batched).await;
+        alone
+            .into_iter()
+            .chain(batched.into_iter().flatten())
             .collect()
-            .await
     });
     let mut out = vec![None; asks.len()];
     for (rows, found) in answers {
@@ -143,7 +164,53 @@ pub fn ask_all(asks: &[Option<Ask>]) -> crate::error::Result<Vec<Option<Found>>>
             out[row] = Some(found.clone());
         }
     }
-    Ok(out)
+    Ok(Asked {
+        found: out,
+        sent: http.sent(),
+    })
+}
+
+/// Asks `ask` alone, in its place among the requests in flight at its host, and once more after
+/// the wait a rate limit asks for where the budget allows.
+pub async fn one(http: &Http, limits: &Limits, ask: Ask) -> Found {
+    let host = ask.target_host();
+    let who = ask.caller();
+    let attempt = || async {
+        let _slot = limits.slot(&host).await;
+        let how = ask.how();
+        if let Some(limit) = who.as_deref().and_then(|w| limits.used_up(w)) {
+            let why =
+                format!("GitHub's rate limit is used up (0 of {limit} requests left this hour)");
+            return Found {
+                rate_limit: Some((0, limit)),
+                ..Found::new(how, RepoAccess::Forbidden(why).into())
+            };
+        }
+        tokio::time::timeout(TIMEOUT, run(http, ask.clone()))
+            .await
+            .unwrap_or_else(|_| {
+                let why = format!("no answer within {} seconds", TIMEOUT.as_secs());
+                Found::new(how, RepoAccess::Unreachable(why).into())
+            })
+            .noted(limits, who.as_deref())
+    };
+    let found = attempt().await;
+    let Some(secs) = found.wait else {
+        return found;
+    };
+    let (mut found, again) = match limits.grants(secs) {
+        true => {
+            polite::pause(secs).await;
+            (attempt().await, true)
+        }
+        false => (found, false),
+    };
+    if found.wait.is_some()
+        && let RepoAccess::Unreachable(why) = &found.access
+    {
+        found.access = RepoAccess::Unreachable(polite::out_of_time(why, secs, again));
+    }
+    found
 }
 
 impl Ask {
@@ -152,6 +219,42 @@ impl Ask {
             Ask::Api { .. } => How::Api,
             Ask::Download { .. } => How::Download,
             Ask::Git(_) => How::Git,
+        }
+    }
+
+    /// Who asks GitHub's API (its host and the credential's fingerprint), whose requests an
+    /// hour GitHub counts; `None` for any other question.
+    fn caller(&self) -> Option<String> {
+        match self {
+            Ask::Api {
+                provider, token, ..
+            } if provider.kind == Kind::Github => Some(format!(
+                "{} {}",
+                self.target_host(),
+                token.as_ref().map(fingerprint).unwrap_or_default()
+            )),
+            _ => None,
+        }
+    }
+
+    /// The host its requests go to (`HOST` or `HOST:PORT`): a forge's API host (api.github.com
+    /// for github.com), a download's or a git URL's own.
+    pub fn target_host(&self) -> String {
+        let url = match self {
+            Ask::Api {
+                provider,
+                host,
+                base,
+                ..
+            } if provider.kind == Kind::Github => crate::providers::github::api_base(host, base),
+            Ask::Api { base, .. } => base.clone(),
+            Ask::Download { url, .. } => url.clone(),
+            Ask::Git(git) => git.url.clone(),
+        };
+        let name = url.host_str().unwrap_or("").to_owned();
+        match url.port() {
+            Some(port) => format!("{name}:{port}"),
+            None => name,
         }
     }
 }
@@ -191,128 +294,7 @@ async fn run(http: &Http, ask: Ask) -> Found {
             url,
             basic,
             archive,
-        } => download(http, &url, basic, archive).await,
+        } => super::download::download(http, &url, basic, archive).await,
         Ask::Git(git) => Found::new(How::Git, ls_remote(&git).await),
-    }
-}
-
-/// The most redirects followed, as Nix sets curl's `CURLOPT_MAXREDIRS`.
-const MAX_REDIRECTS: usize = 10;
-
-/// Nix's curl follows every redirect (`CURLOPT_FOLLOWLOCATION`), and Nix judges the answer it ends
-/// at: so does this. `url` is asked with `basic` as curl sends a netrc entry; a redirect is
-/// followed (the [`Http`] client follows those within the same origin itself), with the
-/// credential sent again only to `url`'s own origin, as [`Http`] sends credentials, never to
-/// another host or port. The final answer decides: a success is readable, except that an HTML
-/// page (such as a login page a server redirects to) where Nix expects an `archive` is not:
-/// Nix cannot unpack it and fails there.
-async fn download(
-    http: &Http,
-    url: &Url,
-    basic: Option<(String, Secret<String>)>,
-    archive: bool,
-) -> Found {
-    let header = basic.as_ref().map(|(login, password)| {
-        let pair = format!("{login}:{}", password.expose());
-        Secret::new(format!(
-            "Basic {}",
-            base64::engine::general_purpose::STANDARD.encode(pair)
-        ))
-    });
-    let mut at = url.clone();
-    let mut moved = None;
-    let mut used = false;
-    for _ in 0..=MAX_REDIRECTS {
-        let sent = at.origin() == url.origin() && header.is_some();
-        used |= sent;
-        let auth = header
-            .as_ref()
-            .filter(|_| sent)
-            .map(|h| ("authorization", h));
-        let response = match head_or_first_byte(http, &at, auth).await {
-            Ok(response) => response,
-            Err(Unreachable(why)) => {
-                let why = match &moved {
-                    Some(to) => format!("{why} at {to}, which it redirects to"),
-                    None => why,
-                };
-                return Found::new(How::Download, RepoAccess::Unreachable(why).into());
-            }
-        };
-        if !response.status.is_redirection() {
-            return judge(&response, (sent, used), archive, moved);
-        }
-        let Some(next) = response
-            .headers
-            .get("location")
-            .and_then(|l| l.to_str().ok())
-            .and_then(|l| at.join(l).ok())
-            .filter(|l| matches!(l.scheme(), "http" | "https"))
-        else {
-            let why = format!(
-                "answered HTTP {} without a place to go",
-                response.status.as_u16()
-            );
-            return Found::new(How::Download, RepoAccess::Unreachable(why).into());
-        };
-        let host = next.host_str().unwrap_or("");
-        moved = Some(crate::ui::printable(&match next.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.to_owned(),
-        }));
-        at = next;
-    }
-    let why = format!("it redirects more than {MAX_REDIRECTS} times, where Nix gives up");
-    Found::new(How::Download, RepoAccess::Unreachable(why).into())
-}
-
-/// A `HEAD` of `url`, or a one-byte `GET` where `HEAD` is refused.
-async fn head_or_first_byte(
-    http: &Http,
-    url: &Url,
-    auth: Option<(&'static str, &Secret<String>)>,
-) -> std::result::Result<http::Response, Unreachable> {
-    let answer = http.head(url, auth).await?;
-    match answer.status.as_u16() {
-        405 | 501 => http.get_first_byte(url, auth).await,
-        _ => Ok(answer),
-    }
-}
-
-/// What the answer a download ends at means: `sent` tells whether that last request carried the
-/// netrc entry, `used` whether any did; `moved` names where a redirect took it.
-fn judge(
-    response: &http::Response,
-    (sent, used): (bool, bool),
-    archive: bool,
-    moved: Option<String>,
-) -> Found {
-    let code = response.status.as_u16();
-    let html = response
-        .headers
-        .get("content-type")
-        .and_then(|t| t.to_str().ok())
-        .map(|t| {
-            t.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .is_some_and(|t| t == "text/html" || t == "application/xhtml+xml");
-    let access = match code {
-        200..=299 if archive && html => RepoAccess::Forbidden(
-            "it ends at an HTML page (a login page?), which Nix cannot unpack".into(),
-        ),
-        200..=299 if used => RepoAccess::Private,
-        200..=299 => RepoAccess::Public,
-        401 if sent => RepoAccess::Refused(format!("HTTP {code}")),
-        403 if sent => RepoAccess::Forbidden(format!("HTTP {code}")),
-        401 | 403 | 404 | 410 => RepoAccess::Hidden,
-        _ => RepoAccess::Unreachable(format!("answered HTTP {code}")),
-    };
-    Found {
-        note: moved.map(|to| format!("it redirects to {to}")),
-        ..Found::new(How::Download, access.into())
     }
 }

@@ -2,13 +2,16 @@
 //! `follows`, every input type) and asks fake forges that hold public and private repositories,
 //! as the real APIs answer, whether the credential Nix will send reads each input: each verdict,
 //! its reason and fix, and the exit codes ([`verdicts`]); GitHub's anonymous rate limit and bad
-//! lock files ([`limits`]); downloads that redirect ([`redirects`]); git inputs with real git
+//! lock files ([`limits`]); batched questions, 16 at a host, and rate limits at scale ([`batched`],
+//! [`rate_limits`]); downloads that redirect ([`redirects`]); git inputs with real git
 //! ([`git`]); and real Nix fetching the same inputs ([`agrees`]).
 
 mod agrees;
+mod batched;
 mod git;
 mod lifetime_policy;
 mod limits;
+mod rate_limits;
 mod redirects;
 mod verdicts;
 
