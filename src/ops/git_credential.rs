@@ -297,7 +297,7 @@ fn scheme_for(ctx: &Context, remembered: &Hosts, host: &str) -> &'static str {
         .or_else(|| remembered.get(host_without_port(host)))
         .and_then(|h| h.base_url.as_deref());
     match base {
-        Some(b) if b.starts_with("http://") && answer::is_loopback(host) => "http",
+        Some(b) if b.starts_with("http://") && crate::http::is_loopback(host) => "http",
         Some(b) if b.starts_with("http://") => {
             ctx.ui.warn(&format!(
                 "{host} is remembered at {b}, plain http, for which nix-tokens never hands git a token (it would cross the network unencrypted); git asks nix-tokens for https://{host} only"

@@ -15,7 +15,7 @@ use crate::http::{self, Http};
 use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::pixi;
 use crate::nixconf::store::Session;
-use crate::nixconf::tokens::{check_token, host_without_port, key_host};
+use crate::nixconf::tokens::{check_token, host_without_port, key_host, key_wanted};
 use crate::providers::Registry;
 use crate::providers::forge::Origin;
 use crate::secret::Secret;
@@ -121,9 +121,7 @@ pub fn renew_due(
     let due: Vec<(String, OAuthLogin)> = session
         .oauth_logins()
         .iter()
-        .filter(|(key, _)| {
-            wanted.is_empty() || wanted.iter().any(|w| *key == w || key_host(key) == w)
-        })
+        .filter(|(key, _)| key_wanted(key, wanted))
         .filter(|(key, login)| login.expires_at <= due_before || session.oauth_out_of_step(key))
         .map(|(k, l)| (k.clone(), l.clone()))
         .collect();

@@ -101,13 +101,8 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
     caches::find_keys(&mut caches, &settings, &remembered);
     let mut missing = Vec::new();
     if !plan.wanted.is_empty() {
-        let wanted = |host: &str| {
-            plan.wanted
-                .iter()
-                .any(|w| host == w || host.starts_with(&format!("{w}/")))
-        };
-        rows.retain(|r| wanted(&r.host));
-        caches.retain(|c| wanted(&c.host));
+        rows.retain(|r| tokens::key_wanted(&r.host, &plan.wanted));
+        caches.retain(|c| tokens::key_wanted(&c.host, &plan.wanted));
         missing = plan
             .wanted
             .iter()
