@@ -18,13 +18,9 @@ use crate::nixconf::pasted;
 use crate::nixconf::paths::{HOSTS_FILE, Layout};
 use crate::nixconf::tokens::{host_without_port, key_host};
 use crate::nixconf::view::{self, SeenToken};
-use crate::ops::refresh::renew_due;
+use crate::ops::refresh::{RENEW_WITHIN, due, renew_due};
 use crate::providers::{Provider, Registry};
 use crate::time::unix_now;
-
-/// `get` renews an OAuth login with less than this many seconds left, so that a clone or fetch
-/// does not outlive its token.
-const REFRESH_WITHIN: u64 = 10 * 60;
 
 /// The arguments after `git-credential` in the helper git runs (`--config PATH`).
 pub type HelperArgs = Vec<String>;
@@ -163,14 +159,16 @@ fn renew_if_due(ctx: &Context, registry: &Registry, key: &str) -> Result<Renewed
     let Some(login) = logins.logins.get(key) else {
         return Ok(Renewed::NoLogin);
     };
-    if login.expires_at > unix_now().saturating_add(REFRESH_WITHIN) {
+    // Renewed with the margin every command renews with, so that a clone or fetch does not
+    // outlive its token.
+    if !due(login.expires_at, unix_now(), RENEW_WITHIN) {
         return Ok(Renewed::Valid {
             at: Some(login.expires_at),
             renewed: false,
         });
     }
     let wanted = [key.to_owned()];
-    for failure in &renew_due(ctx, registry, &wanted, REFRESH_WITHIN)?.failed {
+    for failure in &renew_due(ctx, registry, &wanted, RENEW_WITHIN)?.failed {
         ctx.ui.warn(failure);
     }
     let at = OAuthLogins::load(&ctx.layout.oauth)?

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::refresh::renew_due;
+use super::refresh::{RENEW_WITHIN, renew_due};
 use crate::context::Context;
 use crate::error::Result;
 use crate::nixconf::determinate;
@@ -76,13 +76,10 @@ struct Row {
     netrc_login: Option<String>,
 }
 
-/// `status` renews OAuth logins with less than this many seconds left.
-const REFRESH_WITHIN: u64 = 5 * 60;
-
 pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outcome> {
     // Checking before `nix flake update` also heals: expiring OAuth logins are renewed first.
     if !plan.offline && plan.refresh && ctx.layout.oauth.exists() {
-        for failure in renew_due(ctx, registry, &[], REFRESH_WITHIN)?.failed {
+        for failure in renew_due(ctx, registry, &[], RENEW_WITHIN)?.failed {
             ctx.ui.warn(&failure);
         }
     }
@@ -123,6 +120,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<Outc
             &mut rows,
             &mut caches,
             &install,
+            plan.warn_days,
         )?;
     }
     daemon::flag(ctx, &install, registry, &settings, &mut rows, &mut caches);
