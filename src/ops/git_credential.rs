@@ -57,12 +57,7 @@ pub fn get(ctx: &Context, request: &Request) -> Result<Option<Answer>> {
         Renewed::Expired => return Ok(None),
     }
     let hosts = remembered_hosts(&ctx.layout)?;
-    let provider = |host: &str| {
-        hosts
-            .get(host)
-            .and_then(|h| registry.by_name(&h.provider))
-            .or_else(|| registry.by_host(host))
-    };
+    let provider = |host: &str| registry.serving(host, &hosts);
     let account = |host: &str| hosts.get(host).and_then(|h| h.user.clone());
     let netrc = nix_netrc(&ctx.layout)?.map(|(_, netrc)| netrc);
     let (username, password) = match answering(&tokens, netrc.as_ref(), &host, path.as_deref()) {

@@ -38,7 +38,7 @@ pub fn check_all(
         let tokens = check_tokens(&http, registry, remembered, urls, rows, warn_days);
         let caches = tokio::time::timeout(
             CHECK_TIMEOUT,
-            caches::check(&http, caches, install, registry),
+            caches::check(&http, caches, install, (registry, remembered)),
         );
         let ((), _) = tokio::join!(tokens, caches);
     });

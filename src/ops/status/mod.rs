@@ -211,13 +211,7 @@ fn rows(
     remembered: &Hosts,
     settings: &[view::Setting],
 ) -> Result<Vec<Row>> {
-    // The provider nix-tokens remembers for a host, else the one whose default host it is.
-    let provider_of = |host: &str| {
-        remembered
-            .get(host)
-            .map(|h| h.provider.clone())
-            .or_else(|| registry.by_host(host).map(|p| p.name.clone()))
-    };
+    let provider_of = |host: &str| registry.serving(host, remembered).map(|p| p.name.clone());
     // Nix skips a file it may not read without a word; say so, or its tokens vanish unexplained.
     let files = ctx.layout.nix_read_order();
     for f in files.iter().chain([&ctx.layout.token_file]) {
