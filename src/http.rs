@@ -284,17 +284,40 @@ pub fn base_url(host: &str, given: Option<&str>) -> Result<Url> {
 /// Whether a token may be sent to `url`: over https, or plain http to a loopback address (a local
 /// test server or tunnel).
 pub fn may_carry_token(url: &Url) -> bool {
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d == "localhost",
-        None => false,
-    };
-    match url.scheme() {
+    url.host_str()
+        .is_some_and(|host| scheme_may_carry_token(url.scheme(), host))
+}
+
+/// The one rule for plain http: a token travels over `scheme` to `host` (a URL's host, or git's
+/// `host[:port]`) only over https, or over plain http to this machine ([`is_loopback`]).
+pub fn scheme_may_carry_token(scheme: &str, host: &str) -> bool {
+    match scheme {
         "https" => true,
-        "http" => loopback,
+        "http" => is_loopback(host),
         _ => false,
     }
+}
+
+/// Whether `host` (with or without a `:port`; an IPv6 address in brackets) names this machine:
+/// `localhost` or a loopback address.
+pub fn is_loopback(host: &str) -> bool {
+    let name = match host.rsplit_once(':') {
+        Some((name, port))
+            if port.bytes().all(|b| b.is_ascii_digit())
+                && (name.ends_with(']') || !name.contains(':')) =>
+        {
+            name
+        }
+        _ => host,
+    };
+    let name = name
+        .strip_prefix('[')
+        .and_then(|n| n.strip_suffix(']'))
+        .unwrap_or(name);
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `base` with `path` appended (`base` may itself have a path, as a GHES behind a proxy does).
@@ -327,6 +350,40 @@ mod tests {
         assert!(carries("https://cache.example/x.tar.gz"));
         assert!(carries("http://127.0.0.1:8080/x") && carries("http://localhost/x"));
         assert!(!carries("http://cache.example/x") && !carries("ftp://127.0.0.1/x"));
+        assert!(carries("http://[::1]:8080/x") && carries("http://127.8.9.10/x"));
+    }
+
+    #[test]
+    fn plain_http_only_to_this_machine() {
+        for host in [
+            "localhost",
+            "LocalHost:8080",
+            "127.0.0.1",
+            "127.0.0.1:443",
+            "127.1.2.3",
+            "[::1]",
+            "[::1]:8080",
+            "::1",
+        ] {
+            assert!(is_loopback(host), "{host}");
+            assert!(scheme_may_carry_token("http", host), "{host}");
+        }
+        for host in [
+            "example.com",
+            "example.com:80",
+            "10.0.0.1",
+            "[::2]:80",
+            "localhost.example.com",
+            "127.0.0.1.example.com",
+            "",
+            ":",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+            assert!(!scheme_may_carry_token("http", host), "{host}");
+            assert!(scheme_may_carry_token("https", host), "{host}");
+        }
+        assert!(!scheme_may_carry_token("ftp", "127.0.0.1"));
+        assert!(!scheme_may_carry_token("", "localhost"));
     }
 
     #[test]

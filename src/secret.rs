@@ -78,7 +78,7 @@ static KNOWN: Mutex<Vec<Zeroizing<String>>> = Mutex::new(Vec::new());
 fn forms(value: &str) -> Vec<Zeroizing<String>> {
     let mut out = vec![Zeroizing::new(value.to_owned())];
     let mut add = |form: &str| out.push(Zeroizing::new(form.to_owned()));
-    for marker in ["PAT:", "OAuth2:"] {
+    for marker in STORED_MARKERS {
         if let Some(rest) = value.strip_prefix(marker) {
             add(rest);
         }
@@ -182,8 +182,16 @@ pub fn token_problem(token: &str) -> Option<&'static str> {
     }
 }
 
-/// Known token prefixes, longest first, that say what kind of token it is without revealing it.
-const PREFIXES: &[&str] = &[
+/// The markers a kind's format for Nix puts before a token, shown in masks and stripped as a form
+/// a token travels in. A copy, for masking, of what the kinds say (GitLab's `PAT:` and `OAuth2:`,
+/// `Forge::stored_markers` in `providers::gitlab`): this module sits below the providers, and a
+/// test of `providers::kinds` checks that the two agree.
+pub const STORED_MARKERS: &[&str] = &["PAT:", "OAuth2:"];
+
+/// Known token prefixes, longest first, that say what kind of token it is without revealing it. A
+/// copy, for masking and for telling a token from a host, of what the kinds say
+/// (`Forge::token_prefixes`); a test of `providers::kinds` checks that the two agree.
+pub const PREFIXES: &[&str] = &[
     "github_pat_",
     "glpat-",
     "gloas-",
@@ -226,7 +234,7 @@ fn mask_text(t: &str) -> String {
         shown.push(' ');
         rest = credential;
     }
-    for marker in ["PAT:", "OAuth2:"] {
+    for marker in STORED_MARKERS {
         if let Some(r) = rest.strip_prefix(marker) {
             shown.push_str(marker);
             rest = r;

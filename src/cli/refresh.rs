@@ -11,14 +11,14 @@ use crate::context::Context;
 use crate::error::{Result, exit};
 use crate::ops::expiry::{DEFAULT_WARN_DAYS, unrenewable_expiring};
 use crate::ops::login::ci::renew as ci_renew;
-use crate::ops::refresh::renew_due;
+use crate::ops::refresh::{RENEW_WITHIN_MINUTES, renew_due};
 
 #[derive(Debug, Args)]
 pub struct RefreshArgs {
     /// Only these hosts (or provider names)
     pub hosts: Vec<String>,
     /// Renew tokens with less than this many minutes of validity left
-    #[arg(long, default_value_t = 5, value_name = "MINUTES",
+    #[arg(long, default_value_t = RENEW_WITHIN_MINUTES, value_name = "MINUTES",
           value_parser = clap::value_parser!(u64).range(0..=525_600))]
     pub threshold: u64,
     /// Warn about each token that nothing renews and that expires within this many days

@@ -6,10 +6,8 @@
 //! owner names. Plain `http` is answered only for a loopback host, so a token never crosses the
 //! network unencrypted.
 
-use std::net::IpAddr;
-
 use super::protocol::Request;
-use crate::nixconf::tokens::host_without_port;
+use crate::http;
 use crate::providers::forge::{Forge, GitAsk, plain_git_credential};
 use crate::providers::kinds;
 use crate::secret::Secret;
@@ -21,10 +19,8 @@ pub fn target(request: &Request) -> Option<(String, Option<String>)> {
     if host.is_empty() {
         return None;
     }
-    match request.protocol.as_deref()? {
-        "https" => {}
-        "http" if is_loopback(&host) => {}
-        _ => return None,
+    if !http::scheme_may_carry_token(request.protocol.as_deref()?, &host) {
+        return None;
     }
     let path = request
         .path
@@ -32,13 +28,6 @@ pub fn target(request: &Request) -> Option<(String, Option<String>)> {
         .map(|p| p.trim_matches('/').to_owned())
         .filter(|p| !p.is_empty());
     Some((host, path))
-}
-
-/// Whether `host` (with or without a port) names this machine.
-pub fn is_loopback(host: &str) -> bool {
-    let name = host_without_port(host);
-    let name = name.trim_start_matches('[').trim_end_matches(']');
-    name == "localhost" || name.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// The longest key among `keys` that covers `host` and `path`: the host alone, or the host and

@@ -184,6 +184,19 @@ pub fn key_host(key: &str) -> &str {
     key.split('/').next().unwrap_or(key)
 }
 
+/// The one host filter of `status`, `refresh` and the expiry warnings: whether `key` is among
+/// `wanted` (every key when none is wanted), named exactly or lying under a wanted host or owner
+/// (`github.com` covers `github.com/my-org`; `gitlab.com/group` covers `gitlab.com/group/sub`).
+pub fn key_wanted(key: &str, wanted: &[String]) -> bool {
+    wanted.is_empty()
+        || wanted.iter().any(|w| {
+            key == w
+                || key
+                    .strip_prefix(w.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
+}
+
 /// The host name alone, without a `:port`: what curl matches a netrc `machine` against.
 pub fn host_without_port(host: &str) -> &str {
     match host.rsplit_once(':') {
@@ -240,6 +253,31 @@ pub fn check_token(token: &Secret<String>, host: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_filter_picks_keys_by_host_or_owner() {
+        let wanted = |w: &[&str]| w.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(key_wanted("github.com", &[]));
+        let hosts = wanted(&["github.com", "gitlab.com/group"]);
+        for key in [
+            "github.com",
+            "github.com/my-org",
+            "gitlab.com/group",
+            "gitlab.com/group/sub",
+        ] {
+            assert!(key_wanted(key, &hosts), "{key}");
+        }
+        for key in [
+            "github.com.evil.example",
+            "github.community",
+            "gitlab.com",
+            "gitlab.com/groupie",
+            "gitlab.com/other",
+            "example.org",
+        ] {
+            assert!(!key_wanted(key, &hosts), "{key}");
+        }
+    }
 
     fn keys(m: &TokenMap) -> Vec<&str> {
         m.keys().collect()

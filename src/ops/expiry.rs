@@ -8,7 +8,7 @@ use crate::context::Context;
 use crate::error::Result;
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::oauth::{OAuthLogin, OAuthLogins};
-use crate::nixconf::tokens::key_host;
+use crate::nixconf::tokens::{key_host, key_wanted};
 use crate::nixconf::{fsio, view};
 use crate::secret::{Secret, fingerprint};
 use crate::time::{rfc3339_unix, unix_now};
@@ -116,9 +116,7 @@ pub fn unrenewable_expiring(
     let now = unix_now();
     Ok(credentials
         .iter()
-        .filter(|(key, _)| {
-            wanted.is_empty() || wanted.iter().any(|w| key == w || key_host(key) == w)
-        })
+        .filter(|(key, _)| key_wanted(key, wanted))
         .filter_map(|(key, token)| {
             let known = known(&logins, key, token)?;
             let until = known.until?;

@@ -18,13 +18,9 @@ use crate::nixconf::pasted;
 use crate::nixconf::paths::{HOSTS_FILE, Layout};
 use crate::nixconf::tokens::{host_without_port, key_host};
 use crate::nixconf::view::{self, SeenToken};
-use crate::ops::refresh::renew_due;
+use crate::ops::refresh::{RENEW_WITHIN, due, renew_due};
 use crate::providers::{Provider, Registry};
 use crate::time::unix_now;
-
-/// `get` renews an OAuth login with less than this many seconds left, so that a clone or fetch
-/// does not outlive its token.
-const REFRESH_WITHIN: u64 = 10 * 60;
 
 /// The arguments after `git-credential` in the helper git runs (`--config PATH`).
 pub type HelperArgs = Vec<String>;
@@ -61,12 +57,7 @@ pub fn get(ctx: &Context, request: &Request) -> Result<Option<Answer>> {
         Renewed::Expired => return Ok(None),
     }
     let hosts = remembered_hosts(&ctx.layout)?;
-    let provider = |host: &str| {
-        hosts
-            .get(host)
-            .and_then(|h| registry.by_name(&h.provider))
-            .or_else(|| registry.by_host(host))
-    };
+    let provider = |host: &str| registry.serving(host, &hosts);
     let account = |host: &str| hosts.get(host).and_then(|h| h.user.clone());
     let netrc = nix_netrc(&ctx.layout)?.map(|(_, netrc)| netrc);
     let (username, password) = match answering(&tokens, netrc.as_ref(), &host, path.as_deref()) {
@@ -163,14 +154,16 @@ fn renew_if_due(ctx: &Context, registry: &Registry, key: &str) -> Result<Renewed
     let Some(login) = logins.logins.get(key) else {
         return Ok(Renewed::NoLogin);
     };
-    if login.expires_at > unix_now().saturating_add(REFRESH_WITHIN) {
+    // Renewed with the margin every command renews with, so that a clone or fetch does not
+    // outlive its token.
+    if !due(login.expires_at, unix_now(), RENEW_WITHIN) {
         return Ok(Renewed::Valid {
             at: Some(login.expires_at),
             renewed: false,
         });
     }
     let wanted = [key.to_owned()];
-    for failure in &renew_due(ctx, registry, &wanted, REFRESH_WITHIN)?.failed {
+    for failure in &renew_due(ctx, registry, &wanted, RENEW_WITHIN)?.failed {
         ctx.ui.warn(failure);
     }
     let at = OAuthLogins::load(&ctx.layout.oauth)?
@@ -297,7 +290,7 @@ fn scheme_for(ctx: &Context, remembered: &Hosts, host: &str) -> &'static str {
         .or_else(|| remembered.get(host_without_port(host)))
         .and_then(|h| h.base_url.as_deref());
     match base {
-        Some(b) if b.starts_with("http://") && answer::is_loopback(host) => "http",
+        Some(b) if b.starts_with("http://") && crate::http::is_loopback(host) => "http",
         Some(b) if b.starts_with("http://") => {
             ctx.ui.warn(&format!(
                 "{host} is remembered at {b}, plain http, for which nix-tokens never hands git a token (it would cross the network unencrypted); git asks nix-tokens for https://{host} only"

@@ -148,9 +148,7 @@ fn revocations(
             .or_else(|| session.nix_conf_tokens().get(key).cloned())
             .or_else(|| session.netrc().get(&host).and_then(|e| e.password.clone()));
         let info = remembered.get(&host);
-        let provider = info
-            .and_then(|i| registry.by_name(&i.provider))
-            .or_else(|| registry.by_host(&host));
+        let provider = registry.serving(&host, remembered);
         match (token, provider) {
             (Some(token), Some(provider)) => {
                 let base = http::base_url(&host, info.and_then(|i| i.base_url.as_deref()))?;
@@ -215,10 +213,7 @@ fn remove_all(
         }
         // A token that serves several hosts (FlakeHub's) goes from each.
         let host = key_host(key);
-        let provider = remembered
-            .get(host)
-            .and_then(|i| registry.by_name(&i.provider))
-            .or_else(|| registry.by_host(host));
+        let provider = registry.serving(host, remembered);
         let others = provider.map_or_else(Vec::new, |p| p.netrc_hosts(host));
         for other in others.iter().filter(|h| *h != host && !key.contains('/')) {
             from.extend(session.remove(other)?);

@@ -15,11 +15,25 @@ use crate::http::{self, Http};
 use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::pixi;
 use crate::nixconf::store::Session;
-use crate::nixconf::tokens::{check_token, host_without_port, key_host};
+use crate::nixconf::tokens::{check_token, host_without_port, key_host, key_wanted};
 use crate::providers::Registry;
 use crate::providers::forge::Origin;
 use crate::secret::Secret;
 use crate::time::{rfc3339_unix, unix_now};
+
+/// The renewal margin: a command that renews OAuth logins before it uses them (`status`, git's
+/// helper) renews each with less than this many minutes left, and so does `refresh` unless
+/// `--threshold` says otherwise.
+pub const RENEW_WITHIN_MINUTES: u64 = 5;
+
+/// [`RENEW_WITHIN_MINUTES`] in seconds.
+pub const RENEW_WITHIN: u64 = RENEW_WITHIN_MINUTES * 60;
+
+/// The one rule for when a login is due for renewal: its token expires at `expires_at`, no later
+/// than `within` seconds after `now`.
+pub fn due(expires_at: u64, now: u64, within: u64) -> bool {
+    expires_at <= now.saturating_add(within)
+}
 
 /// Puts a renewed token where the login keeps it (access-tokens or netrc, and pixi's credential
 /// store when the login was written there too).
@@ -117,14 +131,15 @@ pub fn renew_due(
     threshold: u64,
 ) -> Result<Renewal> {
     let mut session = Session::open(&ctx.layout)?;
-    let due_before = unix_now().saturating_add(threshold);
+    let now = unix_now();
+    let due_before = now.saturating_add(threshold);
     let due: Vec<(String, OAuthLogin)> = session
         .oauth_logins()
         .iter()
-        .filter(|(key, _)| {
-            wanted.is_empty() || wanted.iter().any(|w| *key == w || key_host(key) == w)
+        .filter(|(key, _)| key_wanted(key, wanted))
+        .filter(|(key, login)| {
+            due(login.expires_at, now, threshold) || session.oauth_out_of_step(key)
         })
-        .filter(|(key, login)| login.expires_at <= due_before || session.oauth_out_of_step(key))
         .map(|(k, l)| (k.clone(), l.clone()))
         .collect();
     let mut outcome = Renewal {
@@ -241,5 +256,20 @@ impl Renewer<'_> {
         store_renewed(session, key, token, login)
             .map_err(|e| format!("could not store the new token for {key}: {e}"))?;
         Ok(expires_at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_login_is_due_within_the_margin() {
+        let now = 1_000_000;
+        assert!(due(now + RENEW_WITHIN, now, RENEW_WITHIN));
+        assert!(due(now, now, RENEW_WITHIN) && due(now - 1, now, RENEW_WITHIN));
+        assert!(!due(now + RENEW_WITHIN + 1, now, RENEW_WITHIN));
+        assert!(due(u64::MAX, now, u64::MAX));
+        assert_eq!(RENEW_WITHIN, 300);
     }
 }

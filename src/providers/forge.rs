@@ -242,8 +242,22 @@ pub trait Forge: Sync {
     }
 
     /// Whether `token`, as stored for Nix, is in this kind's own format (GitLab's `PAT:`).
-    fn claims_token(&self, _token: &str) -> bool {
-        false
+    fn claims_token(&self, token: &str) -> bool {
+        self.stored_markers().iter().any(|m| token.starts_with(m))
+    }
+
+    /// The markers this kind's format for Nix puts before a token (GitLab's `PAT:` and
+    /// `OAuth2:`); masks show them.
+    fn stored_markers(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// The prefixes this kind's tokens carry (`ghp_`, `glpat-`), which say what a token is
+    /// without revealing it. Masks show them from `secret::PREFIXES`, a copy below the providers
+    /// that a test checks against these (the binary itself reads the copy alone).
+    #[cfg_attr(not(test), allow(dead_code))]
+    fn token_prefixes(&self) -> &'static [&'static str] {
+        &[]
     }
 
     /// Whether the kind serves substitutes: a binary cache, whose token the process that downloads

@@ -42,6 +42,12 @@ pub fn api_base(host: &str, base: &Url) -> Url {
 
 #[async_trait]
 impl Forge for Github {
+    /// Fine-grained and classic personal tokens, OAuth, GitHub App user, installation and
+    /// refresh tokens.
+    fn token_prefixes(&self) -> &'static [&'static str] {
+        &["github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_"]
+    }
+
     fn kind(&self) -> Kind {
         Kind::Github
     }

@@ -39,10 +39,20 @@ fn auth_header(token: &Secret<String>) -> (&'static str, Secret<String>) {
     }
 }
 
+/// The marker before a personal (or project, group or job) token stored for Nix: Nix sends it as
+/// `PRIVATE-TOKEN`.
+pub const PERSONAL_MARKER: &str = "PAT:";
+
+/// The marker before an OAuth token stored for Nix: Nix sends it as `Authorization: Bearer`.
+pub const OAUTH_MARKER: &str = "OAuth2:";
+
 /// A token as stored for Nix: whether it is an OAuth token, and the token without its prefix.
 fn split(token: &Secret<String>) -> (bool, &str) {
     let t = token.expose();
-    match (t.strip_prefix("OAuth2:"), t.strip_prefix("PAT:")) {
+    match (
+        t.strip_prefix(OAUTH_MARKER),
+        t.strip_prefix(PERSONAL_MARKER),
+    ) {
         (Some(rest), _) => (true, rest),
         (None, Some(rest)) => (false, rest),
         (None, None) => (false, t.as_str()),
@@ -175,14 +185,19 @@ impl Forge for Gitlab {
     fn access_token(&self, token: Secret<String>, origin: Origin) -> Secret<String> {
         let t = token.expose();
         match origin {
-            Origin::OAuth => Secret::new(format!("OAuth2:{t}")),
+            Origin::OAuth => Secret::new(format!("{OAUTH_MARKER}{t}")),
             Origin::Personal if self.claims_token(t) => token,
-            Origin::Personal => Secret::new(format!("PAT:{t}")),
+            Origin::Personal => Secret::new(format!("{PERSONAL_MARKER}{t}")),
         }
     }
 
-    fn claims_token(&self, token: &str) -> bool {
-        token.starts_with("PAT:") || token.starts_with("OAuth2:")
+    fn stored_markers(&self) -> &'static [&'static str] {
+        &[PERSONAL_MARKER, OAUTH_MARKER]
+    }
+
+    /// Personal, OAuth application secret and runner tokens.
+    fn token_prefixes(&self) -> &'static [&'static str] {
+        &["glpat-", "gloas-", "glrt-"]
     }
 
     fn oauth_netrc_refusal(&self) -> Option<&'static str> {

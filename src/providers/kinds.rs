@@ -49,6 +49,34 @@ pub fn claiming(token: &str) -> Option<&'static dyn Forge> {
 mod tests {
     use super::*;
 
+    /// What masks show of a token is the kinds' facts: `secret`'s copy holds exactly them.
+    #[test]
+    fn masks_know_exactly_the_kinds_markers_and_prefixes() {
+        let sorted = |mut v: Vec<&'static str>| {
+            v.sort_unstable();
+            v
+        };
+        let of = |facts: fn(&dyn Forge) -> &'static [&'static str]| {
+            sorted(ALL.iter().flat_map(|f| facts(*f)).copied().collect())
+        };
+        assert_eq!(
+            of(|f| f.stored_markers()),
+            sorted(crate::secret::STORED_MARKERS.to_vec())
+        );
+        assert_eq!(
+            of(|f| f.token_prefixes()),
+            sorted(crate::secret::PREFIXES.to_vec())
+        );
+        assert_eq!(
+            gitlab::Gitlab.stored_markers(),
+            [gitlab::PERSONAL_MARKER, gitlab::OAUTH_MARKER]
+        );
+        // Each marker claims a token for its kind.
+        assert!(claiming("PAT:glpat-x").is_some_and(|f| f.kind() == Kind::Gitlab));
+        assert!(claiming("OAuth2:x").is_some_and(|f| f.kind() == Kind::Gitlab));
+        assert!(claiming("glpat-x").is_none() && claiming("ghp_x").is_none());
+    }
+
     #[test]
     fn every_kind_is_listed_once() {
         for kind in [

@@ -20,6 +20,11 @@ pub struct Oidc;
 
 #[async_trait]
 impl Forge for Oidc {
+    /// prefix.dev's API keys, the one issuer's keys nix-tokens knows to carry a prefix.
+    fn token_prefixes(&self) -> &'static [&'static str] {
+        &["pfx_"]
+    }
+
     fn kind(&self) -> Kind {
         Kind::Oidc
     }

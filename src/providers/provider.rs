@@ -60,6 +60,28 @@ pub struct Provider {
     pub oidc: Option<OidcIssuer>,
     /// The binary cache, for `kind = "nix-cache"`.
     pub cache: Option<CacheSpec>,
+    /// What a CI job's own identity is traded for here (`login PROVIDER --ci`), where anything.
+    pub ci: Option<CiIdentity>,
+}
+
+/// The credential a CI job's own identity gives for a provider: the `[ci]` table, whose
+/// `identity` says which.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "identity", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum CiIdentity {
+    /// The job's own token for its forge: GitHub Actions' `GITHUB_TOKEN` (kind `github`), GitLab
+    /// CI's `CI_JOB_TOKEN` (kind `gitlab`).
+    JobToken {
+        /// An owner or repository (`HOST/OWNER[/REPO] --octo-sts IDENTITY`) is logged in to with
+        /// an installation token from octo-sts's exchange of the job's ID token.
+        #[serde(default)]
+        octo_sts: bool,
+    },
+    /// The job's ID token itself, requested for `audience`.
+    IdToken { audience: String },
+    /// The job's ID token, requested for `audience`, traded at the provider's mint: a `POST` to
+    /// `path`, relative to the host's base URL.
+    Mint { audience: String, path: String },
 }
 
 /// A binary cache provider: where its substituter is and which hosts its token is written for.

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use super::provider::Provider;
 use crate::error::{Error, Result};
+use crate::nixconf::hosts::Hosts;
 use crate::nixconf::tokens::{key_host, normalize_key};
 use crate::ui::printable;
 
@@ -121,6 +122,17 @@ impl Registry {
             .clone()
             .find(|p| p.default_host.as_deref() == Some(host))
             .or_else(|| found.clone().find(hosts))
+    }
+
+    /// The one answer to which provider serves `host`: the one nix-tokens remembers for it (named
+    /// in the hosts file at login), else [`Registry::by_host`]. A remembered name the registry no
+    /// longer has (its provider file was removed) counts as none remembered: the host's provider is
+    /// then found by its host, else it is unknown (and `status` detects what the host runs).
+    pub fn serving(&self, host: &str, remembered: &Hosts) -> Option<&Provider> {
+        remembered
+            .get(host)
+            .and_then(|h| self.by_name(&h.provider))
+            .or_else(|| self.by_host(host))
     }
 
     /// Reads a `PROVIDER|HOST` argument (and `--provider`) into the token key and its provider:
@@ -294,6 +306,40 @@ mod tests {
             r.by_host("cache.example.com").map(|p| p.name.as_str()),
             None
         );
+    }
+
+    #[test]
+    fn the_remembered_provider_serves_a_host_unless_it_is_gone() {
+        let r = builtin();
+        let remember = |host: &str, provider: &str| Hosts {
+            hosts: [(
+                host.to_owned(),
+                crate::nixconf::hosts::HostInfo {
+                    provider: provider.to_owned(),
+                    ..Default::default()
+                },
+            )]
+            .into(),
+        };
+        let name = |host: &str, hosts: &Hosts| r.serving(host, hosts).map(|p| p.name.clone());
+        let none = Hosts::default();
+        assert_eq!(name("github.com", &none).as_deref(), Some("github"));
+        assert_eq!(name("git.corp.example", &none), None);
+        // Remembered wins over the host's default provider, and names one for an unknown host.
+        let corp = remember("git.corp.example", "forgejo");
+        assert_eq!(name("git.corp.example", &corp).as_deref(), Some("forgejo"));
+        let moved = remember("gitlab.com", "gitlab");
+        assert_eq!(name("gitlab.com", &moved).as_deref(), Some("gitlab"));
+        // By alias, as a person may have written it.
+        let alias = remember("git.corp.example", "gl");
+        assert_eq!(name("git.corp.example", &alias).as_deref(), Some("gitlab"));
+        // A name the registry no longer has counts as none remembered.
+        let gone = remember("git.corp.example", "retired");
+        assert_eq!(name("git.corp.example", &gone), None);
+        let gone = remember("team.cachix.org", "retired");
+        assert_eq!(name("team.cachix.org", &gone).as_deref(), Some("cachix"));
+        // Only the host itself is looked up.
+        assert_eq!(name("git.corp.example:8443", &corp), None);
     }
 
     #[test]

@@ -38,7 +38,8 @@ fn accepted(state: &Mutex<CiState>, authorization: Option<&str>) -> bool {
 fn flakehub_at(ip: &str) -> String {
     format!(
         "name = \"flakehub\"\nkind = \"nix-cache\"\ndefault_host = \"{ip}\"\nsink = \"netrc\"\n\
-         netrc_login = \"flakehub\"\n\n[cache]\nsubstituter = \"https://{ip}\"\nhosts = [\"{ip}\"]\n"
+         netrc_login = \"flakehub\"\n\n[cache]\nsubstituter = \"https://{ip}\"\nhosts = [\"{ip}\"]\n\n\
+         [ci]\nidentity = \"id-token\"\naudience = \"api.flakehub.com\"\n"
     )
 }
 

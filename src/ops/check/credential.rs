@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use reqwest::Url;
 
 use super::target::Target;
-use crate::gitcred::answer::{best_key, is_loopback};
+use crate::gitcred::answer::best_key;
 use crate::gitcred::gitconfig::is_nix_tokens;
 use crate::gitcred::urlmatch::helpers_for;
 use crate::nixconf::netrc::Netrc;
@@ -178,7 +178,7 @@ fn git(seen: &Seen, url: &Url, host: &str, path: &str) -> Credential {
     };
     let mut credential = match answered {
         // nix-tokens answers plain http only for this machine.
-        _ if url.scheme() != "https" && !is_loopback(host) => {
+        _ if !crate::http::scheme_may_carry_token(url.scheme(), host) => {
             let mut c = Credential::none(helper);
             c.notes
                 .push("nix-tokens' helper answers no plain http request to another machine".into());

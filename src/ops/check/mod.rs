@@ -212,7 +212,7 @@ fn facts(
         owner_keys,
         host_has_keys: seen.tokens.iter().any(|t| key_host(&t.key) == host),
         provider: fetcher
-            .filter(|_| questions::provider_of(host, registry, remembered).is_none())
+            .filter(|_| registry.serving(host, remembered).is_none())
             .cloned(),
     }
 }

@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::http;
 use crate::nixconf::hosts::Hosts;
 use crate::ops::statuses::InputVerdict;
-use crate::providers::{Provider, Registry};
+use crate::providers::Registry;
 
 /// The question to ask about `fetch`, or its verdict when it needs none.
 pub fn ask_for(
@@ -58,7 +58,9 @@ pub fn ask_for(
                 .trim_end_matches(".git")
                 .rsplit_once('/')
                 .filter(|(o, r)| o.split('/').all(names::plain) && names::plain(r));
-            let api = provider_of(host, registry, remembered)
+            let api = registry
+                .serving(host, remembered)
+                .cloned()
                 .zip(owner_repo)
                 .zip(base(remembered, host, Some(origin)).ok());
             let ask = match api {
@@ -153,13 +155,4 @@ fn unreachable(e: Error) -> Judged {
         fix: None,
         notes: Vec::new(),
     }
-}
-
-/// The provider nix-tokens remembers for `host`, else the one whose default host it is.
-pub fn provider_of(host: &str, registry: &Registry, remembered: &Hosts) -> Option<Provider> {
-    remembered
-        .get(host)
-        .and_then(|h| registry.by_name(&h.provider))
-        .or_else(|| registry.by_host(host))
-        .cloned()
 }

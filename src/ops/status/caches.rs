@@ -149,7 +149,12 @@ impl CacheRow {
 }
 
 /// Asks each cache, all at once: anonymously, then with the credential when it refuses.
-pub async fn check(http: &Http, rows: &mut [CacheRow], install: &Install, registry: &Registry) {
+pub async fn check(
+    http: &Http,
+    rows: &mut [CacheRow],
+    install: &Install,
+    (registry, remembered): (&Registry, &Hosts),
+) {
     let asks = rows.iter().map(|row| async move {
         let url = row.parsed.as_ref()?;
         let (anonymous, stated) = ask_info(http, url, None).await;
@@ -174,7 +179,8 @@ pub async fn check(http: &Http, rows: &mut [CacheRow], install: &Install, regist
         if answered {
             row.priority = row.priority.or(stated).or(Some(trust::DEFAULT_PRIORITY));
         }
-        let (status, message) = verdict(row, anonymous, with_token, install, registry);
+        let (status, message) =
+            verdict(row, anonymous, with_token, install, (registry, remembered));
         row.status = status;
         row.message = message.or(row.message.take());
     }
@@ -186,7 +192,7 @@ fn verdict(
     anonymous: CacheAnswer,
     with_token: Option<CacheAnswer>,
     install: &Install,
-    registry: &Registry,
+    providers: (&Registry, &Hosts),
 ) -> (CacheStatus, Option<String>) {
     match (anonymous, with_token) {
         (CacheAnswer::Cache, _) if row.credential.is_some() => (
@@ -209,20 +215,25 @@ fn verdict(
         }
         (CacheAnswer::Refused(why), None) => (
             CacheStatus::Missing,
-            Some(missing(row, &why, install, registry)),
+            Some(missing(row, &why, install, providers)),
         ),
     }
 }
 
 /// Why a private cache gets no credential, and the command that gives it one.
-fn missing(row: &CacheRow, why: &str, install: &Install, registry: &Registry) -> String {
+fn missing(
+    row: &CacheRow,
+    why: &str,
+    install: &Install,
+    (registry, remembered): (&Registry, &Hosts),
+) -> String {
     let reader = if install.daemon {
         "which the nix-daemon reads"
     } else {
         "which Nix reads"
     };
     let provider = registry
-        .by_host(&row.host)
+        .serving(&row.host, remembered)
         .filter(|p| p.forge().serves_substitutes())
         .map_or("nix-cache", |p| p.name.as_str());
     let sudo = if !install.reads_user_settings() {

@@ -12,6 +12,7 @@ use crate::nixconf::hosts::Hosts;
 use crate::nixconf::install::Install;
 use crate::nixconf::tokens;
 use crate::ops::statuses::TokenStatus;
+use crate::ops::expiry;
 use crate::providers::detect;
 use crate::providers::forge::{Audit, Site};
 use crate::providers::shared::Verdict;
@@ -30,14 +31,15 @@ pub fn check_all(
     rows: &mut [Row],
     caches: &mut [CacheRow],
     install: &Install,
+    warn_days: u64,
 ) -> Result<()> {
     let http = Http::new()?;
     let runtime = http::runtime()?;
     runtime.block_on(async {
-        let tokens = check_tokens(&http, registry, remembered, urls, rows);
+        let tokens = check_tokens(&http, registry, remembered, urls, rows, warn_days);
         let caches = tokio::time::timeout(
             CHECK_TIMEOUT,
-            caches::check(&http, caches, install, registry),
+            caches::check(&http, caches, install, (registry, remembered)),
         );
         let ((), _) = tokio::join!(tokens, caches);
     });
@@ -51,6 +53,7 @@ async fn check_tokens(
     remembered: &Hosts,
     urls: &[String],
     rows: &mut [Row],
+    warn_days: u64,
 ) {
     let builtin = Arc::new(registry.clone());
     let mut checks = tokio::task::JoinSet::new();
@@ -102,7 +105,7 @@ async fn check_tokens(
             if let Some(p) = &provider {
                 rows[i].provider = Some(p.name.clone());
             }
-            apply(&mut rows[i], verdict, provider.as_ref());
+            apply(&mut rows[i], verdict, provider.as_ref(), warn_days);
         }
     }
 }
@@ -145,8 +148,8 @@ impl Check {
 }
 
 /// Puts a provider's verdict into a row: status, user, scopes, what the token may do beyond
-/// reading, expiry, and a note.
-fn apply(row: &mut Row, verdict: Verdict, provider: Option<&Provider>) {
+/// reading, expiry (with a note when it is within `warn_days`), and a note.
+fn apply(row: &mut Row, verdict: Verdict, provider: Option<&Provider>, warn_days: u64) {
     let mut notes: Vec<String> = row.message.take().into_iter().collect();
     match verdict {
         Verdict::Valid(id) => {
@@ -157,10 +160,10 @@ fn apply(row: &mut Row, verdict: Verdict, provider: Option<&Provider>) {
             } else {
                 TokenStatus::Valid
             };
-            if let Some(left) = expires.and_then(|e| e.checked_sub(now))
-                && left < 14 * 86_400
+            if let Some(at) = expires
+                && expiry::within(at, now, warn_days)
             {
-                notes.push(format!("expires in {} days", left / 86_400));
+                notes.push(format!("expires in {} days", (at - now) / 86_400));
             }
             if let (Some(scopes), Some(p)) = (&id.scopes, provider) {
                 let missing = p.forge().missing_scopes(&p.scopes, scopes);
@@ -212,4 +215,53 @@ fn apply(row: &mut Row, verdict: Verdict, provider: Option<&Provider>) {
         Verdict::Unverified(why) => notes.push(why),
     }
     row.message = (!notes.is_empty()).then(|| notes.join("; "));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::providers::shared::Identity;
+
+    /// The note a valid token gets that expires `left` seconds from now, with `warn_days`.
+    fn note(left: u64, warn_days: u64) -> Option<String> {
+        let mut row = Row {
+            kind: "token",
+            host: "git.example.com".into(),
+            provider: None,
+            user: None,
+            scopes: Vec::new(),
+            privileges: None,
+            expires_at: None,
+            status: TokenStatus::Unverified,
+            source: "/p/netrc".into(),
+            token: "****".into(),
+            message: None,
+            secret: None,
+            netrc_login: None,
+        };
+        let identity = Identity {
+            user: String::new(),
+            scopes: None,
+            expires_at: Some(time::rfc3339_unix(time::unix_now() + left)),
+            rate_limit: None,
+            remark: None,
+        };
+        apply(&mut row, Verdict::Valid(identity), None, warn_days);
+        row.message
+    }
+
+    #[test]
+    fn the_expiry_note_follows_the_warning_window() {
+        let day = 86_400;
+        assert_eq!(
+            note(5 * day + 3600, 7).as_deref(),
+            Some("expires in 5 days")
+        );
+        assert_eq!(note(10 * day + 3600, 7), None);
+        assert_eq!(
+            note(10 * day + 3600, 14).as_deref(),
+            Some("expires in 10 days")
+        );
+        assert_eq!(note(2 * day + 3600, 1), None);
+    }
 }

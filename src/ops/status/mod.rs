@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use super::refresh::renew_due;
+use super::refresh::{RENEW_WITHIN, renew_due};
 use crate::context::Context;
 use crate::error::Result;
 use crate::nixconf::determinate;
@@ -62,15 +62,12 @@ struct Row {
     netrc_login: Option<String>,
 }
 
-/// `status` renews OAuth logins with less than this many seconds left.
-const REFRESH_WITHIN: u64 = 5 * 60;
-
 /// Runs `status`; the exit code is the most serious of its rows' (see [`statuses::worst`]), and a
 /// failure when a host asked for has no token.
 pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<u8> {
     // Checking before `nix flake update` also heals: expiring OAuth logins are renewed first.
     if !plan.offline && plan.refresh && ctx.layout.oauth.exists() {
-        for failure in renew_due(ctx, registry, &[], REFRESH_WITHIN)?.failed {
+        for failure in renew_due(ctx, registry, &[], RENEW_WITHIN)?.failed {
             ctx.ui.warn(&failure);
         }
     }
@@ -89,13 +86,8 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<u8> 
     caches::find_keys(&mut caches, &settings, &remembered);
     let mut missing = Vec::new();
     if !plan.wanted.is_empty() {
-        let wanted = |host: &str| {
-            plan.wanted
-                .iter()
-                .any(|w| host == w || host.starts_with(&format!("{w}/")))
-        };
-        rows.retain(|r| wanted(&r.host));
-        caches.retain(|c| wanted(&c.host));
+        rows.retain(|r| tokens::key_wanted(&r.host, &plan.wanted));
+        caches.retain(|c| tokens::key_wanted(&c.host, &plan.wanted));
         missing = plan
             .wanted
             .iter()
@@ -116,6 +108,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<u8> 
             &mut rows,
             &mut caches,
             &install,
+            plan.warn_days,
         )?;
     }
     daemon::flag(ctx, &install, registry, &settings, &mut rows, &mut caches);
@@ -195,13 +188,7 @@ fn rows(
     remembered: &Hosts,
     settings: &[view::Setting],
 ) -> Result<Vec<Row>> {
-    // The provider nix-tokens remembers for a host, else the one whose default host it is.
-    let provider_of = |host: &str| {
-        remembered
-            .get(host)
-            .map(|h| h.provider.clone())
-            .or_else(|| registry.by_host(host).map(|p| p.name.clone()))
-    };
+    let provider_of = |host: &str| registry.serving(host, remembered).map(|p| p.name.clone());
     // Nix skips a file it may not read without a word; say so, or its tokens vanish unexplained.
     let files = ctx.layout.nix_read_order();
     for f in files.iter().chain([&ctx.layout.token_file]) {

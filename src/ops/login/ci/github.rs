@@ -4,13 +4,12 @@
 
 use reqwest::Url;
 
-use super::{CiRequest, OCTO_STS, save_ci};
+use super::{Aim, CiRequest, OCTO_STS, save_ci};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::flows::ci::{self, Runner};
 use crate::http::{self, Http, join};
 use crate::ops::save::Target;
-use crate::providers::Registry;
 use crate::secret::Secret;
 
 /// The host of `GITHUB_SERVER_URL` (github.com or a GitHub Enterprise Server), and its API:
@@ -38,7 +37,7 @@ fn github_base(api: &Url) -> Option<String> {
 
 pub async fn github_job_token(
     ctx: &Context,
-    registry: &Registry,
+    on: Aim<'_>,
     http: &Http,
     runner: Runner,
 ) -> Result<Option<u64>> {
@@ -54,7 +53,7 @@ pub async fn github_job_token(
     })?;
     let (host, api) = github_site()?;
     let reads = installation_repositories(http, &api, &token).await?;
-    let target = Target::resolve(registry, &host, Some("github"), false, None)?;
+    let target = Target::resolve(on.registry, &host, Some(&on.provider.name), false, None)?;
     let base = github_base(&api);
     let saved = save_ci(ctx, &target, token, base.as_deref(), None)?;
     ctx.ui.info(&format!(
@@ -108,10 +107,9 @@ async fn installation_repositories(
 
 pub async fn octo_sts(
     ctx: &Context,
-    registry: &Registry,
+    on: Aim<'_>,
     http: &Http,
     runner: Runner,
-    key: &str,
     scope: &str,
     request: &CiRequest<'_>,
 ) -> Result<Option<u64>> {
@@ -127,7 +125,8 @@ pub async fn octo_sts(
         .append_pair("identity", identity);
     let token = ci::exchange_by_get(http, &url, &id, "octo-sts").await?;
     let (_, api) = github_site()?;
-    let target = Target::resolve(registry, key, Some("github"), false, None)?;
+    let key = on.key;
+    let target = Target::resolve(on.registry, key, Some(&on.provider.name), false, None)?;
     let saved = save_ci(ctx, &target, token, github_base(&api).as_deref(), None)?;
     ctx.ui.info(&format!(
         "Logged in to {key} with an installation token from octo-sts (identity {identity}, valid for about an hour); it is in {}; `nix-tokens logout {key} --revoke` revokes it.",

@@ -1,5 +1,6 @@
 //! `login TARGET --ci`: a CI job's own identity traded for the credential a target takes, and
-//! saved where Nix (and pixi) read it. What each target takes:
+//! saved where Nix (and pixi) read it. What a provider takes is data, its file's `[ci]` table
+//! ([`CiIdentity`](crate::providers::provider::CiIdentity)); the built-in ones:
 //!
 //! - `github`: the job's `GITHUB_TOKEN` (an installation token, checked as one with
 //!   `GET /installation/repositories`) → access-tokens for the host of `GITHUB_SERVER_URL`;
@@ -22,18 +23,18 @@ use crate::nixconf::install::Install;
 use crate::nixconf::pixi;
 use crate::ops::save::{PixiWrite, SaveOptions, Saved, Target, check_cache_destination, save};
 use crate::providers::forge::Site;
+use crate::providers::gitlab::JOB_TOKEN_USER;
 use crate::providers::shared::Verdict;
-use crate::providers::{Provider, Registry};
+use crate::providers::{Kind, Provider, Registry};
 use crate::secret::Secret;
+use identity::{Identity, identity, no_identity};
 
 mod github;
+mod identity;
 pub mod renew;
 
 /// Where octo-sts answers, unless `NIX_TOKENS_OCTO_STS_URL` says otherwise (a stand-in in tests).
 const OCTO_STS: &str = "https://octo-sts.dev";
-
-/// The providers a CI job's identity serves.
-const CI_PROVIDERS: [&str; 4] = ["github", "gitlab", "flakehub", "prefix-dev"];
 
 /// What `login TARGET --ci` was asked.
 pub struct CiRequest<'a> {
@@ -47,23 +48,19 @@ pub struct CiRequest<'a> {
     pub no_pixi: bool,
 }
 
-/// The identity a target takes.
-enum Identity {
-    /// The job's own token for its forge.
-    JobToken,
-    /// An installation token from octo-sts for this scope (`OWNER` or `OWNER/REPO`).
-    OctoSts { scope: String },
-    /// The ID token itself, for this audience.
-    IdToken { audience: &'static str },
-    /// The ID token traded at the service's mint.
-    Mint { audience: &'static str },
+/// The target of one `login --ci`: the providers, the target's provider, and its key.
+#[derive(Clone, Copy)]
+pub struct Aim<'a> {
+    pub registry: &'a Registry,
+    pub provider: &'a Provider,
+    pub key: &'a str,
 }
 
 /// Runs `login TARGET --ci`. Returns whether the credential was saved.
 pub fn run(ctx: &Context, registry: &Registry, request: &CiRequest) -> Result<bool> {
     // A provider named without a host of its own (cachix) is told so before its host is asked for.
     if let Some(named) = registry.by_name(request.target)
-        && !CI_PROVIDERS.contains(&named.name.as_str())
+        && named.ci.is_none()
     {
         return Err(no_identity(request.target));
     }
@@ -74,19 +71,24 @@ pub fn run(ctx: &Context, registry: &Registry, request: &CiRequest) -> Result<bo
     let http = Http::new()?;
     let runtime = http::runtime()?;
     let obtained_at = crate::time::unix_now();
+    let on = Aim {
+        registry,
+        provider,
+        key: &key,
+    };
     let expires_at = match identity {
-        Identity::JobToken if provider.name == "github" => {
-            runtime.block_on(github::github_job_token(ctx, registry, &http, runner))
+        Identity::JobToken(Kind::Github) => {
+            runtime.block_on(github::github_job_token(ctx, on, &http, runner))
         }
-        Identity::JobToken => gitlab_job_token(ctx, registry, runner),
-        Identity::OctoSts { scope } => runtime.block_on(github::octo_sts(
-            ctx, registry, &http, runner, &key, &scope, request,
-        )),
+        Identity::JobToken(_) => gitlab_job_token(ctx, on, runner),
+        Identity::OctoSts { scope } => {
+            runtime.block_on(github::octo_sts(ctx, on, &http, runner, &scope, request))
+        }
         Identity::IdToken { audience } => {
-            runtime.block_on(flakehub(ctx, registry, &http, runner, audience, request))
+            runtime.block_on(id_token(ctx, on, &http, runner, audience, request))
         }
-        Identity::Mint { audience } => {
-            runtime.block_on(mint(ctx, registry, &http, runner, audience, request))
+        Identity::Mint { audience, path } => {
+            runtime.block_on(mint(ctx, on, &http, runner, (audience, path), request))
         }
     }?;
     let login = CiLogin {
@@ -101,43 +103,8 @@ pub fn run(ctx: &Context, registry: &Registry, request: &CiRequest) -> Result<bo
     Ok(true)
 }
 
-fn no_identity(target: &str) -> Error {
-    Error::usage(format!(
-        "{target} takes no CI identity; store its token as a CI secret and log in from it with `nix-tokens login {target} --with-token` (the secret piped in)"
-    ))
-}
-
-/// What `provider` takes in CI, or the sentence saying it takes nothing.
-fn identity(provider: &Provider, key: &str, request: &CiRequest) -> Result<Identity> {
-    if let Some(_identity) = request.octo_sts {
-        return match (provider.name.as_str(), key.split_once('/')) {
-            ("github", Some((_, scope))) => Ok(Identity::OctoSts {
-                scope: scope.to_owned(),
-            }),
-            _ => Err(Error::usage(format!(
-                "--octo-sts gives a token for a GitHub owner or repository: name it as github.com/OWNER or github.com/OWNER/REPO, not `{}`",
-                request.target
-            ))),
-        };
-    }
-    if key.contains('/') {
-        return Err(Error::usage(format!(
-            "with --ci, `{key}` needs --octo-sts IDENTITY (the job's own token reads only its repository); or log in to the host alone"
-        )));
-    }
-    match provider.name.as_str() {
-        "github" | "gitlab" => Ok(Identity::JobToken),
-        "flakehub" => Ok(Identity::IdToken {
-            audience: "api.flakehub.com",
-        }),
-        "prefix-dev" => Ok(Identity::Mint {
-            audience: "prefix.dev",
-        }),
-        _ => Err(no_identity(request.target)),
-    }
-}
-/// `CI_JOB_TOKEN` in the netrc for `CI_SERVER_HOST`, login `gitlab-ci-token`.
-fn gitlab_job_token(ctx: &Context, registry: &Registry, runner: Runner) -> Result<Option<u64>> {
+/// `CI_JOB_TOKEN` in the netrc for `CI_SERVER_HOST`, login [`JOB_TOKEN_USER`].
+fn gitlab_job_token(ctx: &Context, on: Aim<'_>, runner: Runner) -> Result<Option<u64>> {
     if runner != Runner::GitlabCi {
         return Err(Error::usage(
             "`gitlab --ci` uses a GitLab CI job's CI_JOB_TOKEN; on GitHub Actions, log in to GitLab with a token from a CI secret and --with-token",
@@ -154,11 +121,11 @@ fn gitlab_job_token(ctx: &Context, registry: &Registry, runner: Runner) -> Resul
         )
     })?;
     let target = Target::resolve(
-        registry,
+        on.registry,
         &host,
-        Some("gitlab"),
+        Some(&on.provider.name),
         true,
-        Some("gitlab-ci-token"),
+        Some(JOB_TOKEN_USER),
     )?;
     // git's helper is installed after the token is saved: make sure git can be asked first, so
     // that a failure writes nothing.
@@ -175,7 +142,7 @@ fn gitlab_job_token(ctx: &Context, registry: &Registry, runner: Runner) -> Resul
         &helper_args(ctx),
     )?;
     ctx.ui.info(&format!(
-        "Saved the job's CI_JOB_TOKEN for {host} (login gitlab-ci-token, valid until the job ends) in {}; git reads it through `nix-tokens git-credential`.",
+        "Saved the job's CI_JOB_TOKEN for {host} (login {JOB_TOKEN_USER}, valid until the job ends) in {}; git reads it through `nix-tokens git-credential`.",
         saved.display()
     ));
     ctx.ui.warn(&format!(
@@ -198,20 +165,20 @@ fn helper_args(ctx: &Context) -> Vec<String> {
     }
 }
 
-/// FlakeHub: the ID token is the netrc password; checked at the cache first.
-async fn flakehub(
+/// The ID token as the netrc password (FlakeHub's); checked at the cache first.
+async fn id_token(
     ctx: &Context,
-    registry: &Registry,
+    on: Aim<'_>,
     http: &Http,
     runner: Runner,
     audience: &str,
     request: &CiRequest<'_>,
 ) -> Result<Option<u64>> {
-    let provider = registry.require("flakehub")?;
+    let (registry, provider) = (on.registry, on.provider);
     let target = Target::resolve(
         registry,
-        default_host(provider, "flakehub.com"),
-        Some("flakehub"),
+        default_host(provider, on.key),
+        Some(&provider.name),
         false,
         None,
     )?;
@@ -236,14 +203,16 @@ async fn flakehub(
         Ok(Verdict::Rejected(why) | Verdict::Unreachable(why))
         | Err(crate::http::Unreachable(why)) => {
             return Err(Error::failed(format!(
-                "{base} did not accept the job's ID token ({why}); check that this repository is on FlakeHub; nothing was saved"
+                "{base} did not accept the job's ID token ({why}); check that this repository is on {}; nothing was saved",
+                target.host
             )));
         }
     }
     let expiry = crate::jwt::expiry(id.expose());
     let saved = save_ci(ctx, &target, id, request.base_url, None)?;
     ctx.ui.info(&format!(
-        "Logged in to FlakeHub with the job's ID token{}; it is in {} for {}.",
+        "Logged in to {} with the job's ID token{}; it is in {} for {}.",
+        target.host,
         until(expiry),
         saved.display(),
         provider.netrc_hosts(&target.host).join(", ")
@@ -251,21 +220,21 @@ async fn flakehub(
     Ok(expiry)
 }
 
-/// prefix.dev: the ID token traded at the mint; netrc and pixi's store.
+/// The ID token traded at the provider's mint (prefix.dev's); netrc and pixi's store.
 async fn mint(
     ctx: &Context,
-    registry: &Registry,
+    on: Aim<'_>,
     http: &Http,
     runner: Runner,
-    audience: &str,
+    (audience, path): (&str, &str),
     request: &CiRequest<'_>,
 ) -> Result<Option<u64>> {
-    let provider = registry.require("prefix-dev")?;
-    let host = default_host(provider, "prefix.dev").to_owned();
-    let target = Target::resolve(registry, &host, Some("prefix-dev"), false, None)?;
+    let (registry, provider) = (on.registry, on.provider);
+    let host = default_host(provider, on.key).to_owned();
+    let target = Target::resolve(registry, &host, Some(&provider.name), false, None)?;
     let base = http::base_url(&host, request.base_url)?;
     let id = ci::id_token(http, runner, audience, request.id_token_env).await?;
-    let url = join(&base, "api/oidc/mint_token");
+    let url = join(&base, path);
     let token = ci::exchange_by_post(http, &url, &id, &format!("{host}'s mint")).await?;
     let pixi = (!request.no_pixi)
         .then(pixi::path)
