@@ -15,6 +15,7 @@ mod reference;
 mod refresh;
 mod set_token;
 mod status;
+mod store;
 mod token;
 
 use std::path::PathBuf;
@@ -103,6 +104,9 @@ pub enum Command {
         after_long_help = "Example: nix-tokens git-credential --install --host git.example.com"
     )]
     GitCredential(git_credential::GitCredentialArgs),
+    /// Choose where later logins keep their tokens: the OS keyring or files
+    #[command(after_long_help = "Example: nix-tokens store keyring")]
+    Store(store::StoreArgs),
     /// Copy a user's logins into root's own files, for root's rebuilds (with --system)
     Import(import::ImportArgs),
     /// Print the version
@@ -143,6 +147,7 @@ pub fn run(cli: Cli, ui: Ui) -> Result<ExitCode> {
         Command::Token(args) => token::run(&ctx()?, args),
         Command::GitCredential(args) => git_credential::run(&ctx()?, args, g),
         Command::Import(args) => import::run(&ctx()?, args),
+        Command::Store(args) => store::run(&ctx()?, args),
         Command::Version => {
             println!("nix-tokens {}", env!("CARGO_PKG_VERSION"));
             Ok(ExitCode::from(exit::OK))

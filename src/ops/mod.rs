@@ -26,6 +26,7 @@ pub mod ci_output;
 pub mod expiry;
 pub mod git_credential;
 pub mod import;
+pub mod keyring_store;
 pub mod login;
 pub mod logout;
 pub mod refresh;

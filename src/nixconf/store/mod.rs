@@ -10,6 +10,7 @@
 mod access;
 mod caches;
 mod logins;
+mod runtime;
 #[cfg(test)]
 mod tests;
 mod tokens;

@@ -1,0 +1,22 @@
+//! `nix-tokens store keyring|file`: which store later logins of a configuration use.
+
+use std::process::ExitCode;
+
+use clap::Args;
+
+use crate::context::Context;
+use crate::error::{Result, exit};
+use crate::nixconf::vault::StoreKind;
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// `keyring` (the OS keyring only, with a copy for Nix in the session's private runtime
+    /// directory) or `file` (beside nix.conf)
+    #[arg(value_enum)]
+    pub store: StoreKind,
+}
+
+pub fn run(ctx: &Context, args: StoreArgs) -> Result<ExitCode> {
+    crate::ops::keyring_store::set_store(ctx, args.store)?;
+    Ok(ExitCode::from(exit::OK))
+}

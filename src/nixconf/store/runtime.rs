@@ -1,0 +1,53 @@
+//! The session's edits for the keyring store: the absolute include of the runtime copy in
+//! nix.conf, and taking a token's plaintext copies out of the token file and the netrc.
+
+use std::path::Path;
+
+use super::{NixConfAccess, Note, Session};
+use crate::error::{Error, Result};
+use crate::nixconf::conf::{Entry, include_path_problem};
+use crate::secret::Secret;
+
+impl Session<'_> {
+    /// Makes nix.conf include `file` (the runtime copy) by its absolute path, as its last line so
+    /// that its tokens and `netrc-file` come after everything else nix.conf sets. A missing file
+    /// is skipped by Nix (`!include`), which is what a locked store relies on.
+    pub fn ensure_runtime_include(&mut self, file: &Path) -> Result<()> {
+        let path = file.display().to_string();
+        if let Some(problem) = include_path_problem(&path) {
+            return Err(Error::failed(format!(
+                "no include line can name {path} ({problem}), so the keyring store cannot hand tokens to Nix there and nothing was written"
+            )));
+        }
+        let present = self
+            .nix_conf
+            .doc
+            .entries()
+            .any(|(_, e)| matches!(e, Entry::Include { path: p, .. } if Path::new(&p) == file));
+        if present {
+            return Ok(());
+        }
+        if let NixConfAccess::ReadOnly { why } = &self.access {
+            return Err(Error::failed(format!(
+                "{why}, so nix-tokens cannot make Nix read the keyring store's copy; add `!include {path}` to your configuration (home-manager: nix.extraOptions) and run the command again"
+            )));
+        }
+        self.nix_conf.doc.append_line(&format!("!include {path}"));
+        Ok(())
+    }
+
+    /// Takes `host`'s entry out of the netrc this session edits (not the runtime netrc, which the
+    /// keyring store rewrites itself). Returns its token.
+    pub fn remove_netrc_entry(&mut self, host: &str, runtime: &Path) -> Option<Secret<String>> {
+        if self.netrc.path.starts_with(runtime) {
+            return None;
+        }
+        let token = self.netrc.doc.get(host).and_then(|e| e.password.clone())?;
+        self.netrc.doc.remove(host);
+        self.notes.push(Note::Info(format!(
+            "took the token for {host} out of {}",
+            self.netrc.path.display()
+        )));
+        Some(token)
+    }
+}

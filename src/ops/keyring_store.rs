@@ -1,0 +1,192 @@
+//! The keyring store: a token kept only in the OS keyring, and the runtime copies Nix reads in
+//! the session's private tmpfs (see [`crate::nixconf::vault`] and [`crate::nixconf::runtime`]).
+
+use std::path::PathBuf;
+
+use super::save::{SaveOptions, Saved, Target};
+use crate::context::Context;
+use crate::error::{Error, Result};
+use crate::nixconf::fsio;
+use crate::nixconf::hosts::HostInfo;
+use crate::nixconf::runtime::{self, RuntimeDir};
+use crate::nixconf::store::Session;
+use crate::nixconf::vault::{self, NetrcLogin, StoreKind, StoreState, Vault};
+use crate::providers::Sink;
+use crate::secret::{Secret, mask};
+
+/// The store a command writes to: the flag, else the one the configuration remembers. `--system`
+/// refuses the keyring (root's rebuilds read files: sops-nix or agenix `tokenFiles`).
+pub fn chosen(ctx: &Context, flag: Option<StoreKind>) -> Result<StoreKind> {
+    let kind = match flag {
+        Some(kind) => kind,
+        None if ctx.layout.system => StoreKind::File,
+        None => vault::read_state(&ctx.layout)?.store,
+    };
+    if kind == StoreKind::Keyring && ctx.layout.system {
+        return Err(Error::usage(
+            "--system keeps tokens in files, as the nix-daemon and root's rebuilds read them without a keyring; drop --store keyring (on NixOS, give root's tokens with sops-nix or agenix through programs.nix-tokens.tokenFiles)",
+        ));
+    }
+    Ok(kind)
+}
+
+/// Stores `token` for `target` in the keyring and writes the runtime copies; nothing is written
+/// when the runtime directory is not private or no keyring answers.
+pub fn save(
+    ctx: &Context,
+    target: &Target,
+    token: Secret<String>,
+    options: SaveOptions,
+) -> Result<Saved> {
+    let runtime = RuntimeDir::find()?;
+    let mut vault = Vault::load(&ctx.layout)?;
+    let hosts = match (target.sink, target.provider) {
+        (Sink::Netrc, Some(p)) => p.netrc_hosts(&target.host),
+        _ => vec![target.host.clone()],
+    };
+    let old = match target.sink {
+        Sink::AccessTokens => vault.access_tokens.get(&target.key).cloned(),
+        Sink::Netrc => vault.netrc.get(&target.host).map(|n| n.token.clone()),
+    };
+    let unchanged = old.as_ref() == Some(&token);
+    let place = PathBuf::from(format!("the OS keyring ({})", ctx.layout.dir().display()));
+    if let Some(old) = old.filter(|_| !(unchanged || options.force || options.dry_run)) {
+        let question = format!(
+            "{} already has a token ({}) in the OS keyring. Replace it with {}?",
+            target.key,
+            mask(&old),
+            mask(&token)
+        );
+        let refusal = || {
+            format!(
+                "{} already has a token ({}) in the OS keyring; pass --force to replace it",
+                target.key,
+                mask(&old)
+            )
+        };
+        if !ctx.ui.confirm(&question, refusal)? {
+            ctx.ui.info("Nothing changed.");
+            return Ok(Saved::Declined);
+        }
+    }
+    if options.dry_run {
+        ctx.ui.info(&format!(
+            "Would keep the token for {} in the OS keyring, and its copy for Nix in {}.",
+            target.key,
+            runtime.dir.display()
+        ));
+        return Ok(Saved::DryRun);
+    }
+    let mut session = Session::open(&ctx.layout)?;
+    let mut state = vault::read_state(&ctx.layout)?;
+    if state.user_netrc.is_none() && !session.netrc_path().starts_with(&runtime.dir) {
+        state.user_netrc = Some(session.netrc_path().to_path_buf());
+    }
+    match target.sink {
+        Sink::AccessTokens => {
+            vault.access_tokens.insert(&target.key, token);
+            session.remove_access_token(&target.key);
+        }
+        Sink::Netrc => {
+            for host in &hosts {
+                let login = NetrcLogin {
+                    login: target.login.clone(),
+                    token: token.clone(),
+                };
+                vault.netrc.insert(host.clone(), login);
+                session.remove_netrc_entry(host, &runtime.dir);
+            }
+        }
+    }
+    if let Some(provider) = target.provider {
+        for host in &hosts {
+            let earlier = session.host_info(host).cloned().unwrap_or_default();
+            session.remember_host(
+                host,
+                HostInfo {
+                    provider: provider.name.clone(),
+                    base_url: options.base_url.map(str::to_owned),
+                    user: options.user.clone(),
+                    pixi: None,
+                    substituter: earlier.substituter,
+                    public_keys: earlier.public_keys,
+                },
+            );
+        }
+    }
+    if let Some(cache) = &options.cache_use {
+        session.use_cache(&target.host, cache);
+    }
+    session.ensure_runtime_include(&runtime.access_tokens())?;
+    // The keyring first: should it refuse, nothing else has changed.
+    vault.save(&ctx.layout)?;
+    let report = session.commit(false)?;
+    ctx.show_report(&report, false);
+    state.store = StoreKind::Keyring;
+    write_state(ctx, &state)?;
+    write_copies(&runtime, &vault, &state)?;
+    Ok(if unchanged {
+        Saved::Unchanged(place)
+    } else {
+        Saved::Written(place)
+    })
+}
+
+/// Writes the state file under the lock.
+pub fn write_state(ctx: &Context, state: &StoreState) -> Result<()> {
+    let guard = fsio::lock(&ctx.layout.lock)?;
+    let text = serde_json::to_string_pretty(state).expect("the state serialises") + "\n";
+    fsio::write_atomic(
+        &guard,
+        &vault::state_path(&ctx.layout),
+        text.as_bytes(),
+        0o600,
+    )
+}
+
+/// Writes the runtime copies of `vault` (0600, atomically): the conf Nix includes and, when the
+/// keyring holds netrc entries, the netrc with the user's own entries carried over.
+pub fn write_copies(runtime: &RuntimeDir, vault: &Vault, state: &StoreState) -> Result<()> {
+    if !vault.netrc.is_empty() {
+        let user = match &state.user_netrc {
+            Some(path) if !path.starts_with(&runtime.dir) => fsio::read_optional(path)?,
+            _ => None,
+        };
+        let netrc = vault.render_netrc(user.as_deref());
+        runtime.write(runtime::NETRC, netrc.expose().as_bytes())?;
+    } else {
+        runtime.remove(runtime::NETRC)?;
+    }
+    let conf = vault.render_conf(&runtime.netrc());
+    runtime.write(runtime::ACCESS_TOKENS, conf.expose().as_bytes())
+}
+
+/// `nix-tokens store keyring|file`: remembers the store later logins use.
+pub fn set_store(ctx: &Context, kind: StoreKind) -> Result<()> {
+    chosen(ctx, Some(kind))?;
+    let mut state = vault::read_state(&ctx.layout)?;
+    if kind == StoreKind::Keyring {
+        RuntimeDir::find()?;
+        Vault::load(&ctx.layout)?;
+    } else if !Vault::load(&ctx.layout)
+        .map(|v| v.is_empty())
+        .unwrap_or(true)
+    {
+        return Err(Error::failed(
+            "the OS keyring holds tokens of this configuration, and moving them back into files is not done yet; log out of them (nix-tokens logout HOST) or keep the keyring store",
+        ));
+    }
+    state.store = kind;
+    write_state(ctx, &state)?;
+    ctx.ui.info(&match kind {
+        StoreKind::Keyring => format!(
+            "Later logins of {} go to the OS keyring; tokens already in files stay there until you log in again.",
+            ctx.layout.nix_conf.display()
+        ),
+        StoreKind::File => format!(
+            "Later logins of {} go to files beside it.",
+            ctx.layout.nix_conf.display()
+        ),
+    });
+    Ok(())
+}

@@ -1,0 +1,412 @@
+//! The keyring store (`--store keyring`): the token only in the OS keyring (a real Secret
+//! Service: gnome-keyring on a private D-Bus session, announced by NIX_TOKENS_TEST_KEYRING=1), and
+//! the copies Nix reads in a private tmpfs runtime directory, mounted in a mount namespace of the
+//! test's own (`unshare --mount`, as root); real Nix reads them.
+
+use std::io::{BufRead, BufReader};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use crate::each_nix;
+use crate::support::nix::Nix;
+use crate::support::*;
+
+const TOKEN: &str = "ghp_keyringStoreToken0123456789abcdefABCD";
+const CACHE_TOKEN: &str = "cacheKeyringSecret0123456789";
+const OWN_SECRET: &str = "users-own-netrc-password-42";
+
+/// A mount namespace holding a tmpfs at `run` (mode 0700, root's, as the tests run as root),
+/// kept alive by a child that waits in it; commands enter it with nsenter.
+struct Ns {
+    child: Child,
+    run: PathBuf,
+}
+
+impl Ns {
+    /// `None` (after saying why) where no private mount namespace can be made.
+    fn start(run: &Path) -> Option<Ns> {
+        std::fs::create_dir_all(run).unwrap();
+        std::fs::set_permissions(run, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let child = Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "--", "sh", "-c"])
+            .arg(r#"mount -t tmpfs -o mode=0700,size=4m nix-tokens-test "$1" && echo ready && exec cat"#)
+            .arg("sh")
+            .arg(run)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn();
+        let Ok(mut child) = child else {
+            eprintln!("skipping: no unshare to make a private mount namespace");
+            return None;
+        };
+        let mut line = String::new();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let _ = out.read_line(&mut line);
+        if line.trim() != "ready" {
+            let _ = child.kill();
+            let _ = child.wait();
+            eprintln!("skipping: cannot mount a tmpfs in a private mount namespace (needs root)");
+            return None;
+        }
+        Some(Ns {
+            child,
+            run: run.to_path_buf(),
+        })
+    }
+
+    /// `cmd` run inside the namespace, with its program, arguments, environment and directory.
+    fn wrap(&self, cmd: &Command) -> Command {
+        let mut inside = Command::new("nsenter");
+        inside
+            .arg("-t")
+            .arg(self.child.id().to_string())
+            .arg("-m")
+            .arg(format!(
+                "--wd={}",
+                cmd.get_current_dir().unwrap_or(Path::new("/")).display()
+            ))
+            .arg("--")
+            .arg(cmd.get_program())
+            .args(cmd.get_args());
+        for (k, v) in cmd.get_envs() {
+            match v {
+                Some(v) => inside.env(k, v),
+                None => inside.env_remove(k),
+            };
+        }
+        inside
+    }
+
+    /// A path of the namespace, as seen from outside (through the waiting child's root).
+    fn inside(&self, path: &Path) -> PathBuf {
+        PathBuf::from(format!("/proc/{}/root", self.child.id()))
+            .join(path.strip_prefix("/").unwrap())
+    }
+
+    fn runtime(&self) -> PathBuf {
+        self.run.join("nix-tokens")
+    }
+}
+
+impl Drop for Ns {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The session bus of the test keyring, or `None` (after saying so) outside a keyring session.
+fn keyring_bus() -> Option<String> {
+    if std::env::var_os("NIX_TOKENS_TEST_KEYRING").is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the tests with a keyring (NIX_TOKENS_TEST_KEYRING=1, see .ci/run)"
+        );
+        eprintln!(
+            "skipping: no test keyring (set NIX_TOKENS_TEST_KEYRING=1 inside dbus-run-session)"
+        );
+        return None;
+    }
+    Some(std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("a session bus with the keyring"))
+}
+
+/// nix-tokens with `args`, `stdin`, the runtime directory `run` and the session bus `bus`.
+fn nt(
+    env: &TestEnv,
+    ns: Option<&Ns>,
+    run: &Path,
+    bus: Option<&str>,
+    args: &[&str],
+    stdin: &str,
+) -> Output {
+    let mut cmd = env.std_cmd();
+    cmd.args(args).env("XDG_RUNTIME_DIR", run);
+    if let Some(bus) = bus {
+        cmd.env("DBUS_SESSION_BUS_ADDRESS", bus);
+    }
+    let mut cmd = match ns {
+        Some(ns) => ns.wrap(&cmd),
+        None => cmd,
+    };
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run nix-tokens");
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// Every file under `dir` that holds `secret`.
+fn files_holding(dir: &Path, secret: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            let meta = std::fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                todo.push(path);
+            } else if meta.is_file()
+                && std::fs::read(&path).is_ok_and(|b| String::from_utf8_lossy(&b).contains(secret))
+            {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// The configuration `nix` reads inside the namespace.
+fn nix_config_in(nix: &Nix, env: &TestEnv, ns: &Ns) -> serde_json::Value {
+    let args: &[&str] = if nix.at_least(2, 20) {
+        &["config", "show", "--json"]
+    } else {
+        &["show-config", "--json"]
+    };
+    let mut cmd = nix.command(env);
+    cmd.args(["--extra-experimental-features", "nix-command"])
+        .args(args);
+    let out = ns.wrap(&cmd).output().expect("run nix");
+    assert!(
+        out.status.success(),
+        "{nix}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("nix prints JSON")
+}
+
+fn set_token_in_the_keyring_reaches_nix_and_no_disk(nix: &Nix) {
+    let Some(bus) = keyring_bus() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let Some(ns) = Ns::start(&env.root.join("run")) else {
+        return;
+    };
+    // The user's own netrc, which Nix reads today and which nix-tokens does not manage.
+    let own = env.config_dir().join("my-netrc");
+    env.write(
+        &own,
+        &format!("machine own.example.org login me password {OWN_SECRET}\n"),
+    );
+    std::fs::set_permissions(&own, std::fs::Permissions::from_mode(0o600)).unwrap();
+    env.write(
+        &env.nix_conf(),
+        &format!("netrc-file = {}\n", own.display()),
+    );
+    let run = &ns.run;
+
+    let out = nt(
+        &env,
+        Some(&ns),
+        run,
+        Some(&bus),
+        &["set-token", "github.com", "--store", "keyring"],
+        &format!("{TOKEN}\n"),
+    );
+    assert_success(&out);
+    assert_no_leak(&out, &[TOKEN]);
+    let out = nt(
+        &env,
+        Some(&ns),
+        run,
+        Some(&bus),
+        &[
+            "set-token",
+            "files.example.org",
+            "--netrc",
+            "--store",
+            "keyring",
+        ],
+        &format!("{CACHE_TOKEN}\n"),
+    );
+    assert_success(&out);
+    assert_no_leak(&out, &[CACHE_TOKEN]);
+
+    // Nothing on disk holds either token: the home, the configuration, the system directory and
+    // everything else of the test's temporary directory (the tmpfs is not mounted out here).
+    for secret in [TOKEN, CACHE_TOKEN] {
+        assert_eq!(
+            files_holding(&env.root, secret),
+            Vec::<PathBuf>::new(),
+            "{secret} on disk"
+        );
+    }
+    let conf = read(&env.nix_conf());
+    let runtime = ns.runtime();
+    assert!(
+        conf.contains(&format!(
+            "!include {}",
+            runtime.join("access-tokens.conf").display()
+        )),
+        "{conf}"
+    );
+    // The runtime copies: private, and what Nix reads.
+    let copy = ns.inside(&runtime.join("access-tokens.conf"));
+    let netrc = ns.inside(&runtime.join("netrc"));
+    assert_eq!(mode(&copy), 0o600);
+    assert_eq!(mode(&netrc), 0o600);
+    let netrc_text = read(&netrc);
+    assert!(
+        netrc_text.contains(CACHE_TOKEN),
+        "the cache credential is in the runtime netrc"
+    );
+    assert!(
+        netrc_text.contains(OWN_SECRET),
+        "the user's own entry is carried over"
+    );
+
+    let config = nix_config_in(nix, &env, &ns);
+    let tokens = nix_access_tokens(&config);
+    assert_eq!(
+        tokens.get("github.com").map(String::as_str),
+        Some(TOKEN),
+        "{nix}"
+    );
+    assert_eq!(
+        config["netrc-file"]["value"].as_str(),
+        Some(runtime.join("netrc").to_str().unwrap()),
+        "{nix} reads the runtime netrc"
+    );
+
+    // The configuration remembers its store: the next token goes to the keyring without the flag.
+    let out = nt(
+        &env,
+        Some(&ns),
+        run,
+        Some(&bus),
+        &["set-token", "gitlab.com", "-p", "gitlab"],
+        "glpat-keyringSecondToken12345\n",
+    );
+    assert_success(&out);
+    assert_eq!(
+        files_holding(&env.root, "glpat-keyringSecondToken12345"),
+        Vec::<PathBuf>::new()
+    );
+    let tokens = nix_access_tokens(&nix_config_in(nix, &env, &ns));
+    assert!(
+        tokens
+            .get("gitlab.com")
+            .is_some_and(|t| t.contains("glpat-keyringSecondToken12345")),
+        "{tokens:?}"
+    );
+    assert_eq!(tokens.get("github.com").map(String::as_str), Some(TOKEN));
+}
+
+each_nix!(set_token_in_the_keyring_reaches_nix_and_no_disk);
+
+#[test]
+fn keyring_store_without_a_keyring_writes_nothing() {
+    let env = TestEnv::new();
+    let Some(ns) = Ns::start(&env.root.join("run")) else {
+        return;
+    };
+    let before = env.snapshot();
+    // The test environment's session bus leads nowhere: no Secret Service answers.
+    let out = nt(
+        &env,
+        Some(&ns),
+        &ns.run,
+        None,
+        &["set-token", "github.com", "--store", "keyring"],
+        &format!("{TOKEN}\n"),
+    );
+    assert_clean_failure(&out, 1);
+    assert!(
+        stderr(&out).contains("no OS keyring answers"),
+        "{}",
+        stderr(&out)
+    );
+    assert_no_leak(&out, &[TOKEN]);
+    assert_eq!(env.snapshot(), before, "nothing was written");
+    assert!(
+        std::fs::read_dir(ns.inside(&ns.run))
+            .unwrap()
+            .flat_map(|d| std::fs::read_dir(d.unwrap().path()).into_iter().flatten())
+            .next()
+            .is_none(),
+        "nothing in the runtime directory"
+    );
+}
+
+#[test]
+fn keyring_store_without_a_private_tmpfs_writes_nothing() {
+    let env = TestEnv::new();
+    let plain = env.root.join("plain-run");
+    std::fs::create_dir_all(&plain).unwrap();
+    std::fs::set_permissions(&plain, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let open = env.root.join("open-run");
+    std::fs::create_dir_all(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let before = env.snapshot();
+    for (run, why) in [
+        (plain.as_path(), "is not a tmpfs"),
+        (open.as_path(), "not 0700"),
+        (Path::new("/nonexistent/run"), "does not exist"),
+    ] {
+        let out = nt(
+            &env,
+            None,
+            run,
+            None,
+            &["set-token", "github.com", "--store", "keyring"],
+            &format!("{TOKEN}\n"),
+        );
+        assert_clean_failure(&out, 1);
+        assert!(stderr(&out).contains(why), "{why}: {}", stderr(&out));
+        assert_eq!(env.snapshot(), before, "nothing was written ({why})");
+    }
+    let mut cmd = env.cmd();
+    let out = cmd
+        .args(["set-token", "github.com", "--store", "keyring"])
+        .env_remove("XDG_RUNTIME_DIR")
+        .write_stdin(format!("{TOKEN}\n"))
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, 1);
+    assert!(
+        stderr(&out).contains("XDG_RUNTIME_DIR is not set"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.snapshot(), before);
+}
+
+#[test]
+fn keyring_store_is_refused_for_ci_and_system() {
+    let env = TestEnv::new();
+    let before = env.snapshot();
+    let out = env.run(
+        &["--system", "set-token", "github.com", "--store", "keyring"],
+        &format!("{TOKEN}\n"),
+    );
+    assert_clean_failure(&out, 2);
+    assert!(
+        stderr(&out).contains("--system keeps tokens in files"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.run(&["login", "github", "--ci", "--store", "keyring"], "");
+    assert_clean_failure(&out, 2);
+    assert!(
+        stderr(&out).contains("--ci keeps the job's credentials in files"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.run(&["--system", "store", "keyring"], "");
+    assert_clean_failure(&out, 2);
+    assert_eq!(env.snapshot(), before);
+}
