@@ -20,3 +20,15 @@ pub fn run(ctx: &Context, args: StoreArgs) -> Result<ExitCode> {
     crate::ops::keyring_store::set_store(ctx, args.store)?;
     Ok(ExitCode::from(exit::OK))
 }
+
+/// `nix-tokens lock`.
+pub fn lock(ctx: &Context) -> Result<ExitCode> {
+    crate::ops::keyring_store::lock(ctx)?;
+    Ok(ExitCode::from(exit::OK))
+}
+
+/// `nix-tokens unlock`.
+pub fn unlock(ctx: &Context) -> Result<ExitCode> {
+    crate::ops::keyring_store::unlock(ctx)?;
+    Ok(ExitCode::from(exit::OK))
+}

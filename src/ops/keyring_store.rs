@@ -190,3 +190,90 @@ pub fn set_store(ctx: &Context, kind: StoreKind) -> Result<()> {
     });
     Ok(())
 }
+
+/// `nix-tokens unlock`: writes the runtime copies from the keyring (again), and lets every
+/// command write them from now on.
+pub fn unlock(ctx: &Context) -> Result<()> {
+    let mut state = vault::read_state(&ctx.layout)?;
+    if state.store != StoreKind::Keyring {
+        return Err(Error::usage(format!(
+            "{} keeps its tokens in files, so there is nothing to unlock; `nix-tokens store keyring` moves it to the keyring",
+            ctx.layout.nix_conf.display()
+        )));
+    }
+    let runtime = RuntimeDir::find()?;
+    let vault = Vault::load(&ctx.layout)?;
+    state.locked = false;
+    write_state(ctx, &state)?;
+    write_copies(&runtime, &vault, &state)?;
+    ctx.ui.info(&format!(
+        "Nix sees the keyring's tokens again, through {}.",
+        runtime.access_tokens().display()
+    ));
+    Ok(())
+}
+
+/// `nix-tokens lock`: removes the runtime copies; until `unlock`, no command writes them.
+pub fn lock(ctx: &Context) -> Result<()> {
+    let mut state = vault::read_state(&ctx.layout)?;
+    if state.store != StoreKind::Keyring {
+        return Err(Error::usage(format!(
+            "{} keeps its tokens in files, so there is nothing to lock; `nix-tokens store keyring` moves it to the keyring",
+            ctx.layout.nix_conf.display()
+        )));
+    }
+    state.locked = true;
+    write_state(ctx, &state)?;
+    if let Ok(runtime) = RuntimeDir::find() {
+        runtime.remove(runtime::ACCESS_TOKENS)?;
+        runtime.remove(runtime::NETRC)?;
+    }
+    ctx.ui
+        .info("Locked: Nix sees none of the keyring's tokens until `nix-tokens unlock`.");
+    Ok(())
+}
+
+/// Before a command: writes the runtime copies again when they are missing, the store is the
+/// keyring, not locked, and the keyring answers. Best effort: anything else leaves them missing,
+/// which `status` reports.
+pub fn revive(ctx: &Context) {
+    let Ok(state) = vault::read_state(&ctx.layout) else {
+        return;
+    };
+    if state.store != StoreKind::Keyring || state.locked || ctx.layout.system {
+        return;
+    }
+    let Ok(runtime) = RuntimeDir::find() else {
+        return;
+    };
+    if runtime.access_tokens().exists() {
+        return;
+    }
+    if let Ok(vault) = Vault::load(&ctx.layout)
+        && write_copies(&runtime, &vault, &state).is_ok()
+    {
+        ctx.ui
+            .detail("wrote the keyring store's runtime copies again");
+    }
+}
+
+/// What `status` says about a keyring store (nothing for the file store).
+pub fn describe(ctx: &Context) -> Option<String> {
+    let state = vault::read_state(&ctx.layout).ok()?;
+    if state.store != StoreKind::Keyring {
+        return None;
+    }
+    let runtime = RuntimeDir::find();
+    let present = runtime.as_ref().is_ok_and(|r| r.access_tokens().exists());
+    Some(match (state.locked, present, runtime) {
+        (true, _, _) => "Store: the OS keyring, locked: Nix sees none of its tokens now; run `nix-tokens unlock`.".to_owned(),
+        (false, true, Ok(r)) => format!(
+            "Store: the OS keyring; Nix sees its tokens now, through {}.",
+            r.access_tokens().display()
+        ),
+        (false, _, Err(e)) => format!(
+            "Store: the OS keyring; Nix sees none of its tokens now: {e}"
+        ),
+        (false, _, Ok(_)) => "Store: the OS keyring; Nix sees none of its tokens now (the keyring did not answer); run `nix-tokens unlock`.".to_owned(),
+    })
+}
