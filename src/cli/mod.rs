@@ -113,6 +113,10 @@ pub enum Command {
     /// Remove the keyring store's copies, so that Nix sees none of its tokens until `unlock`
     #[command(after_long_help = "Example: nix-tokens lock")]
     Lock,
+    /// Run one command whose Nix sees the keyring store's tokens, through a private copy removed
+    /// when it ends
+    #[command(after_long_help = "Example: nix-tokens exec -- nix flake update")]
+    Exec(store::ExecArgs),
     /// Copy a user's logins into root's own files, for root's rebuilds (with --system)
     Import(import::ImportArgs),
     /// Print the version
@@ -163,6 +167,7 @@ pub fn run(cli: Cli, ui: Ui) -> Result<ExitCode> {
         Command::Store(args) => store::run(&ctx()?, args),
         Command::Unlock => store::unlock(&plain()?),
         Command::Lock => store::lock(&plain()?),
+        Command::Exec(args) => store::exec(&ctx()?, args),
         Command::Version => {
             println!("nix-tokens {}", env!("CARGO_PKG_VERSION"));
             Ok(ExitCode::from(exit::OK))

@@ -32,3 +32,20 @@ pub fn unlock(ctx: &Context) -> Result<ExitCode> {
     crate::ops::keyring_store::unlock(ctx)?;
     Ok(ExitCode::from(exit::OK))
 }
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The command and its arguments (after `--`)
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+/// `nix-tokens exec -- COMMAND…`.
+pub fn exec(ctx: &Context, args: ExecArgs) -> Result<ExitCode> {
+    crate::ops::exec::exec(ctx, &args.command)
+}

@@ -23,6 +23,7 @@
 pub mod carry;
 pub mod check;
 pub mod ci_output;
+pub mod exec;
 pub mod expiry;
 pub mod git_credential;
 pub mod import;
