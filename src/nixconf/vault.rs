@@ -38,6 +38,10 @@ pub struct StoreState {
     /// `nix-tokens lock` removed the runtime copies: only `unlock` writes them again.
     #[serde(default)]
     pub locked: bool,
+    /// The keys (and netrc hosts) whose tokens the keyring holds: names only, never a token, so
+    /// that what nix-tokens remembers about their hosts stays.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<String>,
 }
 
 /// The state file of `layout`.
@@ -151,6 +155,13 @@ impl Vault {
             true => Ok(()),
             false => Err(unavailable()),
         }
+    }
+
+    /// The keys and netrc hosts it holds.
+    pub fn keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.access_tokens.keys().map(str::to_owned).collect();
+        keys.extend(self.netrc.keys().cloned());
+        keys
     }
 
     pub fn is_empty(&self) -> bool {

@@ -25,8 +25,19 @@ use crate::time::unix_now;
 /// The arguments after `git-credential` in the helper git runs (`--config PATH`).
 pub type HelperArgs = Vec<String>;
 
-/// The credential for `request`, or `None` to let git ask its next helper.
+/// The credential for `request`, or `None` to let git ask its next helper. A keyring store's
+/// tokens come from the keyring itself: git needs no runtime copy.
 pub fn get(ctx: &Context, request: &Request) -> Result<Option<Answer>> {
+    answer(ctx, request, true)
+}
+
+/// The credential Nix itself would send for `request` (the keyring store's only when Nix sees
+/// its runtime copy).
+pub fn get_as_nix(ctx: &Context, request: &Request) -> Result<Option<Answer>> {
+    answer(ctx, request, false)
+}
+
+fn answer(ctx: &Context, request: &Request, from_keyring: bool) -> Result<Option<Answer>> {
     let Some((host, path)) = answer::target(request) else {
         return Ok(None);
     };
@@ -41,6 +52,10 @@ pub fn get(ctx: &Context, request: &Request) -> Result<Option<Answer>> {
         .map(str::to_owned)
     };
     let mut tokens = view::effective_tokens(&files)?;
+    let mut netrc = nix_netrc(&ctx.layout)?.map(|(_, netrc)| netrc);
+    if from_keyring {
+        crate::ops::keyring_store::add_for_git(ctx, &mut tokens, &mut netrc);
+    }
     let mut expires_at = None;
     // A login kept in netrc (Gitea, Forgejo) has the host for its key and no access-tokens entry;
     // its expiry is the netrc token's.
@@ -51,6 +66,9 @@ pub fn get(ctx: &Context, request: &Request) -> Result<Option<Answer>> {
             expires_at = at;
             if renewed {
                 tokens = view::effective_tokens(&files)?;
+                if from_keyring {
+                    crate::ops::keyring_store::add_for_git(ctx, &mut tokens, &mut None);
+                }
             }
         }
         // A token that has run out is no use to git: let it ask elsewhere.
@@ -59,7 +77,6 @@ pub fn get(ctx: &Context, request: &Request) -> Result<Option<Answer>> {
     let hosts = remembered_hosts(&ctx.layout)?;
     let provider = |host: &str| registry.serving(host, &hosts);
     let account = |host: &str| hosts.get(host).and_then(|h| h.user.clone());
-    let netrc = nix_netrc(&ctx.layout)?.map(|(_, netrc)| netrc);
     let (username, password) = match answering(&tokens, netrc.as_ref(), &host, path.as_deref()) {
         None => return Ok(None),
         Some(Answered::Key(seen)) => {

@@ -117,12 +117,14 @@ pub fn save(
     if let Some(cache) = &options.cache_use {
         session.use_cache(&target.host, cache);
     }
+    session.held_in_keyring(vault.keys());
     session.ensure_runtime_include(&runtime.access_tokens())?;
     // The keyring first: should it refuse, nothing else has changed.
     vault.save(&ctx.layout)?;
     let report = session.commit(false)?;
     ctx.show_report(&report, false);
     state.store = StoreKind::Keyring;
+    state.keys = vault.keys();
     write_state(ctx, &state)?;
     write_copies(&runtime, &vault, &state)?;
     Ok(if unchanged {
@@ -276,4 +278,44 @@ pub fn describe(ctx: &Context) -> Option<String> {
         ),
         (false, _, Ok(_)) => "Store: the OS keyring; Nix sees none of its tokens now (the keyring did not answer); run `nix-tokens unlock`.".to_owned(),
     })
+}
+
+/// For git's helper: the keyring store's tokens, read from the keyring itself (no runtime copy is
+/// needed), added to those Nix sees (`tokens`, `netrc`) for keys and hosts they lack.
+pub fn add_for_git(
+    ctx: &Context,
+    tokens: &mut Vec<crate::nixconf::view::SeenToken>,
+    netrc: &mut Option<crate::nixconf::netrc::Netrc>,
+) {
+    let is_keyring = vault::read_state(&ctx.layout).is_ok_and(|s| s.store == StoreKind::Keyring);
+    if !is_keyring || ctx.layout.system {
+        return;
+    }
+    let Ok(vault) = Vault::load(&ctx.layout) else {
+        return;
+    };
+    let place = PathBuf::from(format!("the OS keyring ({})", ctx.layout.dir().display()));
+    for (key, token) in vault.access_tokens.iter() {
+        if !tokens.iter().any(|t| t.key == key) {
+            tokens.push(crate::nixconf::view::SeenToken {
+                key: key.to_owned(),
+                token: token.clone(),
+                file: place.clone(),
+                line: 0,
+                shadowed_by: None,
+            });
+        }
+    }
+    if vault.netrc.is_empty() {
+        return;
+    }
+    let mut merged = netrc
+        .take()
+        .unwrap_or_else(|| crate::nixconf::netrc::Netrc::parse(""));
+    for (host, entry) in &vault.netrc {
+        if !merged.has_host(host) {
+            merged.set(host, &entry.login, &entry.token);
+        }
+    }
+    *netrc = Some(merged);
 }

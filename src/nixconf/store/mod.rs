@@ -70,6 +70,8 @@ pub struct Session<'a> {
     removed: Vec<Secret<String>>,
     /// pixi's credential store once the session reads it, and whether an entry changed.
     pixi: Option<(Staged<Credentials>, bool)>,
+    /// Keys whose tokens the OS keyring holds (the keyring store): their hosts' facts stay.
+    keyring_keys: Vec<String>,
     pub notes: Vec<Note>,
 }
 
@@ -116,6 +118,7 @@ impl<'a> Session<'a> {
             keyring_forget: Vec::new(),
             removed: Vec::new(),
             pixi: None,
+            keyring_keys: super::vault::read_state(layout)?.keys,
             notes: Vec::new(),
         })
     }

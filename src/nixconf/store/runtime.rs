@@ -36,6 +36,11 @@ impl Session<'_> {
         Ok(())
     }
 
+    /// Keeps the facts of `keys`' hosts, whose tokens the keyring holds.
+    pub fn held_in_keyring(&mut self, keys: Vec<String>) {
+        self.keyring_keys.extend(keys);
+    }
+
     /// Takes `host`'s entry out of the netrc this session edits (not the runtime netrc, which the
     /// keyring store rewrites itself). Returns its token.
     pub fn remove_netrc_entry(&mut self, host: &str, runtime: &Path) -> Option<Secret<String>> {
