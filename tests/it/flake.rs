@@ -178,3 +178,72 @@ fn the_package_builds_from_the_lock_file_and_installs_docs() {
         assert!(package.contains(needle), "nix/package.nix lacks `{needle}`");
     }
 }
+
+/// What nix/package.nix builds from and checks with, as nixpkgs' own lib evaluates it (with the
+/// recent Nix: the fileset library needs `builtins.readFileType`), through `.ci/sandbox.nix`, the
+/// evaluation CI's sandbox build uses: the program, its tests and the pages they check, not the
+/// flake, nix/, CI's files or a build's output; git and util-linux for the tests.
+#[test]
+fn the_package_builds_from_the_program_its_tests_and_docs() {
+    use crate::support::nix::{Nix, Which};
+    let Some(eval) = flake_file(".ci/sandbox.nix") else {
+        return;
+    };
+    let Some(lib) = crate::support::module_eval::nixpkgs_lib() else {
+        return;
+    };
+    let Some(nix) = Nix::find(Which::Recent) else {
+        return;
+    };
+    let attr = |name: &str| {
+        let expr = format!(
+            "(import {} {{ lib = import {}; }}).{name}",
+            eval.display(),
+            lib.display()
+        );
+        let out = Command::new(nix.sibling("nix"))
+            .args(["--extra-experimental-features", "nix-command"])
+            .args(["eval", "--store", "dummy://", "--raw", "--impure", "--expr"])
+            .arg(&expr)
+            .env("NIX_TOKENS_CHROOT_BIND", &lib)
+            .current_dir(repo())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let files = attr("files");
+    let files: Vec<&str> = files.lines().collect();
+    for needed in [
+        "./Cargo.toml",
+        "./Cargo.lock",
+        "./build.rs",
+        "./providers/github.toml",
+        "./src/main.rs",
+        "./tests/it/main.rs",
+        "./README.md",
+        "./docs/SUMMARY.md",
+        "./docs/install.md",
+    ] {
+        assert!(files.contains(&needed), "the source lacks {needed}");
+    }
+    for file in &files {
+        let kept_out = [
+            "./flake.",
+            "./nix/",
+            "./.ci/",
+            "./target/",
+            "./docs/book/",
+            "./ci/",
+        ];
+        assert!(
+            !kept_out.iter().any(|p| file.starts_with(p)),
+            "the source holds {file}"
+        );
+    }
+    assert_eq!(attr("nativeCheckInputs"), "git\nutil-linux");
+}
