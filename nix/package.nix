@@ -48,6 +48,13 @@ rustPlatform.buildRustPackage {
     util-linux
   ];
 
+  checkFlags = [
+    # Kills runs at random moments and fails ("proves nothing") unless one lands in the middle of
+    # a write beside the token file: how often that happens depends on the machine's speed and
+    # load, which a build farm does not promise. `cargo test` runs it (CI does).
+    "--skip=crash_elsewhere::killed_writes_leave_no_temporary_file_outside_the_config_directory"
+  ];
+
   postInstall = lib.optionalString (stdenv.buildPlatform.canExecute stdenv.hostPlatform) ''
     installShellCompletion --cmd nix-tokens \
       --bash <($out/bin/nix-tokens completions bash) \
