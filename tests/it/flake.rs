@@ -31,7 +31,7 @@ fn flake_file(name: &str) -> Option<PathBuf> {
     let path = repo().join(name);
     available(
         path.is_file(),
-        &format!("{name} is not in this source tree (the package's source leaves the flake out)"),
+        &format!("{name} is not in this source tree (the package's source is the program, its tests and docs only)"),
     )
     .then_some(path)
 }
