@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod action;
 mod bad_input;
 mod cache_answers;
 mod cache_use;
