@@ -147,7 +147,7 @@ fn the_watcher_renews_before_expiry_until_it_is_stopped() {
     assert_eq!(cache_status(&ci, &first), 401, "the stand-in honours exp");
     assert_ne!(now, first);
     assert_eq!(cache_status(&ci, &now), 200);
-    rustix_kill(watcher.id());
+    crate::support::terminate(watcher.id());
     let out = wait_bounded(watcher, Duration::from_secs(5), "the watcher");
     assert!(!out.status.success() || out.status.code() == Some(0));
     // No ID token the watcher obtained is printed, not even in a mask: after the step that
@@ -157,13 +157,6 @@ fn the_watcher_renews_before_expiry_until_it_is_stopped() {
         assert!(!text.contains(id.as_str()), "{text}");
         assert!(!stderr(&out).contains(id.as_str()));
     }
-}
-
-/// SIGTERM to `pid`, sent by the test itself: a `kill` program is not everywhere the tests run (Nix's
-/// build sandbox has none).
-fn rustix_kill(pid: u32) {
-    let pid = rustix::process::Pid::from_raw(pid.try_into().unwrap()).expect("a process id");
-    rustix::process::kill_process(pid, rustix::process::Signal::TERM).expect("SIGTERM the watcher");
 }
 
 /// `refresh --ci --watch` in the job, its output kept, its pauses after a renewal that yields an
@@ -249,7 +242,7 @@ fn a_reader_finds_every_credential_during_100_renewals_by_the_watcher() {
     let renewed = ci.state().minted.len() - 1;
     let flakehub = ci.state().id_tokens.len();
     stop.store(true, Ordering::SeqCst);
-    rustix_kill(watcher.id());
+    crate::support::terminate(watcher.id());
     let out = wait_bounded(watcher, Duration::from_secs(5), "the watcher");
     let reads = reader
         .join()

@@ -59,9 +59,7 @@ impl Watcher {
     }
 
     fn terminate(&self) {
-        let _ = std::process::Command::new("kill")
-            .args(["-TERM", &self.0.to_string()])
-            .status();
+        crate::support::terminate(self.0);
     }
 }
 

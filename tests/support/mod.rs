@@ -452,3 +452,11 @@ fn which(name: &str) -> Option<PathBuf> {
         .map(|d| d.join(name))
         .find(|p| p.is_file())
 }
+
+/// SIGTERM to `pid`, sent by the test itself: a `kill` program is not everywhere the tests run
+/// (Nix's build sandbox has none). A process that has already gone is no error.
+pub fn terminate(pid: u32) {
+    let pid = rustix::process::Pid::from_raw(pid.try_into().expect("a process id fits"))
+        .expect("a process id");
+    let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
+}
