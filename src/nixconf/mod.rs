@@ -21,6 +21,7 @@ pub mod oauth;
 pub mod pasted;
 pub mod paths;
 pub mod pixi;
+pub mod seen;
 pub mod store;
 pub mod token_file;
 pub mod tokens;

@@ -10,8 +10,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::conf::{ConfFile, Entry, resolve_include};
-use super::fsio::{MAX_SIZE, Opened, open_regular, read_limited, read_optional};
 use super::pasted;
+use super::seen;
 use super::tokens::{ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -78,9 +78,9 @@ fn walk(file: &Path, stack: &mut Vec<PathBuf>, out: &mut Vec<Setting>) -> Result
 
 /// The bytes of `file` as Nix would read them, or `None` where Nix skips it.
 fn read(file: &Path) -> Result<Option<Vec<u8>>> {
-    match open_regular(file)? {
-        Opened::File(f, _) => read_limited(f, file, MAX_SIZE).map(Some),
-        Opened::Missing | Opened::Directory | Opened::Unreadable(_) => Ok(None),
+    match seen::read(file)? {
+        seen::Read::Bytes(bytes) => Ok(Some(bytes.to_vec())),
+        seen::Read::Missing | seen::Read::Directory | seen::Read::Unreadable(_) => Ok(None),
     }
 }
 
@@ -293,7 +293,7 @@ fn includes_transitively(
     if !visited.insert(file.to_path_buf()) {
         return false;
     }
-    let Ok(Some(text)) = read_optional(file) else {
+    let Ok(Some(text)) = seen::read_text(file) else {
         return false;
     };
     ConfFile::parse(&text).entries().any(|(_, e)| match e {

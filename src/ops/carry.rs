@@ -10,7 +10,6 @@ use std::collections::HashSet;
 
 use crate::context::Context;
 use crate::error::Result;
-use crate::nixconf::fsio;
 use crate::nixconf::install::Install;
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::store::Session;
@@ -33,7 +32,7 @@ pub fn offer(ctx: &Context, session: &Session, sink: Sink, host: &str) -> Result
         return Ok(Vec::new());
     }
     // A system netrc this user may not read offers nothing (status says so).
-    let Ok(Some(text)) = fsio::read_optional(system) else {
+    let Ok(Some(text)) = crate::nixconf::seen::read_text(system) else {
         return Ok(Vec::new());
     };
     let caches = cache_hosts(ctx);

@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::oauth::{OAuthLogin, OAuthLogins};
 use crate::nixconf::tokens::key_host;
-use crate::nixconf::{fsio, view};
+use crate::nixconf::view;
 use crate::secret::{Secret, fingerprint};
 use crate::time::{rfc3339_unix, unix_now};
 
@@ -106,7 +106,7 @@ pub fn unrenewable_expiring(
         .map(|t| (t.key, t.token))
         .collect();
     let netrc_path = view::netrc_file(&settings, &ctx.layout.system_dir);
-    if let Ok(Some(text)) = fsio::read_optional(&netrc_path) {
+    if let Ok(Some(text)) = crate::nixconf::seen::read_text(&netrc_path) {
         for entry in Netrc::parse(&text).entries() {
             if let (Some(host), Some(password)) = (&entry.machine, &entry.password) {
                 credentials.push((host.clone(), password.clone()));

@@ -187,7 +187,7 @@ fn renew_if_due(ctx: &Context, registry: &Registry, key: &str) -> Result<Renewed
 fn nix_netrc(layout: &Layout) -> Result<Option<(PathBuf, Netrc)>> {
     let settings = view::settings_in_order(&layout.nix_read_order())?;
     let path = view::netrc_file(&settings, &layout.system_dir);
-    Ok(fsio::read_optional(&path)
+    Ok(crate::nixconf::seen::read_text(&path)
         .ok()
         .flatten()
         .map(|text| (path, Netrc::parse(&text))))

@@ -201,8 +201,7 @@ fn daemon_trust(system_conf: &Path, system: &[view::Setting], nix: Option<&NixVe
             asked: true,
         };
     }
-    if let Ok(crate::nixconf::fsio::Opened::Unreadable(e)) =
-        crate::nixconf::fsio::open_regular(system_conf)
+    if let Ok(crate::nixconf::seen::Read::Unreadable(e)) = crate::nixconf::seen::read(system_conf)
         && e.kind() == std::io::ErrorKind::PermissionDenied
     {
         return Trust::Unknown(format!(

@@ -29,7 +29,7 @@ use crate::gitcred::gitconfig::GitConfig;
 use crate::nixconf::hosts::Hosts;
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::tokens::key_host;
-use crate::nixconf::{fsio, nix_version, pasted, view};
+use crate::nixconf::{nix_version, pasted, view};
 use crate::ops::statuses::{self, InputVerdict};
 use crate::providers::Registry;
 use crate::secret::mask;
@@ -155,7 +155,7 @@ fn seen(ctx: &Context, fetches: &[Fetch]) -> Result<Seen> {
         !pasted
     });
     let netrc_path = view::netrc_file(&settings, &ctx.layout.system_dir);
-    let netrc = fsio::read_optional(&netrc_path)
+    let netrc = crate::nixconf::seen::read_text(&netrc_path)
         .ok()
         .flatten()
         .map(|text| Netrc::parse(&text));

@@ -12,7 +12,6 @@ use std::path::PathBuf;
 use super::Row;
 use super::caches::{self, CacheRow};
 use crate::context::Context;
-use crate::nixconf::fsio;
 use crate::nixconf::install::{Install, Trust, Verdict};
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::view::{self, Setting};
@@ -118,7 +117,7 @@ fn trusted(ctx: &Context, install: &Install, cache_rows: &mut [CacheRow]) {
     if *own == install.system_netrc {
         return;
     }
-    let system = match fsio::read_optional(&install.system_netrc) {
+    let system = match crate::nixconf::seen::read_text(&install.system_netrc) {
         Ok(Some(text)) => Netrc::parse(&text),
         Ok(None) => return,
         Err(_) => {
@@ -131,7 +130,7 @@ fn trusted(ctx: &Context, install: &Install, cache_rows: &mut [CacheRow]) {
             return;
         }
     };
-    let mine = fsio::read_optional(own)
+    let mine = crate::nixconf::seen::read_text(own)
         .ok()
         .flatten()
         .map(|t| Netrc::parse(&t))

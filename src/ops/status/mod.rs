@@ -205,8 +205,7 @@ fn rows(
     // Nix skips a file it may not read without a word; say so, or its tokens vanish unexplained.
     let files = ctx.layout.nix_read_order();
     for f in files.iter().chain([&ctx.layout.token_file]) {
-        if let Ok(crate::nixconf::fsio::Opened::Unreadable(e)) =
-            crate::nixconf::fsio::open_regular(f)
+        if let Ok(crate::nixconf::seen::Read::Unreadable(e)) = crate::nixconf::seen::read(f)
             && e.kind() == std::io::ErrorKind::PermissionDenied
         {
             ctx.ui.warn(&format!(
@@ -239,7 +238,7 @@ fn rows(
         })
         .collect();
     let netrc_path = view::netrc_file(settings, &ctx.layout.system_dir);
-    match fsio::read_optional(&netrc_path) {
+    match crate::nixconf::seen::read_text(&netrc_path) {
         Ok(Some(text)) => rows.extend(netrc_rows(&Netrc::parse(&text), &netrc_path, &provider_of)),
         Ok(None) => {}
         // Its logins are not listed: say why.
