@@ -136,6 +136,7 @@ fn reads_once(
         .lines()
         .filter(|l| l.trim() == "--version")
         .count();
+    eprintln!("{what}: nix --version ran {versions} times");
     if versions > 1 {
         wrong.push(format!("{what} ran `nix --version` {versions} times"));
     }
@@ -154,6 +155,8 @@ fn configured() -> TestEnv {
         "experimental-features = nix-command flakes\n",
     );
     env.set_token("github.com", TOKEN);
+    // An owner key: status warns when the installed Nix would not use it.
+    env.set_token("github.com/work", TOKEN);
     env.run(
         &["set-token", "cache.example.org", "--netrc"],
         "cachepassword0123\n",

@@ -16,7 +16,7 @@ pub mod trust;
 
 use std::path::{Path, PathBuf};
 
-use super::nix_version::{Implementation, NixVersion};
+use super::nix_version::NixVersion;
 use super::paths::Layout;
 use super::view;
 use crate::error::Result;
@@ -107,7 +107,9 @@ impl Install {
             .map(|s| PathBuf::from(&s.value));
         let daemon = uses_daemon();
         // `nix --version` costs a process: only where the answer changes something.
-        let nix = (ask && daemon).then(ask::version).flatten();
+        let nix = (ask && daemon)
+            .then(super::nix_version::installed)
+            .flatten();
         let trust = if daemon {
             daemon_trust(&system_conf, &system, nix.as_ref())
         } else {
@@ -180,10 +182,10 @@ impl Install {
     /// where system settings and credentials go on such an install; everything else here holds
     /// for it as for upstream Nix.
     pub fn determinate(&self) -> bool {
-        matches!(
-            self.nix.as_ref().map(|v| &v.implementation),
-            Some(Implementation::Determinate(_))
-        )
+        let text = crate::nixconf::seen::read_text(&self.system_conf)
+            .ok()
+            .flatten();
+        super::determinate::is_determinate(text.as_deref(), || self.nix.clone())
     }
 }
 
