@@ -20,6 +20,7 @@ pub mod nix_version;
 pub mod oauth;
 pub mod pasted;
 pub mod paths;
+pub mod picture;
 pub mod pixi;
 pub mod seen;
 pub mod store;

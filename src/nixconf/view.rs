@@ -192,13 +192,6 @@ pub fn access_tokens(settings: &[Setting]) -> Vec<SeenToken> {
     seen
 }
 
-/// The tokens Nix uses (the ones no later setting hides), from the files it reads in `files`.
-pub fn effective_tokens(files: &[PathBuf]) -> Result<Vec<SeenToken>> {
-    let mut seen = access_tokens(&settings_in_order(files)?);
-    seen.retain(|t| t.shadowed_by.is_none());
-    Ok(seen)
-}
-
 /// What a change did to the tokens Nix uses that the user did not ask for, as sentences: the key
 /// that was `set` if Nix does not use the new token, every other key whose token Nix stopped
 /// using, started using or swapped, and `removed` keys Nix still gets from another file.

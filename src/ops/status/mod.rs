@@ -21,7 +21,8 @@ use crate::nixconf::determinate;
 use crate::nixconf::hosts::Hosts;
 use crate::nixconf::install::{Install, Trust};
 use crate::nixconf::netrc::Netrc;
-use crate::nixconf::{fsio, nix_version, pasted, tokens, view};
+use crate::nixconf::picture::Picture;
+use crate::nixconf::{fsio, nix_version, pasted, tokens};
 use crate::ops::statuses::{self, TokenStatus};
 use crate::providers::Registry;
 use crate::providers::shared::Privileges;
@@ -80,13 +81,14 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<u8> 
         ctx.ui.detail(&format!("reading {}", f.display()));
     }
     show_determinate(ctx);
-    let settings = view::settings_in_order(&files)?;
-    let mut rows = rows(ctx, registry, &remembered, &settings)?;
+    let picture = Picture::read(&ctx.layout)?;
+    let settings = &picture.settings;
+    let mut rows = rows(ctx, registry, &remembered, &picture)?;
     // Offline, nothing is run: the daemon's trust is estimated from the system configuration.
-    let install = Install::with(&ctx.layout, !plan.offline, &settings)?;
-    let urls = caches::substituters(&settings);
+    let install = Install::with(&ctx.layout, !plan.offline, settings)?;
+    let urls = caches::substituters(settings);
     let mut caches = caches::rows(&urls, &install);
-    caches::find_keys(&mut caches, &settings, &remembered);
+    caches::find_keys(&mut caches, settings, &remembered);
     let mut missing = Vec::new();
     if !plan.wanted.is_empty() {
         let wanted = |host: &str| {
@@ -118,7 +120,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<u8> 
             &install,
         )?;
     }
-    daemon::flag(ctx, &install, registry, &settings, &mut rows, &mut caches);
+    daemon::flag(ctx, &install, registry, settings, &mut rows, &mut caches);
     expiry::mark(ctx, &mut rows, plan.warn_days)?;
     show(ctx, plan, &install, &rows, &caches);
     if let Some(owner) = rows
@@ -193,7 +195,7 @@ fn rows(
     ctx: &Context,
     registry: &Registry,
     remembered: &Hosts,
-    settings: &[view::Setting],
+    picture: &Picture,
 ) -> Result<Vec<Row>> {
     // The provider nix-tokens remembers for a host, else the one whose default host it is.
     let provider_of = |host: &str| {
@@ -214,7 +216,7 @@ fn rows(
             ));
         }
     }
-    let seen = view::access_tokens(settings);
+    let seen = picture.tokens.clone();
     // The line of each access-tokens row (netrc rows, after them, have none).
     let lines: Vec<Option<usize>> = seen.iter().map(|t| Some(t.line)).collect();
     let mut rows: Vec<Row> = seen
@@ -237,15 +239,15 @@ fn rows(
             source: t.file,
         })
         .collect();
-    let netrc_path = view::netrc_file(settings, &ctx.layout.system_dir);
-    match crate::nixconf::seen::read_text(&netrc_path) {
-        Ok(Some(text)) => rows.extend(netrc_rows(&Netrc::parse(&text), &netrc_path, &provider_of)),
+    let netrc_path = &picture.netrc_path;
+    match &picture.netrc {
+        Ok(Some(netrc)) => rows.extend(netrc_rows(netrc, netrc_path, &provider_of)),
         Ok(None) => {}
         // Its logins are not listed: say why.
-        Err(e) => ctx.ui.warn(&e.to_string()),
+        Err(e) => ctx.ui.warn(e),
     }
     flag_pasted_tokens(&mut rows, lines);
-    for source in [&ctx.layout.token_file, &netrc_path] {
+    for source in [&ctx.layout.token_file, netrc_path] {
         if fsio::mode_of(source).is_some_and(|m| m & 0o077 != 0) {
             ctx.ui.warn(&format!(
                 "{} is readable by other users; run `chmod 600 {}`",
