@@ -10,7 +10,7 @@ use std::collections::HashSet;
 
 use crate::context::Context;
 use crate::error::Result;
-use crate::nixconf::install::Install;
+use crate::nixconf::install::{Destination, Install};
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::store::Session;
 use crate::nixconf::view;
@@ -28,7 +28,10 @@ pub fn offer(ctx: &Context, session: &Session, sink: Sink, host: &str) -> Result
     }
     let install = Install::detect(&ctx.layout, false)?;
     let system = &install.system_netrc;
-    if !install.reads_user_settings() || session.netrc_path() == system.as_path() {
+    // Only where the process that substitutes reads this user's own netrc (Nix is not asked here,
+    // so this is exactly where it applies the user's settings).
+    let own = install.destination(Sink::Netrc, true, false) == Destination::Edited(Sink::Netrc);
+    if !own || session.netrc_path() == system.as_path() {
         return Ok(Vec::new());
     }
     // A system netrc this user may not read offers nothing (status says so).

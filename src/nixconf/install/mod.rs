@@ -11,6 +11,7 @@
 //! process, with the netrc the user's configuration names (REFERENCE.md §2, "The daemon's trust").
 
 mod ask;
+mod destination;
 mod picture;
 pub mod trust;
 
@@ -20,6 +21,7 @@ use super::nix_version::NixVersion;
 use super::paths::Layout;
 use super::view;
 use crate::error::Result;
+pub use destination::{Destination, Sink};
 pub use trust::Verdict;
 
 /// How Nix is installed here, as far as credentials go.

@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use super::Row;
 use super::caches::{self, CacheRow};
 use crate::context::Context;
-use crate::nixconf::install::{Install, Trust, Verdict};
+use crate::nixconf::install::{Destination, Install, Sink, Trust, Verdict};
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::view::{self, Setting};
 use crate::providers::Registry;
@@ -76,7 +76,12 @@ fn untrusted(
         let provider = row.provider.as_deref().and_then(|p| registry.by_name(p));
         let cache = provider.is_some_and(|p| p.forge().serves_substitutes())
             || cache_hosts.contains(row.host.as_str());
-        if cache && row.source != install.system_netrc {
+        // Where the daemon takes a cache's credential from for this user.
+        let only = match install.destination(Sink::Netrc, true, false) {
+            Destination::SystemNetrc { netrc, .. } => Some(netrc),
+            Destination::Edited(_) => None,
+        };
+        if cache && only.is_some_and(|netrc| row.source != netrc) {
             let name = provider.map_or("nix-cache", |p| p.name.as_str());
             note(
                 &mut row.message,
