@@ -251,14 +251,28 @@ pub fn surprises(
     out
 }
 
-/// The netrc file Nix uses: the last `netrc-file` setting, else `SYSTEM_DIR/netrc`.
+/// The netrc file Nix uses: the last `netrc-file` setting, else [`default_netrc`]. The one rule
+/// for which netrc a Nix process reads, given the settings it applies: the user's whole picture
+/// ([`super::picture`]), or the system configuration's alone ([`system_netrc`], what a daemon
+/// reads for a user it does not trust).
 pub fn netrc_file(settings: &[Setting], system_dir: &Path) -> PathBuf {
     settings
         .iter()
         .rev()
         .find(|s| s.name == "netrc-file")
         .map(|s| PathBuf::from(&s.value))
-        .unwrap_or_else(|| system_dir.join("netrc"))
+        .unwrap_or_else(|| default_netrc(system_dir))
+}
+
+/// The netrc Nix reads when no `netrc-file` names one: `SYSTEM_DIR/netrc`.
+pub fn default_netrc(system_dir: &Path) -> PathBuf {
+    system_dir.join("netrc")
+}
+
+/// The system configuration's netrc, with the system configuration's settings it comes from.
+pub fn system_netrc(system_dir: &Path) -> Result<(PathBuf, Vec<Setting>)> {
+    let system = file_settings(&[system_dir.join("nix.conf")])?;
+    Ok((netrc_file(&system, system_dir), system))
 }
 
 /// The line of `conf` (read from `conf_path`) through which `target` is included, directly or

@@ -12,7 +12,7 @@
 
 mod ask;
 mod destination;
-mod picture;
+mod summary;
 pub mod trust;
 
 use std::path::{Path, PathBuf};
@@ -97,8 +97,7 @@ impl Install {
     /// [`view::settings_in_order`]).
     pub fn with(layout: &Layout, ask: bool, settings: &[view::Setting]) -> Result<Self> {
         let system_conf = layout.system_dir.join("nix.conf");
-        let system = view::file_settings(std::slice::from_ref(&system_conf))?;
-        let system_netrc = view::netrc_file(&system, &layout.system_dir);
+        let (system_netrc, system) = view::system_netrc(&layout.system_dir)?;
         // The user's own settings: everything but the system file's (and what it includes).
         let system_files: Vec<&PathBuf> = system.iter().map(|s| &s.file).collect();
         let user_netrc = settings
