@@ -5,13 +5,16 @@
 //! a later read that finds the same stamp by `stat` takes the kept bytes instead of opening the
 //! file again, and one that finds another stamp (another run replaced it, which always makes a
 //! new inode, or an editor changed it in place) reads it again. Missing files are kept as
-//! missing. What a commit writes is kept as written ([`wrote`]).
+//! missing. A file whose times are within a clock tick of its reading could change again without
+//! a new stamp, so such a read is not kept (git's "racy" entries): what a commit has just written
+//! ([`wrote`]) is read again once.
 
 use std::collections::HashMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::fsio::{MAX_SIZE, Opened, open_regular, read_limited};
 use crate::error::{Error, Result};
@@ -20,7 +23,7 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stamp {
     Missing,
-    File([i64; 7]),
+    File([i64; 10]),
 }
 
 fn stamp_of(meta: &fs::Metadata) -> Stamp {
@@ -32,7 +35,25 @@ fn stamp_of(meta: &fs::Metadata) -> Stamp {
         meta.mtime_nsec(),
         meta.ctime(),
         meta.ctime_nsec(),
+        i64::from(meta.mode()),
+        i64::from(meta.uid()),
+        i64::from(meta.gid()),
     ])
+}
+
+/// How close to the present a file's times must be for a change in the same clock tick to go
+/// unseen: the kernel stamps files with a coarse clock (a few milliseconds a tick).
+const TICK: Duration = Duration::from_millis(20);
+
+/// Whether a file stamped `stamp` may change again without a new stamp (its times are within a
+/// tick of now): such a read is not kept, as git does with its "racy" index entries.
+fn racy(stamp: Stamp, now: Duration) -> bool {
+    let Stamp::File(s) = stamp else {
+        return false;
+    };
+    let latest = Duration::new(s[3].max(s[5]).max(0) as u64, 0)
+        + Duration::from_nanos(if s[3] >= s[5] { s[4] } else { s[6] }.max(0) as u64);
+    latest + TICK >= now
 }
 
 /// The stamp `stat` finds now, when it is one a kept read can stand for.
@@ -44,14 +65,52 @@ fn stamp_now(path: &Path) -> Option<Stamp> {
     }
 }
 
-type Kept = HashMap<PathBuf, (Stamp, Option<Arc<Vec<u8>>>)>;
+/// A kept read: its stamp, its bytes (`None`: missing), and whether it passed the checks of a
+/// state file ([`super::trust::read_of`]).
+type Kept = HashMap<PathBuf, (Stamp, Option<Arc<Vec<u8>>>, bool)>;
 
 static KEPT: Mutex<Option<Kept>> = Mutex::new(None);
 
 fn keep(path: &Path, stamp: Stamp, bytes: Option<Arc<Vec<u8>>>) {
+    keep_as(path, stamp, bytes, false);
+}
+
+fn keep_as(path: &Path, stamp: Stamp, bytes: Option<Arc<Vec<u8>>>, checked: bool) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    keep_at(path, stamp, bytes, checked, now);
+}
+
+/// Keeps a read made at `now` (since the epoch), unless it is [`racy`].
+fn keep_at(path: &Path, stamp: Stamp, bytes: Option<Arc<Vec<u8>>>, checked: bool, now: Duration) {
     let mut kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
-    kept.get_or_insert_with(HashMap::new)
-        .insert(path.to_path_buf(), (stamp, bytes));
+    let kept = kept.get_or_insert_with(HashMap::new);
+    if racy(stamp, now) {
+        kept.remove(path);
+    } else {
+        kept.insert(path.to_path_buf(), (stamp, bytes, checked));
+    }
+}
+
+/// The bytes kept for `path` while `stat` finds it unchanged (`Some(None)`: it is still
+/// missing); with `checked`, only a read that passed a state file's checks counts.
+fn kept(path: &Path, checked: bool) -> Option<Option<Arc<Vec<u8>>>> {
+    let now = stamp_now(path)?;
+    let kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
+    let (stamp, bytes, was_checked) = kept.as_ref()?.get(path)?;
+    (*stamp == now && (*was_checked || !checked)).then(|| bytes.clone())
+}
+
+/// A state file's bytes as a checked read of this run found them, while `stat` finds the file
+/// unchanged (a change of owner or mode changes its stamp too).
+pub fn kept_checked(path: &Path) -> Option<Vec<u8>> {
+    kept(path, true).flatten().map(|b| b.to_vec())
+}
+
+/// Keeps a state file's bytes, read from the file opened with `meta`, that passed its checks.
+pub fn keep_checked(path: &Path, meta: &fs::Metadata, bytes: &[u8]) {
+    keep_as(path, stamp_of(meta), Some(Arc::new(bytes.to_vec())), true);
 }
 
 /// What reading a path found.
@@ -66,18 +125,11 @@ pub enum Read {
 /// `path` as [`open_regular`] and [`read_limited`] read it, from what this run kept when the
 /// file has not changed since.
 pub fn read(path: &Path) -> Result<Read> {
-    if let Some(now) = stamp_now(path) {
-        let kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((stamp, bytes)) = kept.as_ref().and_then(|k| k.get(path))
-            && *stamp == now
-        {
-            return Ok(match bytes {
-                Some(bytes) => Read::Bytes(bytes.clone()),
-                None => Read::Missing,
-            });
-        }
+    match kept(path, false) {
+        Some(Some(bytes)) => Ok(Read::Bytes(bytes)),
+        Some(None) => Ok(Read::Missing),
+        None => read_fresh(path),
     }
-    read_fresh(path)
 }
 
 /// `path` read from the file itself (as under the lock before a write), and kept.
@@ -121,8 +173,8 @@ fn text(path: &Path, read: Read) -> Result<Option<String>> {
     }
 }
 
-/// Keeps what a commit wrote to `path` (named as it is read, and as the file written, when a
-/// link leads there), so that reading it afterwards needs no open.
+/// Forgets what this run read of a file a commit wrote (named as it is read, and as the file
+/// written, when a link leads there): it was just written, so it is [`racy`] and read again.
 pub fn wrote(paths: &[&Path], contents: &[u8]) {
     let bytes = Arc::new(contents.to_vec());
     for path in paths {
@@ -143,6 +195,10 @@ mod tests {
         }
     }
 
+    fn now() -> Duration {
+        SystemTime::now().duration_since(UNIX_EPOCH).unwrap()
+    }
+
     #[test]
     fn a_changed_file_is_read_again_and_an_unchanged_one_is_not() {
         let dir = tempfile::tempdir().unwrap();
@@ -155,13 +211,27 @@ mod tests {
         fs::write(&other, "a = 2\n").unwrap();
         fs::rename(&other, &path).unwrap();
         assert_eq!(text(read(&path).unwrap()).as_deref(), Some("a = 2\n"));
-        // Kept: the bytes come from memory while the stamp holds.
-        keep(
-            &path,
-            stamp_now(&path).unwrap(),
-            Some(Arc::new(b"kept".to_vec())),
-        );
+        // A read within a tick of the file's last change is not kept: it could change unseen.
+        assert!(racy(stamp_now(&path).unwrap(), now()));
+        // Kept, as a read made a second later would be: the bytes come from memory while the
+        // stamp holds, and a fresh read goes to the file.
+        let later = now() + Duration::from_secs(1);
+        let stamp = stamp_now(&path).unwrap();
+        keep_at(&path, stamp, Some(Arc::new(b"kept".to_vec())), false, later);
         assert_eq!(text(read(&path).unwrap()).as_deref(), Some("kept"));
+        // A state file counts as read only after its checks passed.
+        assert_eq!(kept_checked(&path), None);
         assert_eq!(text(read_fresh(&path).unwrap()).as_deref(), Some("a = 2\n"));
+        keep_at(
+            &path,
+            stamp,
+            Some(Arc::new(b"checked".to_vec())),
+            true,
+            later,
+        );
+        assert_eq!(kept_checked(&path).as_deref(), Some(&b"checked"[..]));
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o666))
+            .unwrap();
+        assert_eq!(kept_checked(&path), None, "a new mode is a new stamp");
     }
 }

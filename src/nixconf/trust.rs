@@ -45,6 +45,12 @@ pub fn read_of(path: &Path, user: Option<u32>) -> Result<Option<Vec<u8>>> {
     if link.file_type().is_symlink() {
         check_owner(path, link.uid(), owner, user.is_none())?;
     }
+    // Read already in this run, and unchanged since (owner and mode included): not again.
+    if user.is_none()
+        && let Some(bytes) = super::seen::kept_checked(path)
+    {
+        return Ok(Some(bytes));
+    }
     let (file, meta) = match fsio::open_regular(path)? {
         // A link to nothing: there is no state yet (a write says what to do about the link).
         Opened::Missing => return Ok(None),
@@ -72,7 +78,11 @@ pub fn read_of(path: &Path, user: Option<u32>) -> Result<Option<Vec<u8>>> {
             path.display()
         )));
     }
-    fsio::read_limited(file, path, fsio::MAX_SIZE).map(Some)
+    let bytes = fsio::read_limited(file, path, fsio::MAX_SIZE)?;
+    if user.is_none() {
+        super::seen::keep_checked(path, &meta, &bytes);
+    }
+    Ok(Some(bytes))
 }
 
 /// Refuses `path` when `uid`, its owner, is neither `owner` (`mine`: the user running nix-tokens)

@@ -59,10 +59,12 @@ fn opens(log: &str, dirs: &[PathBuf]) -> BTreeMap<String, usize> {
             continue;
         };
         let name = Path::new(path).file_name().unwrap_or_default();
-        if name.to_string_lossy().ends_with(".tmp") || name.to_string_lossy().starts_with('.') {
+        // Temporary files are written, not read; the lock is taken once a session.
+        let name = name.to_string_lossy();
+        if name.ends_with(".tmp") || name.ends_with(".lock") {
             continue;
         }
-        if name.to_string_lossy().contains(".backup-") || Path::new(path).is_dir() {
+        if name.contains(".backup-") || Path::new(path).is_dir() {
             continue;
         }
         if dirs.iter().any(|d| Path::new(path).starts_with(d)) {

@@ -58,7 +58,9 @@ impl Install {
                 };
                 match verdict {
                     Verdict::NotAllowed => {
-                        format!("the nix-daemon does not let this user connect (allowed-users; {from})")
+                        format!(
+                            "the nix-daemon does not let this user connect (allowed-users; {from})"
+                        )
                     }
                     _ => format!(
                         "the nix-daemon does not trust this user ({from}), so it ignores this user's own netrc; a user in its trusted-users may log in without --system"
