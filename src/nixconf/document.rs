@@ -37,10 +37,10 @@ pub struct Staged<T> {
 }
 
 impl<T: Document> Staged<T> {
-    /// Reads `path` (a missing file is an empty document): under the lock, the file itself,
-    /// unless `stat` finds it as this run read it already (see [`super::seen`]).
+    /// Reads `path` from the file itself (a missing file is an empty document): under the lock,
+    /// the verification before a write (see [`super::seen`]).
     pub fn read(path: &Path, mode: u32) -> Result<Self> {
-        Self::from_text(path, mode, super::seen::read_text(path)?)
+        Self::from_text(path, mode, super::seen::read_text_fresh(path)?)
     }
 
     /// The document `path` holds, read already as `orig` (`None` when it does not exist).

@@ -5,16 +5,18 @@
 //! a later read that finds the same stamp by `stat` takes the kept bytes instead of opening the
 //! file again, and one that finds another stamp (another run replaced it, which always makes a
 //! new inode, or an editor changed it in place) reads it again. Missing files are kept as
-//! missing. A file whose times are within a clock tick of its reading could change again without
-//! a new stamp, so such a read is not kept (git's "racy" entries): what a commit has just written
-//! ([`wrote`]) is read again once.
+//! missing. What a commit writes is kept as written ([`wrote`]).
+//!
+//! Only reads before the lock come from here: the file times the kernel keeps are coarse, so a
+//! change of the same size within one clock tick could leave the stamp as it was. A session reads
+//! every file it may write afresh under the lock ([`read_fresh`], [`super::trust::read_fresh`]),
+//! which is the verification before a write; those reads are kept for the rest of the command.
 
 use std::collections::HashMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::fsio::{MAX_SIZE, Opened, open_regular, read_limited};
 use crate::error::{Error, Result};
@@ -41,21 +43,6 @@ fn stamp_of(meta: &fs::Metadata) -> Stamp {
     ])
 }
 
-/// How close to the present a file's times must be for a change in the same clock tick to go
-/// unseen: the kernel stamps files with a coarse clock (a few milliseconds a tick).
-const TICK: Duration = Duration::from_millis(20);
-
-/// Whether a file stamped `stamp` may change again without a new stamp (its times are within a
-/// tick of now): such a read is not kept, as git does with its "racy" index entries.
-fn racy(stamp: Stamp, now: Duration) -> bool {
-    let Stamp::File(s) = stamp else {
-        return false;
-    };
-    let latest = Duration::new(s[3].max(s[5]).max(0) as u64, 0)
-        + Duration::from_nanos(if s[3] >= s[5] { s[4] } else { s[6] }.max(0) as u64);
-    latest + TICK >= now
-}
-
 /// The stamp `stat` finds now, when it is one a kept read can stand for.
 fn stamp_now(path: &Path) -> Option<Stamp> {
     match fs::metadata(path) {
@@ -76,21 +63,9 @@ fn keep(path: &Path, stamp: Stamp, bytes: Option<Arc<Vec<u8>>>) {
 }
 
 fn keep_as(path: &Path, stamp: Stamp, bytes: Option<Arc<Vec<u8>>>, checked: bool) {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    keep_at(path, stamp, bytes, checked, now);
-}
-
-/// Keeps a read made at `now` (since the epoch), unless it is [`racy`].
-fn keep_at(path: &Path, stamp: Stamp, bytes: Option<Arc<Vec<u8>>>, checked: bool, now: Duration) {
     let mut kept = KEPT.lock().unwrap_or_else(|e| e.into_inner());
-    let kept = kept.get_or_insert_with(HashMap::new);
-    if racy(stamp, now) {
-        kept.remove(path);
-    } else {
-        kept.insert(path.to_path_buf(), (stamp, bytes, checked));
-    }
+    kept.get_or_insert_with(HashMap::new)
+        .insert(path.to_path_buf(), (stamp, bytes, checked));
 }
 
 /// The bytes kept for `path` while `stat` finds it unchanged (`Some(None)`: it is still
@@ -156,6 +131,11 @@ pub fn read_text(path: &Path) -> Result<Option<String>> {
     text(path, read(path)?)
 }
 
+/// The same, read from the file itself (under the lock, before a write), and kept.
+pub fn read_text_fresh(path: &Path) -> Result<Option<String>> {
+    text(path, read_fresh(path)?)
+}
+
 fn text(path: &Path, read: Read) -> Result<Option<String>> {
     match read {
         Read::Missing => Ok(None),
@@ -173,8 +153,8 @@ fn text(path: &Path, read: Read) -> Result<Option<String>> {
     }
 }
 
-/// Forgets what this run read of a file a commit wrote (named as it is read, and as the file
-/// written, when a link leads there): it was just written, so it is [`racy`] and read again.
+/// Keeps what a commit wrote to `path` (named as it is read, and as the file written, when a
+/// link leads there), so that reading it afterwards needs no open.
 pub fn wrote(paths: &[&Path], contents: &[u8]) {
     let bytes = Arc::new(contents.to_vec());
     for path in paths {
@@ -195,10 +175,6 @@ mod tests {
         }
     }
 
-    fn now() -> Duration {
-        SystemTime::now().duration_since(UNIX_EPOCH).unwrap()
-    }
-
     #[test]
     fn a_changed_file_is_read_again_and_an_unchanged_one_is_not() {
         let dir = tempfile::tempdir().unwrap();
@@ -211,24 +187,15 @@ mod tests {
         fs::write(&other, "a = 2\n").unwrap();
         fs::rename(&other, &path).unwrap();
         assert_eq!(text(read(&path).unwrap()).as_deref(), Some("a = 2\n"));
-        // A read within a tick of the file's last change is not kept: it could change unseen.
-        assert!(racy(stamp_now(&path).unwrap(), now()));
-        // Kept, as a read made a second later would be: the bytes come from memory while the
-        // stamp holds, and a fresh read goes to the file.
-        let later = now() + Duration::from_secs(1);
+        // Kept: the bytes come from memory while the stamp holds, and a fresh read goes to the
+        // file.
         let stamp = stamp_now(&path).unwrap();
-        keep_at(&path, stamp, Some(Arc::new(b"kept".to_vec())), false, later);
+        keep(&path, stamp, Some(Arc::new(b"kept".to_vec())));
         assert_eq!(text(read(&path).unwrap()).as_deref(), Some("kept"));
         // A state file counts as read only after its checks passed.
         assert_eq!(kept_checked(&path), None);
         assert_eq!(text(read_fresh(&path).unwrap()).as_deref(), Some("a = 2\n"));
-        keep_at(
-            &path,
-            stamp,
-            Some(Arc::new(b"checked".to_vec())),
-            true,
-            later,
-        );
+        keep_as(&path, stamp, Some(Arc::new(b"checked".to_vec())), true);
         assert_eq!(kept_checked(&path).as_deref(), Some(&b"checked"[..]));
         std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o666))
             .unwrap();

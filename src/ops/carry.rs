@@ -12,8 +12,8 @@ use crate::context::Context;
 use crate::error::Result;
 use crate::nixconf::install::{Destination, Install};
 use crate::nixconf::netrc::Netrc;
+use crate::nixconf::picture::Picture;
 use crate::nixconf::store::Session;
-use crate::nixconf::view;
 use crate::providers::Sink;
 use crate::secret::Secret;
 
@@ -76,7 +76,9 @@ pub fn offer(ctx: &Context, session: &Session, sink: Sink, host: &str) -> Result
 
 /// The hosts of every substituter Nix reads.
 fn cache_hosts(ctx: &Context) -> HashSet<String> {
-    let settings = view::settings_in_order(&ctx.layout.nix_read_order()).unwrap_or_default();
+    let settings = Picture::read(&ctx.layout)
+        .map(|p| p.settings)
+        .unwrap_or_default();
     settings
         .iter()
         .filter(|s| s.name.ends_with("substituters"))
