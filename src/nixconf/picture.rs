@@ -46,6 +46,8 @@ pub struct Credential {
     pub file: PathBuf,
     /// The line of an `access-tokens` setting (netrc entries have none).
     pub line: Option<usize>,
+    /// A netrc entry's login.
+    pub login: Option<String>,
     /// A token pasted where the host belongs: no credential for any host.
     pub pasted: bool,
 }
@@ -97,6 +99,7 @@ impl Picture {
                 origin: Origin::AccessTokens,
                 file: t.file.clone(),
                 line: Some(t.line),
+                login: None,
                 pasted: pasted::token_shaped(&t.key),
             })
             .collect();
@@ -109,6 +112,7 @@ impl Picture {
                         origin: Origin::Netrc,
                         file: self.netrc_path.clone(),
                         line: None,
+                        login: entry.login.clone(),
                         pasted: pasted::token_shaped(host),
                     });
                 }

@@ -20,8 +20,7 @@ use crate::error::Result;
 use crate::nixconf::determinate;
 use crate::nixconf::hosts::Hosts;
 use crate::nixconf::install::{Install, Trust};
-use crate::nixconf::netrc::Netrc;
-use crate::nixconf::picture::Picture;
+use crate::nixconf::picture::{Origin, Picture};
 use crate::nixconf::{fsio, nix_version, pasted, tokens};
 use crate::ops::statuses::{self, TokenStatus};
 use crate::providers::Registry;
@@ -240,11 +239,10 @@ fn rows(
         })
         .collect();
     let netrc_path = &picture.netrc_path;
-    match &picture.netrc {
-        Ok(Some(netrc)) => rows.extend(netrc_rows(netrc, netrc_path, &provider_of)),
-        Ok(None) => {}
-        // Its logins are not listed: say why.
-        Err(e) => ctx.ui.warn(e),
+    rows.extend(netrc_rows(picture, &provider_of));
+    // When the netrc cannot be read, its logins are not listed: say why.
+    if let Err(e) = &picture.netrc {
+        ctx.ui.warn(e);
     }
     flag_pasted_tokens(&mut rows, lines);
     for source in [&ctx.layout.token_file, netrc_path] {
@@ -277,30 +275,25 @@ fn flag_pasted_tokens(rows: &mut [Row], lines: Vec<Option<usize>>) {
 }
 
 /// The rows of a netrc's entries that hold a password.
-fn netrc_rows(
-    netrc: &Netrc,
-    path: &std::path::Path,
-    provider_of: &dyn Fn(&str) -> Option<String>,
-) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for entry in netrc.entries() {
-        let (Some(host), Some(password)) = (&entry.machine, &entry.password) else {
-            continue;
-        };
-        rows.push(Row {
+fn netrc_rows(picture: &Picture, provider_of: &dyn Fn(&str) -> Option<String>) -> Vec<Row> {
+    picture
+        .credentials()
+        .into_iter()
+        .filter(|c| c.origin == Origin::Netrc)
+        .map(|c| Row {
             kind: "token",
-            host: host.clone(),
-            provider: provider_of(host),
+            provider: provider_of(&c.key),
+            host: c.key,
             user: None,
             scopes: Vec::new(),
             privileges: None,
             expires_at: None,
             status: TokenStatus::Unverified,
-            source: path.to_path_buf(),
-            token: mask(password),
-            secret: Some(password.clone()),
-            netrc_login: Some(entry.login.clone().unwrap_or_default()),
-            message: entry.login.as_ref().map(|l| {
+            source: c.file,
+            token: mask(&c.secret),
+            secret: Some(c.secret),
+            netrc_login: Some(c.login.clone().unwrap_or_default()),
+            message: c.login.as_ref().map(|l| {
                 // Some set-ups put the token in the login; it is masked like one.
                 let shown = if tokens::looks_like_token(l) || l.len() >= 30 {
                     mask(&Secret::from(l.as_str()))
@@ -309,9 +302,8 @@ fn netrc_rows(
                 };
                 format!("netrc login {shown}")
             }),
-        });
-    }
-    rows
+        })
+        .collect()
 }
 
 /// The substituter a cache token is for: the one remembered at login, else one Nix reads on the
