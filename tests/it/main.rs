@@ -54,6 +54,7 @@ mod prompts;
 mod providers;
 mod read_only;
 mod read_only_mount;
+mod reads_once;
 mod real_cache;
 mod real_cache_use;
 mod real_fetch;
