@@ -3,6 +3,7 @@
 
 use crate::error::Result;
 use crate::nixconf::paths::Layout;
+use crate::nixconf::picture::Picture;
 use crate::nixconf::store::{Note, Report};
 use crate::nixconf::view::{self, SeenToken};
 use crate::providers::{Registry, registry};
@@ -34,7 +35,9 @@ impl Context {
     /// The tokens Nix uses now; empty when its configuration cannot be read (the command that
     /// follows reports that itself).
     pub fn nix_tokens_now(&self) -> Vec<SeenToken> {
-        view::effective_tokens(&self.layout.nix_read_order()).unwrap_or_default()
+        Picture::read(&self.layout)
+            .map(|p| p.tokens_used().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Warns about what a change did to the tokens Nix uses that the user did not ask for.
@@ -44,13 +47,15 @@ impl Context {
         set: Option<(&str, &Secret<String>)>,
         removed: &[String],
     ) {
-        let Ok(settings) = view::settings_in_order(&self.layout.nix_read_order()) else {
+        let Ok(picture) = Picture::read(&self.layout) else {
             return;
         };
-        let mut after = view::access_tokens(&settings);
-        after.retain(|t| t.shadowed_by.is_none());
+        let after: Vec<SeenToken> = picture.tokens_used().cloned().collect();
         // When Nix does not read the token file at all, the store already said which line to add.
-        let read = settings.iter().any(|s| s.file == self.layout.token_file);
+        let read = picture
+            .settings
+            .iter()
+            .any(|s| s.file == self.layout.token_file);
         for sentence in view::surprises(before, &after, set.filter(|_| read), removed) {
             self.ui.warn(&sentence);
         }

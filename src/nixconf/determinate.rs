@@ -29,7 +29,6 @@
 use std::path::{Path, PathBuf};
 
 use super::conf::{ConfFile, Entry, resolve_include};
-use super::fsio::read_optional;
 use crate::error::{Error, Result};
 
 /// Determinate's file for local settings, beside the managed nix.conf.
@@ -75,7 +74,7 @@ pub fn detect(
     says_determinate: impl FnOnce() -> bool,
 ) -> Result<Option<Determinate>> {
     let managed_conf = system_dir.join("nix.conf");
-    let Some(text) = read_optional(&managed_conf)? else {
+    let Some(text) = super::seen::read_text(&managed_conf)? else {
         return Ok(None);
     };
     let custom_conf = system_dir.join(CUSTOM_CONF);
@@ -104,13 +103,23 @@ pub fn detect(
 /// [`detect`], asking the installed `nix --version` when the file alone does not tell.
 pub fn detect_installed(system_dir: &Path) -> Result<Option<Determinate>> {
     detect(system_dir, || {
-        super::nix_version::installed().is_some_and(|v| {
+        is_determinate(None, super::nix_version::installed)
+    })
+}
+
+/// Whether this is Determinate Nix: the one answer every command gets. The system nix.conf's text
+/// says so ([`managed_text`]), else `nix` asked for its version (`nix --version` names it).
+pub fn is_determinate(
+    system_text: Option<&str>,
+    nix: impl FnOnce() -> Option<super::nix_version::NixVersion>,
+) -> bool {
+    system_text.is_some_and(managed_text)
+        || nix().is_some_and(|v| {
             matches!(
                 v.implementation,
                 super::nix_version::Implementation::Determinate(_)
             )
         })
-    })
 }
 
 impl Determinate {
@@ -157,7 +166,7 @@ impl Determinate {
         if managed == netrc {
             return None;
         }
-        let listed = read_optional(&self.config_json)
+        let listed = super::seen::read_text(&self.config_json)
             .ok()
             .flatten()
             .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())

@@ -37,9 +37,10 @@ pub struct Staged<T> {
 }
 
 impl<T: Document> Staged<T> {
-    /// Reads `path` (a missing file is an empty document).
+    /// Reads `path` from the file itself (a missing file is an empty document): under the lock,
+    /// the verification before a write (see [`super::seen`]).
     pub fn read(path: &Path, mode: u32) -> Result<Self> {
-        Self::from_text(path, mode, fsio::read_optional(path)?)
+        Self::from_text(path, mode, super::seen::read_text_fresh(path)?)
     }
 
     /// The document `path` holds, read already as `orig` (`None` when it does not exist).
@@ -61,6 +62,7 @@ impl<T: Document> Staged<T> {
                 Some(path) => path.clone(),
                 None => fsio::write_target(&self.path)?,
             },
+            named: self.path.clone(),
             new: self.doc.render(),
             old: self.orig.clone(),
             mode: self.mode,
@@ -95,6 +97,8 @@ pub enum Role {
 #[derive(Debug)]
 pub struct Write {
     pub path: PathBuf,
+    /// The file as it was read (a link, when `path` is where it leads).
+    pub named: PathBuf,
     pub new: String,
     pub old: Option<String>,
     pub mode: u32,
@@ -164,7 +168,9 @@ fn write_one(
             old.as_bytes(),
         )?);
     }
-    fsio::write_atomic(guard, &w.path, w.new.as_bytes(), w.mode)
+    fsio::write_atomic(guard, &w.path, w.new.as_bytes(), w.mode)?;
+    super::seen::wrote(&[&w.path, &w.named], w.new.as_bytes());
+    Ok(())
 }
 
 /// Puts a written file back as it was (removes it when it did not exist).

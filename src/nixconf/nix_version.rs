@@ -7,7 +7,10 @@
 //! - Lix (`nix (Lix, like Nix) 2.9X.Y`) looks tokens up by the whole host in every version so
 //!   far (`getAccessToken(host)` in `lix/libfetchers/github.cc`), whatever its number says.
 
+use std::io::Read;
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 /// The first upstream Nix that matches `host/path` keys.
 pub const OWNER_KEYS_SINCE: (u32, u32) = (2, 27);
@@ -113,15 +116,42 @@ impl NixVersion {
     }
 }
 
-/// The installed Nix, when `nix` runs and says what it is.
+/// How long one `nix` command may take before nix-tokens goes on without its answer.
+const LIMIT: Duration = Duration::from_secs(5);
+
+/// The installed Nix, when `nix --version` answers within [`LIMIT`]: the one place that asks,
+/// once per run (every later call has the first answer).
 pub fn installed() -> Option<NixVersion> {
-    let out = Command::new("nix")
-        .arg("--version")
+    static ANSWER: OnceLock<Option<NixVersion>> = OnceLock::new();
+    ANSWER
+        .get_or_init(|| parse(&run_nix(&["--version"])?))
+        .clone()
+}
+
+/// The standard output of `nix ARGS` when it succeeds within [`LIMIT`].
+pub fn run_nix(args: &[&str]) -> Option<String> {
+    let mut child = Command::new("nix")
+        .args(args)
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::null())
-        .output()
+        .spawn()
         .ok()?;
-    parse(&String::from_utf8_lossy(&out.stdout))
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() < LIMIT => std::thread::sleep(Duration::from_millis(5)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+        }
+    };
+    let mut out = String::new();
+    child.stdout.take()?.read_to_string(&mut out).ok()?;
+    status.success().then_some(out)
 }
 
 /// A warning when the installed Nix does not use owner keys such as `key` (for `status`).

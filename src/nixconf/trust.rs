@@ -19,7 +19,16 @@ use crate::error::{Error, Result};
 /// Reads the state file `path` (`None` when there is none), refusing it with one sentence when
 /// another user owns it or other users may write it.
 pub fn read(path: &Path) -> Result<Option<String>> {
-    let Some(bytes) = read_of(path, None)? else {
+    text(path, read_as(path, None, false)?)
+}
+
+/// The same, from the file itself (under the lock, before a write).
+pub fn read_fresh(path: &Path) -> Result<Option<String>> {
+    text(path, read_as(path, None, true)?)
+}
+
+fn text(path: &Path, bytes: Option<Vec<u8>>) -> Result<Option<String>> {
+    let Some(bytes) = bytes else {
         return Ok(None);
     };
     String::from_utf8(bytes).map(Some).map_err(|_| {
@@ -36,6 +45,12 @@ pub fn read(path: &Path) -> Result<Option<String>> {
 /// or root, when other users may write it, when that user may not read it, or when it is not a
 /// regular file of at most 4 MiB.
 pub fn read_of(path: &Path, user: Option<u32>) -> Result<Option<Vec<u8>>> {
+    read_as(path, user, false)
+}
+
+/// [`read_of`]; the current user's file comes from what this run read of it (see
+/// [`super::seen`]) unless `fresh`.
+fn read_as(path: &Path, user: Option<u32>, fresh: bool) -> Result<Option<Vec<u8>>> {
     let owner = user.unwrap_or_else(|| rustix::process::geteuid().as_raw());
     let link = match fs::symlink_metadata(path) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -44,6 +59,13 @@ pub fn read_of(path: &Path, user: Option<u32>) -> Result<Option<Vec<u8>>> {
     };
     if link.file_type().is_symlink() {
         check_owner(path, link.uid(), owner, user.is_none())?;
+    }
+    // Read already in this run, and unchanged since (owner and mode included): not again.
+    if user.is_none()
+        && !fresh
+        && let Some(bytes) = super::seen::kept_checked(path)
+    {
+        return Ok(Some(bytes));
     }
     let (file, meta) = match fsio::open_regular(path)? {
         // A link to nothing: there is no state yet (a write says what to do about the link).
@@ -72,7 +94,11 @@ pub fn read_of(path: &Path, user: Option<u32>) -> Result<Option<Vec<u8>>> {
             path.display()
         )));
     }
-    fsio::read_limited(file, path, fsio::MAX_SIZE).map(Some)
+    let bytes = fsio::read_limited(file, path, fsio::MAX_SIZE)?;
+    if user.is_none() {
+        super::seen::keep_checked(path, &meta, &bytes);
+    }
+    Ok(Some(bytes))
 }
 
 /// Refuses `path` when `uid`, its owner, is neither `owner` (`mine`: the user running nix-tokens)

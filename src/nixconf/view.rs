@@ -10,8 +10,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::conf::{ConfFile, Entry, resolve_include};
-use super::fsio::{MAX_SIZE, Opened, open_regular, read_limited, read_optional};
 use super::pasted;
+use super::seen;
 use super::tokens::{ACCESS_TOKENS, EXTRA_ACCESS_TOKENS, TokenMap};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -78,9 +78,9 @@ fn walk(file: &Path, stack: &mut Vec<PathBuf>, out: &mut Vec<Setting>) -> Result
 
 /// The bytes of `file` as Nix would read them, or `None` where Nix skips it.
 fn read(file: &Path) -> Result<Option<Vec<u8>>> {
-    match open_regular(file)? {
-        Opened::File(f, _) => read_limited(f, file, MAX_SIZE).map(Some),
-        Opened::Missing | Opened::Directory | Opened::Unreadable(_) => Ok(None),
+    match seen::read(file)? {
+        seen::Read::Bytes(bytes) => Ok(Some(bytes.to_vec())),
+        seen::Read::Missing | seen::Read::Directory | seen::Read::Unreadable(_) => Ok(None),
     }
 }
 
@@ -192,13 +192,6 @@ pub fn access_tokens(settings: &[Setting]) -> Vec<SeenToken> {
     seen
 }
 
-/// The tokens Nix uses (the ones no later setting hides), from the files it reads in `files`.
-pub fn effective_tokens(files: &[PathBuf]) -> Result<Vec<SeenToken>> {
-    let mut seen = access_tokens(&settings_in_order(files)?);
-    seen.retain(|t| t.shadowed_by.is_none());
-    Ok(seen)
-}
-
 /// What a change did to the tokens Nix uses that the user did not ask for, as sentences: the key
 /// that was `set` if Nix does not use the new token, every other key whose token Nix stopped
 /// using, started using or swapped, and `removed` keys Nix still gets from another file.
@@ -258,14 +251,28 @@ pub fn surprises(
     out
 }
 
-/// The netrc file Nix uses: the last `netrc-file` setting, else `SYSTEM_DIR/netrc`.
+/// The netrc file Nix uses: the last `netrc-file` setting, else [`default_netrc`]. The one rule
+/// for which netrc a Nix process reads, given the settings it applies: the user's whole picture
+/// ([`super::picture`]), or the system configuration's alone ([`system_netrc`], what a daemon
+/// reads for a user it does not trust).
 pub fn netrc_file(settings: &[Setting], system_dir: &Path) -> PathBuf {
     settings
         .iter()
         .rev()
         .find(|s| s.name == "netrc-file")
         .map(|s| PathBuf::from(&s.value))
-        .unwrap_or_else(|| system_dir.join("netrc"))
+        .unwrap_or_else(|| default_netrc(system_dir))
+}
+
+/// The netrc Nix reads when no `netrc-file` names one: `SYSTEM_DIR/netrc`.
+pub fn default_netrc(system_dir: &Path) -> PathBuf {
+    system_dir.join("netrc")
+}
+
+/// The system configuration's netrc, with the system configuration's settings it comes from.
+pub fn system_netrc(system_dir: &Path) -> Result<(PathBuf, Vec<Setting>)> {
+    let system = file_settings(&[system_dir.join("nix.conf")])?;
+    Ok((netrc_file(&system, system_dir), system))
 }
 
 /// The line of `conf` (read from `conf_path`) through which `target` is included, directly or
@@ -293,7 +300,7 @@ fn includes_transitively(
     if !visited.insert(file.to_path_buf()) {
         return false;
     }
-    let Ok(Some(text)) = read_optional(file) else {
+    let Ok(Some(text)) = seen::read_text(file) else {
         return false;
     };
     ConfFile::parse(&text).entries().any(|(_, e)| match e {

@@ -10,11 +10,10 @@ use std::collections::HashSet;
 
 use crate::context::Context;
 use crate::error::Result;
-use crate::nixconf::fsio;
-use crate::nixconf::install::Install;
+use crate::nixconf::install::{Destination, Install};
 use crate::nixconf::netrc::Netrc;
+use crate::nixconf::picture::Picture;
 use crate::nixconf::store::Session;
-use crate::nixconf::view;
 use crate::providers::Sink;
 use crate::secret::Secret;
 
@@ -29,11 +28,14 @@ pub fn offer(ctx: &Context, session: &Session, sink: Sink, host: &str) -> Result
     }
     let install = Install::detect(&ctx.layout, false)?;
     let system = &install.system_netrc;
-    if !install.reads_user_settings() || session.netrc_path() == system.as_path() {
+    // Only where the process that substitutes reads this user's own netrc (Nix is not asked here,
+    // so this is exactly where it applies the user's settings).
+    let own = install.destination(Sink::Netrc, true, false) == Destination::Edited(Sink::Netrc);
+    if !own || session.netrc_path() == system.as_path() {
         return Ok(Vec::new());
     }
     // A system netrc this user may not read offers nothing (status says so).
-    let Ok(Some(text)) = fsio::read_optional(system) else {
+    let Ok(Some(text)) = crate::nixconf::seen::read_text(system) else {
         return Ok(Vec::new());
     };
     let caches = cache_hosts(ctx);
@@ -74,7 +76,9 @@ pub fn offer(ctx: &Context, session: &Session, sink: Sink, host: &str) -> Result
 
 /// The hosts of every substituter Nix reads.
 fn cache_hosts(ctx: &Context) -> HashSet<String> {
-    let settings = view::settings_in_order(&ctx.layout.nix_read_order()).unwrap_or_default();
+    let settings = Picture::read(&ctx.layout)
+        .map(|p| p.settings)
+        .unwrap_or_default();
     settings
         .iter()
         .filter(|s| s.name.ends_with("substituters"))

@@ -6,10 +6,9 @@
 
 use crate::context::Context;
 use crate::error::Result;
-use crate::nixconf::netrc::Netrc;
 use crate::nixconf::oauth::{OAuthLogin, OAuthLogins};
+use crate::nixconf::picture::Picture;
 use crate::nixconf::tokens::{key_host, key_wanted};
-use crate::nixconf::{fsio, view};
 use crate::secret::{Secret, fingerprint};
 use crate::time::{rfc3339_unix, unix_now};
 
@@ -98,21 +97,13 @@ pub fn unrenewable_expiring(
     wanted: &[String],
     warn_days: u64,
 ) -> Result<Vec<String>> {
-    let settings = view::settings_in_order(&ctx.layout.nix_read_order())?;
+    let picture = Picture::read(&ctx.layout)?;
     let logins = OAuthLogins::load(&ctx.layout.oauth)?;
-    let mut credentials: Vec<(String, Secret<String>)> = view::access_tokens(&settings)
+    let credentials: Vec<(String, Secret<String>)> = picture
+        .credentials()
         .into_iter()
-        .filter(|t| t.shadowed_by.is_none())
-        .map(|t| (t.key, t.token))
+        .map(|c| (c.key, c.secret))
         .collect();
-    let netrc_path = view::netrc_file(&settings, &ctx.layout.system_dir);
-    if let Ok(Some(text)) = fsio::read_optional(&netrc_path) {
-        for entry in Netrc::parse(&text).entries() {
-            if let (Some(host), Some(password)) = (&entry.machine, &entry.password) {
-                credentials.push((host.clone(), password.clone()));
-            }
-        }
-    }
     let now = unix_now();
     Ok(credentials
         .iter()

@@ -3,8 +3,6 @@
 //! first; and adding the helper to the user's git configuration, or taking out exactly what was
 //! added.
 
-use std::path::PathBuf;
-
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::gitcred::answer::{self, best_key, credential};
@@ -14,10 +12,10 @@ use crate::nixconf::fsio;
 use crate::nixconf::hosts::Hosts;
 use crate::nixconf::netrc::{Netrc, NetrcEntry};
 use crate::nixconf::oauth::OAuthLogins;
-use crate::nixconf::pasted;
 use crate::nixconf::paths::{HOSTS_FILE, Layout};
+use crate::nixconf::picture::{Origin, Picture};
 use crate::nixconf::tokens::{host_without_port, key_host};
-use crate::nixconf::view::{self, SeenToken};
+use crate::nixconf::view::SeenToken;
 use crate::ops::refresh::{RENEW_WITHIN, due, renew_due};
 use crate::providers::{Provider, Registry};
 use crate::time::unix_now;
@@ -42,7 +40,6 @@ fn answer(ctx: &Context, request: &Request, from_keyring: bool) -> Result<Option
         return Ok(None);
     };
     let registry = ctx.registry()?;
-    let files = ctx.layout.nix_read_order();
     let key_for = |tokens: &[SeenToken]| {
         best_key(
             tokens.iter().map(|t| t.key.as_str()),
@@ -51,11 +48,16 @@ fn answer(ctx: &Context, request: &Request, from_keyring: bool) -> Result<Option
         )
         .map(str::to_owned)
     };
-    let mut tokens = view::effective_tokens(&files)?;
-    let mut netrc = nix_netrc(&ctx.layout)?.map(|(_, netrc)| netrc);
-    if from_keyring {
-        crate::ops::keyring_store::add_for_git(ctx, &mut tokens, &mut netrc);
-    }
+    let mut picture = Picture::read(&ctx.layout)?;
+    // A keyring store's tokens come from the keyring itself for git (no runtime copy needed).
+    let used = |picture: &Picture| {
+        let mut tokens = picture.tokens_used().cloned().collect::<Vec<SeenToken>>();
+        if from_keyring {
+            crate::ops::keyring_store::add_for_git(ctx, &mut tokens, &mut None);
+        }
+        tokens
+    };
+    let mut tokens = used(&picture);
     let mut expires_at = None;
     // A login kept in netrc (Gitea, Forgejo) has the host for its key and no access-tokens entry;
     // its expiry is the netrc token's.
@@ -65,10 +67,8 @@ fn answer(ctx: &Context, request: &Request, from_keyring: bool) -> Result<Option
         Renewed::Valid { at, renewed } => {
             expires_at = at;
             if renewed {
-                tokens = view::effective_tokens(&files)?;
-                if from_keyring {
-                    crate::ops::keyring_store::add_for_git(ctx, &mut tokens, &mut None);
-                }
+                picture = Picture::read(&ctx.layout)?;
+                tokens = used(&picture);
             }
         }
         // A token that has run out is no use to git: let it ask elsewhere.
@@ -77,6 +77,10 @@ fn answer(ctx: &Context, request: &Request, from_keyring: bool) -> Result<Option
     let hosts = remembered_hosts(&ctx.layout)?;
     let provider = |host: &str| registry.serving(host, &hosts);
     let account = |host: &str| hosts.get(host).and_then(|h| h.user.clone());
+    let mut netrc = picture.netrc.ok().flatten();
+    if from_keyring {
+        crate::ops::keyring_store::add_for_git(ctx, &mut Vec::new(), &mut netrc);
+    }
     let (username, password) = match answering(&tokens, netrc.as_ref(), &host, path.as_deref()) {
         None => return Ok(None),
         Some(Answered::Key(seen)) => {
@@ -193,16 +197,6 @@ fn renew_if_due(ctx: &Context, registry: &Registry, key: &str) -> Result<Renewed
     })
 }
 
-/// The netrc Nix reads, with its path, when there is one.
-fn nix_netrc(layout: &Layout) -> Result<Option<(PathBuf, Netrc)>> {
-    let settings = view::settings_in_order(&layout.nix_read_order())?;
-    let path = view::netrc_file(&settings, &layout.system_dir);
-    Ok(fsio::read_optional(&path)
-        .ok()
-        .flatten()
-        .map(|text| (path, Netrc::parse(&text))))
-}
-
 /// The hosts that have a token Nix sees, each with whether it has owner keys.
 fn hosts_with_tokens(ctx: &Context) -> Result<Vec<(String, bool)>> {
     let mut hosts: Vec<(String, bool)> = Vec::new();
@@ -211,24 +205,13 @@ fn hosts_with_tokens(ctx: &Context) -> Result<Vec<(String, bool)>> {
         None => hosts.push((host.to_owned(), owner)),
     };
     // A token pasted where the host belongs is never put in git's configuration.
-    for seen in view::effective_tokens(&ctx.layout.nix_read_order())? {
-        match pasted::token_shaped(&seen.key) {
-            true => ctx.ui.warn(&pasted::fix_sentence(
-                &seen.key,
-                &seen.file,
-                Some(seen.line),
-            )),
-            false => add(key_host(&seen.key), seen.key.contains('/')),
-        }
-    }
-    if let Some((path, netrc)) = nix_netrc(&ctx.layout)? {
-        for entry in netrc.entries() {
-            if let (Some(machine), Some(_)) = (&entry.machine, &entry.password) {
-                match pasted::token_shaped(machine) {
-                    true => ctx.ui.warn(&pasted::fix_sentence(machine, &path, None)),
-                    false => add(machine, false),
-                }
-            }
+    for credential in Picture::read(&ctx.layout)?.credentials() {
+        match credential.pasted {
+            true => ctx.ui.warn(&credential.fix_sentence()),
+            false => add(
+                key_host(&credential.key),
+                credential.origin == Origin::AccessTokens && credential.key.contains('/'),
+            ),
         }
     }
     // netrc names no port: a renewable login kept there names the host with its port, which git

@@ -10,9 +10,9 @@ use crate::http::{self, Http};
 use crate::nixconf::ci_logins;
 use crate::nixconf::hosts::{HostInfo, Hosts};
 use crate::nixconf::oauth::OAuthLogin;
+use crate::nixconf::picture::Picture;
 use crate::nixconf::store::{Note, Session};
 use crate::nixconf::tokens::{host_without_port, key_host};
-use crate::nixconf::view;
 use crate::nixconf::{pasted, pixi};
 use crate::ops::refresh::remembered_endpoint;
 use crate::providers::forge::Site;
@@ -87,7 +87,8 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &LogoutPlan) -> Result<bool
         };
         let files = remove_all(ctx, registry, &mut session, (&remembered, plan), &keys)?;
         let asked = (keys, files);
-        if plan.dry_run || plan.force || agreed.as_ref() == Some(&asked) {
+        // With --yes nothing is asked, so nothing needs reading afresh after the question.
+        if plan.dry_run || plan.force || ctx.ui.assume_yes || agreed.as_ref() == Some(&asked) {
             break (session, asked.0, to_revoke, cannot);
         }
         drop(session);
@@ -385,9 +386,8 @@ fn nothing_to_log_out(ctx: &Context) -> Error {
 
 /// The error for a key nix-tokens does not hold: where Nix gets it instead, if anywhere.
 fn not_found(ctx: &Context, key: &str) -> Error {
-    let files = ctx.layout.nix_read_order();
-    let elsewhere = view::settings_in_order(&files)
-        .map(|s| view::access_tokens(&s))
+    let elsewhere = Picture::read(&ctx.layout)
+        .map(|p| p.tokens)
         .unwrap_or_default()
         .into_iter()
         .find(|t| t.key == key);

@@ -8,7 +8,7 @@ use super::carry;
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::nixconf::hosts::{HostInfo, PixiLink};
-use crate::nixconf::install::{Install, Trust, Verdict};
+use crate::nixconf::install::{Destination, Install};
 use crate::nixconf::nix_version;
 use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::store::Session;
@@ -96,39 +96,13 @@ pub fn check_cache_destination(
     let Some(provider) = target.provider.filter(|p| p.forge().serves_substitutes()) else {
         return Ok(());
     };
-    if !install.daemon || system {
+    let Destination::SystemNetrc { netrc, why } = install.destination(Sink::Netrc, true, system)
+    else {
         return Ok(());
-    }
-    let why = match &install.trust {
-        _ if install.ignores_user_netrc() => {
-            "Nix 2.34.0's daemon ignores a trusted user's own netrc-file (fixed in 2.34.1)"
-                .to_owned()
-        }
-        Trust::Own => return Ok(()),
-        Trust::Daemon {
-            verdict: Verdict::Trusted,
-            ..
-        } => return Ok(()),
-        Trust::Daemon { verdict, asked } => {
-            let from = if *asked {
-                "Nix says so".to_owned()
-            } else {
-                format!("estimated from {}", install.system_conf.display())
-            };
-            match verdict {
-                Verdict::NotAllowed => {
-                    format!("the nix-daemon does not let this user connect (allowed-users; {from})")
-                }
-                _ => format!(
-                    "the nix-daemon does not trust this user ({from}), so it ignores this user's own netrc; a user in its trusted-users may log in without --system"
-                ),
-            }
-        }
-        Trust::Unknown(why) => why.clone(),
     };
     Err(Error::usage(format!(
         "on this machine the nix-daemon downloads from binary caches, and it reads only {}; run the command as root with --system: `sudo nix-tokens --system {again}` (on NixOS: `programs.nix-tokens.cacheTokens.\"{}\" = {{ file = …; provider = \"{}\"; }};`). Why: {why}. The daemon also ignores the substituters of a user it does not trust, unless the system configuration lists them in `trusted-substituters`: `--system` puts the cache's substituter and key in the system configuration.",
-        install.system_netrc.display(),
+        netrc.display(),
         target.host,
         provider.name
     )))

@@ -18,15 +18,7 @@ pub enum Kind {
     NixCache,
 }
 
-/// Where Nix reads a host's token from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Sink {
-    /// The `access-tokens` setting, read by Nix's `github:`, `gitlab:` and `sourcehut:` fetchers.
-    AccessTokens,
-    /// A netrc entry, read by every curl download Nix makes.
-    Netrc,
-}
+pub use crate::nixconf::install::Sink;
 
 /// One provider, as its file describes it.
 #[derive(Debug, Clone, Deserialize)]

@@ -127,11 +127,7 @@ fn nix_reads_the_cache_with_the_watchers_renewed_token(nix: &Nix) {
     let url = format!("https://{}", cache.host);
     let before = cache.requests().len();
     let out = open_store(&f, nix, &url);
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &watcher.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+    crate::support::terminate(watcher.id());
     let watched = wait_bounded(watcher, Duration::from_secs(5), "the watcher");
     assert!(
         out.status.success(),

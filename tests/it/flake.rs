@@ -7,28 +7,33 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::support::{available, program};
+
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `nix-instantiate`, or `None` outside CI when Nix is not installed.
+/// `nix-instantiate`, or `None` (the test skips, saying so) outside CI when Nix is not installed.
 fn nix_instantiate() -> Option<Command> {
-    let found = std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join("nix-instantiate"))
-        .find(|p| p.is_file());
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install Nix (apt-get install nix-bin) for this test"
-        );
-        eprintln!("skipping: nix-instantiate is not installed");
-    }
-    let mut cmd = Command::new(found?);
+    let found = program("nix-instantiate", "Nix: apt-get install nix-bin")?;
+    let mut cmd = Command::new(found);
     cmd.args(["--store", "dummy://"])
         .env_remove("NIX_CONFIG")
         .env("NIX_CONF_DIR", repo().join("nix"))
         .env("NIX_USER_CONF_FILES", "/nonexistent");
     Some(cmd)
+}
+
+/// The flake's file `name`, or `None` (the test skips, saying so) where it is not: the package's
+/// source (`src` in nix/package.nix) is the program and its tests, not the files that build it,
+/// so inside the package's own build the flake is not there to check.
+fn flake_file(name: &str) -> Option<PathBuf> {
+    let path = repo().join(name);
+    available(
+        path.is_file(),
+        &format!("{name} is not in this source tree (the package's source is the program, its tests and docs only)"),
+    )
+    .then_some(path)
 }
 
 fn nix_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -64,9 +69,11 @@ fn every_nix_file_parses() {
 
 #[test]
 fn flake_lock_pins_the_agreed_nixpkgs() {
+    let Some(lock) = flake_file("flake.lock") else {
+        return;
+    };
     let lock: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(repo().join("flake.lock")).unwrap())
-            .expect("flake.lock is JSON");
+        serde_json::from_str(&std::fs::read_to_string(lock).unwrap()).expect("flake.lock is JSON");
     assert_eq!(lock["version"], 7);
     assert_eq!(lock["root"], "root");
     let inputs = lock["nodes"]["root"]["inputs"].as_object().unwrap();
@@ -85,10 +92,12 @@ fn flake_lock_pins_the_agreed_nixpkgs() {
 
 #[test]
 fn the_flake_has_every_output() {
+    let Some(flake) = flake_file("flake.nix") else {
+        return;
+    };
     let Some(mut cmd) = nix_instantiate() else {
         return;
     };
-    let flake = repo().join("flake.nix");
     let expr = format!(
         r#"
         let
@@ -152,7 +161,10 @@ fn the_flake_has_every_output() {
 fn the_package_builds_from_the_lock_file_and_installs_docs() {
     // What cannot be evaluated without nixpkgs is read: the package must use Cargo.lock (no
     // vendor hash), take its version from Cargo.toml, and install completions and the man page.
-    let package = std::fs::read_to_string(repo().join("nix/package.nix")).unwrap();
+    let Some(package) = flake_file("nix/package.nix") else {
+        return;
+    };
+    let package = std::fs::read_to_string(package).unwrap();
     for needle in [
         "cargoLock.lockFile = ../Cargo.lock",
         "../providers",
@@ -165,4 +177,73 @@ fn the_package_builds_from_the_lock_file_and_installs_docs() {
     ] {
         assert!(package.contains(needle), "nix/package.nix lacks `{needle}`");
     }
+}
+
+/// What nix/package.nix builds from and checks with, as nixpkgs' own lib evaluates it (with the
+/// recent Nix: the fileset library needs `builtins.readFileType`), through `.ci/sandbox.nix`, the
+/// evaluation CI's sandbox build uses: the program, its tests and the pages they check, not the
+/// flake, nix/, CI's files or a build's output; git and util-linux for the tests.
+#[test]
+fn the_package_builds_from_the_program_its_tests_and_docs() {
+    use crate::support::nix::{Nix, Which};
+    let Some(eval) = flake_file(".ci/sandbox.nix") else {
+        return;
+    };
+    let Some(lib) = crate::support::module_eval::nixpkgs_lib() else {
+        return;
+    };
+    let Some(nix) = Nix::find(Which::Recent) else {
+        return;
+    };
+    let attr = |name: &str| {
+        let expr = format!(
+            "(import {} {{ lib = import {}; }}).{name}",
+            eval.display(),
+            lib.display()
+        );
+        let out = Command::new(nix.sibling("nix"))
+            .args(["--extra-experimental-features", "nix-command"])
+            .args(["eval", "--store", "dummy://", "--raw", "--impure", "--expr"])
+            .arg(&expr)
+            .env("NIX_TOKENS_CHROOT_BIND", &lib)
+            .current_dir(repo())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let files = attr("files");
+    let files: Vec<&str> = files.lines().collect();
+    for needed in [
+        "./Cargo.toml",
+        "./Cargo.lock",
+        "./build.rs",
+        "./providers/github.toml",
+        "./src/main.rs",
+        "./tests/it/main.rs",
+        "./README.md",
+        "./docs/SUMMARY.md",
+        "./docs/install.md",
+    ] {
+        assert!(files.contains(&needed), "the source lacks {needed}");
+    }
+    for file in &files {
+        let kept_out = [
+            "./flake.",
+            "./nix/",
+            "./.ci/",
+            "./target/",
+            "./docs/book/",
+            "./ci/",
+        ];
+        assert!(
+            !kept_out.iter().any(|p| file.starts_with(p)),
+            "the source holds {file}"
+        );
+    }
+    assert_eq!(attr("nativeCheckInputs"), "git\nutil-linux");
 }

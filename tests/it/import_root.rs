@@ -185,12 +185,7 @@ fn import_needs_system_and_a_user() {
 /// root, as `sudo nix-tokens --system import` does.
 #[test]
 fn from_user_reads_that_users_home() {
-    if !rustix_is_root() || which_program("useradd").is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI runs this test as root with useradd"
-        );
-        eprintln!("skipping: needs root and useradd");
+    if !root_with(&["useradd"]) {
         return;
     }
     let (alice, root) = alice_and_root();
@@ -226,19 +221,4 @@ fn from_user_reads_that_users_home() {
         stderr(&out)
     );
     assert!(read(&root.etc.join("access-tokens.conf")).contains(GH));
-}
-
-fn rustix_is_root() -> bool {
-    std::fs::metadata("/proc/self")
-        .map(|m| {
-            use std::os::unix::fs::MetadataExt;
-            m.uid() == 0
-        })
-        .unwrap_or(false)
-}
-
-fn which_program(name: &str) -> Option<std::path::PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
 }

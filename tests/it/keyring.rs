@@ -9,14 +9,10 @@ use crate::support::*;
 
 /// The real session bus, when the test run provides a keyring to use.
 fn keyring_bus() -> Option<String> {
-    if std::env::var_os("NIX_TOKENS_TEST_KEYRING").is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run the tests with a keyring (NIX_TOKENS_TEST_KEYRING=1, see .ci/run)"
-        );
-        eprintln!(
-            "skipping: no test keyring (set NIX_TOKENS_TEST_KEYRING=1 inside dbus-run-session)"
-        );
+    if !available(
+        std::env::var_os("NIX_TOKENS_TEST_KEYRING").is_some(),
+        "no test keyring (set NIX_TOKENS_TEST_KEYRING=1 inside dbus-run-session, see .ci/run)",
+    ) {
         return None;
     }
     Some(std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("a session bus with the keyring"))

@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod action;
 mod bad_input;
 mod cache_answers;
 mod cache_use;
@@ -54,6 +55,7 @@ mod prompts;
 mod providers;
 mod read_only;
 mod read_only_mount;
+mod reads_once;
 mod real_cache;
 mod real_cache_use;
 mod real_fetch;

@@ -661,12 +661,8 @@ fn chromium() -> Option<String> {
             .output()
             .is_ok_and(|o| o.status.success())
     });
-    if found.is_none() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install chromium (see .ci/run)"
-        );
-        eprintln!("skipping: no chromium");
+    if !available(found.is_some(), "no chromium (see .ci/run)") {
+        return None;
     }
     found.map(str::to_owned)
 }

@@ -132,6 +132,9 @@ fn meanwhile(env: &TestEnv, args: &[&str]) {
 
 #[test]
 fn replace_it_is_asked_without_the_lock_and_asked_again_when_the_token_changed() {
+    if program("script", "util-linux").is_none() {
+        return;
+    }
     let env = TestEnv::new();
     env.set_token("github.com", OLD);
     let mut term = Terminal::start(&env, &["set-token", "github.com", NEW]);
@@ -156,6 +159,9 @@ fn replace_it_is_asked_without_the_lock_and_asked_again_when_the_token_changed()
 
 #[test]
 fn the_logout_menu_and_its_question_wait_without_the_lock() {
+    if program("script", "util-linux").is_none() {
+        return;
+    }
     let env = TestEnv::new();
     env.set_token("github.com", OLD);
     let mut term = Terminal::start(&env, &["logout"]);

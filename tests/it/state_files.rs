@@ -5,7 +5,7 @@
 //! a loopback address, as at login) before a refresh token or access token goes to them.
 
 use std::fs;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -22,10 +22,6 @@ fn hosts_file(env: &TestEnv) -> PathBuf {
 
 fn oauth_file(env: &TestEnv) -> PathBuf {
     env.config_dir().join(".nix-tokens-oauth.json")
-}
-
-fn running_as_root() -> bool {
-    fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(1) == 0
 }
 
 /// The uid of a second user, made with `useradd` the first time.
@@ -94,7 +90,7 @@ fn a_host_file_others_can_write_is_refused_and_nothing_is_sent() {
 
 #[test]
 fn a_host_file_another_user_owns_is_refused_and_nothing_is_sent() {
-    if !running_as_root() {
+    if !root_with(&["useradd"]) {
         return;
     }
     let attacker = fake_forge::github(GH, "repo");

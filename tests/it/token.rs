@@ -152,6 +152,9 @@ fn at_terminal(env: &TestEnv, args: &[&str]) -> Output {
 
 #[test]
 fn a_terminal_gets_the_token_only_with_yes() {
+    if program("script", "util-linux").is_none() {
+        return;
+    }
     let env = TestEnv::new();
     env.set_token("github.com", TOKEN);
     let out = at_terminal(&env, &["github.com"]);

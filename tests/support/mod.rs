@@ -394,8 +394,69 @@ pub fn nix_access_tokens(config: &serde_json::Value) -> BTreeMap<String, String>
         .collect()
 }
 
+/// Whether a test has what it needs: `true` when `present`. Otherwise the test is to skip: it says
+/// so and names what is missing (`missing`, with where to get it), and gets `false`; on CI, which
+/// provides everything the tests use (`.ci/run`), it fails instead. Nix's build sandbox is not CI:
+/// a test skips there, saying why, when it needs what the sandbox lacks (a nix-daemon, root, a
+/// browser, a keyring, files that are not in the package's source).
+pub fn available(present: bool, missing: &str) -> bool {
+    if !present {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must provide what this test needs: {missing}"
+        );
+        eprintln!("skipping: {missing}");
+    }
+    present
+}
+
+/// The program `name` on `PATH`, or `None` when it is not installed and the test is to skip (see
+/// [`available`]); `package` says where it comes from.
+pub fn program(name: &str, package: &str) -> Option<PathBuf> {
+    let found = which(name);
+    if available(
+        found.is_some(),
+        &format!("{name} is not on PATH (install {package})"),
+    ) {
+        found
+    } else {
+        None
+    }
+}
+
+/// Whether the test runs as root with `programs` on `PATH` (to make users, or to give files to
+/// another user), or is to skip (see [`available`]).
+pub fn root_with(programs: &[&str]) -> bool {
+    let root = fs::metadata("/proc/self").is_ok_and(|m| {
+        use std::os::unix::fs::MetadataExt as _;
+        m.uid() == 0
+    });
+    let missing: Vec<&str> = programs
+        .iter()
+        .copied()
+        .filter(|p| which(p).is_none())
+        .collect();
+    let why = if root {
+        format!(
+            "{} not on PATH (the test makes another user)",
+            missing.join(" and ")
+        )
+    } else {
+        "not root (the test makes another user)".to_owned()
+    };
+    available(root && missing.is_empty(), &why)
+}
+
 fn which(name: &str) -> Option<PathBuf> {
     std::env::split_paths(&std::env::var_os("PATH")?)
         .map(|d| d.join(name))
         .find(|p| p.is_file())
+}
+
+/// SIGTERM to `pid`, sent by the test itself: a `kill` program is not everywhere the tests run
+/// (Nix's build sandbox has none). A process that has already gone is no error.
+pub fn terminate(pid: u32) {
+    let pid = rustix::process::Pid::from_raw(pid.try_into().expect("a process id fits"))
+        .expect("a process id");
+    let _ = rustix::process::kill_process(pid, rustix::process::Signal::TERM);
 }

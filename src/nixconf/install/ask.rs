@@ -1,46 +1,8 @@
-//! Asking the installed Nix, with a time limit: what it is (`nix --version`) and whether the
-//! daemon trusts this user (`nix store info --json`, or `store ping` before Nix 2.19 and on Lix,
-//! whose `trusted` key a 2.15+ daemon fills in).
+//! Asking the installed Nix, with a time limit, whether the daemon trusts this user: `nix store
+//! info --json`, or `store ping` before Nix 2.19 and on Lix, whose `trusted` key a 2.15+ daemon
+//! fills in. What Nix it is, [`crate::nixconf::nix_version::installed`] asks, once a run.
 
-use std::io::Read;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-use crate::nixconf::nix_version::{self, Implementation, NixVersion};
-
-/// How long one `nix` command may take before nix-tokens goes on without its answer.
-const LIMIT: Duration = Duration::from_secs(5);
-
-/// The standard output of `nix ARGS` when it succeeds within [`LIMIT`].
-fn nix(args: &[&str]) -> Option<String> {
-    let mut child = Command::new("nix")
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() < LIMIT => std::thread::sleep(Duration::from_millis(5)),
-            _ => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return None;
-            }
-        }
-    };
-    let mut out = String::new();
-    child.stdout.take()?.read_to_string(&mut out).ok()?;
-    status.success().then_some(out)
-}
-
-/// What `nix --version` says, when `nix` answers in time.
-pub fn version() -> Option<NixVersion> {
-    nix_version::parse(&nix(&["--version"])?)
-}
+use crate::nixconf::nix_version::{Implementation, NixVersion, run_nix as nix};
 
 /// What the daemon says of this user's trust, when this Nix can ask and the daemon answers:
 /// `nix store info --json` from Nix 2.19, `nix store ping --json` (its older name, which Lix

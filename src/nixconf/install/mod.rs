@@ -11,15 +11,17 @@
 //! process, with the netrc the user's configuration names (REFERENCE.md §2, "The daemon's trust").
 
 mod ask;
-mod picture;
+mod destination;
+mod summary;
 pub mod trust;
 
 use std::path::{Path, PathBuf};
 
-use super::nix_version::{Implementation, NixVersion};
+use super::nix_version::NixVersion;
 use super::paths::Layout;
 use super::view;
 use crate::error::Result;
+pub use destination::{Destination, Sink};
 pub use trust::Verdict;
 
 /// How Nix is installed here, as far as credentials go.
@@ -95,8 +97,7 @@ impl Install {
     /// [`view::settings_in_order`]).
     pub fn with(layout: &Layout, ask: bool, settings: &[view::Setting]) -> Result<Self> {
         let system_conf = layout.system_dir.join("nix.conf");
-        let system = view::file_settings(std::slice::from_ref(&system_conf))?;
-        let system_netrc = view::netrc_file(&system, &layout.system_dir);
+        let (system_netrc, system) = view::system_netrc(&layout.system_dir)?;
         // The user's own settings: everything but the system file's (and what it includes).
         let system_files: Vec<&PathBuf> = system.iter().map(|s| &s.file).collect();
         let user_netrc = settings
@@ -107,7 +108,9 @@ impl Install {
             .map(|s| PathBuf::from(&s.value));
         let daemon = uses_daemon();
         // `nix --version` costs a process: only where the answer changes something.
-        let nix = (ask && daemon).then(ask::version).flatten();
+        let nix = (ask && daemon)
+            .then(super::nix_version::installed)
+            .flatten();
         let trust = if daemon {
             daemon_trust(&system_conf, &system, nix.as_ref())
         } else {
@@ -180,10 +183,10 @@ impl Install {
     /// where system settings and credentials go on such an install; everything else here holds
     /// for it as for upstream Nix.
     pub fn determinate(&self) -> bool {
-        matches!(
-            self.nix.as_ref().map(|v| &v.implementation),
-            Some(Implementation::Determinate(_))
-        )
+        let text = crate::nixconf::seen::read_text(&self.system_conf)
+            .ok()
+            .flatten();
+        super::determinate::is_determinate(text.as_deref(), || self.nix.clone())
     }
 }
 
@@ -201,8 +204,7 @@ fn daemon_trust(system_conf: &Path, system: &[view::Setting], nix: Option<&NixVe
             asked: true,
         };
     }
-    if let Ok(crate::nixconf::fsio::Opened::Unreadable(e)) =
-        crate::nixconf::fsio::open_regular(system_conf)
+    if let Ok(crate::nixconf::seen::Read::Unreadable(e)) = crate::nixconf::seen::read(system_conf)
         && e.kind() == std::io::ErrorKind::PermissionDenied
     {
         return Trust::Unknown(format!(

@@ -89,7 +89,7 @@ pub fn this_user() -> Who {
     let uid = rustix::process::getuid().as_raw();
     let gid = rustix::process::getgid().as_raw();
     let read = |p: &str| {
-        crate::nixconf::fsio::read_optional(Path::new(p))
+        crate::nixconf::seen::read_text(Path::new(p))
             .ok()
             .flatten()
             .unwrap_or_default()

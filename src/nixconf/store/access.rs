@@ -109,13 +109,9 @@ fn owner_hint(path: &Path) -> String {
     )
 }
 
-/// Whether this process may write `path`, found by opening it for appending (nothing is written),
-/// non-blocking, so that a FIFO there never makes it wait for a reader.
+/// Whether this process (its effective user) may write `path`, asked of the kernel without
+/// opening it (a read-only mount answers no).
 fn is_writable(path: &Path) -> bool {
-    use std::os::unix::fs::OpenOptionsExt;
-    fs::OpenOptions::new()
-        .append(true)
-        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits() as i32)
-        .open(path)
-        .is_ok()
+    use rustix::fs::{Access, AtFlags, CWD, accessat};
+    accessat(CWD, path, Access::WRITE_OK, AtFlags::EACCESS).is_ok()
 }

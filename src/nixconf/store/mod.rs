@@ -107,8 +107,8 @@ impl<'a> Session<'a> {
         remove_stale_temp_files(&guard, layout, &written);
         Ok(Session {
             netrc: Staged::read(&netrc_path, 0o600)?,
-            hosts: Staged::from_text(&layout.hosts, 0o600, trust::read(&layout.hosts)?)?,
-            oauth: Staged::from_text(&layout.oauth, 0o600, trust::read(&layout.oauth)?)?,
+            hosts: Staged::from_text(&layout.hosts, 0o600, trust::read_fresh(&layout.hosts)?)?,
+            oauth: Staged::from_text(&layout.oauth, 0o600, trust::read_fresh(&layout.oauth)?)?,
             guard,
             layout,
             access,

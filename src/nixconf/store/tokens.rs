@@ -176,7 +176,7 @@ impl Session<'_> {
             )));
         }
         // The netrc Nix reads by default needs no `netrc-file` (and so no include either).
-        let default = self.layout.system_dir.join("netrc");
+        let default = view::default_netrc(&self.layout.system_dir);
         let named = self.netrc_is_ours && self.netrc.path != default;
         if named {
             self.check_netrc_path()?;
@@ -222,9 +222,9 @@ impl Session<'_> {
     }
 
     fn warn_hidden_system_netrc(&mut self) {
-        let system = view::file_settings(&[self.layout.system_dir.join("nix.conf")])
-            .map(|s| view::netrc_file(&s, &self.layout.system_dir))
-            .unwrap_or_else(|_| self.layout.system_dir.join("netrc"));
+        let system = view::system_netrc(&self.layout.system_dir)
+            .map(|(netrc, _)| netrc)
+            .unwrap_or_else(|_| view::default_netrc(&self.layout.system_dir));
         if system.exists() && system != self.netrc.path {
             self.notes.push(Note::Warn(format!(
                 "Nix will now read {} instead of {} for this user; copy any entries you still need from {} into {}",

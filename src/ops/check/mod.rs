@@ -33,9 +33,9 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::gitcred::gitconfig::GitConfig;
 use crate::nixconf::hosts::Hosts;
-use crate::nixconf::netrc::Netrc;
+use crate::nixconf::picture::Picture;
 use crate::nixconf::tokens::key_host;
-use crate::nixconf::{fsio, nix_version, pasted, view};
+use crate::nixconf::{nix_version, pasted};
 use crate::ops::statuses::{self, InputVerdict};
 use crate::providers::Registry;
 use crate::secret::mask;
@@ -152,23 +152,19 @@ fn no_lock(lock: &Path) -> Error {
 /// What Nix and git will read. `nix --version` and git's configuration are read only when an
 /// input needs them.
 fn seen(ctx: &Context, fetches: &[Fetch]) -> Result<Seen> {
-    let settings = view::settings_in_order(&ctx.layout.nix_read_order())?;
-    let mut tokens = view::access_tokens(&settings);
-    tokens.retain(|t| t.shadowed_by.is_none());
+    let picture = Picture::read(&ctx.layout)?;
     // A token pasted where the host belongs is no credential for any input.
-    tokens.retain(|t| {
-        let pasted = pasted::token_shaped(&t.key);
-        if pasted {
-            ctx.ui
-                .warn(&pasted::fix_sentence(&t.key, &t.file, Some(t.line)));
+    let mut tokens = Vec::new();
+    for t in picture.tokens_used() {
+        match pasted::token_shaped(&t.key) {
+            true => ctx
+                .ui
+                .warn(&pasted::fix_sentence(&t.key, &t.file, Some(t.line))),
+            false => tokens.push(t.clone()),
         }
-        !pasted
-    });
-    let netrc_path = view::netrc_file(&settings, &ctx.layout.system_dir);
-    let netrc = fsio::read_optional(&netrc_path)
-        .ok()
-        .flatten()
-        .map(|text| Netrc::parse(&text));
+    }
+    let netrc_path = picture.netrc_path;
+    let netrc = picture.netrc.ok().flatten();
     let needs_nix = fetches.iter().any(|f| match &f.target {
         Target::Forge { fetcher, host, .. } => {
             (fetcher == "github" && host != "github.com")

@@ -9,8 +9,8 @@ use crate::error::{Error, Result};
 use crate::http::{Http, may_carry_token};
 use crate::nixconf::cache_rules::{cache_problem, trusted_keys};
 use crate::nixconf::hosts::Hosts;
+use crate::nixconf::picture::Picture;
 use crate::nixconf::store::{NixConfAccess, nix_conf_access};
-use crate::nixconf::view;
 use crate::providers::cache_use::{self, CacheUse};
 use crate::secret::Secret;
 
@@ -55,7 +55,9 @@ pub async fn settings(
 /// material included (what this host's own earlier login added is being replaced, so it does
 /// not count). `source` says who gave them (`was given`, `URL named`).
 fn rule(ctx: &Context, plan: &LoginPlan, cache: &CacheUse, source: &str) -> Result<()> {
-    let settings = view::settings_in_order(&ctx.layout.nix_read_order()).unwrap_or_default();
+    let settings = Picture::read(&ctx.layout)
+        .map(|p| p.settings)
+        .unwrap_or_default();
     let replaced = Hosts::load(&ctx.layout.hosts)
         .ok()
         .and_then(|h| h.get(&plan.target.host).map(|i| i.public_keys.clone()))

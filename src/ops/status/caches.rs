@@ -11,7 +11,6 @@ use serde::Serialize;
 
 use super::trust;
 use crate::http::{self, Http};
-use crate::nixconf::fsio;
 use crate::nixconf::hosts::Hosts;
 use crate::nixconf::install::Install;
 use crate::nixconf::netrc::Netrc;
@@ -78,7 +77,7 @@ pub fn substituters(settings: &[Setting]) -> Vec<String> {
 
 /// The rows of `urls`, with the credential the downloading process of `install` will send.
 pub fn rows(urls: &[String], install: &Install) -> Vec<CacheRow> {
-    let netrc = fsio::read_optional(&install.netrc)
+    let netrc = crate::nixconf::seen::read_text(&install.netrc)
         .ok()
         .flatten()
         .map(|text| Netrc::parse(&text))

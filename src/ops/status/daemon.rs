@@ -12,8 +12,7 @@ use std::path::PathBuf;
 use super::Row;
 use super::caches::{self, CacheRow};
 use crate::context::Context;
-use crate::nixconf::fsio;
-use crate::nixconf::install::{Install, Trust, Verdict};
+use crate::nixconf::install::{Destination, Install, Sink, Trust, Verdict};
 use crate::nixconf::netrc::Netrc;
 use crate::nixconf::view::{self, Setting};
 use crate::providers::Registry;
@@ -77,7 +76,12 @@ fn untrusted(
         let provider = row.provider.as_deref().and_then(|p| registry.by_name(p));
         let cache = provider.is_some_and(|p| p.forge().serves_substitutes())
             || cache_hosts.contains(row.host.as_str());
-        if cache && row.source != install.system_netrc {
+        // Where the daemon takes a cache's credential from for this user.
+        let only = match install.destination(Sink::Netrc, true, false) {
+            Destination::SystemNetrc { netrc, .. } => Some(netrc),
+            Destination::Edited(_) => None,
+        };
+        if cache && only.is_some_and(|netrc| row.source != netrc) {
             let name = provider.map_or("nix-cache", |p| p.name.as_str());
             note(
                 &mut row.message,
@@ -118,7 +122,7 @@ fn trusted(ctx: &Context, install: &Install, cache_rows: &mut [CacheRow]) {
     if *own == install.system_netrc {
         return;
     }
-    let system = match fsio::read_optional(&install.system_netrc) {
+    let system = match crate::nixconf::seen::read_text(&install.system_netrc) {
         Ok(Some(text)) => Netrc::parse(&text),
         Ok(None) => return,
         Err(_) => {
@@ -131,7 +135,7 @@ fn trusted(ctx: &Context, install: &Install, cache_rows: &mut [CacheRow]) {
             return;
         }
     };
-    let mine = fsio::read_optional(own)
+    let mine = crate::nixconf::seen::read_text(own)
         .ok()
         .flatten()
         .map(|t| Netrc::parse(&t))

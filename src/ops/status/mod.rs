@@ -20,8 +20,8 @@ use crate::error::Result;
 use crate::nixconf::determinate;
 use crate::nixconf::hosts::Hosts;
 use crate::nixconf::install::{Install, Trust};
-use crate::nixconf::netrc::Netrc;
-use crate::nixconf::{fsio, nix_version, pasted, tokens, view};
+use crate::nixconf::picture::{Origin, Picture};
+use crate::nixconf::{fsio, nix_version, pasted, tokens};
 use crate::ops::statuses::{self, TokenStatus};
 use crate::providers::Registry;
 use crate::providers::shared::Privileges;
@@ -77,13 +77,14 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<u8> 
         ctx.ui.detail(&format!("reading {}", f.display()));
     }
     show_determinate(ctx);
-    let settings = view::settings_in_order(&files)?;
-    let mut rows = rows(ctx, registry, &remembered, &settings)?;
+    let picture = Picture::read(&ctx.layout)?;
+    let settings = &picture.settings;
+    let mut rows = rows(ctx, registry, &remembered, &picture)?;
     // Offline, nothing is run: the daemon's trust is estimated from the system configuration.
-    let install = Install::with(&ctx.layout, !plan.offline, &settings)?;
-    let urls = caches::substituters(&settings);
+    let install = Install::with(&ctx.layout, !plan.offline, settings)?;
+    let urls = caches::substituters(settings);
     let mut caches = caches::rows(&urls, &install);
-    caches::find_keys(&mut caches, &settings, &remembered);
+    caches::find_keys(&mut caches, settings, &remembered);
     let mut missing = Vec::new();
     if !plan.wanted.is_empty() {
         rows.retain(|r| tokens::key_wanted(&r.host, &plan.wanted));
@@ -111,7 +112,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &StatusPlan) -> Result<u8> 
             plan.warn_days,
         )?;
     }
-    daemon::flag(ctx, &install, registry, &settings, &mut rows, &mut caches);
+    daemon::flag(ctx, &install, registry, settings, &mut rows, &mut caches);
     expiry::mark(ctx, &mut rows, plan.warn_days)?;
     show(ctx, plan, &install, &rows, &caches);
     if let Some(owner) = rows
@@ -186,14 +187,13 @@ fn rows(
     ctx: &Context,
     registry: &Registry,
     remembered: &Hosts,
-    settings: &[view::Setting],
+    picture: &Picture,
 ) -> Result<Vec<Row>> {
     let provider_of = |host: &str| registry.serving(host, remembered).map(|p| p.name.clone());
     // Nix skips a file it may not read without a word; say so, or its tokens vanish unexplained.
     let files = ctx.layout.nix_read_order();
     for f in files.iter().chain([&ctx.layout.token_file]) {
-        if let Ok(crate::nixconf::fsio::Opened::Unreadable(e)) =
-            crate::nixconf::fsio::open_regular(f)
+        if let Ok(crate::nixconf::seen::Read::Unreadable(e)) = crate::nixconf::seen::read(f)
             && e.kind() == std::io::ErrorKind::PermissionDenied
         {
             ctx.ui.warn(&format!(
@@ -202,7 +202,7 @@ fn rows(
             ));
         }
     }
-    let seen = view::access_tokens(settings);
+    let seen = picture.tokens.clone();
     // The line of each access-tokens row (netrc rows, after them, have none).
     let lines: Vec<Option<usize>> = seen.iter().map(|t| Some(t.line)).collect();
     let mut rows: Vec<Row> = seen
@@ -225,15 +225,14 @@ fn rows(
             source: t.file,
         })
         .collect();
-    let netrc_path = view::netrc_file(settings, &ctx.layout.system_dir);
-    match fsio::read_optional(&netrc_path) {
-        Ok(Some(text)) => rows.extend(netrc_rows(&Netrc::parse(&text), &netrc_path, &provider_of)),
-        Ok(None) => {}
-        // Its logins are not listed: say why.
-        Err(e) => ctx.ui.warn(&e.to_string()),
+    let netrc_path = &picture.netrc_path;
+    rows.extend(netrc_rows(picture, &provider_of));
+    // When the netrc cannot be read, its logins are not listed: say why.
+    if let Err(e) = &picture.netrc {
+        ctx.ui.warn(e);
     }
     flag_pasted_tokens(&mut rows, lines);
-    for source in [&ctx.layout.token_file, &netrc_path] {
+    for source in [&ctx.layout.token_file, netrc_path] {
         if fsio::mode_of(source).is_some_and(|m| m & 0o077 != 0) {
             ctx.ui.warn(&format!(
                 "{} is readable by other users; run `chmod 600 {}`",
@@ -263,30 +262,25 @@ fn flag_pasted_tokens(rows: &mut [Row], lines: Vec<Option<usize>>) {
 }
 
 /// The rows of a netrc's entries that hold a password.
-fn netrc_rows(
-    netrc: &Netrc,
-    path: &std::path::Path,
-    provider_of: &dyn Fn(&str) -> Option<String>,
-) -> Vec<Row> {
-    let mut rows = Vec::new();
-    for entry in netrc.entries() {
-        let (Some(host), Some(password)) = (&entry.machine, &entry.password) else {
-            continue;
-        };
-        rows.push(Row {
+fn netrc_rows(picture: &Picture, provider_of: &dyn Fn(&str) -> Option<String>) -> Vec<Row> {
+    picture
+        .credentials()
+        .into_iter()
+        .filter(|c| c.origin == Origin::Netrc)
+        .map(|c| Row {
             kind: "token",
-            host: host.clone(),
-            provider: provider_of(host),
+            provider: provider_of(&c.key),
+            host: c.key,
             user: None,
             scopes: Vec::new(),
             privileges: None,
             expires_at: None,
             status: TokenStatus::Unverified,
-            source: path.to_path_buf(),
-            token: mask(password),
-            secret: Some(password.clone()),
-            netrc_login: Some(entry.login.clone().unwrap_or_default()),
-            message: entry.login.as_ref().map(|l| {
+            source: c.file,
+            token: mask(&c.secret),
+            secret: Some(c.secret),
+            netrc_login: Some(c.login.clone().unwrap_or_default()),
+            message: c.login.as_ref().map(|l| {
                 // Some set-ups put the token in the login; it is masked like one.
                 let shown = if tokens::looks_like_token(l) || l.len() >= 30 {
                     mask(&Secret::from(l.as_str()))
@@ -295,9 +289,8 @@ fn netrc_rows(
                 };
                 format!("netrc login {shown}")
             }),
-        });
-    }
-    rows
+        })
+        .collect()
 }
 
 /// The substituter a cache token is for: the one remembered at login, else one Nix reads on the

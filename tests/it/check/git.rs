@@ -241,6 +241,9 @@ fn a_git_host_of_no_known_kind_is_asked_with_ls_remote() {
 
 #[test]
 fn a_git_host_of_a_known_kind_is_asked_through_its_api() {
+    if program("git", "git").is_none() {
+        return;
+    }
     let env = TestEnv::new();
     let api = fake_repos::github(
         Holdings::new(&[("org/private", false)], &[(TOKEN, "org")]),

@@ -166,6 +166,9 @@ const EXPECTED: [(&str, &str, &str, Option<&str>); 17] = [
 
 #[test]
 fn every_input_type_gets_its_verdict_and_fix() {
+    if program("git", "git").is_none() {
+        return;
+    }
     let env = TestEnv::new();
     let f = forges(&env);
     let dir = flake(&env, &every_kind(&f));
