@@ -163,34 +163,77 @@ pub fn write_copies(runtime: &RuntimeDir, vault: &Vault, state: &StoreState) -> 
     runtime.write(runtime::ACCESS_TOKENS, conf.expose().as_bytes())
 }
 
-/// `nix-tokens store keyring|file`: remembers the store later logins use.
+/// `nix-tokens store keyring|file`: the store later logins use. `keyring` also moves every
+/// token of the configuration into the keyring ([`move_in`]).
 pub fn set_store(ctx: &Context, kind: StoreKind) -> Result<()> {
     chosen(ctx, Some(kind))?;
-    let mut state = vault::read_state(&ctx.layout)?;
     if kind == StoreKind::Keyring {
-        RuntimeDir::find()?;
-        Vault::load(&ctx.layout)?;
-    } else if !Vault::load(&ctx.layout)
+        return move_in(ctx);
+    }
+    let mut state = vault::read_state(&ctx.layout)?;
+    if !Vault::load(&ctx.layout)
         .map(|v| v.is_empty())
         .unwrap_or(true)
     {
         return Err(Error::failed(
-            "the OS keyring holds tokens of this configuration, and moving them back into files is not done yet; log out of them (nix-tokens logout HOST) or keep the keyring store",
+            "the OS keyring holds tokens of this configuration, and nix-tokens cannot move them back into files yet; log out of them (nix-tokens logout HOST) first, or keep the keyring store",
         ));
     }
     state.store = kind;
     write_state(ctx, &state)?;
-    ctx.ui.info(&match kind {
-        StoreKind::Keyring => format!(
-            "Later logins of {} go to the OS keyring; tokens already in files stay there until you log in again.",
-            ctx.layout.nix_conf.display()
-        ),
-        StoreKind::File => format!(
-            "Later logins of {} go to files beside it.",
-            ctx.layout.nix_conf.display()
-        ),
-    });
+    ctx.ui.info(&format!(
+        "Later logins of {} go to files beside it.",
+        ctx.layout.nix_conf.display()
+    ));
     Ok(())
+}
+
+/// Moves every token of the configuration into the keyring and scrubs the plaintext copies.
+/// The keyring and the runtime copies are written before any file loses a token, so that a
+/// failure at any step leaves every token where Nix finds it.
+fn move_in(ctx: &Context) -> Result<()> {
+    let runtime = RuntimeDir::find()?;
+    let mut vault = Vault::load(&ctx.layout)?;
+    let mut session = Session::open(&ctx.layout)?;
+    let mut state = vault::read_state(&ctx.layout)?;
+    if state.user_netrc.is_none() && !session.netrc_path().starts_with(&runtime.dir) {
+        state.user_netrc = Some(session.netrc_path().to_path_buf());
+    }
+    let (tokens, netrc) = session.move_to_keyring(&runtime.dir);
+    let moved = tokens.keys().count() + netrc.len();
+    for (key, token) in tokens.iter() {
+        vault.access_tokens.insert(key, token.clone());
+    }
+    for (host, login, token) in netrc {
+        vault.netrc.insert(host, NetrcLogin { login, token });
+    }
+    session.held_in_keyring(vault.keys());
+    session.ensure_runtime_include(&runtime.access_tokens())?;
+    vault.save(&ctx.layout)?;
+    state.store = StoreKind::Keyring;
+    state.keys = vault.keys();
+    state.locked = false;
+    write_copies(&runtime, &vault, &state)?;
+    let report = session.commit(false)?;
+    ctx.show_report(&report, false);
+    write_state(ctx, &state)?;
+    ctx.ui.info(&format!(
+        "Moved {moved} token(s) of {} into the OS keyring; no file beside it holds them any more (scrubbed: {}). Later logins go to the keyring too.",
+        ctx.layout.nix_conf.display(),
+        scrubbed(&report)
+    ));
+    Ok(())
+}
+
+/// The files a move out of them changed, for the user.
+fn scrubbed(report: &crate::nixconf::store::Report) -> String {
+    let mut files: Vec<String> = report
+        .changed
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    files.push("nix.conf's backups".to_owned());
+    files.join(", ")
 }
 
 /// `nix-tokens unlock`: writes the runtime copies from the keyring (again), and lets every

@@ -6,6 +6,7 @@ use std::path::Path;
 use super::{NixConfAccess, Note, Session};
 use crate::error::{Error, Result};
 use crate::nixconf::conf::{Entry, include_path_problem};
+use crate::nixconf::tokens::TokenMap;
 use crate::secret::Secret;
 
 impl Session<'_> {
@@ -39,6 +40,47 @@ impl Session<'_> {
     /// Keeps the facts of `keys`' hosts, whose tokens the keyring holds.
     pub fn held_in_keyring(&mut self, keys: Vec<String>) {
         self.keyring_keys.extend(keys);
+    }
+
+    /// Takes every token out of the files Nix reads for the keyring store: nix.conf's own (moved
+    /// into the token file first), the token file's, and the netrc entries of hosts nix-tokens
+    /// remembers (others are the user's own). They leave nix.conf's backups too, once committed.
+    /// Returns the access tokens and the netrc entries `(host, login, token)`.
+    pub fn move_to_keyring(
+        &mut self,
+        runtime: &Path,
+    ) -> (TokenMap, Vec<(String, String, Secret<String>)>) {
+        self.migrate();
+        let tokens = std::mem::take(&mut self.token_file.doc.tokens);
+        let mut netrc = Vec::new();
+        if !self.netrc.path.starts_with(runtime) {
+            // The netrc nix-tokens created is all its own; one the user named, only the hosts
+            // nix-tokens remembers.
+            let hosts: Vec<String> = match self.netrc_is_ours {
+                true => self
+                    .netrc
+                    .doc
+                    .entries()
+                    .iter()
+                    .filter_map(|e| e.machine.clone())
+                    .collect(),
+                false => self.hosts.doc.hosts.keys().cloned().collect(),
+            };
+            for host in hosts {
+                let Some(entry) = self.netrc.doc.get(&host) else {
+                    continue;
+                };
+                let (Some(token), login) = (entry.password.clone(), entry.login.clone()) else {
+                    continue;
+                };
+                self.netrc.doc.remove(&host);
+                netrc.push((host, login.unwrap_or_default(), token));
+            }
+        }
+        self.removed.extend(tokens.iter().map(|(_, t)| t.clone()));
+        self.removed.extend(netrc.iter().map(|(_, _, t)| t.clone()));
+        self.scrub_every_backup = true;
+        (tokens, netrc)
     }
 
     /// Takes `host`'s entry out of the netrc this session edits (not the runtime netrc, which the
