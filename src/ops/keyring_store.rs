@@ -362,3 +362,37 @@ pub fn add_for_git(
     }
     *netrc = Some(merged);
 }
+
+/// `logout`: takes `keys` (every key, when `None`) out of the keyring store and rewrites the
+/// runtime copies. Returns the keys it removed (none for the file store).
+pub fn forget(ctx: &Context, keys: Option<&[String]>, dry_run: bool) -> Result<Vec<String>> {
+    let mut state = vault::read_state(&ctx.layout)?;
+    if state.store != StoreKind::Keyring || ctx.layout.system {
+        return Ok(Vec::new());
+    }
+    let mut vault = Vault::load(&ctx.layout)?;
+    let wanted = |k: &str| keys.is_none_or(|keys| keys.iter().any(|w| w == k));
+    let mut removed: Vec<String> = vault
+        .access_tokens
+        .keys()
+        .filter(|k| wanted(k))
+        .map(str::to_owned)
+        .collect();
+    removed.extend(vault.netrc.keys().filter(|h| wanted(h)).cloned());
+    if removed.is_empty() || dry_run {
+        return Ok(removed);
+    }
+    for key in &removed {
+        vault.access_tokens.remove(key);
+        vault.netrc.remove(key);
+    }
+    vault.save(&ctx.layout)?;
+    state.keys = vault.keys();
+    write_state(ctx, &state)?;
+    if !state.locked
+        && let Ok(runtime) = RuntimeDir::find()
+    {
+        write_copies(&runtime, &vault, &state)?;
+    }
+    Ok(removed)
+}

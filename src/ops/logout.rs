@@ -14,6 +14,7 @@ use crate::nixconf::picture::Picture;
 use crate::nixconf::store::{Note, Session};
 use crate::nixconf::tokens::{host_without_port, key_host};
 use crate::nixconf::{pasted, pixi};
+use crate::ops::keyring_store;
 use crate::ops::refresh::remembered_endpoint;
 use crate::providers::forge::Site;
 use crate::providers::shared::{OAuthRevocation, Revoked};
@@ -43,6 +44,59 @@ pub struct LogoutPlan {
     pub keep_substituter: bool,
 }
 
+/// Takes the keys `plan` names out of the keyring store first. `Some` when that was all there
+/// was to do (or the person declined).
+fn from_keyring(ctx: &Context, plan: &LogoutPlan) -> Result<Option<bool>> {
+    let keys = match &plan.which {
+        Which::Key(key) => Some(vec![key.clone()]),
+        Which::All => None,
+        Which::Menu => return Ok(None),
+    };
+    let held = keyring_store::forget(ctx, keys.as_deref(), true)?;
+    if held.is_empty() {
+        return Ok(None);
+    }
+    if plan.revoke {
+        return Err(Error::usage(format!(
+            "nix-tokens cannot revoke a token the keyring store holds yet ({}); log out without --revoke and revoke it at the provider",
+            shown(&held)
+        )));
+    }
+    let ask = !(plan.dry_run || plan.force || ctx.ui.assume_yes);
+    let question = format!(
+        "Remove the token(s) for {} from the OS keyring?",
+        shown(&held)
+    );
+    let refusal = || {
+        format!(
+            "pass --yes to remove the token(s) for {} from the OS keyring",
+            shown(&held)
+        )
+    };
+    if ask && !ctx.ui.confirm(&question, refusal)? {
+        ctx.ui.info("Nothing changed.");
+        return Ok(Some(false));
+    }
+    if plan.dry_run {
+        ctx.ui.info(&format!(
+            "Would remove the token(s) for {} from the OS keyring.",
+            shown(&held)
+        ));
+    } else {
+        keyring_store::forget(ctx, keys.as_deref(), false)?;
+        ctx.ui.info(&format!(
+            "Removed the token(s) for {} from the OS keyring.",
+            shown(&held)
+        ));
+    }
+    let in_files = Session::open(&ctx.layout)?.managed_keys();
+    let rest = match &keys {
+        Some(keys) => keys.iter().any(|k| in_files.contains(k)),
+        None => !in_files.is_empty(),
+    };
+    Ok((!rest).then_some(true))
+}
+
 /// A token to revoke once it is out of the files.
 struct ToRevoke {
     key: String,
@@ -63,6 +117,9 @@ struct ToRevoke {
 /// taken again to read them afresh. The answer holds only for the tokens and files it named: when
 /// they changed meanwhile, the question is asked again.
 pub fn run(ctx: &Context, registry: &Registry, plan: &LogoutPlan) -> Result<bool> {
+    if let Some(done) = from_keyring(ctx, plan)? {
+        return Ok(done);
+    }
     let before = ctx.nix_tokens_now();
     let chosen: Option<Vec<String>> = match &plan.which {
         Which::All => None,

@@ -800,3 +800,37 @@ fn store_keyring_moves_every_token_and_scrubs_the_plaintext(nix: &Nix) {
 }
 
 each_nix!(store_keyring_moves_every_token_and_scrubs_the_plaintext);
+
+#[test]
+fn keyring_store_logout_takes_the_token_out_of_the_keyring() {
+    let Some(bus) = keyring_bus() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let Some(ns) = Ns::start(&env.root.join("run")) else {
+        return;
+    };
+    let run = |args: &[&str], stdin: &str| nt(&env, Some(&ns), &ns.run, Some(&bus), args, stdin);
+    assert_success(&run(
+        &["set-token", "github.com", "--store", "keyring"],
+        &format!("{TOKEN}\n"),
+    ));
+    let copy = ns.inside(&ns.runtime().join("access-tokens.conf"));
+    assert!(read(&copy).contains(TOKEN));
+    // Without a terminal or --yes, nothing is removed.
+    let out = run(&["logout", "github.com"], "");
+    assert_clean_failure(&out, 2);
+    assert!(read(&copy).contains(TOKEN));
+    let out = run(&["logout", "github.com", "--yes"], "");
+    assert_success(&out);
+    assert_no_leak(&out, &[TOKEN]);
+    assert!(
+        !read(&copy).contains(TOKEN),
+        "the runtime copy is rewritten"
+    );
+    // The keyring holds no token any more: the store can go back to files, and a new token
+    // goes there.
+    assert_success(&run(&["store", "file"], ""));
+    assert_success(&run(&["set-token", "github.com"], &format!("{TOKEN}\n")));
+    assert!(read(&env.token_file()).contains(TOKEN));
+}
