@@ -164,10 +164,6 @@ impl Vault {
         keys
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.access_tokens.keys().next().is_none() && self.netrc.is_empty()
-    }
-
     /// The runtime `access-tokens.conf`: the tokens added to those Nix has from elsewhere, and
     /// the runtime netrc when the keyring holds netrc entries.
     pub fn render_conf(&self, netrc: &Path) -> Secret<String> {

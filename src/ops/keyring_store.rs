@@ -170,19 +170,55 @@ pub fn set_store(ctx: &Context, kind: StoreKind) -> Result<()> {
     if kind == StoreKind::Keyring {
         return move_in(ctx);
     }
-    let mut state = vault::read_state(&ctx.layout)?;
-    if !Vault::load(&ctx.layout)
-        .map(|v| v.is_empty())
-        .unwrap_or(true)
-    {
-        return Err(Error::failed(
-            "the OS keyring holds tokens of this configuration, and nix-tokens cannot move them back into files yet; log out of them (nix-tokens logout HOST) first, or keep the keyring store",
-        ));
+    let state = vault::read_state(&ctx.layout)?;
+    if state.store == StoreKind::Keyring {
+        return move_out(ctx, state);
     }
-    state.store = kind;
-    write_state(ctx, &state)?;
     ctx.ui.info(&format!(
-        "Later logins of {} go to files beside it.",
+        "{} keeps its tokens in files already.",
+        ctx.layout.nix_conf.display()
+    ));
+    Ok(())
+}
+
+/// Moves the keyring store's tokens back into the files beside nix.conf. The runtime copies go
+/// first (so that the session reads the netrc the user's configuration names), and come back
+/// when anything after fails: every token stays where Nix finds it.
+fn move_out(ctx: &Context, state: StoreState) -> Result<()> {
+    let vault = Vault::load(&ctx.layout)?;
+    let runtime = RuntimeDir::find().ok();
+    if let Some(runtime) = &runtime {
+        runtime.remove(runtime::ACCESS_TOKENS)?;
+        runtime.remove(runtime::NETRC)?;
+    }
+    let moved = (|| -> Result<crate::nixconf::store::Report> {
+        let mut session = Session::open(&ctx.layout)?;
+        for (key, token) in vault.access_tokens.iter() {
+            session.set_access_token(key, token.clone())?;
+        }
+        for (host, entry) in &vault.netrc {
+            session.set_netrc(host, &entry.login, &entry.token)?;
+        }
+        if let Some(runtime) = &runtime {
+            session.remove_runtime_include(&runtime.access_tokens());
+        }
+        session.commit(false)
+    })();
+    let report = match moved {
+        Ok(report) => report,
+        Err(e) => {
+            if let Some(runtime) = runtime.as_ref().filter(|_| !state.locked) {
+                let _ = write_copies(runtime, &vault, &state);
+            }
+            return Err(e);
+        }
+    };
+    ctx.show_report(&report, false);
+    let count = vault.keys().len();
+    Vault::default().save(&ctx.layout)?;
+    write_state(ctx, &StoreState::default())?;
+    ctx.ui.info(&format!(
+        "Moved {count} token(s) of {} out of the OS keyring into files beside it; later logins go there too.",
         ctx.layout.nix_conf.display()
     ));
     Ok(())

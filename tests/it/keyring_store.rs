@@ -797,6 +797,41 @@ fn store_keyring_moves_every_token_and_scrubs_the_plaintext(nix: &Nix) {
         files_holding(&env.root, "codebergLaterToken0123456789abcdef"),
         Vec::<PathBuf>::new()
     );
+
+    // And back: every token in files again, where Nix reads it, and no runtime copy.
+    let out = run(&["store", "file"], "");
+    assert_success(&out);
+    assert_no_leak(&out, &[TOKEN, GITLAB, CACHE_TOKEN, IN_CONF]);
+    assert_eq!(runtime_entries(&ns), Vec::<String>::new());
+    assert!(!read(&env.nix_conf()).contains(&ns.runtime().display().to_string()));
+    let config = nix_config_in(nix, &env, &ns);
+    let tokens = nix_access_tokens(&config);
+    assert_eq!(
+        tokens.get("github.com").map(String::as_str),
+        Some(TOKEN),
+        "{nix}"
+    );
+    assert_eq!(
+        tokens.get("example.org").map(String::as_str),
+        Some(IN_CONF),
+        "{nix}"
+    );
+    assert!(
+        tokens
+            .get("gitlab.com")
+            .is_some_and(|t| t.ends_with(GITLAB)),
+        "{tokens:?}"
+    );
+    let netrc = PathBuf::from(config["netrc-file"]["value"].as_str().unwrap());
+    assert!(!netrc.starts_with(&ns.run), "{}", netrc.display());
+    let netrc = read(&netrc);
+    assert!(netrc.contains(CACHE_TOKEN) && netrc.contains("codebergLaterToken0123456789abcdef"));
+    // Later logins go to files.
+    assert_success(&run(
+        &["set-token", "sr.ht", "-p", "sourcehut"],
+        "srhtLaterToken0123456789abcdef\n",
+    ));
+    assert!(read(&env.token_file()).contains("srhtLaterToken0123456789abcdef"));
 }
 
 each_nix!(store_keyring_moves_every_token_and_scrubs_the_plaintext);

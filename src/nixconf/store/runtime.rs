@@ -37,6 +37,19 @@ impl Session<'_> {
         Ok(())
     }
 
+    /// Takes nix.conf's include of the runtime copy `file` out (the file store is back).
+    pub fn remove_runtime_include(&mut self, file: &Path) {
+        let lines: Vec<usize> = self
+            .nix_conf
+            .doc
+            .entries()
+            .filter(|(_, e)| matches!(e, Entry::Include { path, .. } if Path::new(path) == file))
+            .map(|(i, _)| i)
+            .collect();
+        self.nix_conf.doc.remove_lines(|i| lines.contains(&i));
+        self.keyring_keys.clear();
+    }
+
     /// Keeps the facts of `keys`' hosts, whose tokens the keyring holds.
     pub fn held_in_keyring(&mut self, keys: Vec<String>) {
         self.keyring_keys.extend(keys);
