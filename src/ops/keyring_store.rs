@@ -117,6 +117,8 @@ pub fn save(
     if let Some(cache) = &options.cache_use {
         session.use_cache(&target.host, cache);
     }
+    // A renewable login is renewed in the keyring (its refresh token goes where refresh tokens go).
+    session.set_oauth_login(&target.key, options.oauth);
     session.held_in_keyring(vault.keys());
     session.ensure_runtime_include(&runtime.access_tokens())?;
     // The keyring first: should it refuse, nothing else has changed.
@@ -431,4 +433,36 @@ pub fn forget(ctx: &Context, keys: Option<&[String]>, dry_run: bool) -> Result<V
         write_copies(&runtime, &vault, &state)?;
     }
     Ok(removed)
+}
+
+/// `refresh`: puts `key`'s renewed token in the keyring (its netrc entry, with `netrc` the
+/// login), and rewrites the runtime copies of an unlocked store.
+pub fn store_renewed(
+    layout: &crate::nixconf::paths::Layout,
+    key: &str,
+    netrc: Option<&str>,
+    token: Secret<String>,
+) -> Result<()> {
+    let state = vault::read_state(layout)?;
+    let mut vault = Vault::load(layout)?;
+    match netrc {
+        Some(login) => {
+            let host =
+                crate::nixconf::tokens::host_without_port(crate::nixconf::tokens::key_host(key));
+            let login = login.to_owned();
+            vault
+                .netrc
+                .insert(host.to_owned(), NetrcLogin { login, token });
+        }
+        None => {
+            vault.access_tokens.insert(key, token);
+        }
+    }
+    vault.save(layout)?;
+    if !state.locked
+        && let Ok(runtime) = RuntimeDir::find()
+    {
+        write_copies(&runtime, &vault, &state)?;
+    }
+    Ok(())
 }

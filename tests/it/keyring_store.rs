@@ -869,3 +869,56 @@ fn keyring_store_logout_takes_the_token_out_of_the_keyring() {
     assert_success(&run(&["set-token", "github.com"], &format!("{TOKEN}\n")));
     assert!(read(&env.token_file()).contains(TOKEN));
 }
+
+#[test]
+fn keyring_store_refresh_renews_in_the_keyring() {
+    use crate::support::fake_forge::GitlabOAuth;
+    let Some(bus) = keyring_bus() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let Some(ns) = Ns::start(&env.root.join("run")) else {
+        return;
+    };
+    let gitlab = GitlabOAuth::start();
+    let host = "gitlab.keyring-store.example";
+    let run = |args: &[&str]| nt(&env, Some(&ns), &ns.run, Some(&bus), args, "");
+    let out = run(&[
+        "login",
+        host,
+        "-p",
+        "gitlab",
+        "--client-id",
+        "app",
+        "--base-url",
+        &gitlab.server.url,
+        "--store",
+        "keyring",
+    ]);
+    assert_success(&out);
+    let copy = ns.inside(&ns.runtime().join("access-tokens.conf"));
+    assert!(read(&copy).contains("OAuth2:access-1"), "{}", read(&copy));
+    for secret in ["access-1", "refresh-1"] {
+        assert_eq!(
+            files_holding(&env.root, secret),
+            Vec::<PathBuf>::new(),
+            "{secret}"
+        );
+    }
+
+    let out = run(&["refresh", "--threshold", "180"]);
+    assert_success(&out);
+    assert!(
+        stderr(&out).contains("Renewed the token"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(read(&copy).contains("OAuth2:access-2"), "{}", read(&copy));
+    for secret in ["access-2", "refresh-2", "access-1"] {
+        assert_eq!(
+            files_holding(&env.root, secret),
+            Vec::<PathBuf>::new(),
+            "{secret}"
+        );
+    }
+}

@@ -50,6 +50,17 @@ impl Session<'_> {
         self.keyring_keys.clear();
     }
 
+    /// Whether the keyring store holds `key`'s token (or its host's netrc entry).
+    pub fn holds_in_keyring(&self, key: &str) -> bool {
+        let host = crate::nixconf::tokens::key_host(key);
+        self.keyring_keys.iter().any(|k| k == key || k == host)
+    }
+
+    /// The files this session works on.
+    pub fn layout(&self) -> &crate::nixconf::paths::Layout {
+        self.layout
+    }
+
     /// Keeps the facts of `keys`' hosts, whose tokens the keyring holds.
     pub fn held_in_keyring(&mut self, keys: Vec<String>) {
         self.keyring_keys.extend(keys);
