@@ -922,3 +922,46 @@ fn keyring_store_refresh_renews_in_the_keyring() {
         );
     }
 }
+
+#[test]
+fn keyring_store_check_counts_a_locked_store_s_token_missing() {
+    use crate::support::flake_lock::{self as fl, lock};
+    use serde_json::json;
+    let Some(bus) = keyring_bus() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let Some(ns) = Ns::start(&env.root.join("run")) else {
+        return;
+    };
+    let dir = env.root.join("flake");
+    env.write(
+        &dir.join("flake.lock"),
+        &lock(
+            json!({"app": "app"}),
+            json!({"app": fl::github("corp", "app", None)}),
+        ),
+    );
+    env.write(&dir.join("flake.nix"), "{ outputs = _: { }; }\n");
+    let dir = dir.display().to_string();
+    let run = |args: &[&str], stdin: &str| nt(&env, Some(&ns), &ns.run, Some(&bus), args, stdin);
+    assert_success(&run(
+        &["set-token", "github.com", "--store", "keyring"],
+        &format!("{TOKEN}\n"),
+    ));
+    let credential = |out: &Output| -> serde_json::Value {
+        let rows: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("JSON ({e}): {}{}", stdout(out), stderr(out)));
+        rows[0]["credential"].clone()
+    };
+    let out = run(&["check", "--json", "--offline", &dir], "");
+    assert_eq!(credential(&out), json!("ghp_****CD"), "{}", stderr(&out));
+    assert_success(&run(&["lock"], ""));
+    let out = run(&["check", "--json", "--offline", &dir], "");
+    assert_eq!(
+        credential(&out),
+        json!(null),
+        "locked: no credential; {}",
+        stdout(&out)
+    );
+}
