@@ -52,49 +52,8 @@ fn from_keyring(ctx: &Context, plan: &LogoutPlan) -> Result<Option<bool>> {
         Which::All => None,
         Which::Menu => return Ok(None),
     };
-    let held = keyring_store::forget(ctx, keys.as_deref(), true)?;
-    if held.is_empty() {
-        return Ok(None);
-    }
-    if plan.revoke {
-        return Err(Error::usage(format!(
-            "nix-tokens cannot revoke a token the keyring store holds yet ({}); log out without --revoke and revoke it at the provider",
-            shown(&held)
-        )));
-    }
     let ask = !(plan.dry_run || plan.force || ctx.ui.assume_yes);
-    let question = format!(
-        "Remove the token(s) for {} from the OS keyring?",
-        shown(&held)
-    );
-    let refusal = || {
-        format!(
-            "pass --yes to remove the token(s) for {} from the OS keyring",
-            shown(&held)
-        )
-    };
-    if ask && !ctx.ui.confirm(&question, refusal)? {
-        ctx.ui.info("Nothing changed.");
-        return Ok(Some(false));
-    }
-    if plan.dry_run {
-        ctx.ui.info(&format!(
-            "Would remove the token(s) for {} from the OS keyring.",
-            shown(&held)
-        ));
-    } else {
-        keyring_store::forget(ctx, keys.as_deref(), false)?;
-        ctx.ui.info(&format!(
-            "Removed the token(s) for {} from the OS keyring.",
-            shown(&held)
-        ));
-    }
-    let in_files = Session::open(&ctx.layout)?.managed_keys();
-    let rest = match &keys {
-        Some(keys) => keys.iter().any(|k| in_files.contains(k)),
-        None => !in_files.is_empty(),
-    };
-    Ok((!rest).then_some(true))
+    keyring_store::logout(ctx, keys.as_deref(), plan.revoke, plan.dry_run, ask)
 }
 
 /// A token to revoke once it is out of the files.

@@ -1,7 +1,15 @@
 //! The keyring store: a token kept only in the OS keyring, and the runtime copies Nix reads in
-//! the session's private tmpfs (see [`crate::nixconf::vault`] and [`crate::nixconf::runtime`]).
+//! the session's private tmpfs (see [`crate::nixconf::vault`] and [`crate::nixconf::runtime`]):
+//! storing a token, the state file, the copies, `lock` and `unlock`. [`moves`] moves a
+//! configuration's tokens in and out; [`uses`] serves git's helper, `logout` and `refresh`.
+
+mod moves;
+mod uses;
 
 use std::path::PathBuf;
+
+pub use moves::set_store;
+pub use uses::{add_for_git, logout, store_renewed};
 
 use super::save::{SaveOptions, Saved, Target};
 use crate::context::Context;
@@ -165,115 +173,6 @@ pub fn write_copies(runtime: &RuntimeDir, vault: &Vault, state: &StoreState) -> 
     runtime.write(runtime::ACCESS_TOKENS, conf.expose().as_bytes())
 }
 
-/// `nix-tokens store keyring|file`: the store later logins use. `keyring` also moves every
-/// token of the configuration into the keyring ([`move_in`]).
-pub fn set_store(ctx: &Context, kind: StoreKind) -> Result<()> {
-    chosen(ctx, Some(kind))?;
-    if kind == StoreKind::Keyring {
-        return move_in(ctx);
-    }
-    let state = vault::read_state(&ctx.layout)?;
-    if state.store == StoreKind::Keyring {
-        return move_out(ctx, state);
-    }
-    ctx.ui.info(&format!(
-        "{} keeps its tokens in files already.",
-        ctx.layout.nix_conf.display()
-    ));
-    Ok(())
-}
-
-/// Moves the keyring store's tokens back into the files beside nix.conf. The runtime copies go
-/// first (so that the session reads the netrc the user's configuration names), and come back
-/// when anything after fails: every token stays where Nix finds it.
-fn move_out(ctx: &Context, state: StoreState) -> Result<()> {
-    let vault = Vault::load(&ctx.layout)?;
-    let runtime = RuntimeDir::find().ok();
-    if let Some(runtime) = &runtime {
-        runtime.remove(runtime::ACCESS_TOKENS)?;
-        runtime.remove(runtime::NETRC)?;
-    }
-    let moved = (|| -> Result<crate::nixconf::store::Report> {
-        let mut session = Session::open(&ctx.layout)?;
-        for (key, token) in vault.access_tokens.iter() {
-            session.set_access_token(key, token.clone())?;
-        }
-        for (host, entry) in &vault.netrc {
-            session.set_netrc(host, &entry.login, &entry.token)?;
-        }
-        if let Some(runtime) = &runtime {
-            session.remove_runtime_include(&runtime.access_tokens());
-        }
-        session.commit(false)
-    })();
-    let report = match moved {
-        Ok(report) => report,
-        Err(e) => {
-            if let Some(runtime) = runtime.as_ref().filter(|_| !state.locked) {
-                let _ = write_copies(runtime, &vault, &state);
-            }
-            return Err(e);
-        }
-    };
-    ctx.show_report(&report, false);
-    let count = vault.keys().len();
-    Vault::default().save(&ctx.layout)?;
-    write_state(ctx, &StoreState::default())?;
-    ctx.ui.info(&format!(
-        "Moved {count} token(s) of {} out of the OS keyring into files beside it; later logins go there too.",
-        ctx.layout.nix_conf.display()
-    ));
-    Ok(())
-}
-
-/// Moves every token of the configuration into the keyring and scrubs the plaintext copies.
-/// The keyring and the runtime copies are written before any file loses a token, so that a
-/// failure at any step leaves every token where Nix finds it.
-fn move_in(ctx: &Context) -> Result<()> {
-    let runtime = RuntimeDir::find()?;
-    let mut vault = Vault::load(&ctx.layout)?;
-    let mut session = Session::open(&ctx.layout)?;
-    let mut state = vault::read_state(&ctx.layout)?;
-    if state.user_netrc.is_none() && !session.netrc_path().starts_with(&runtime.dir) {
-        state.user_netrc = Some(session.netrc_path().to_path_buf());
-    }
-    let (tokens, netrc) = session.move_to_keyring(&runtime.dir);
-    let moved = tokens.keys().count() + netrc.len();
-    for (key, token) in tokens.iter() {
-        vault.access_tokens.insert(key, token.clone());
-    }
-    for (host, login, token) in netrc {
-        vault.netrc.insert(host, NetrcLogin { login, token });
-    }
-    session.held_in_keyring(vault.keys());
-    session.ensure_runtime_include(&runtime.access_tokens())?;
-    vault.save(&ctx.layout)?;
-    state.store = StoreKind::Keyring;
-    state.keys = vault.keys();
-    state.locked = false;
-    write_copies(&runtime, &vault, &state)?;
-    let report = session.commit(false)?;
-    ctx.show_report(&report, false);
-    write_state(ctx, &state)?;
-    ctx.ui.info(&format!(
-        "Moved {moved} token(s) of {} into the OS keyring; no file beside it holds them any more (scrubbed: {}). Later logins go to the keyring too.",
-        ctx.layout.nix_conf.display(),
-        scrubbed(&report)
-    ));
-    Ok(())
-}
-
-/// The files a move out of them changed, for the user.
-fn scrubbed(report: &crate::nixconf::store::Report) -> String {
-    let mut files: Vec<String> = report
-        .changed
-        .iter()
-        .map(|p| p.display().to_string())
-        .collect();
-    files.push("nix.conf's backups".to_owned());
-    files.join(", ")
-}
-
 /// `nix-tokens unlock`: writes the runtime copies from the keyring (again), and lets every
 /// command write them from now on.
 pub fn unlock(ctx: &Context) -> Result<()> {
@@ -359,110 +258,4 @@ pub fn describe(ctx: &Context) -> Option<String> {
         ),
         (false, _, Ok(_)) => "Store: the OS keyring; Nix sees none of its tokens now (the keyring did not answer); run `nix-tokens unlock`.".to_owned(),
     })
-}
-
-/// For git's helper: the keyring store's tokens, read from the keyring itself (no runtime copy is
-/// needed), added to those Nix sees (`tokens`, `netrc`) for keys and hosts they lack.
-pub fn add_for_git(
-    ctx: &Context,
-    tokens: &mut Vec<crate::nixconf::view::SeenToken>,
-    netrc: &mut Option<crate::nixconf::netrc::Netrc>,
-) {
-    let is_keyring = vault::read_state(&ctx.layout).is_ok_and(|s| s.store == StoreKind::Keyring);
-    if !is_keyring || ctx.layout.system {
-        return;
-    }
-    let Ok(vault) = Vault::load(&ctx.layout) else {
-        return;
-    };
-    let place = PathBuf::from(format!("the OS keyring ({})", ctx.layout.dir().display()));
-    for (key, token) in vault.access_tokens.iter() {
-        if !tokens.iter().any(|t| t.key == key) {
-            tokens.push(crate::nixconf::view::SeenToken {
-                key: key.to_owned(),
-                token: token.clone(),
-                file: place.clone(),
-                line: 0,
-                shadowed_by: None,
-            });
-        }
-    }
-    if vault.netrc.is_empty() {
-        return;
-    }
-    let mut merged = netrc
-        .take()
-        .unwrap_or_else(|| crate::nixconf::netrc::Netrc::parse(""));
-    for (host, entry) in &vault.netrc {
-        if !merged.has_host(host) {
-            merged.set(host, &entry.login, &entry.token);
-        }
-    }
-    *netrc = Some(merged);
-}
-
-/// `logout`: takes `keys` (every key, when `None`) out of the keyring store and rewrites the
-/// runtime copies. Returns the keys it removed (none for the file store).
-pub fn forget(ctx: &Context, keys: Option<&[String]>, dry_run: bool) -> Result<Vec<String>> {
-    let mut state = vault::read_state(&ctx.layout)?;
-    if state.store != StoreKind::Keyring || ctx.layout.system {
-        return Ok(Vec::new());
-    }
-    let mut vault = Vault::load(&ctx.layout)?;
-    let wanted = |k: &str| keys.is_none_or(|keys| keys.iter().any(|w| w == k));
-    let mut removed: Vec<String> = vault
-        .access_tokens
-        .keys()
-        .filter(|k| wanted(k))
-        .map(str::to_owned)
-        .collect();
-    removed.extend(vault.netrc.keys().filter(|h| wanted(h)).cloned());
-    if removed.is_empty() || dry_run {
-        return Ok(removed);
-    }
-    for key in &removed {
-        vault.access_tokens.remove(key);
-        vault.netrc.remove(key);
-    }
-    vault.save(&ctx.layout)?;
-    state.keys = vault.keys();
-    write_state(ctx, &state)?;
-    if !state.locked
-        && let Ok(runtime) = RuntimeDir::find()
-    {
-        write_copies(&runtime, &vault, &state)?;
-    }
-    Ok(removed)
-}
-
-/// `refresh`: puts `key`'s renewed token in the keyring (its netrc entry, with `netrc` the
-/// login), and rewrites the runtime copies of an unlocked store.
-pub fn store_renewed(
-    layout: &crate::nixconf::paths::Layout,
-    key: &str,
-    netrc: Option<&str>,
-    token: Secret<String>,
-) -> Result<()> {
-    let state = vault::read_state(layout)?;
-    let mut vault = Vault::load(layout)?;
-    match netrc {
-        Some(login) => {
-            let host =
-                crate::nixconf::tokens::host_without_port(crate::nixconf::tokens::key_host(key));
-            let login = login.to_owned();
-            vault
-                .netrc
-                .insert(host.to_owned(), NetrcLogin { login, token });
-        }
-        None => {
-            vault.access_tokens.insert(key, token);
-        }
-    }
-    vault.save(layout)?;
-    if !state.locked
-        && let Ok(runtime) = RuntimeDir::find()
-    {
-        write_copies(&runtime, &vault, &state)?;
-    }
-    Ok(())
 }
