@@ -1,0 +1,130 @@
+//! `store keyring` moves every token in and scrubs the plaintext; `store file` moves them back.
+
+use std::path::PathBuf;
+
+use super::*;
+use crate::each_nix;
+use crate::support::nix::Nix;
+use crate::support::*;
+
+fn store_keyring_moves_every_token_and_scrubs_the_plaintext(nix: &Nix) {
+    let Some(bus) = keyring_bus() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let Some(ns) = Ns::start(&env.root.join("run")) else {
+        return;
+    };
+    let run = |args: &[&str], stdin: &str| nt(&env, Some(&ns), &ns.run, Some(&bus), args, stdin);
+    const GITLAB: &str = "glpat-plaintextGitlabToken12345";
+    // A token in nix.conf itself, moved into the token file (and so into a backup of nix.conf) by
+    // the next change; one in the token file; one in the netrc nix-tokens created.
+    env.write(
+        &env.nix_conf(),
+        &format!("access-tokens = github.com={TOKEN}\n"),
+    );
+    assert_success(&run(
+        &["set-token", "gitlab.com", "-p", "gitlab"],
+        &format!("{GITLAB}\n"),
+    ));
+    assert_success(&run(
+        &["set-token", "files.example.org", "--netrc"],
+        &format!("{CACHE_TOKEN}\n"),
+    ));
+    for secret in [TOKEN, GITLAB, CACHE_TOKEN] {
+        assert!(
+            !files_holding(&env.root, secret).is_empty(),
+            "{secret} is in plaintext first"
+        );
+    }
+
+    // One more in nix.conf itself: the backup this very move makes holds it.
+    const IN_CONF: &str = "inConfToken0123456789abcdefXYZ";
+    let conf = read(&env.nix_conf());
+    env.write(
+        &env.nix_conf(),
+        &format!("{conf}extra-access-tokens = example.org={IN_CONF}\n"),
+    );
+
+    let out = run(&["store", "keyring"], "");
+    assert_success(&out);
+    assert_no_leak(&out, &[TOKEN, GITLAB, CACHE_TOKEN, IN_CONF]);
+    assert_eq!(
+        files_holding(&env.root, IN_CONF),
+        Vec::<PathBuf>::new(),
+        "not even in this move's backup"
+    );
+    assert!(stderr(&out).contains("scrubbed"), "{}", stderr(&out));
+    for secret in [TOKEN, GITLAB, CACHE_TOKEN] {
+        assert_eq!(
+            files_holding(&env.root, secret),
+            Vec::<PathBuf>::new(),
+            "no plaintext copy of {secret} is left"
+        );
+    }
+    let config = nix_config_in(nix, &env, &ns);
+    let tokens = nix_access_tokens(&config);
+    assert_eq!(
+        tokens.get("github.com").map(String::as_str),
+        Some(TOKEN),
+        "{nix}"
+    );
+    assert!(
+        tokens
+            .get("gitlab.com")
+            .is_some_and(|t| t.ends_with(GITLAB)),
+        "{tokens:?}"
+    );
+    let netrc = PathBuf::from(config["netrc-file"]["value"].as_str().unwrap());
+    assert!(
+        read(&ns.inside(&netrc)).contains(CACHE_TOKEN),
+        "{nix} reads the netrc entry"
+    );
+
+    // Later logins stay in the keyring.
+    assert_success(&run(
+        &["set-token", "codeberg.org", "-p", "forgejo"],
+        "codebergLaterToken0123456789abcdef\n",
+    ));
+    assert_eq!(
+        files_holding(&env.root, "codebergLaterToken0123456789abcdef"),
+        Vec::<PathBuf>::new()
+    );
+
+    // And back: every token in files again, where Nix reads it, and no runtime copy.
+    let out = run(&["store", "file"], "");
+    assert_success(&out);
+    assert_no_leak(&out, &[TOKEN, GITLAB, CACHE_TOKEN, IN_CONF]);
+    assert_eq!(runtime_entries(&ns), Vec::<String>::new());
+    assert!(!read(&env.nix_conf()).contains(&ns.runtime().display().to_string()));
+    let config = nix_config_in(nix, &env, &ns);
+    let tokens = nix_access_tokens(&config);
+    assert_eq!(
+        tokens.get("github.com").map(String::as_str),
+        Some(TOKEN),
+        "{nix}"
+    );
+    assert_eq!(
+        tokens.get("example.org").map(String::as_str),
+        Some(IN_CONF),
+        "{nix}"
+    );
+    assert!(
+        tokens
+            .get("gitlab.com")
+            .is_some_and(|t| t.ends_with(GITLAB)),
+        "{tokens:?}"
+    );
+    let netrc = PathBuf::from(config["netrc-file"]["value"].as_str().unwrap());
+    assert!(!netrc.starts_with(&ns.run), "{}", netrc.display());
+    let netrc = read(&netrc);
+    assert!(netrc.contains(CACHE_TOKEN) && netrc.contains("codebergLaterToken0123456789abcdef"));
+    // Later logins go to files.
+    assert_success(&run(
+        &["set-token", "sr.ht", "-p", "sourcehut"],
+        "srhtLaterToken0123456789abcdef\n",
+    ));
+    assert!(read(&env.token_file()).contains("srhtLaterToken0123456789abcdef"));
+}
+
+each_nix!(store_keyring_moves_every_token_and_scrubs_the_plaintext);
