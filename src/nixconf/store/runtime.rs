@@ -9,6 +9,9 @@ use crate::nixconf::conf::{Entry, include_path_problem};
 use crate::nixconf::tokens::TokenMap;
 use crate::secret::Secret;
 
+/// The access tokens and the netrc entries `(host, login, token)` moved to the keyring.
+pub type MovedTokens = (TokenMap, Vec<(String, String, Secret<String>)>);
+
 impl Session<'_> {
     /// Makes nix.conf include `file` (the runtime copy) by its absolute path, as its last line so
     /// that its tokens and `netrc-file` come after everything else nix.conf sets. A missing file
@@ -70,10 +73,7 @@ impl Session<'_> {
     /// into the token file first), the token file's, and the netrc entries of hosts nix-tokens
     /// remembers (others are the user's own). They leave nix.conf's backups too, once committed.
     /// Returns the access tokens and the netrc entries `(host, login, token)`.
-    pub fn move_to_keyring(
-        &mut self,
-        runtime: &Path,
-    ) -> (TokenMap, Vec<(String, String, Secret<String>)>) {
+    pub fn move_to_keyring(&mut self, runtime: &Path) -> Result<MovedTokens> {
         self.migrate();
         let tokens = std::mem::take(&mut self.token_file.doc.tokens);
         let mut netrc = Vec::new();
@@ -101,10 +101,28 @@ impl Session<'_> {
                 netrc.push((host, login.unwrap_or_default(), token));
             }
         }
+        // pixi's entries nix-tokens wrote hold the tokens too: they go, and pixi is told about.
+        let links: Vec<(String, crate::nixconf::hosts::PixiLink)> = self
+            .hosts
+            .doc
+            .hosts
+            .iter()
+            .filter_map(|(h, i)| i.pixi.clone().map(|l| (h.clone(), l)))
+            .collect();
+        for (host, link) in links {
+            self.set_pixi(&link.file, &link.key, None)?;
+            if let Some(info) = self.hosts.doc.hosts.get_mut(&host) {
+                info.pixi = None;
+            }
+            self.notes.push(Note::Info(format!(
+                "took the login of {host} out of pixi's {}; run `pixi auth login {host}` for pixi to keep it in its own keyring entry",
+                link.file.display()
+            )));
+        }
         self.removed.extend(tokens.iter().map(|(_, t)| t.clone()));
         self.removed.extend(netrc.iter().map(|(_, _, t)| t.clone()));
         self.scrub_every_backup = true;
-        (tokens, netrc)
+        Ok((tokens, netrc))
     }
 
     /// Takes `host`'s entry out of the netrc this session edits (not the runtime netrc, which the

@@ -81,7 +81,7 @@ fn move_in(ctx: &Context) -> Result<()> {
     if state.user_netrc.is_none() && !session.netrc_path().starts_with(&runtime.dir) {
         state.user_netrc = Some(session.netrc_path().to_path_buf());
     }
-    let (tokens, netrc) = session.move_to_keyring(&runtime.dir);
+    let (tokens, netrc) = session.move_to_keyring(&runtime.dir)?;
     let moved = tokens.keys().count() + netrc.len();
     for (key, token) in tokens.iter() {
         vault.access_tokens.insert(key, token.clone());

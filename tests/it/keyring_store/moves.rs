@@ -1,5 +1,6 @@
 //! `store keyring` moves every token in and scrubs the plaintext; `store file` moves them back.
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 
 use super::*;
@@ -45,6 +46,26 @@ fn store_keyring_moves_every_token_and_scrubs_the_plaintext(nix: &Nix) {
         &env.nix_conf(),
         &format!("{conf}extra-access-tokens = example.org={IN_CONF}\n"),
     );
+    // pixi's entry nix-tokens wrote for gitlab.com (as a login to an issuer writes it), beside
+    // the user's own entry for another host.
+    let pixi = env.root.join("rattler").join("credentials.json");
+    env.write(
+        &pixi,
+        &format!(
+            "{{\n  \"gitlab.com\": {{\"BearerToken\": \"{GITLAB}\"}},\n  \"mine.example\": {{\"BearerToken\": \"users-own-pixi\"}}\n}}\n"
+        ),
+    );
+    std::fs::set_permissions(&pixi, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(
+        pixi.parent().unwrap(),
+        std::fs::Permissions::from_mode(0o700),
+    )
+    .unwrap();
+    let hosts_path = env.config_dir().join(".nix-tokens-hosts.json");
+    let mut hosts: serde_json::Value = serde_json::from_str(&read(&hosts_path)).unwrap();
+    hosts["hosts"]["gitlab.com"]["pixi"] =
+        serde_json::json!({"file": pixi.display().to_string(), "key": "gitlab.com"});
+    env.write(&hosts_path, &serde_json::to_string_pretty(&hosts).unwrap());
 
     let out = run(&["store", "keyring"], "");
     assert_success(&out);
@@ -55,6 +76,15 @@ fn store_keyring_moves_every_token_and_scrubs_the_plaintext(nix: &Nix) {
         "not even in this move's backup"
     );
     assert!(stderr(&out).contains("scrubbed"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("pixi auth login gitlab.com"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        read(&pixi).contains("users-own-pixi"),
+        "the user's own pixi entry stays"
+    );
     for secret in [TOKEN, GITLAB, CACHE_TOKEN] {
         assert_eq!(
             files_holding(&env.root, secret),
