@@ -92,11 +92,22 @@ fn move_in(ctx: &Context) -> Result<()> {
     session.held_in_keyring(vault.keys());
     session.ensure_runtime_include(&runtime.access_tokens())?;
     vault.save(&ctx.layout)?;
+    let was_keyring = state.store == StoreKind::Keyring;
     state.store = StoreKind::Keyring;
     state.keys = vault.keys();
     state.locked = false;
     write_copies(&runtime, &vault, &state)?;
-    let report = session.commit(false)?;
+    let report = match session.commit(false) {
+        Ok(report) => report,
+        Err(e) => {
+            // The files are as they were and Nix reads the tokens there: no copy stays behind.
+            if !was_keyring {
+                let _ = runtime.remove(runtime::ACCESS_TOKENS);
+                let _ = runtime.remove(runtime::NETRC);
+            }
+            return Err(e);
+        }
+    };
     ctx.show_report(&report, false);
     write_state(ctx, &state)?;
     ctx.ui.info(&format!(

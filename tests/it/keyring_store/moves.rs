@@ -158,3 +158,68 @@ fn store_keyring_moves_every_token_and_scrubs_the_plaintext(nix: &Nix) {
 }
 
 each_nix!(store_keyring_moves_every_token_and_scrubs_the_plaintext);
+
+/// `store keyring` that cannot finish (no file longer than 512 bytes can be written, so nix.conf's
+/// backup fails): it fails, and every token is still in its file, where Nix reads it.
+fn a_failed_store_keyring_leaves_every_token_where_nix_finds_it(nix: &Nix) {
+    let Some(bus) = keyring_bus() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let Some(ns) = Ns::start(&env.root.join("run")) else {
+        return;
+    };
+    let run = |args: &[&str], stdin: &str| nt(&env, Some(&ns), &ns.run, Some(&bus), args, stdin);
+    let padding = "# a long comment that keeps nix.conf past the limit\n".repeat(20);
+    env.write(&env.nix_conf(), &padding);
+    assert_success(&run(&["set-token", "github.com"], &format!("{TOKEN}\n")));
+    let before = env.snapshot();
+
+    let mut cmd = env.std_cmd();
+    let program = cmd.get_program().to_owned();
+    cmd = {
+        let mut sh = Command::new("sh");
+        for (k, v) in cmd.get_envs() {
+            match v {
+                Some(v) => sh.env(k, v),
+                None => sh.env_remove(k),
+            };
+        }
+        sh.current_dir(&env.root)
+            .arg("-c")
+            .arg("trap '' XFSZ; ulimit -f 1; exec \"$0\" \"$@\"")
+            .arg(program)
+            .args(["store", "keyring"])
+            .env("XDG_RUNTIME_DIR", &ns.run)
+            .env("DBUS_SESSION_BUS_ADDRESS", &bus);
+        sh
+    };
+    let out = ns.wrap(&cmd).stdin(Stdio::null()).output().unwrap();
+    assert!(!out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("file too large"),
+        "the write fails: {}",
+        stderr(&out)
+    );
+    assert_no_leak(&out, &[TOKEN]);
+    let after = env.snapshot();
+    assert_eq!(
+        after.get(&env.token_file()),
+        before.get(&env.token_file()),
+        "the token file is as it was"
+    );
+    assert_eq!(after.get(&env.nix_conf()), before.get(&env.nix_conf()));
+    assert_eq!(
+        runtime_entries(&ns),
+        Vec::<String>::new(),
+        "no copy stays behind"
+    );
+    let tokens = nix_access_tokens(&nix_config_in(nix, &env, &ns));
+    assert_eq!(
+        tokens.get("github.com").map(String::as_str),
+        Some(TOKEN),
+        "{nix} still sees it"
+    );
+}
+
+each_nix!(a_failed_store_keyring_leaves_every_token_where_nix_finds_it);
