@@ -172,8 +172,13 @@ fn keyring_store_without_a_private_tmpfs_writes_nothing() {
     let open = env.root.join("open-run");
     std::fs::create_dir_all(&open).unwrap();
     std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let theirs = env.root.join("their-run");
+    std::fs::create_dir_all(&theirs).unwrap();
+    std::fs::set_permissions(&theirs, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
     let before = env.snapshot();
     for (run, why) in [
+        (theirs.as_path(), "belongs to another user"),
         (plain.as_path(), "is not a tmpfs"),
         (open.as_path(), "not 0700"),
         (Path::new("/nonexistent/run"), "does not exist"),
