@@ -12,7 +12,7 @@ use crate::nixconf::hosts::{HostInfo, Hosts};
 use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::picture::Picture;
 use crate::nixconf::store::{Note, Session};
-use crate::nixconf::tokens::{host_without_port, key_host};
+use crate::nixconf::tokens::{TokenMap, host_without_port, key_host};
 use crate::nixconf::{pasted, pixi};
 use crate::ops::keyring_store;
 use crate::ops::refresh::remembered_endpoint;
@@ -46,14 +46,44 @@ pub struct LogoutPlan {
 
 /// Takes the keys `plan` names out of the keyring store first. `Some` when that was all there
 /// was to do (or the person declined).
-fn from_keyring(ctx: &Context, plan: &LogoutPlan) -> Result<Option<bool>> {
+fn from_keyring(ctx: &Context, registry: &Registry, plan: &LogoutPlan) -> Result<Option<bool>> {
     let keys = match &plan.which {
         Which::Key(key) => Some(vec![key.clone()]),
         Which::All => None,
         Which::Menu => return Ok(None),
     };
+    let held = keyring_store::held_tokens(ctx, keys.as_deref())?;
+    if held.keys().next().is_none() {
+        return Ok(None);
+    }
+    let held_keys: Vec<String> = held.keys().map(str::to_owned).collect();
+    let (to_revoke, cannot) = match plan.revoke {
+        true => {
+            let session = Session::open(&ctx.layout)?;
+            let remembered = Hosts::load(&ctx.layout.hosts)?;
+            revocations(&session, registry, &remembered, &held_keys, &held)?
+        }
+        false => (Vec::new(), Vec::new()),
+    };
     let ask = !(plan.dry_run || plan.force || ctx.ui.assume_yes);
-    keyring_store::logout(ctx, keys.as_deref(), plan.revoke, plan.dry_run, ask)
+    let done = keyring_store::logout(ctx, keys.as_deref(), plan.dry_run, ask)?;
+    if done == Some(false) || !plan.revoke {
+        return Ok(done);
+    }
+    if plan.dry_run {
+        for r in &to_revoke {
+            ctx.ui.info(&format!(
+                "would revoke the token for {} at {}",
+                r.key, r.host
+            ));
+        }
+        return Ok(done);
+    }
+    let failed = revoke_all(ctx, to_revoke)? + cannot.len();
+    for sentence in &cannot {
+        ctx.ui.warn(sentence);
+    }
+    Ok(done.map(|all| all && failed == 0))
 }
 
 /// A token to revoke once it is out of the files.
@@ -76,7 +106,7 @@ struct ToRevoke {
 /// taken again to read them afresh. The answer holds only for the tokens and files it named: when
 /// they changed meanwhile, the question is asked again.
 pub fn run(ctx: &Context, registry: &Registry, plan: &LogoutPlan) -> Result<bool> {
-    if let Some(done) = from_keyring(ctx, plan)? {
+    if let Some(done) = from_keyring(ctx, registry, plan)? {
         return Ok(done);
     }
     let before = ctx.nix_tokens_now();
@@ -97,7 +127,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &LogoutPlan) -> Result<bool
         }
         let remembered = Hosts::load(&ctx.layout.hosts)?;
         let (to_revoke, cannot) = if plan.revoke {
-            revocations(&session, registry, &remembered, &keys)?
+            revocations(&session, registry, &remembered, &keys, &TokenMap::default())?
         } else {
             (Vec::new(), Vec::new())
         };
@@ -152,6 +182,7 @@ fn revocations(
     registry: &Registry,
     remembered: &Hosts,
     keys: &[String],
+    in_keyring: &TokenMap,
 ) -> Result<(Vec<ToRevoke>, Vec<String>)> {
     let mut to_revoke = Vec::new();
     let mut cannot = Vec::new();
@@ -163,7 +194,8 @@ fn revocations(
             .get(key)
             .cloned()
             .or_else(|| session.nix_conf_tokens().get(key).cloned())
-            .or_else(|| session.netrc().get(&host).and_then(|e| e.password.clone()));
+            .or_else(|| session.netrc().get(&host).and_then(|e| e.password.clone()))
+            .or_else(|| in_keyring.get(key).cloned());
         let info = remembered.get(&host);
         let provider = registry.serving(&host, remembered);
         match (token, provider) {

@@ -9,7 +9,7 @@ mod uses;
 use std::path::PathBuf;
 
 pub use moves::set_store;
-pub use uses::{add_for_git, logout, store_renewed};
+pub use uses::{add_for_git, held_tokens, logout, store_renewed};
 
 use super::save::{SaveOptions, Saved, Target};
 use crate::context::Context;

@@ -5,9 +5,10 @@ use std::path::PathBuf;
 
 use super::{write_copies, write_state};
 use crate::context::Context;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::nixconf::runtime::RuntimeDir;
 use crate::nixconf::store::Session;
+use crate::nixconf::tokens::TokenMap;
 use crate::nixconf::vault::{self, NetrcLogin, StoreKind, Vault};
 use crate::secret::Secret;
 
@@ -117,13 +118,31 @@ pub fn store_renewed(
     Ok(())
 }
 
+/// The tokens the keyring store holds for `keys` (every key, when `None`), by key (a netrc
+/// entry's by its host), for `logout --revoke`; none for the file store.
+pub fn held_tokens(ctx: &Context, keys: Option<&[String]>) -> Result<TokenMap> {
+    let mut held = TokenMap::default();
+    let state = vault::read_state(&ctx.layout)?;
+    if state.store != StoreKind::Keyring || ctx.layout.system {
+        return Ok(held);
+    }
+    let vault = Vault::load(&ctx.layout)?;
+    let wanted = |k: &str| keys.is_none_or(|keys| keys.iter().any(|w| w == k));
+    for (key, token) in vault.access_tokens.iter().filter(|(k, _)| wanted(k)) {
+        held.insert(key, token.clone());
+    }
+    for (host, entry) in vault.netrc.iter().filter(|(h, _)| wanted(h)) {
+        held.insert(host, entry.token.clone());
+    }
+    Ok(held)
+}
+
 /// `logout` of `keys` (every key, when `None`) from the keyring store, asking first when `ask`.
 /// `Some` when that was all there was to do (or the person declined); `None` when the files
 /// hold tokens to log out of too (or the keyring holds none of them).
 pub fn logout(
     ctx: &Context,
     keys: Option<&[String]>,
-    revoke: bool,
     dry_run: bool,
     ask: bool,
 ) -> Result<Option<bool>> {
@@ -132,11 +151,6 @@ pub fn logout(
         return Ok(None);
     }
     let shown = held.join(", ");
-    if revoke {
-        return Err(Error::usage(format!(
-            "nix-tokens cannot revoke a token the keyring store holds yet ({shown}); log out without --revoke and revoke it at the provider"
-        )));
-    }
     let question = format!("Remove the token(s) for {shown} from the OS keyring?");
     let refusal = || format!("pass --yes to remove the token(s) for {shown} from the OS keyring");
     if ask && !ctx.ui.confirm(&question, refusal)? {

@@ -135,3 +135,47 @@ fn keyring_store_check_counts_a_locked_store_s_token_missing() {
         stdout(&out)
     );
 }
+
+#[test]
+fn keyring_store_logout_revoke_revokes_the_keyring_s_token() {
+    let Some(bus) = keyring_bus() else {
+        return;
+    };
+    let env = TestEnv::new();
+    let Some(ns) = Ns::start(&env.root.join("run")) else {
+        return;
+    };
+    let github = crate::support::fake_forge::github(TOKEN, "repo");
+    let run = |args: &[&str], stdin: &str| nt(&env, Some(&ns), &ns.run, Some(&bus), args, stdin);
+    let host = "ghe.keyring.example";
+    assert_success(&run(
+        &[
+            "login",
+            host,
+            "-p",
+            "github",
+            "--base-url",
+            &github.url,
+            "--with-token",
+            "--store",
+            "keyring",
+        ],
+        &format!("{TOKEN}\n"),
+    ));
+    let out = run(&["logout", host, "--revoke", "--yes"], "");
+    assert_success(&out);
+    assert_no_leak(&out, &[TOKEN]);
+    assert!(
+        stderr(&out).contains(&format!("Revoked the token for {host}")),
+        "{}",
+        stderr(&out)
+    );
+    let revoke = github
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/api/v3/credentials/revoke")
+        .expect("GitHub's revocation API was called");
+    assert_eq!(revoke.body, format!("{{\"credentials\":[\"{TOKEN}\"]}}"));
+    let copy = ns.inside(&ns.runtime().join("access-tokens.conf"));
+    assert!(!read(&copy).contains(TOKEN));
+}
