@@ -2,6 +2,8 @@
 //! after one confirmation; and, with `--revoke`, revoking them at their providers once they are
 //! out of the files.
 
+mod keyring;
+
 use std::path::PathBuf;
 
 use crate::context::Context;
@@ -14,7 +16,6 @@ use crate::nixconf::picture::Picture;
 use crate::nixconf::store::{Note, Session};
 use crate::nixconf::tokens::{TokenMap, host_without_port, key_host};
 use crate::nixconf::{pasted, pixi};
-use crate::ops::keyring_store;
 use crate::ops::refresh::remembered_endpoint;
 use crate::providers::forge::Site;
 use crate::providers::shared::{OAuthRevocation, Revoked};
@@ -44,48 +45,6 @@ pub struct LogoutPlan {
     pub keep_substituter: bool,
 }
 
-/// Takes the keys `plan` names out of the keyring store first. `Some` when that was all there
-/// was to do (or the person declined).
-fn from_keyring(ctx: &Context, registry: &Registry, plan: &LogoutPlan) -> Result<Option<bool>> {
-    let keys = match &plan.which {
-        Which::Key(key) => Some(vec![key.clone()]),
-        Which::All => None,
-        Which::Menu => return Ok(None),
-    };
-    let held = keyring_store::held_tokens(ctx, keys.as_deref())?;
-    if held.keys().next().is_none() {
-        return Ok(None);
-    }
-    let held_keys: Vec<String> = held.keys().map(str::to_owned).collect();
-    let (to_revoke, cannot) = match plan.revoke {
-        true => {
-            let session = Session::open(&ctx.layout)?;
-            let remembered = Hosts::load(&ctx.layout.hosts)?;
-            revocations(&session, registry, &remembered, &held_keys, &held)?
-        }
-        false => (Vec::new(), Vec::new()),
-    };
-    let ask = !(plan.dry_run || plan.force || ctx.ui.assume_yes);
-    let done = keyring_store::logout(ctx, keys.as_deref(), plan.dry_run, ask)?;
-    if done == Some(false) || !plan.revoke {
-        return Ok(done);
-    }
-    if plan.dry_run {
-        for r in &to_revoke {
-            ctx.ui.info(&format!(
-                "would revoke the token for {} at {}",
-                r.key, r.host
-            ));
-        }
-        return Ok(done);
-    }
-    let failed = revoke_all(ctx, to_revoke)? + cannot.len();
-    for sentence in &cannot {
-        ctx.ui.warn(sentence);
-    }
-    Ok(done.map(|all| all && failed == 0))
-}
-
 /// A token to revoke once it is out of the files.
 struct ToRevoke {
     key: String,
@@ -106,7 +65,7 @@ struct ToRevoke {
 /// taken again to read them afresh. The answer holds only for the tokens and files it named: when
 /// they changed meanwhile, the question is asked again.
 pub fn run(ctx: &Context, registry: &Registry, plan: &LogoutPlan) -> Result<bool> {
-    if let Some(done) = from_keyring(ctx, registry, plan)? {
+    if let Some(done) = keyring::from_keyring(ctx, registry, plan)? {
         return Ok(done);
     }
     let before = ctx.nix_tokens_now();
