@@ -253,9 +253,7 @@ pub fn describe(ctx: &Context) -> Option<String> {
             "Store: the OS keyring; Nix sees its tokens now, through {}.",
             r.access_tokens().display()
         ),
-        (false, _, Err(e)) => format!(
-            "Store: the OS keyring; Nix sees none of its tokens now: {e}"
-        ),
+        (false, _, Err(_)) => "Store: the OS keyring; Nix sees none of its tokens now: there is no private runtime directory ($XDG_RUNTIME_DIR must be a tmpfs of yours with mode 0700), as systemd-logind makes it for a login session.".to_owned(),
         (false, _, Ok(_)) => "Store: the OS keyring; Nix sees none of its tokens now (the keyring did not answer); run `nix-tokens unlock`.".to_owned(),
     })
 }
