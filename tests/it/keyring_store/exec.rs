@@ -62,7 +62,7 @@ fn exec_shows_the_tokens_to_one_command(nix: &Nix) {
 each_nix!(exec_shows_the_tokens_to_one_command);
 
 #[test]
-fn keyring_store_exec_cleans_up_after_sigterm() {
+fn keyring_store_exec_cleans_up_after_sigterm_and_sigint() {
     let Some(bus) = keyring_bus() else {
         return;
     };
@@ -79,9 +79,25 @@ fn keyring_store_exec_cleans_up_after_sigterm() {
         &format!("{TOKEN}\n"),
     );
     assert_success(&out);
+    for (signal, number) in [
+        (rustix::process::Signal::TERM, 15),
+        (rustix::process::Signal::INT, 2),
+    ] {
+        exec_then_signal(&env, &ns, &bus, signal, number);
+    }
+}
+
+/// `exec` of a command that waits, ended by `signal`: passed on, and the copy removed.
+fn exec_then_signal(
+    env: &TestEnv,
+    ns: &Ns,
+    bus: &str,
+    signal: rustix::process::Signal,
+    number: i32,
+) {
     let mut inner = Command::new("sh");
     inner.args(["-c", r#"printf '%s\n' "$NIX_CONFIG"; exec sleep 600"#]);
-    let mut child = exec_cmd(&env, &ns, &bus, &inner)
+    let mut child = exec_cmd(env, ns, bus, &inner)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -97,10 +113,13 @@ fn keyring_store_exec_cleans_up_after_sigterm() {
     );
     assert_eq!(mode(&ns.inside(&copy)), 0o600);
     let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
-    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    rustix::process::kill_process(pid, signal).unwrap();
     let out = wait_bounded(child, scaled(std::time::Duration::from_secs(20)), "exec");
-    assert_eq!(out.status.code(), Some(128 + 15), "{}", stderr(&out));
-    assert!(!ns.inside(&copy).exists(), "SIGTERM: the copy is gone");
+    assert_eq!(out.status.code(), Some(128 + number), "{}", stderr(&out));
+    assert!(
+        !ns.inside(&copy).exists(),
+        "signal {number}: the copy is gone"
+    );
     assert!(
         !ns.inside(copy.parent().unwrap()).exists(),
         "and its directory"
