@@ -236,3 +236,33 @@ fn keyring_store_is_refused_for_ci_and_system() {
     assert_clean_failure(&out, 2);
     assert_eq!(env.snapshot(), before);
 }
+
+#[test]
+fn keyring_store_state_file_is_read_strictly() {
+    let env = TestEnv::new();
+    let state = env.config_dir().join(".nix-tokens-store.json");
+    // Others may write it: it could send the next token elsewhere, so it is refused.
+    env.write(&state, "{\"store\": \"file\"}\n");
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o646)).unwrap();
+    let before = env.snapshot();
+    let out = env.run(&["set-token", "github.com"], &format!("{TOKEN}\n"));
+    assert_clean_failure(&out, 1);
+    assert!(
+        stderr(&out).contains(".nix-tokens-store.json"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.snapshot(), before);
+    // Not a record nix-tokens wrote: refused the same way.
+    env.write(&state, "{\"store\": \"cloud\"}\n");
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let before = env.snapshot();
+    let out = env.run(&["set-token", "github.com"], &format!("{TOKEN}\n"));
+    assert_clean_failure(&out, 1);
+    assert!(
+        stderr(&out).contains("is not a store record"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.snapshot(), before);
+}
