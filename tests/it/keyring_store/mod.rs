@@ -128,7 +128,12 @@ pub fn nt(
     stdin: &str,
 ) -> Output {
     let mut cmd = env.std_cmd();
-    cmd.args(args).env("XDG_RUNTIME_DIR", run);
+    // Its temporary files, if any, land where the tests look for the token on disk.
+    let tmp = env.root.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    cmd.args(args)
+        .env("XDG_RUNTIME_DIR", run)
+        .env("TMPDIR", &tmp);
     if let Some(bus) = bus {
         cmd.env("DBUS_SESSION_BUS_ADDRESS", bus);
     }
