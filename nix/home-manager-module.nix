@@ -8,6 +8,8 @@
 # writes, here through `programs.git.settings`). Each host's helper is a list, as `programs.gh`
 # defines its own, so that the two merge; nix-tokens comes after the helpers other modules set for
 # the host, unless `gitCredentialHelper.ghFirst = false` puts it before gh's.
+# With `store = "keyring"`, a systemd user service runs `nix-tokens unlock` when the session
+# starts, so that Nix finds the keyring store's runtime copies.
 self:
 {
   config,
@@ -80,6 +82,23 @@ in
       '';
     };
 
+    store = lib.mkOption {
+      type = lib.types.enum [
+        "file"
+        "keyring"
+      ];
+      default = "file";
+      example = "keyring";
+      description = ''
+        Where nix-tokens keeps tokens: `file` (access-tokens.conf and netrc beside nix.conf) or
+        `keyring` (the OS keyring only; Nix reads a copy in the session's private runtime
+        directory). With `keyring`, a systemd user service runs `nix-tokens unlock` when the
+        session starts. Run `nix-tokens store keyring` once to move existing tokens. When
+        home-manager writes nix.conf, add `!include /run/user/UID/nix-tokens/access-tokens.conf`
+        to `nix.extraOptions` (the keyring store needs a per-user tmpfs, so not on Darwin).
+      '';
+    };
+
     refresh.enable = lib.mkEnableOption "a timer that renews expiring OAuth tokens (systemd on Linux, launchd on Darwin)";
   };
 
@@ -128,6 +147,33 @@ in
           };
           Install.WantedBy = [ "timers.target" ];
         };
+      })
+
+      (lib.mkIf (cfg.store == "keyring" && pkgs.stdenv.hostPlatform.isLinux) {
+        systemd.user.services.nix-tokens-unlock = {
+          Unit = {
+            Description = "Hand Nix the tokens of the nix-tokens keyring store";
+            After = [ "dbus.socket" ];
+          };
+          Service = {
+            Type = "oneshot";
+            ExecStart = lib.escapeShellArgs [
+              exe
+              "unlock"
+              "--quiet"
+            ];
+          };
+          Install.WantedBy = [ "default.target" ];
+        };
+      })
+
+      (lib.mkIf (cfg.store == "keyring" && pkgs.stdenv.hostPlatform.isDarwin) {
+        warnings = [
+          ''
+            programs.nix-tokens.store = "keyring" needs a per-user tmpfs for the copies Nix reads,
+            which macOS has not: nix-tokens refuses the keyring store there, and no agent is
+            started. Keep store = "file" on Darwin.''
+        ];
       })
 
       (lib.mkIf (cfg.refresh.enable && pkgs.stdenv.hostPlatform.isDarwin) {

@@ -15,6 +15,7 @@ mod reference;
 mod refresh;
 mod set_token;
 mod status;
+mod store;
 mod token;
 
 use std::path::PathBuf;
@@ -103,6 +104,19 @@ pub enum Command {
         after_long_help = "Example: nix-tokens git-credential --install --host git.example.com"
     )]
     GitCredential(git_credential::GitCredentialArgs),
+    /// Choose where later logins keep their tokens: the OS keyring or files
+    #[command(after_long_help = "Example: nix-tokens store keyring")]
+    Store(store::StoreArgs),
+    /// Write the keyring store's copies for Nix in the private runtime directory (again)
+    #[command(after_long_help = "Example: nix-tokens unlock")]
+    Unlock,
+    /// Remove the keyring store's copies, so that Nix sees none of its tokens until `unlock`
+    #[command(after_long_help = "Example: nix-tokens lock")]
+    Lock,
+    /// Run one command whose Nix sees the keyring store's tokens, through a private copy removed
+    /// when it ends
+    #[command(after_long_help = "Example: nix-tokens exec -- nix flake update")]
+    Exec(store::ExecArgs),
     /// Copy a user's logins into root's own files, for root's rebuilds (with --system)
     Import(import::ImportArgs),
     /// Print the version
@@ -133,6 +147,13 @@ pub fn run(cli: Cli, ui: Ui) -> Result<ExitCode> {
             layout,
         })
     };
+    // Every command but these two writes missing runtime copies of an unlocked keyring store.
+    let plain = ctx;
+    let ctx = || -> Result<Context> {
+        let ctx = plain()?;
+        crate::ops::keyring_store::revive(&ctx);
+        Ok(ctx)
+    };
     match cli.command {
         Command::Login(args) => login::run(&ctx()?, *args),
         Command::Logout(args) => logout::run(&ctx()?, args),
@@ -143,6 +164,10 @@ pub fn run(cli: Cli, ui: Ui) -> Result<ExitCode> {
         Command::Token(args) => token::run(&ctx()?, args),
         Command::GitCredential(args) => git_credential::run(&ctx()?, args, g),
         Command::Import(args) => import::run(&ctx()?, args),
+        Command::Store(args) => store::run(&ctx()?, args),
+        Command::Unlock => store::unlock(&plain()?),
+        Command::Lock => store::lock(&plain()?),
+        Command::Exec(args) => store::exec(&ctx()?, args),
         Command::Version => {
             println!("nix-tokens {}", env!("CARGO_PKG_VERSION"));
             Ok(ExitCode::from(exit::OK))

@@ -8,6 +8,7 @@ use crate::context::Context;
 use crate::error::{Result, exit};
 use crate::flows::token_entry::read_token;
 use crate::nixconf::install::Install;
+use crate::nixconf::vault::StoreKind;
 use crate::ops::save::{SaveOptions, Saved, Target, check_cache_destination, save};
 use crate::secret::mask;
 
@@ -34,6 +35,11 @@ pub struct SetTokenArgs {
     /// Show what would change without writing anything
     #[arg(long, short = 'n')]
     pub dry_run: bool,
+    /// Where the token is kept: `file` (beside nix.conf) or `keyring` (the OS keyring only, with
+    /// a copy for Nix in the session's private runtime directory); default: the configuration's
+    /// store (`nix-tokens store`)
+    #[arg(long, value_enum, value_name = "STORE")]
+    pub store: Option<StoreKind>,
 }
 
 pub fn run(ctx: &Context, args: SetTokenArgs) -> Result<ExitCode> {
@@ -57,6 +63,7 @@ pub fn run(ctx: &Context, args: SetTokenArgs) -> Result<ExitCode> {
     let options = SaveOptions {
         force: args.force,
         dry_run: args.dry_run,
+        store: args.store,
         ..SaveOptions::default()
     };
     match save(ctx, &target, token, options)? {

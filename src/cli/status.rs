@@ -39,6 +39,11 @@ pub struct StatusArgs {
 pub fn run(ctx: &Context, args: StatusArgs) -> Result<ExitCode> {
     let registry = ctx.registry()?;
     let plan = plan(&args, &registry)?;
+    if !plan.json
+        && let Some(store) = crate::ops::keyring_store::describe(ctx)
+    {
+        ctx.ui.info(&store);
+    }
     Ok(ExitCode::from(status::run(ctx, &registry, &plan)?))
 }
 

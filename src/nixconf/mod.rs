@@ -22,11 +22,13 @@ pub mod pasted;
 pub mod paths;
 pub mod picture;
 pub mod pixi;
+pub mod runtime;
 pub mod seen;
 pub mod store;
 pub mod token_file;
 pub mod tokens;
 pub mod trust;
+pub mod vault;
 pub mod view;
 
 /// Cases per property test: 2000 in `cargo test`, more with `PROPTEST_CASES=N`.

@@ -19,8 +19,8 @@ pub const TOKEN_FILE: &str = "access-tokens.conf";
 pub const NETRC_FILE: &str = "netrc";
 /// The lock that serialises every change to the files beside nix.conf.
 pub const LOCK_FILE: &str = ".nix-tokens.lock";
-// The state files nix-tokens keeps beside nix.conf are the four below (`HOSTS_FILE`,
-// `OAUTH_FILE`, `GIT_RECORD_FILE`, `CI_LOGINS_FILE`), all named here. Each says where tokens go
+// The state files nix-tokens keeps beside nix.conf are the five below (`HOSTS_FILE`,
+// `OAUTH_FILE`, `GIT_RECORD_FILE`, `CI_LOGINS_FILE`, `STORE_FILE`), all named here. Each says where tokens go
 // or what is removed, so each is read only through `super::trust::read` (owned by the user or
 // root, writable by no one else).
 
@@ -32,6 +32,9 @@ pub const OAUTH_FILE: &str = ".nix-tokens-oauth.json";
 pub const GIT_RECORD_FILE: &str = ".nix-tokens-git.json";
 /// The `login --ci` calls of this job, which `refresh --ci` makes again, beside nix.conf.
 pub const CI_LOGINS_FILE: &str = "ci-logins.json";
+/// Which store a configuration keeps its tokens in (files or the OS keyring), the netrc Nix read
+/// before the keyring store took over, and whether `nix-tokens lock` locked it; beside nix.conf.
+pub const STORE_FILE: &str = ".nix-tokens-store.json";
 
 /// The files one nix-tokens run works on.
 #[derive(Debug, Clone)]

@@ -23,8 +23,19 @@ use crate::time::unix_now;
 /// The arguments after `git-credential` in the helper git runs (`--config PATH`).
 pub type HelperArgs = Vec<String>;
 
-/// The credential for `request`, or `None` to let git ask its next helper.
+/// The credential for `request`, or `None` to let git ask its next helper. A keyring store's
+/// tokens come from the keyring itself: git needs no runtime copy.
 pub fn get(ctx: &Context, request: &Request) -> Result<Option<Answer>> {
+    answer(ctx, request, true)
+}
+
+/// The credential Nix itself would send for `request` (the keyring store's only when Nix sees
+/// its runtime copy).
+pub fn get_as_nix(ctx: &Context, request: &Request) -> Result<Option<Answer>> {
+    answer(ctx, request, false)
+}
+
+fn answer(ctx: &Context, request: &Request, from_keyring: bool) -> Result<Option<Answer>> {
     let Some((host, path)) = answer::target(request) else {
         return Ok(None);
     };
@@ -38,7 +49,14 @@ pub fn get(ctx: &Context, request: &Request) -> Result<Option<Answer>> {
         .map(str::to_owned)
     };
     let mut picture = Picture::read(&ctx.layout)?;
-    let used = |picture: &Picture| picture.tokens_used().cloned().collect::<Vec<SeenToken>>();
+    // A keyring store's tokens come from the keyring itself for git (no runtime copy needed).
+    let used = |picture: &Picture| {
+        let mut tokens = picture.tokens_used().cloned().collect::<Vec<SeenToken>>();
+        if from_keyring {
+            crate::ops::keyring_store::add_for_git(ctx, &mut tokens, &mut None);
+        }
+        tokens
+    };
     let mut tokens = used(&picture);
     let mut expires_at = None;
     // A login kept in netrc (Gitea, Forgejo) has the host for its key and no access-tokens entry;
@@ -59,7 +77,10 @@ pub fn get(ctx: &Context, request: &Request) -> Result<Option<Answer>> {
     let hosts = remembered_hosts(&ctx.layout)?;
     let provider = |host: &str| registry.serving(host, &hosts);
     let account = |host: &str| hosts.get(host).and_then(|h| h.user.clone());
-    let netrc = picture.netrc.ok().flatten();
+    let mut netrc = picture.netrc.ok().flatten();
+    if from_keyring {
+        crate::ops::keyring_store::add_for_git(ctx, &mut Vec::new(), &mut netrc);
+    }
     let (username, password) = match answering(&tokens, netrc.as_ref(), &host, path.as_deref()) {
         None => return Ok(None),
         Some(Answered::Key(seen)) => {

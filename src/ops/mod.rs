@@ -23,9 +23,11 @@
 pub mod carry;
 pub mod check;
 pub mod ci_output;
+pub mod exec;
 pub mod expiry;
 pub mod git_credential;
 pub mod import;
+pub mod keyring_store;
 pub mod login;
 pub mod logout;
 pub mod refresh;

@@ -55,6 +55,13 @@ fn store_renewed(
         };
         session.set_pixi(&link.file, &link.key, Some(entry.to_json()))?;
     }
+    if session.holds_in_keyring(key) {
+        // The keyring store: the keyring (and the runtime copies) first, then the login.
+        let netrc = login.netrc_login.as_deref();
+        super::keyring_store::store_renewed(session.layout(), key, netrc, token)?;
+        session.set_oauth_login(key, Some(login));
+        return Ok(());
+    }
     match &login.netrc_login {
         Some(name) => session.set_netrc(host_without_port(host), name, &token)?,
         None => {

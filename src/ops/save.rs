@@ -13,6 +13,7 @@ use crate::nixconf::nix_version;
 use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::store::Session;
 use crate::nixconf::tokens::{check_login, check_token, host_without_port, key_host};
+use crate::nixconf::vault::StoreKind;
 use crate::providers::cache_use::CacheUse;
 use crate::providers::forge::Origin;
 use crate::providers::{Provider, Registry, Sink};
@@ -135,6 +136,8 @@ pub struct SaveOptions<'a> {
     pub pixi: Option<PixiWrite>,
     /// A binary cache's substituter and keys, for Nix to use the cache the token is for.
     pub cache_use: Option<CacheUse>,
+    /// `--store`: files or the OS keyring (default: the store the configuration remembers).
+    pub store: Option<StoreKind>,
 }
 
 /// An entry of pixi's credential store, and where it goes.
@@ -157,6 +160,9 @@ pub fn save(
     token: Secret<String>,
     options: SaveOptions,
 ) -> Result<Saved> {
+    if super::keyring_store::chosen(ctx, options.store)? == StoreKind::Keyring {
+        return super::keyring_store::save(ctx, target, token, options);
+    }
     let before = ctx.nix_tokens_now();
     let mut agreed: Option<Secret<String>> = None;
     let (mut session, unchanged, file) = loop {

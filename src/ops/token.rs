@@ -35,5 +35,5 @@ pub fn credential(ctx: &Context, plan: &TokenPlan) -> Result<Option<Secret<Strin
         path: plan.path.clone(),
         username: None,
     };
-    Ok(git_credential::get(&quiet, &request)?.map(|answer| answer.password))
+    Ok(git_credential::get_as_nix(&quiet, &request)?.map(|answer| answer.password))
 }

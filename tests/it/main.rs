@@ -38,6 +38,7 @@ mod import_root;
 mod import_users;
 mod install;
 mod keyring;
+mod keyring_store;
 mod least_privilege_login;
 mod login;
 mod logout;

@@ -147,10 +147,20 @@ pub struct LoginArgs {
     /// upper-cased, `_` for every other character, then `_ID_TOKEN`, such as PREFIX_DEV_ID_TOKEN)
     #[arg(long, requires = "ci", value_name = "VAR")]
     pub id_token_env: Option<String>,
+    /// Where the token is kept: `file` (beside nix.conf) or `keyring` (the OS keyring only, with
+    /// a copy for Nix in the session's private runtime directory); default: the configuration's
+    /// store (`nix-tokens store`)
+    #[arg(long, value_enum, value_name = "STORE")]
+    pub store: Option<crate::nixconf::vault::StoreKind>,
 }
 
 pub fn run(ctx: &Context, mut args: LoginArgs) -> Result<ExitCode> {
     if args.ci {
+        if args.store == Some(crate::nixconf::vault::StoreKind::Keyring) {
+            return Err(crate::error::Error::usage(
+                "--ci keeps the job's credentials in files, as a CI job has no OS keyring; drop --store keyring",
+            ));
+        }
         return ci(ctx, &args);
     }
     args.oauth_client_secret = client_secret(ctx, &args)?;

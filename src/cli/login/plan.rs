@@ -127,6 +127,7 @@ pub fn plan<'r>(args: &LoginArgs, registry: &'r Registry, facts: &Facts) -> Resu
             use_cache,
             force: args.force,
             no_browser: args.no_browser,
+            store: args.store,
         },
         warnings,
     })))

@@ -10,6 +10,7 @@
 mod access;
 mod caches;
 mod logins;
+mod runtime;
 #[cfg(test)]
 mod tests;
 mod tokens;
@@ -69,6 +70,10 @@ pub struct Session<'a> {
     removed: Vec<Secret<String>>,
     /// pixi's credential store once the session reads it, and whether an entry changed.
     pixi: Option<(Staged<Credentials>, bool)>,
+    /// Keys whose tokens the OS keyring holds (the keyring store): their hosts' facts stay.
+    keyring_keys: Vec<String>,
+    /// The removed tokens leave every backup, this commit's too (their copy is in the keyring).
+    scrub_every_backup: bool,
     pub notes: Vec<Note>,
 }
 
@@ -115,6 +120,8 @@ impl<'a> Session<'a> {
             keyring_forget: Vec::new(),
             removed: Vec::new(),
             pixi: None,
+            keyring_keys: super::vault::read_state(layout)?.keys,
+            scrub_every_backup: false,
             notes: Vec::new(),
         })
     }
@@ -212,7 +219,11 @@ impl<'a> Session<'a> {
             .map(|t| t.expose().as_str())
             .collect();
         let dir = self.layout.dir();
-        match backup::scrub(&self.guard, dir, name, &gone, report.backup.as_deref()) {
+        let keep = report
+            .backup
+            .as_deref()
+            .filter(|_| !self.scrub_every_backup);
+        match backup::scrub(&self.guard, dir, name, &gone, keep) {
             Ok(holding) => report.notes.extend(holding.iter().map(|p| {
                 Note::Info(format!(
                     "{} (nix.conf as it was before this change) still holds the removed token; delete it once you no longer need it",

@@ -319,7 +319,8 @@ impl Session<'_> {
     /// tokens (and drops a `netrc-file` of nix-tokens' own that no entry needs any more: Nix goes
     /// back to its default netrc).
     pub(super) fn settle_tokens(&mut self) {
-        let keys = self.managed_keys();
+        let mut keys = self.managed_keys();
+        keys.extend(self.keyring_keys.iter().cloned());
         let netrc_hosts: Vec<String> = self
             .netrc
             .doc

@@ -174,6 +174,7 @@ fn store(
         user: identity.as_ref().map(|i| i.user.clone()),
         pixi,
         cache_use: cache_use.clone(),
+        store: plan.store,
     };
     match save(ctx, target, token, options)? {
         Saved::Written(file) | Saved::Unchanged(file) => {

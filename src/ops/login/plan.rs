@@ -35,6 +35,8 @@ pub struct LoginPlan<'r> {
     /// Save a refused or unchecked token, and replace another without asking.
     pub force: bool,
     pub no_browser: bool,
+    /// `--store`: files or the OS keyring (default: the configuration's store).
+    pub store: Option<crate::nixconf::vault::StoreKind>,
 }
 
 /// How a login makes Nix use a binary cache: its substituter and signing keys.

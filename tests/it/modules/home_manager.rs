@@ -266,3 +266,68 @@ fn invalid_values_are_refused() {
         }
     });
 }
+
+#[test]
+fn the_keyring_store_unlocks_with_the_session_on_linux() {
+    each_nix(|eval, nix| {
+        let select = r#"{
+              unlock = config.systemd.user.services.nix-tokens-unlock or null;
+              agents = config.launchd.agents;
+              inherit warnings failedAssertions;
+            }"#;
+        let got = eval.eval_ok(
+            nix,
+            Kind::HomeManager,
+            LINUX,
+            &[r#"{ programs.nix-tokens = { enable = true; store = "keyring"; }; }"#],
+            select,
+        );
+        assert_eq!(
+            got,
+            json!({
+                "unlock": {
+                    "Unit": {
+                        "Description": "Hand Nix the tokens of the nix-tokens keyring store",
+                        "After": ["dbus.socket"],
+                        "Documentation": [],
+                    },
+                    "Service": {
+                        "Type": "oneshot",
+                        "ExecStart": [format!("{} unlock --quiet", exe(LINUX))],
+                        "Environment": [],
+                    },
+                    "Install": {"WantedBy": ["default.target"]},
+                },
+                "agents": {},
+                "warnings": [],
+                "failedAssertions": [],
+            }),
+            "{}",
+            nix.version
+        );
+        // The file store (the default) starts nothing.
+        let got = eval.eval_ok(
+            nix,
+            Kind::HomeManager,
+            LINUX,
+            &["{ programs.nix-tokens.enable = true; }"],
+            select,
+        );
+        assert_eq!(got["unlock"], json!(null), "{}", nix.version);
+        // Darwin has no per-user tmpfs: a warning, no agent.
+        let got = eval.eval_ok(
+            nix,
+            Kind::HomeManager,
+            MAC,
+            &[r#"{ programs.nix-tokens = { enable = true; store = "keyring"; }; }"#],
+            select,
+        );
+        assert_eq!(got["agents"], json!({}), "{}", nix.version);
+        assert!(
+            got["warnings"][0]
+                .as_str()
+                .is_some_and(|w| w.contains("per-user tmpfs")),
+            "{got}"
+        );
+    });
+}

@@ -283,6 +283,8 @@ fn save_ci(
         force: true,
         base_url,
         pixi,
+        // A CI job has no keyring: its credentials stay in files.
+        store: Some(crate::nixconf::vault::StoreKind::File),
         ..SaveOptions::default()
     };
     match save(ctx, target, token, options)? {

@@ -2,6 +2,8 @@
 //! after one confirmation; and, with `--revoke`, revoking them at their providers once they are
 //! out of the files.
 
+mod keyring;
+
 use std::path::PathBuf;
 
 use crate::context::Context;
@@ -12,7 +14,7 @@ use crate::nixconf::hosts::{HostInfo, Hosts};
 use crate::nixconf::oauth::OAuthLogin;
 use crate::nixconf::picture::Picture;
 use crate::nixconf::store::{Note, Session};
-use crate::nixconf::tokens::{host_without_port, key_host};
+use crate::nixconf::tokens::{TokenMap, host_without_port, key_host};
 use crate::nixconf::{pasted, pixi};
 use crate::ops::refresh::remembered_endpoint;
 use crate::providers::forge::Site;
@@ -63,6 +65,9 @@ struct ToRevoke {
 /// taken again to read them afresh. The answer holds only for the tokens and files it named: when
 /// they changed meanwhile, the question is asked again.
 pub fn run(ctx: &Context, registry: &Registry, plan: &LogoutPlan) -> Result<bool> {
+    if let Some(done) = keyring::from_keyring(ctx, registry, plan)? {
+        return Ok(done);
+    }
     let before = ctx.nix_tokens_now();
     let chosen: Option<Vec<String>> = match &plan.which {
         Which::All => None,
@@ -81,7 +86,7 @@ pub fn run(ctx: &Context, registry: &Registry, plan: &LogoutPlan) -> Result<bool
         }
         let remembered = Hosts::load(&ctx.layout.hosts)?;
         let (to_revoke, cannot) = if plan.revoke {
-            revocations(&session, registry, &remembered, &keys)?
+            revocations(&session, registry, &remembered, &keys, &TokenMap::default())?
         } else {
             (Vec::new(), Vec::new())
         };
@@ -136,6 +141,7 @@ fn revocations(
     registry: &Registry,
     remembered: &Hosts,
     keys: &[String],
+    in_keyring: &TokenMap,
 ) -> Result<(Vec<ToRevoke>, Vec<String>)> {
     let mut to_revoke = Vec::new();
     let mut cannot = Vec::new();
@@ -147,7 +153,8 @@ fn revocations(
             .get(key)
             .cloned()
             .or_else(|| session.nix_conf_tokens().get(key).cloned())
-            .or_else(|| session.netrc().get(&host).and_then(|e| e.password.clone()));
+            .or_else(|| session.netrc().get(&host).and_then(|e| e.password.clone()))
+            .or_else(|| in_keyring.get(key).cloned());
         let info = remembered.get(&host);
         let provider = registry.serving(&host, remembered);
         match (token, provider) {
