@@ -2,9 +2,8 @@
 //! system on every Nix at hand: Debian's `nix-instantiate` on `PATH` and, when
 //! `NIX_TOKENS_TEST_RECENT_NIX` names the recent Nix's `nix`, the `nix-instantiate` beside it (run
 //! in its chroot, with the repository and nixpkgs' lib bound inside). nixpkgs' `lib` is found
-//! through `NIX_TOKENS_TEST_NIXPKGS_LIB`, else `../shared/nixpkgs-lib/lib` beside the repository,
-//! else `/work/shared/nixpkgs-lib/lib`. Without Nix or the lib a test skips, saying so; on CI it
-//! fails. The option declarations the modules need are in `tests/it/modules/nix/`.
+//! through `NIX_TOKENS_TEST_NIXPKGS_LIB`, else `../shared/nixpkgs-lib/lib` beside the repository.
+//! Without Nix or the lib a test skips, saying so; on CI it fails. The option declarations the modules need are in `tests/it/modules/nix/`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -65,10 +64,7 @@ fn skip_or_fail(what: &str) {
 pub fn nixpkgs_lib() -> Option<PathBuf> {
     let candidates = match std::env::var_os("NIX_TOKENS_TEST_NIXPKGS_LIB") {
         Some(dir) => vec![PathBuf::from(dir)],
-        None => vec![
-            repo().join("../shared/nixpkgs-lib/lib"),
-            PathBuf::from("/work/shared/nixpkgs-lib/lib"),
-        ],
+        None => vec![repo().join("../shared/nixpkgs-lib/lib")],
     };
     let found = candidates
         .iter()
