@@ -39,6 +39,16 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
+impl Response {
+    /// The header `name` as a whole number (`retry-after`, `x-ratelimit-reset`, …), if it is one.
+    pub fn number(&self, name: &str) -> Option<u64> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok())
+    }
+}
+
 /// Why a request got no answer.
 #[derive(Debug)]
 pub struct Unreachable(pub String);

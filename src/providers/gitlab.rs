@@ -132,7 +132,7 @@ impl Forge for Gitlab {
             return Ok(RepoAnswer {
                 access: RepoAccess::Unreachable("GitLab's rate limit refused it (HTTP 429)".into()),
                 rate_limit: None,
-                wait: graphql::retry_after(&response),
+                wait: response.number("retry-after"),
             });
         }
         let access = repo_access(&response, "GitLab", |v| {

@@ -20,17 +20,11 @@ pub struct Limit {
     pub secondary: bool,
 }
 
-fn number(response: &Response, name: &str) -> Option<u64> {
-    response
-        .headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok())
-}
-
 /// Seconds until `x-ratelimit-reset`.
 pub fn reset_in(response: &Response) -> Option<u64> {
-    number(response, "x-ratelimit-reset").map(|at| at.saturating_sub(crate::time::unix_now()))
+    response
+        .number("x-ratelimit-reset")
+        .map(|at| at.saturating_sub(crate::time::unix_now()))
 }
 
 /// The rate limit that refused `response`, if one did.
@@ -39,7 +33,7 @@ pub fn of(response: &Response) -> Option<Limit> {
     if !matches!(status, 403 | 429) {
         return None;
     }
-    let retry_after = number(response, "retry-after");
+    let retry_after = response.number("retry-after");
     let message = json(response)
         .and_then(|v| {
             v.get("message")
@@ -54,8 +48,8 @@ pub fn of(response: &Response) -> Option<Limit> {
             secondary: true,
         });
     }
-    let remaining = number(response, "x-ratelimit-remaining");
-    let limit = number(response, "x-ratelimit-limit");
+    let remaining = response.number("x-ratelimit-remaining");
+    let limit = response.number("x-ratelimit-limit");
     match (remaining, limit) {
         (Some(0), Some(limit)) => Some(Limit {
             why: format!("GitHub's rate limit is used up (0 of {limit} requests left this hour)"),

@@ -81,7 +81,7 @@ fn page(response: &Response) -> Result<Page, BatchAnswer> {
     if status == 429 {
         return Err(BatchAnswer::Limited {
             why: "GitLab's rate limit refused it (HTTP 429)".into(),
-            wait: retry_after(response),
+            wait: response.number("retry-after"),
         });
     }
     let projects = json(response)
@@ -117,15 +117,6 @@ fn page(response: &Response) -> Result<Page, BatchAnswer> {
         .filter(|_| more)
         .map(str::to_owned);
     Ok(Page { nodes, next })
-}
-
-/// `retry-after` in seconds.
-pub fn retry_after(response: &Response) -> Option<u64> {
-    response
-        .headers
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok())
 }
 
 #[cfg(test)]
