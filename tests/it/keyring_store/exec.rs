@@ -9,11 +9,7 @@ use crate::support::nix::Nix;
 use crate::support::*;
 
 fn exec_shows_the_tokens_to_one_command(nix: &Nix) {
-    let Some(bus) = keyring_bus() else {
-        return;
-    };
-    let env = TestEnv::new();
-    let Some(ns) = Ns::start(&env.root.join("run")) else {
+    let Some((bus, env, ns)) = keyring_session() else {
         return;
     };
     let run = |args: &[&str], stdin: &str| nt(&env, Some(&ns), &ns.run, Some(&bus), args, stdin);
@@ -63,11 +59,7 @@ each_nix!(exec_shows_the_tokens_to_one_command);
 
 #[test]
 fn keyring_store_exec_cleans_up_after_sigterm_and_sigint() {
-    let Some(bus) = keyring_bus() else {
-        return;
-    };
-    let env = TestEnv::new();
-    let Some(ns) = Ns::start(&env.root.join("run")) else {
+    let Some((bus, env, ns)) = keyring_session() else {
         return;
     };
     let out = nt(

@@ -9,11 +9,7 @@ use crate::support::nix::Nix;
 use crate::support::*;
 
 fn lock_hides_the_tokens_and_unlock_brings_them_back(nix: &Nix) {
-    let Some(bus) = keyring_bus() else {
-        return;
-    };
-    let env = TestEnv::new();
-    let Some(ns) = Ns::start(&env.root.join("run")) else {
+    let Some((bus, env, ns)) = keyring_session() else {
         return;
     };
     let run = |args: &[&str], stdin: &str| nt(&env, Some(&ns), &ns.run, Some(&bus), args, stdin);

@@ -118,6 +118,15 @@ pub fn keyring_bus() -> Option<String> {
     Some(std::env::var("DBUS_SESSION_BUS_ADDRESS").expect("a session bus with the keyring"))
 }
 
+/// The session bus of a keyring, a test's home, and a private tmpfs runtime directory for it, or
+/// `None` where a keyring or a mount namespace is not to be had (the test skips, saying so).
+pub fn keyring_session() -> Option<(String, TestEnv, Ns)> {
+    let bus = keyring_bus()?;
+    let env = TestEnv::new();
+    let ns = Ns::start(&env.root.join("run"))?;
+    Some((bus, env, ns))
+}
+
 /// nix-tokens with `args`, `stdin`, the runtime directory `run` and the session bus `bus`.
 pub fn nt(
     env: &TestEnv,

@@ -9,11 +9,7 @@ use crate::support::nix::Nix;
 use crate::support::*;
 
 fn store_keyring_moves_every_token_and_scrubs_the_plaintext(nix: &Nix) {
-    let Some(bus) = keyring_bus() else {
-        return;
-    };
-    let env = TestEnv::new();
-    let Some(ns) = Ns::start(&env.root.join("run")) else {
+    let Some((bus, env, ns)) = keyring_session() else {
         return;
     };
     let run = |args: &[&str], stdin: &str| nt(&env, Some(&ns), &ns.run, Some(&bus), args, stdin);
@@ -162,11 +158,7 @@ each_nix!(store_keyring_moves_every_token_and_scrubs_the_plaintext);
 /// `store keyring` that cannot finish (no file longer than 512 bytes can be written, so nix.conf's
 /// backup fails): it fails, and every token is still in its file, where Nix reads it.
 fn a_failed_store_keyring_leaves_every_token_where_nix_finds_it(nix: &Nix) {
-    let Some(bus) = keyring_bus() else {
-        return;
-    };
-    let env = TestEnv::new();
-    let Some(ns) = Ns::start(&env.root.join("run")) else {
+    let Some((bus, env, ns)) = keyring_session() else {
         return;
     };
     let run = |args: &[&str], stdin: &str| nt(&env, Some(&ns), &ns.run, Some(&bus), args, stdin);

@@ -8,11 +8,7 @@ use crate::support::*;
 
 #[test]
 fn keyring_store_logout_takes_the_token_out_of_the_keyring() {
-    let Some(bus) = keyring_bus() else {
-        return;
-    };
-    let env = TestEnv::new();
-    let Some(ns) = Ns::start(&env.root.join("run")) else {
+    let Some((bus, env, ns)) = keyring_session() else {
         return;
     };
     let run = |args: &[&str], stdin: &str| nt(&env, Some(&ns), &ns.run, Some(&bus), args, stdin);
@@ -43,11 +39,7 @@ fn keyring_store_logout_takes_the_token_out_of_the_keyring() {
 #[test]
 fn keyring_store_refresh_renews_in_the_keyring() {
     use crate::support::fake_forge::GitlabOAuth;
-    let Some(bus) = keyring_bus() else {
-        return;
-    };
-    let env = TestEnv::new();
-    let Some(ns) = Ns::start(&env.root.join("run")) else {
+    let Some((bus, env, ns)) = keyring_session() else {
         return;
     };
     let gitlab = GitlabOAuth::start();
@@ -97,11 +89,7 @@ fn keyring_store_refresh_renews_in_the_keyring() {
 fn keyring_store_check_counts_a_locked_store_s_token_missing() {
     use crate::support::flake_lock::{self as fl, lock};
     use serde_json::json;
-    let Some(bus) = keyring_bus() else {
-        return;
-    };
-    let env = TestEnv::new();
-    let Some(ns) = Ns::start(&env.root.join("run")) else {
+    let Some((bus, env, ns)) = keyring_session() else {
         return;
     };
     let dir = env.root.join("flake");
@@ -138,11 +126,7 @@ fn keyring_store_check_counts_a_locked_store_s_token_missing() {
 
 #[test]
 fn keyring_store_logout_revoke_revokes_the_keyring_s_token() {
-    let Some(bus) = keyring_bus() else {
-        return;
-    };
-    let env = TestEnv::new();
-    let Some(ns) = Ns::start(&env.root.join("run")) else {
+    let Some((bus, env, ns)) = keyring_session() else {
         return;
     };
     let github = crate::support::fake_forge::github(TOKEN, "repo");

@@ -10,11 +10,7 @@ use crate::support::nix::Nix;
 use crate::support::*;
 
 fn set_token_in_the_keyring_reaches_nix_and_no_disk(nix: &Nix) {
-    let Some(bus) = keyring_bus() else {
-        return;
-    };
-    let env = TestEnv::new();
-    let Some(ns) = Ns::start(&env.root.join("run")) else {
+    let Some((bus, env, ns)) = keyring_session() else {
         return;
     };
     // The user's own netrc, which Nix reads today and which nix-tokens does not manage.
